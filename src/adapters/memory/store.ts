@@ -1,0 +1,167 @@
+/**
+ * The reference JobStore: the executable specification of every store operation, in memory.
+ * Each operation applies one pure function of src/core/operations.ts to the current state at the
+ * current clock reading and appends its events, all in one synchronous step, so it is atomic.
+ * Deterministic: it reads time only from the injected clock and iterates in creation order.
+ */
+import { assert } from '../../core/assert.js';
+import { parseEvent, type JobEvent } from '../../core/events.js';
+import { jobInvariantProblems } from '../../core/invariants.js';
+import * as operations from '../../core/operations.js';
+import { isTerminal, validateJobId, type Job } from '../../core/types.js';
+import {
+  CorruptStateError,
+  type ClaimResult,
+  type CreateResult,
+  type JobStore,
+  type RenewResult,
+  type WriteResult,
+} from '../../ports.js';
+import { validateClaim, validateCommit, validateCreate, validateFail, validateFenced, validatePlan, validateRecreated, validateRenew } from '../../core/requests.js';
+
+/** Reads the store's notion of now. */
+export interface StoreClock {
+  now(): number;
+}
+
+/** The in-memory reference implementation of {@link JobStore}. */
+export class MemoryJobStore implements JobStore {
+  private readonly jobs = new Map<string, Job>();
+  private readonly events = new Map<string, JobEvent[]>();
+
+  constructor(private readonly clock: StoreClock) {}
+
+  async createJob(request: operations.CreateRequest): Promise<CreateResult> {
+    validateCreate(request);
+    const outcome = this.apply(request.jobId, (job, now) => operations.create(job, request, now));
+    if (outcome.kind !== 'ok') return outcome as CreateResult;
+    return { kind: 'ok', job: outcome.job, created: !outcome.duplicate };
+  }
+
+  async claimJob(request: operations.ClaimRequest): Promise<ClaimResult> {
+    validateClaim(request);
+    const outcome = this.apply(request.jobId, (job, now) => operations.claim(job, request, now));
+    if (outcome.kind === 'ok') {
+      return { kind: 'ok', job: outcome.job, recovery: outcome.job.recovery.open, duplicate: outcome.duplicate };
+    }
+    if (outcome.kind === 'exhausted') return { kind: 'exhausted', job: outcome.job };
+    return outcome;
+  }
+
+  async renewLease(request: operations.RenewRequest): Promise<RenewResult> {
+    validateRenew(request);
+    const outcome = this.apply(request.jobId, (job, now) => operations.renew(job, request, now));
+    return outcome.kind === 'ok' ? { kind: 'ok', leaseExpiresAtMs: outcome.job.leaseExpiresAtMs } : outcome;
+  }
+
+  async recordChunkPlan(request: operations.PlanRequest): Promise<WriteResult> {
+    validatePlan(request);
+    return this.write(request.jobId, (job, now) => operations.recordPlan(job, request, now));
+  }
+
+  async recordChunkRecreated(request: operations.RecreatedRequest): Promise<WriteResult> {
+    validateRecreated(request);
+    return this.write(request.jobId, (job, now) => operations.recordRecreated(job, request, now));
+  }
+
+  async markResumed(request: operations.Fenced): Promise<WriteResult> {
+    validateFenced(request);
+    return this.write(request.jobId, (job, now) => operations.markResumed(job, request, now));
+  }
+
+  async commitChunk(request: operations.CommitRequest): Promise<WriteResult> {
+    validateCommit(request);
+    return this.write(request.jobId, (job, now) => operations.commit(job, request, now));
+  }
+
+  async completeJob(request: operations.Fenced): Promise<WriteResult> {
+    validateFenced(request);
+    return this.write(request.jobId, (job, now) => operations.complete(job, request, now));
+  }
+
+  async failJob(request: operations.FailRequest): Promise<WriteResult> {
+    validateFail(request);
+    return this.write(request.jobId, (job, now) => operations.fail(job, request, now));
+  }
+
+  async releaseJob(request: operations.Fenced): Promise<WriteResult> {
+    validateFenced(request);
+    return this.write(request.jobId, (job, now) => operations.release(job, request, now));
+  }
+
+  async quarantineJob(request: operations.QuarantineRequest & { readonly requestId: string }): Promise<WriteResult> {
+    validateJobId(request.jobId);
+    return this.write(request.jobId, (job, now) => operations.quarantine(job, request, now), false);
+  }
+
+  async listRecoverableJobs(limit: number): Promise<string[]> {
+    if (!Number.isInteger(limit) || limit <= 0) throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
+    const now = this.clock.now();
+    const ids: string[] = [];
+    for (const job of this.jobs.values()) {
+      if (ids.length >= limit) break;
+      if (!isTerminal(job.phase) && !operations.isLeased(job, now)) ids.push(job.id);
+    }
+    return ids;
+  }
+
+  async getJob(jobId: string): Promise<Job | null> {
+    validateJobId(jobId);
+    const job = this.jobs.get(jobId) ?? null;
+    if (job !== null) this.assertTrusted(job);
+    return job;
+  }
+
+  async readEvents(jobId: string, fromSeq = 1): Promise<JobEvent[]> {
+    validateJobId(jobId);
+    if (!Number.isInteger(fromSeq) || fromSeq < 1) throw new RangeError(`fromSeq must be a positive integer, got ${String(fromSeq)}`);
+    return (this.events.get(jobId) ?? []).filter((event) => event.seq >= fromSeq);
+  }
+
+  /** Every job id, in creation order (for checkers and tests). */
+  jobIds(): string[] {
+    return [...this.jobs.keys()];
+  }
+
+  /**
+   * Replaces a job's stored state without any check: the stand-in for a hand-edited or
+   * half-written record, used by tests and the simulator to inject state corruption.
+   */
+  tamper(jobId: string, change: (job: Job) => Job): void {
+    const job = this.jobs.get(jobId);
+    assert(job !== undefined, `tamper: no job ${jobId}`);
+    this.jobs.set(jobId, change(job));
+  }
+
+  private assertTrusted(job: Job): void {
+    const problems = jobInvariantProblems(job);
+    if (problems.length > 0) throw new CorruptStateError(job.id, problems);
+  }
+
+  private write(jobId: string, step: (job: Job | null, now: number) => operations.Outcome, trusted = true): WriteResult {
+    const outcome = this.apply(jobId, step, trusted);
+    return outcome.kind === 'ok' ? { kind: 'ok', duplicate: outcome.duplicate } : outcome;
+  }
+
+  private apply<O extends operations.Outcome | operations.ClaimOutcome>(
+    jobId: string,
+    step: (job: Job | null, now: number) => O,
+    trusted = true,
+  ): O {
+    const before = this.jobs.get(jobId) ?? null;
+    if (before !== null && trusted) this.assertTrusted(before);
+    const outcome = step(before, this.clock.now());
+    if (outcome.kind !== 'ok' && outcome.kind !== 'exhausted') return outcome;
+    const applied = outcome as operations.Applied | operations.Exhausted;
+    const stream = this.events.get(jobId) ?? [];
+    const expectedSeq = (stream.at(-1)?.seq ?? 0) + 1;
+    for (const [offset, event] of applied.events.entries()) {
+      parseEvent(event);
+      assert(event.seq === expectedSeq + offset, `event seq ${event.seq} breaks the stream of ${jobId} at ${expectedSeq + offset}`);
+    }
+    this.jobs.set(jobId, applied.job);
+    stream.push(...applied.events);
+    this.events.set(jobId, stream);
+    return outcome;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Named limits, each with its unit last. Every loop, list and wait in chunkwise is bounded by one
+ * of these; a caller may tighten them through {@link Limits} but the defaults are what tests use.
+ */
+export interface Limits {
+  /** How long a granted lease lasts without renewal. */
+  readonly leaseDurationMs: number;
+  /** How often the owner renews its lease (well inside leaseDurationMs). */
+  readonly leaseRenewIntervalMs: number;
+  /** Recoveries allowed before a job fails with `recovery_attempts_exhausted` (P11). */
+  readonly recoveryAttemptsMax: number;
+  /** Attempts at transcribing one chunk within one ownership before the job fails. */
+  readonly transcriptionAttemptsMax: number;
+  /** First backoff delay of a retry; doubled each attempt up to retryDelayMaxMs. */
+  readonly retryDelayBaseMs: number;
+  /** Cap of one backoff delay. */
+  readonly retryDelayMaxMs: number;
+  /** How long an idle worker waits before looking for work again. */
+  readonly idlePollIntervalMs: number;
+  /** How often an idle worker sweeps chunk files of terminal or unknown jobs (P8). */
+  readonly sweepIntervalMs: number;
+  /** Jobs a worker asks the store for in one look for work. */
+  readonly recoverableJobsPageMax: number;
+}
+
+/** Sensible production defaults. */
+export const defaultLimits: Limits = Object.freeze({
+  leaseDurationMs: 30_000,
+  leaseRenewIntervalMs: 10_000,
+  recoveryAttemptsMax: 5,
+  transcriptionAttemptsMax: 6,
+  retryDelayBaseMs: 200,
+  retryDelayMaxMs: 10_000,
+  idlePollIntervalMs: 1_000,
+  sweepIntervalMs: 30_000,
+  recoverableJobsPageMax: 16,
+});
+
+/** Shortest chunk a job may ask for. */
+export const chunkLengthMsMin = 1_000;
+/** Longest chunk a job may ask for (the media adapter may cut shorter to respect upload limits). */
+export const chunkLengthMsMax = 3_600_000;
+/** Most chunks one job may have. */
+export const chunksPerJobMax = 10_000;
+/** Longest media a job may describe: 48 hours. */
+export const mediaDurationMsMax = 48 * 3_600_000;
+/** Longest transcript text of one chunk, in characters. */
+export const chunkTranscriptCharsMax = 1_000_000;
+/** Longest source reference (path or URI), in characters. */
+export const sourceCharsMax = 4_096;
+/** Longest worker id, in characters. */
+export const workerIdCharsMax = 128;
+/** Longest failure or error message kept in state or events, in characters. */
+export const messageCharsMax = 1_000;
+
+/** Checks a set of limits for consistency; throws a RangeError naming the first bad field. */
+export function validateLimits(limits: Limits): Limits {
+  for (const [name, value] of Object.entries(limits)) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+      throw new RangeError(`limits.${name} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  if (limits.leaseRenewIntervalMs >= limits.leaseDurationMs) {
+    throw new RangeError(
+      `limits.leaseRenewIntervalMs (${limits.leaseRenewIntervalMs}) must be below limits.leaseDurationMs (${limits.leaseDurationMs})`,
+    );
+  }
+  if (limits.retryDelayBaseMs > limits.retryDelayMaxMs) {
+    throw new RangeError('limits.retryDelayBaseMs must not exceed limits.retryDelayMaxMs');
+  }
+  return limits;
+}
+
+/** Longest lease a claim may ask for. */
+export const leaseDurationMsMax = 3_600_000;
+/** Largest recoveryAttemptsMax a claim may pass. */
+export const recoveryAttemptsMaxLimit = 1_000;
+/** Longest request id, in characters. */
+export const requestIdCharsMax = 200;

@@ -1,0 +1,62 @@
+/**
+ * Planning: how a job's media is cut into chunks, and what a recovery must do given the result
+ * of checking each pending chunk's file.
+ */
+import { chunksPerJobMax } from './limits.js';
+import { validateChunkLengthMs, validateDurationMs, type ChunkSpec, type Job } from './types.js';
+
+/** Result of checking one chunk file against its recorded size and sha256. */
+export type ChunkFileStatus = 'ok' | 'missing' | 'corrupt';
+
+/** Cuts `durationMs` (rounded to whole ms) into chunks of `chunkLengthMs`; the last may be shorter. */
+export function planChunks(durationMs: number, chunkLengthMs: number): ChunkSpec[] {
+  validateDurationMs(durationMs);
+  validateChunkLengthMs(chunkLengthMs);
+  const totalMs = Math.max(1, Math.round(durationMs));
+  const count = Math.ceil(totalMs / chunkLengthMs);
+  if (count > chunksPerJobMax) {
+    throw new RangeError(`durationMs ${durationMs} at chunkLengthMs ${chunkLengthMs} needs ${count} chunks, more than ${chunksPerJobMax}`);
+  }
+  const chunks: ChunkSpec[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const startMs = index * chunkLengthMs;
+    chunks.push({ index, startMs, durationMs: Math.min(chunkLengthMs, totalMs - startMs) });
+  }
+  return chunks;
+}
+
+/** What a recovery does next. */
+export type RecoveryPlan =
+  | { readonly kind: 'rechunk' }
+  | { readonly kind: 'resume'; readonly reextract: readonly { index: number; reason: 'missing' | 'corrupt' }[]; readonly transcribe: readonly number[] }
+  | { readonly kind: 'finalize' }
+  | { readonly kind: 'fail'; readonly reason: 'state_corrupt'; readonly message: string }
+  | { readonly kind: 'nothing'; readonly why: 'terminal' };
+
+/**
+ * Plans a recovery from a job snapshot and the checks of its pending chunk files. Committed
+ * chunks are never scheduled (P2); only missing or corrupt pending chunks are re-extracted (P10).
+ */
+export function planRecovery(job: Job, checks: ReadonlyMap<number, ChunkFileStatus>): RecoveryPlan {
+  switch (job.phase) {
+    case 'completed':
+    case 'failed':
+      return { kind: 'nothing', why: 'terminal' };
+    case 'queued':
+    case 'chunking':
+      return { kind: 'rechunk' };
+    case 'finalizing':
+      return { kind: 'finalize' };
+    case 'transcribing':
+      break;
+  }
+  const pending = job.chunks.filter((chunk) => chunk.transcript === null).map((chunk) => chunk.index);
+  if (pending.length === 0) return { kind: 'finalize' };
+  const reextract: { index: number; reason: 'missing' | 'corrupt' }[] = [];
+  for (const index of pending) {
+    const status = checks.get(index);
+    if (status === undefined) return { kind: 'fail', reason: 'state_corrupt', message: `chunk ${index} was not checked` };
+    if (status !== 'ok') reextract.push({ index, reason: status });
+  }
+  return { kind: 'resume', reextract, transcribe: pending };
+}

@@ -1,0 +1,175 @@
+/**
+ * The interfaces the runtime needs. Every real port has a simulated twin behind the same
+ * interface (sim/world). Operating errors come back as typed values or as the typed errors
+ * below; a thrown AssertionError is a bug.
+ */
+import type { JobEvent } from './core/events.js';
+import type {
+  ClaimRequest,
+  CommitRequest,
+  CreateRequest,
+  FailRequest,
+  Fenced,
+  PlanRequest,
+  QuarantineRequest,
+  RecreatedRequest,
+  Refusal,
+  RenewRequest,
+} from './core/operations.js';
+import type { ChunkFileStatus } from './core/planner.js';
+import type { ChunkSpec, Job } from './core/types.js';
+
+export type {
+  ClaimRequest,
+  CommitRequest,
+  CreateRequest,
+  FailRequest,
+  Fenced,
+  PlanRequest,
+  QuarantineRequest,
+  RecreatedRequest,
+  Refusal,
+  RenewRequest,
+} from './core/operations.js';
+
+/** A write that was applied, or recognised as the retry of one already applied (`duplicate`). */
+export interface WriteOk {
+  readonly kind: 'ok';
+  readonly duplicate: boolean;
+}
+/** Result of a fenced write: applied, or refused with nothing written. */
+export type WriteResult = WriteOk | Refusal;
+/** Result of creating a job. */
+export type CreateResult = { readonly kind: 'ok'; readonly job: Job; readonly created: boolean } | { readonly kind: 'already_exists' };
+/** Result of a claim: a lease (and whether it began a recovery), or why not. */
+export type ClaimResult =
+  | { readonly kind: 'ok'; readonly job: Job; readonly recovery: boolean; readonly duplicate: boolean }
+  | { readonly kind: 'exhausted'; readonly job: Job }
+  | Refusal;
+/** Result of a lease renewal. */
+export type RenewResult = { readonly kind: 'ok'; readonly leaseExpiresAtMs: number } | Refusal;
+
+/** The store could not be reached or did not answer; the operation may or may not have been applied. Retry it. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  readonly retryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Stored state of a job could not be decoded or breaks an invariant (P10). */
+export class CorruptStateError extends Error {
+  override readonly name = 'CorruptStateError';
+  constructor(readonly jobId: string, readonly problems: readonly string[]) {
+    super(`job ${jobId} has corrupt stored state: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Durable job and chunk state with atomic, idempotent, fenced operations. Each write checks every
+ * precondition before writing and appends its events in the same atomic step (outbox). The
+ * executable specification of every operation is src/core/operations.ts.
+ */
+export interface JobStore {
+  /** Creates a queued job; the same job created again is `ok` with `created: false`. */
+  createJob(request: CreateRequest): Promise<CreateResult>;
+  /** Grants a lease on a queued job or on one whose lease expired or was released (a recovery). */
+  claimJob(request: ClaimRequest): Promise<ClaimResult>;
+  /** Extends the current holder's lease. */
+  renewLease(request: RenewRequest): Promise<RenewResult>;
+  /** Records the chunk plan: chunking → transcribing. */
+  recordChunkPlan(request: PlanRequest): Promise<WriteResult>;
+  /** Records a pending chunk's file as re-extracted. */
+  recordChunkRecreated(request: RecreatedRequest): Promise<WriteResult>;
+  /** Emits `processing_resumed` for the open recovery attempt (once). */
+  markResumed(request: Fenced): Promise<WriteResult>;
+  /** Commits a chunk's transcript exactly once. */
+  commitChunk(request: CommitRequest): Promise<WriteResult>;
+  /** Completes a job whose chunks are all committed. */
+  completeJob(request: Fenced): Promise<WriteResult>;
+  /** Fails a job with a machine-readable reason. */
+  failJob(request: FailRequest): Promise<WriteResult>;
+  /** Gives the lease back so that another worker may take the job at once. */
+  releaseJob(request: Fenced): Promise<WriteResult>;
+  /** Fails a job whose stored state is corrupt, whoever holds it. */
+  quarantineJob(request: QuarantineRequest & { readonly requestId: string }): Promise<WriteResult>;
+  /** Ids of jobs that may be claimable now (queued, or lease expired). A hint: the claim re-checks. */
+  listRecoverableJobs(limit: number): Promise<string[]>;
+  /** The job's state, or null. Throws CorruptStateError when it cannot be trusted. */
+  getJob(jobId: string): Promise<Job | null>;
+  /** Every event of the job with seq >= fromSeq, in order (all pages, never only the first). */
+  readEvents(jobId: string, fromSeq?: number): Promise<JobEvent[]>;
+}
+
+/** The expected size and checksum of a chunk file. */
+export interface ChunkDigest {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** Reading a chunk file: its bytes, verified against the digest, or why not. */
+export type ChunkRead =
+  | { readonly kind: 'ok'; readonly data: Uint8Array }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'corrupt'; readonly detail: string };
+
+/** Chunk files of jobs. Writers (the Media port) write whole files atomically. */
+export interface ChunkStore {
+  /** Checks a chunk file against its digest without returning it. */
+  check(jobId: string, index: number, expected: ChunkDigest): Promise<ChunkFileStatus>;
+  /** Reads a chunk file and verifies it against its digest. */
+  read(jobId: string, index: number, expected: ChunkDigest): Promise<ChunkRead>;
+  /** Removes every file of a job, partial ones included. Idempotent. */
+  removeJob(jobId: string): Promise<void>;
+  /** Ids of jobs that have any file (for the orphan sweep). */
+  listJobIds(): Promise<string[]>;
+}
+
+/** Probing a source. */
+export type ProbeResult =
+  | { readonly kind: 'ok'; readonly durationMs: number }
+  | { readonly kind: 'source_missing'; readonly message: string }
+  | { readonly kind: 'invalid'; readonly message: string };
+
+/** Extracting one chunk of a source into the chunk store. */
+export type ExtractResult =
+  | { readonly kind: 'ok'; readonly bytes: number; readonly sha256: string }
+  | { readonly kind: 'source_missing'; readonly message: string }
+  | { readonly kind: 'invalid'; readonly message: string };
+
+/** Media tools: probe a source, extract one chunk of it into the chunk store. */
+export interface Media {
+  /** The playable duration of the source's audio. */
+  probe(source: string): Promise<ProbeResult>;
+  /** Extracts chunk `chunk` of `source` into the chunk store, whole or not at all. Deterministic bytes. */
+  extractChunk(request: { readonly jobId: string; readonly source: string; readonly chunk: ChunkSpec }): Promise<ExtractResult>;
+}
+
+/** A transcription request for one chunk. */
+export interface TranscribeRequest {
+  readonly jobId: string;
+  readonly index: number;
+  readonly audio: Uint8Array;
+  /** The previous chunk's committed text, for continuity; null for the first chunk. */
+  readonly prompt: string | null;
+}
+
+/** A transcription, or an error that is retryable (429, 5xx, timeout, connection) or not (400, 401, 413). */
+export type TranscribeResult =
+  | { readonly kind: 'ok'; readonly text: string }
+  | { readonly kind: 'error'; readonly retryable: boolean; readonly status: number | null; readonly message: string };
+
+/** Speech to text for one chunk. */
+export interface Transcriber {
+  transcribe(request: TranscribeRequest): Promise<TranscribeResult>;
+}
+
+/** Time: read and wait. The simulator's clock is virtual; the system clock is real. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** A uniform random number in [0, 1). Injected so that the simulator is deterministic. */
+export type Random = () => number;
