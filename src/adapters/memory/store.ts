@@ -118,6 +118,16 @@ export class MemoryJobStore implements JobStore {
     return (this.events.get(jobId) ?? []).filter((event) => event.seq >= fromSeq);
   }
 
+  /** The stored state of a job without any check, synchronously (for checkers and the simulator). */
+  peek(jobId: string): Job | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  /** The stored events of a job, synchronously (for checkers and the simulator). */
+  peekEvents(jobId: string): readonly JobEvent[] {
+    return this.events.get(jobId) ?? [];
+  }
+
   /** Every job id, in creation order (for checkers and tests). */
   jobIds(): string[] {
     return [...this.jobs.keys()];

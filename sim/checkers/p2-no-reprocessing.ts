@@ -1,0 +1,17 @@
+/** P2 No reprocessing: no transcriber call for a chunk is issued after that chunk's transcript was committed. */
+import type { Checker, Violation } from './types.js';
+
+export const checkNoReprocessing: Checker = (record) => {
+  const violations: Violation[] = [];
+  const committed = new Set<string>();
+  record.history.entries.forEach((entry, position) => {
+    if (entry.kind === 'commit') committed.add(`${entry.job}/${entry.index}`);
+    if (entry.kind === 'transcribe' && committed.has(`${entry.job}/${entry.index}`)) {
+      violations.push({
+        promise: 'P2', job: entry.job, entry: position,
+        message: `${entry.actor} called the transcriber for chunk ${entry.index} after it was committed`,
+      });
+    }
+  });
+  return violations;
+};

@@ -1,0 +1,204 @@
+/**
+ * What a simulated run is made of, and the fast-check arbitraries that generate it: jobs, workers,
+ * per-seed fault probabilities ("swarm": each run leans on a few fault kinds), a fault plan, and
+ * the scheduler's choice sequence. Every fault has a short label so a shrunk run reads as a story.
+ */
+import fc from 'fast-check';
+import type { Limits } from '../src/core/limits.js';
+
+/** One job of a run. */
+export interface JobSpec {
+  readonly id: string;
+  readonly chunks: number;
+  readonly chunkLengthMs: number;
+  /** The last chunk's length (1..chunkLengthMs). */
+  readonly lastChunkMs: number;
+}
+
+/** Which of a worker's calls a crash or pause fault counts. */
+export type CallTarget = 'any' | 'claim' | 'extract' | 'transcribe' | 'commit' | 'complete';
+
+/** A transcriber error the fault plan can inject. */
+export type TranscriberError = 429 | 500 | 'timeout' | 400;
+
+/** One injected fault. */
+export type Fault =
+  | { readonly kind: 'crash'; readonly worker: number; readonly target: CallTarget; readonly nth: number; readonly when: 'before' | 'after' }
+  | { readonly kind: 'pause'; readonly worker: number; readonly target: CallTarget; readonly nth: number; readonly durationMs: number }
+  | { readonly kind: 'store_down'; readonly atMs: number; readonly durationMs: number }
+  | { readonly kind: 'reply_lost'; readonly nth: number }
+  | { readonly kind: 'chunk_file'; readonly job: number; readonly chunk: number; readonly damage: 'delete' | 'truncate' | 'corrupt'; readonly atMs: number }
+  | { readonly kind: 'source_deleted'; readonly job: number; readonly atMs: number }
+  | { readonly kind: 'transcriber_error'; readonly nth: number; readonly error: TranscriberError }
+  | { readonly kind: 'state_corrupt'; readonly job: number; readonly atMs: number }
+  | { readonly kind: 'recoverers'; readonly atMs: number; readonly count: number };
+
+/** Every fault kind, for coverage counts. */
+export const faultKinds = [
+  'crash', 'pause', 'store_down', 'reply_lost', 'chunk_file', 'source_deleted', 'transcriber_error', 'state_corrupt', 'recoverers',
+] as const;
+export type FaultKind = (typeof faultKinds)[number];
+
+/** Latencies of the simulated ports, drawn per run. */
+export interface Latencies {
+  readonly storeMaxMs: number;
+  readonly mediaMs: number;
+  readonly transcribeMs: number;
+}
+
+/** Everything one run needs; a pure value, so a run is replayable from it. */
+export interface Scenario {
+  readonly jobs: readonly JobSpec[];
+  readonly workers: number;
+  readonly faults: readonly Fault[];
+  readonly latencies: Latencies;
+  readonly faultPhaseMs: number;
+  readonly livenessPhaseMs: number;
+  /** Seed of the workers' jitter and the ports' latency draws. */
+  readonly seed: number;
+  readonly choices: readonly number[];
+}
+
+/** Limits the simulated workers run with: short leases so that virtual minutes hold many of them. */
+export const simulationLimits: Limits = Object.freeze({
+  leaseDurationMs: 10_000,
+  leaseRenewIntervalMs: 3_000,
+  recoveryAttemptsMax: 8,
+  transcriptionAttemptsMax: 6,
+  retryDelayBaseMs: 100,
+  retryDelayMaxMs: 4_000,
+  idlePollIntervalMs: 1_000,
+  sweepIntervalMs: 5_000,
+  recoverableJobsPageMax: 16,
+});
+
+/** A short label for a fault, as it appears in a shrunk counterexample. */
+export function faultLabel(fault: Fault): string {
+  switch (fault.kind) {
+    case 'crash':
+      return `crash(w${fault.worker} ${fault.when} ${fault.target}#${fault.nth})`;
+    case 'pause':
+      return `pause(w${fault.worker} at ${fault.target}#${fault.nth} for ${fault.durationMs}ms)`;
+    case 'store_down':
+      return `store_down(${fault.atMs}ms +${fault.durationMs}ms)`;
+    case 'reply_lost':
+      return `reply_lost(store call #${fault.nth})`;
+    case 'chunk_file':
+      return `chunk[j${fault.job}/${fault.chunk}].${fault.damage}@${fault.atMs}ms`;
+    case 'source_deleted':
+      return `source[j${fault.job}].deleted@${fault.atMs}ms`;
+    case 'transcriber_error':
+      return `transcriber(${fault.error} on call #${fault.nth})`;
+    case 'state_corrupt':
+      return `state[j${fault.job}].corrupt@${fault.atMs}ms`;
+    case 'recoverers':
+      return `recoverers(${fault.count}@${fault.atMs}ms)`;
+  }
+}
+
+/** Bounds of generated runs. */
+export interface ScenarioBounds {
+  readonly jobsMax: number;
+  readonly chunksMax: number;
+  readonly workersMax: number;
+  readonly faultsMax: number;
+  readonly faultPhaseMs: number;
+  readonly livenessPhaseMs: number;
+}
+
+/** The defaults DESIGN.md asks for: 1–4 jobs of 1–40 chunks, 1–5 workers. */
+export const defaultBounds: ScenarioBounds = {
+  jobsMax: 4,
+  chunksMax: 40,
+  workersMax: 5,
+  faultsMax: 12,
+  faultPhaseMs: 120_000,
+  livenessPhaseMs: 900_000,
+};
+
+const chunkLengthMs = 10_000;
+
+function jobArbitrary(bounds: ScenarioBounds): fc.Arbitrary<Omit<JobSpec, 'id'>> {
+  return fc.record({
+    chunks: fc.integer({ min: 1, max: bounds.chunksMax }),
+    chunkLengthMs: fc.constant(chunkLengthMs),
+    lastChunkMs: fc.integer({ min: 1, max: chunkLengthMs }),
+  });
+}
+
+/** Per-run weights of each fault kind: 0 switches a kind off for this run (swarm testing). */
+type Swarm = Record<FaultKind, number>;
+
+function swarmArbitrary(): fc.Arbitrary<Swarm> {
+  const weight = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 }));
+  return fc.record(Object.fromEntries(faultKinds.map((kind) => [kind, weight])) as Record<FaultKind, fc.Arbitrary<number>>);
+}
+
+function faultArbitrary(kind: FaultKind, jobs: number, workers: number, bounds: ScenarioBounds): fc.Arbitrary<Fault> {
+  const atMs = fc.integer({ min: 0, max: bounds.faultPhaseMs });
+  const worker = fc.integer({ min: 0, max: workers - 1 });
+  const job = fc.integer({ min: 0, max: jobs - 1 });
+  const nth = fc.integer({ min: 1, max: 30 });
+  // Crashes lean toward the window between an effect and its commit: 'after transcribe' and 'before commit'.
+  const target = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom<CallTarget>('transcribe', 'commit') },
+    { weight: 2, arbitrary: fc.constantFrom<CallTarget>('any', 'claim', 'extract', 'complete') },
+  );
+  switch (kind) {
+    case 'crash':
+      return fc.record({ kind: fc.constant('crash'), worker, target, nth, when: fc.constantFrom('before', 'after') });
+    case 'pause':
+      return fc.record({ kind: fc.constant('pause'), worker, target, nth, durationMs: fc.integer({ min: 11_000, max: 60_000 }) });
+    case 'store_down':
+      return fc.record({ kind: fc.constant('store_down'), atMs, durationMs: fc.integer({ min: 100, max: 40_000 }) });
+    case 'reply_lost':
+      return fc.record({ kind: fc.constant('reply_lost'), nth: fc.integer({ min: 1, max: 200 }) });
+    case 'chunk_file':
+      return fc.record({
+        kind: fc.constant('chunk_file'), job, chunk: fc.integer({ min: 0, max: bounds.chunksMax - 1 }),
+        damage: fc.constantFrom('delete', 'truncate', 'corrupt'), atMs,
+      });
+    case 'source_deleted':
+      return fc.record({ kind: fc.constant('source_deleted'), job, atMs });
+    case 'transcriber_error':
+      return fc.record({
+        kind: fc.constant('transcriber_error'), nth: fc.integer({ min: 1, max: 120 }),
+        error: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<TranscriberError>(429, 500, 'timeout') }, { weight: 1, arbitrary: fc.constant<TranscriberError>(400) }),
+      });
+    case 'state_corrupt':
+      return fc.record({ kind: fc.constant('state_corrupt'), job, atMs });
+    case 'recoverers':
+      return fc.record({ kind: fc.constant('recoverers'), atMs, count: fc.integer({ min: 2, max: 4 }) });
+  }
+}
+
+/** A whole run: jobs, workers, swarm-weighted fault plan, latencies, seed and choice sequence. */
+export function scenarioArbitrary(bounds: ScenarioBounds = defaultBounds): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      jobs: fc.array(jobArbitrary(bounds), { minLength: 1, maxLength: bounds.jobsMax }),
+      workers: fc.integer({ min: 1, max: bounds.workersMax }),
+      swarm: swarmArbitrary(),
+    })
+    .chain(({ jobs, workers, swarm }) => {
+      const kinds = faultKinds.filter((kind) => swarm[kind] > 0);
+      const fault =
+        kinds.length === 0
+          ? fc.constant<Fault | null>(null)
+          : fc.oneof(...kinds.map((kind) => ({ weight: swarm[kind], arbitrary: faultArbitrary(kind, jobs.length, workers, bounds) as fc.Arbitrary<Fault | null> })));
+      return fc.record({
+        jobs: fc.constant(jobs.map((job, index) => ({ id: `job${index}`, ...job }))),
+        workers: fc.constant(workers),
+        faults: fc.array(fault, { maxLength: bounds.faultsMax }).map((faults) => faults.filter((entry): entry is Fault => entry !== null)),
+        latencies: fc.record({
+          storeMaxMs: fc.integer({ min: 0, max: 50 }),
+          mediaMs: fc.integer({ min: 1, max: 2_000 }),
+          transcribeMs: fc.integer({ min: 1, max: 8_000 }),
+        }),
+        faultPhaseMs: fc.constant(bounds.faultPhaseMs),
+        livenessPhaseMs: fc.constant(bounds.livenessPhaseMs),
+        seed: fc.integer({ min: 0, max: 0x7fffffff }),
+        choices: fc.array(fc.nat({ max: 7 }), { maxLength: 400 }),
+      });
+    });
+}

@@ -1,0 +1,35 @@
+/**
+ * The recorded history of a run: every port call and its reply, every lease grant, commit and
+ * transcriber call as applied, every fault, crash, pause and worker start. Checkers read it; the
+ * fingerprint hashes it, so equal seeds give equal fingerprints byte for byte.
+ */
+import { createHash } from 'node:crypto';
+
+/** One thing that happened, at virtual time `t`. */
+export type HistoryEntry =
+  | { readonly t: number; readonly kind: 'call'; readonly actor: string; readonly op: string; readonly target: string; readonly result: string }
+  | { readonly t: number; readonly kind: 'grant'; readonly actor: string; readonly job: string; readonly epoch: number; readonly leaseUntilMs: number; readonly recovery: boolean }
+  | { readonly t: number; readonly kind: 'renew'; readonly actor: string; readonly job: string; readonly epoch: number; readonly leaseUntilMs: number }
+  | { readonly t: number; readonly kind: 'release'; readonly actor: string; readonly job: string; readonly epoch: number }
+  | { readonly t: number; readonly kind: 'commit'; readonly actor: string; readonly job: string; readonly index: number; readonly epoch: number }
+  | { readonly t: number; readonly kind: 'transcribe'; readonly actor: string; readonly job: string; readonly index: number; readonly digest: string }
+  | { readonly t: number; readonly kind: 'file'; readonly actor: string; readonly job: string; readonly op: string; readonly index?: number }
+  | { readonly t: number; readonly kind: 'fault'; readonly label: string }
+  | { readonly t: number; readonly kind: 'worker'; readonly actor: string; readonly what: 'start' | 'crash' | 'pause' | 'resume' | 'error'; readonly detail?: string }
+  | { readonly t: number; readonly kind: 'phase'; readonly what: 'liveness' };
+
+/** An append-only log of a run. */
+export class History {
+  readonly entries: HistoryEntry[] = [];
+
+  add(entry: HistoryEntry): void {
+    this.entries.push(entry);
+  }
+
+  /** sha256 over the canonical JSON of every entry, first 16 hex digits. */
+  fingerprint(): string {
+    const hash = createHash('sha256');
+    for (const entry of this.entries) hash.update(JSON.stringify(entry)).update('\n');
+    return hash.digest('hex').slice(0, 16);
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Simulated twins of every port, each bound to one worker incarnation (its actor). Every call is a
+ * scheduling point: it is queued on the scheduler and runs when the choice sequence picks it.
+ *
+ * Faults they inject, and why each is recoverable:
+ * - store (the memory reference behind a fault layer): down for an interval (the call fails
+ *   unapplied with StoreUnavailableError: the worker backs off and retries); a reply lost after
+ *   the write was applied (every write is idempotent by request id, so the retry is safe);
+ *   latency (reorders calls between workers: every write is fenced by epoch).
+ * - chunk store: files deleted, truncated or corrupted by the world (reads verify size and sha256;
+ *   the worker re-extracts that chunk alone from the source).
+ * - media: source deleted (the job fails with source_missing when it needs the source again).
+ * - transcriber: 429, 500, timeout (retried with backoff), 400 (the job fails with a reason).
+ * - every call: the worker crashes before it runs or after it ran but before the reply (the lease
+ *   expires and another worker recovers), or pauses past its lease (its writes are then fenced).
+ */
+import { createHash } from 'node:crypto';
+import type { JobEvent } from '../src/core/events.js';
+import type * as operations from '../src/core/operations.js';
+import type { ChunkFileStatus } from '../src/core/planner.js';
+import type { ChunkSpec, Job } from '../src/core/types.js';
+import type {
+  ChunkDigest,
+  ChunkRead,
+  ChunkStore,
+  ClaimResult,
+  CreateResult,
+  ExtractResult,
+  JobStore,
+  Media,
+  ProbeResult,
+  RenewResult,
+  TranscribeRequest,
+  TranscribeResult,
+  Transcriber,
+  WriteResult,
+} from '../src/ports.js';
+import type { CallTarget } from './faults.js';
+
+/** What the twins need from the world. */
+export interface TwinHost {
+  /** Runs `body` as a scheduled call of `actor`, with faults applied. */
+  portCall<T>(actor: string, call: PortCallSpec<T>): Promise<T>;
+}
+
+/** A port call as the world sees it. */
+export interface PortCallSpec<T> {
+  readonly port: 'store' | 'chunks' | 'media' | 'transcriber';
+  readonly op: string;
+  readonly target: CallTarget | 'other';
+  readonly subject: string;
+  readonly latencyMs: number;
+  readonly body: () => Promise<T>;
+  /** Short text of the result for the history. */
+  readonly describe: (result: T) => string;
+}
+
+/** The deterministic bytes of chunk `index` of `jobId`'s source. */
+export function chunkContent(jobId: string, index: number): Uint8Array {
+  const seed = createHash('sha256').update(`${jobId}:${index}`).digest();
+  const data = new Uint8Array(64);
+  for (let offset = 0; offset < data.length; offset += 1) data[offset] = seed[offset % seed.length] ?? 0;
+  return data;
+}
+
+/** The transcript the simulated transcriber returns for `audio` of chunk `index` of `jobId`. */
+export function transcriptOf(jobId: string, index: number, audio: Uint8Array): string {
+  return `${jobId}/${index}:${createHash('sha256').update(audio).digest('hex').slice(0, 8)}`;
+}
+
+function resultKind(result: { kind: string }): string {
+  return result.kind;
+}
+
+/** The memory reference store behind the fault layer. */
+export class SimStore implements JobStore {
+  constructor(private readonly host: TwinHost, private readonly actor: string, private readonly inner: JobStore, private readonly latencyMs: () => number) {}
+
+  private call<T>(op: string, target: CallTarget | 'other', subject: string, body: () => Promise<T>, describe: (result: T) => string): Promise<T> {
+    return this.host.portCall(this.actor, { port: 'store', op, target, subject, latencyMs: this.latencyMs(), body, describe });
+  }
+
+  createJob(request: operations.CreateRequest): Promise<CreateResult> {
+    return this.call('createJob', 'other', request.jobId, () => this.inner.createJob(request), resultKind);
+  }
+  claimJob(request: operations.ClaimRequest): Promise<ClaimResult> {
+    return this.call('claimJob', 'claim', request.jobId, () => this.inner.claimJob(request), (result) =>
+      result.kind === 'ok' ? `ok epoch ${result.job.epoch}${result.recovery ? ' recovery' : ''}${result.duplicate ? ' duplicate' : ''}` : result.kind,
+    );
+  }
+  renewLease(request: operations.RenewRequest): Promise<RenewResult> {
+    return this.call('renewLease', 'other', request.jobId, () => this.inner.renewLease(request), resultKind);
+  }
+  recordChunkPlan(request: operations.PlanRequest): Promise<WriteResult> {
+    return this.call('recordChunkPlan', 'other', request.jobId, () => this.inner.recordChunkPlan(request), writeKind);
+  }
+  recordChunkRecreated(request: operations.RecreatedRequest): Promise<WriteResult> {
+    return this.call('recordChunkRecreated', 'other', `${request.jobId}/${request.index}`, () => this.inner.recordChunkRecreated(request), writeKind);
+  }
+  markResumed(request: operations.Fenced): Promise<WriteResult> {
+    return this.call('markResumed', 'other', request.jobId, () => this.inner.markResumed(request), writeKind);
+  }
+  commitChunk(request: operations.CommitRequest): Promise<WriteResult> {
+    return this.call('commitChunk', 'commit', `${request.jobId}/${request.index}`, () => this.inner.commitChunk(request), writeKind);
+  }
+  completeJob(request: operations.Fenced): Promise<WriteResult> {
+    return this.call('completeJob', 'complete', request.jobId, () => this.inner.completeJob(request), writeKind);
+  }
+  failJob(request: operations.FailRequest): Promise<WriteResult> {
+    return this.call('failJob', 'other', request.jobId, () => this.inner.failJob(request), writeKind);
+  }
+  releaseJob(request: operations.Fenced): Promise<WriteResult> {
+    return this.call('releaseJob', 'other', request.jobId, () => this.inner.releaseJob(request), writeKind);
+  }
+  quarantineJob(request: operations.QuarantineRequest & { readonly requestId: string }): Promise<WriteResult> {
+    return this.call('quarantineJob', 'other', request.jobId, () => this.inner.quarantineJob(request), writeKind);
+  }
+  listRecoverableJobs(limit: number): Promise<string[]> {
+    return this.call('listRecoverableJobs', 'other', '*', () => this.inner.listRecoverableJobs(limit), (ids) => `[${ids.join(',')}]`);
+  }
+  getJob(jobId: string): Promise<Job | null> {
+    return this.call('getJob', 'other', jobId, () => this.inner.getJob(jobId), (job) => job?.phase ?? 'null');
+  }
+  readEvents(jobId: string, fromSeq?: number): Promise<JobEvent[]> {
+    return this.call('readEvents', 'other', jobId, () => this.inner.readEvents(jobId, fromSeq), (events) => `${events.length} events`);
+  }
+}
+
+function writeKind(result: WriteResult): string {
+  return result.kind === 'ok' ? (result.duplicate ? 'ok duplicate' : 'ok') : result.kind;
+}
+
+/** Chunk files in memory; the world damages them. */
+export class SimChunkStore implements ChunkStore {
+  constructor(private readonly host: TwinHost, private readonly actor: string, private readonly inner: ChunkStore) {}
+
+  check(jobId: string, index: number, expected: ChunkDigest): Promise<ChunkFileStatus> {
+    return this.host.portCall(this.actor, {
+      port: 'chunks', op: 'check', target: 'other', subject: `${jobId}/${index}`, latencyMs: 1,
+      body: () => this.inner.check(jobId, index, expected), describe: (status) => status,
+    });
+  }
+  read(jobId: string, index: number, expected: ChunkDigest): Promise<ChunkRead> {
+    return this.host.portCall(this.actor, {
+      port: 'chunks', op: 'read', target: 'other', subject: `${jobId}/${index}`, latencyMs: 1,
+      body: () => this.inner.read(jobId, index, expected), describe: resultKind,
+    });
+  }
+  removeJob(jobId: string): Promise<void> {
+    return this.host.portCall(this.actor, {
+      port: 'chunks', op: 'removeJob', target: 'other', subject: jobId, latencyMs: 1, body: () => this.inner.removeJob(jobId), describe: () => 'ok',
+    });
+  }
+  listJobIds(): Promise<string[]> {
+    return this.host.portCall(this.actor, {
+      port: 'chunks', op: 'listJobIds', target: 'other', subject: '*', latencyMs: 1, body: () => this.inner.listJobIds(), describe: (ids) => `[${ids.join(',')}]`,
+    });
+  }
+}
+
+/** What the simulated media twin needs from the world. */
+export interface MediaWorld {
+  sourceExists(jobId: string): boolean;
+  durationMsOf(source: string): number | undefined;
+  jobIdOf(source: string): string | undefined;
+  writeChunk(actor: string, jobId: string, index: number, data: Uint8Array): { bytes: number; sha256: string };
+}
+
+/** Media tools over simulated sources: probing and extraction are deterministic. */
+export class SimMedia implements Media {
+  constructor(private readonly host: TwinHost, private readonly actor: string, private readonly world: MediaWorld, private readonly latencyMs: () => number) {}
+
+  probe(source: string): Promise<ProbeResult> {
+    return this.host.portCall(this.actor, {
+      port: 'media', op: 'probe', target: 'other', subject: source, latencyMs: this.latencyMs(),
+      body: async (): Promise<ProbeResult> => {
+        const jobId = this.world.jobIdOf(source);
+        const durationMs = this.world.durationMsOf(source);
+        if (jobId === undefined || durationMs === undefined || !this.world.sourceExists(jobId)) return { kind: 'source_missing', message: `${source} does not exist` };
+        return { kind: 'ok', durationMs };
+      },
+      describe: resultKind,
+    });
+  }
+
+  extractChunk(request: { readonly jobId: string; readonly source: string; readonly chunk: ChunkSpec }): Promise<ExtractResult> {
+    const { jobId, chunk } = request;
+    return this.host.portCall(this.actor, {
+      port: 'media', op: 'extractChunk', target: 'extract', subject: `${jobId}/${chunk.index}`, latencyMs: this.latencyMs(),
+      body: async (): Promise<ExtractResult> => {
+        if (!this.world.sourceExists(jobId)) return { kind: 'source_missing', message: `${request.source} does not exist` };
+        const digest = this.world.writeChunk(this.actor, jobId, chunk.index, chunkContent(jobId, chunk.index));
+        return { kind: 'ok', ...digest };
+      },
+      describe: resultKind,
+    });
+  }
+}
+
+/** What the simulated transcriber needs from the world. */
+export interface TranscriberWorld {
+  /** The injected error for this call, if any (counted per call while faults are on). */
+  nextTranscriberFault(): 429 | 500 | 'timeout' | 400 | undefined;
+  recordTranscription(actor: string, request: TranscribeRequest): void;
+}
+
+/** A transcriber whose text is derived from job, chunk and audio bytes. */
+export class SimTranscriber implements Transcriber {
+  constructor(private readonly host: TwinHost, private readonly actor: string, private readonly world: TranscriberWorld, private readonly latencyMs: () => number) {}
+
+  transcribe(request: TranscribeRequest): Promise<TranscribeResult> {
+    this.world.recordTranscription(this.actor, request);
+    const fault = this.world.nextTranscriberFault();
+    const latencyMs = fault === 'timeout' ? 30_000 : this.latencyMs();
+    return this.host.portCall(this.actor, {
+      port: 'transcriber', op: 'transcribe', target: 'transcribe', subject: `${request.jobId}/${request.index}`, latencyMs,
+      body: async (): Promise<TranscribeResult> => {
+        if (fault === 'timeout') return { kind: 'error', retryable: true, status: null, message: 'request timed out' };
+        if (fault !== undefined) return { kind: 'error', retryable: fault !== 400, status: fault, message: `HTTP ${fault}` };
+        return { kind: 'ok', text: transcriptOf(request.jobId, request.index, request.audio) };
+      },
+      describe: (result) => (result.kind === 'ok' ? 'ok' : `error ${result.status ?? 'timeout'}`),
+    });
+  }
+}

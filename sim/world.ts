@@ -1,0 +1,397 @@
+/**
+ * One simulated world: a virtual clock, the reference store, chunk files and sources in memory,
+ * worker slots whose incarnations crash, pause and restart, and the fault plan that drives them.
+ * A run has a fault phase, then a liveness phase with every fault off in which each job must reach
+ * a terminal state. Everything is derived from the scenario, so the same scenario gives the same
+ * history byte for byte.
+ */
+import { createHash } from 'node:crypto';
+import { MemoryChunkStore } from '../src/adapters/memory/chunks.js';
+import { MemoryJobStore } from '../src/adapters/memory/store.js';
+import type { JobEvent } from '../src/core/events.js';
+import type { Limits } from '../src/core/limits.js';
+import { isTerminal, type Job } from '../src/core/types.js';
+import { StoreUnavailableError, type ChunkStore, type JobStore, type TranscribeRequest } from '../src/ports.js';
+import { Worker } from '../src/runtime/worker.js';
+import { faultLabel, simulationLimits, type CallTarget, type Fault, type Scenario } from './faults.js';
+import { History } from './history.js';
+import { mulberry32 } from './random.js';
+import { Scheduler } from './scheduler.js';
+import { SimChunkStore, SimMedia, SimStore, SimTranscriber, type PortCallSpec, type TwinHost } from './twins.js';
+
+/** Builds the store a world uses; the memory reference unless a variant is asked for. */
+export type StoreFactory = (clock: { now(): number }) => { store: JobStore; inspect: StoreInspector; close?: () => Promise<void> };
+
+/** Synchronous views of the store for checkers and the done-condition. */
+export interface StoreInspector {
+  job(jobId: string): Job | undefined;
+  events(jobId: string): readonly JobEvent[];
+  tamper(jobId: string, change: (job: Job) => Job): void;
+}
+
+/** Options beyond the scenario. */
+export interface WorldOptions {
+  readonly limits?: Limits;
+  /** Replaces the reference store (planted bugs, other implementations). */
+  readonly store?: StoreFactory;
+  /** Wraps each worker's ports (planted bugs in tests). */
+  readonly workerFactory?: (options: ConstructorParameters<typeof Worker>[0]) => Worker;
+  readonly stepsMax?: number;
+  readonly restartDelayMs?: number;
+}
+
+/** What a finished run leaves for the checkers. */
+export interface RunRecord {
+  readonly scenario: Scenario;
+  readonly limits: Limits;
+  readonly history: History;
+  readonly jobs: ReadonlyMap<string, Job | undefined>;
+  readonly events: ReadonlyMap<string, readonly JobEvent[]>;
+  readonly files: ReadonlyMap<string, readonly string[]>;
+  readonly deletedSources: ReadonlySet<string>;
+  readonly corruptedStates: ReadonlySet<string>;
+  readonly damagedChunks: ReadonlySet<string>;
+  readonly workerErrors: readonly string[];
+  readonly faultsFired: readonly Fault[];
+  readonly end: 'done' | 'idle' | 'time' | 'steps';
+  readonly simulatedMs: number;
+  readonly steps: number;
+  readonly wastedTranscriptions: number;
+}
+
+interface Slot {
+  readonly index: number;
+  incarnation: number;
+  actor: string;
+  worker: Worker | undefined;
+  readonly calls: Map<CallTarget, number>;
+}
+
+const worldActor = 'world';
+
+/** A world built from a scenario; {@link run} plays it once. */
+export class World implements TwinHost {
+  readonly scheduler: Scheduler;
+  readonly history = new History();
+  readonly limits: Limits;
+  private readonly store: JobStore;
+  private readonly inspect: StoreInspector;
+  private readonly closeStore: (() => Promise<void>) | undefined;
+  private readonly files = new MemoryChunkStore();
+  private readonly slots: Slot[] = [];
+  private readonly random: () => number;
+  private readonly deletedSources = new Set<string>();
+  private readonly corruptedStates = new Set<string>();
+  private readonly damagedChunks = new Set<string>();
+  private readonly workerErrors: string[] = [];
+  private readonly fired = new Set<Fault>();
+  private readonly faultCounters = new Map<Fault, number>();
+  private faultsOn = true;
+  private storeCalls = 0;
+  private transcriberCalls = 0;
+  private transcriptions = 0;
+
+  constructor(readonly scenario: Scenario, private readonly options: WorldOptions = {}) {
+    this.limits = options.limits ?? simulationLimits;
+    this.scheduler = new Scheduler(scenario.choices);
+    this.random = mulberry32(scenario.seed);
+    const clock = { now: () => this.scheduler.now() };
+    if (options.store === undefined) {
+      const memory = new MemoryJobStore(clock);
+      this.store = memory;
+      this.inspect = { job: (id) => memory.peek(id), events: (id) => memory.peekEvents(id), tamper: (id, change) => memory.tamper(id, change) };
+      this.closeStore = undefined;
+    } else {
+      const built = options.store(clock);
+      this.store = built.store;
+      this.inspect = built.inspect;
+      this.closeStore = built.close;
+    }
+  }
+
+  /** Plays the scenario: fault phase, then liveness phase; returns the record for the checkers. */
+  async run(): Promise<RunRecord> {
+    const { scenario } = this;
+    for (const job of scenario.jobs) {
+      await this.store.createJob({ jobId: job.id, source: sourceOf(job.id), chunkLengthMs: job.chunkLengthMs });
+    }
+    for (let index = 0; index < scenario.workers; index += 1) this.startSlot(index);
+    for (const fault of scenario.faults) this.scheduleTimedFault(fault);
+    const stepsMax = this.options.stepsMax ?? 200_000;
+    await this.scheduler.runUntil({ untilMs: scenario.faultPhaseMs, stepsMax });
+    this.faultsOn = false;
+    this.history.add({ t: this.scheduler.now(), kind: 'phase', what: 'liveness' });
+    const end = await this.scheduler.runUntil({
+      untilMs: scenario.faultPhaseMs + scenario.livenessPhaseMs,
+      stepsMax,
+      done: () => this.settled(),
+    });
+    for (const slot of this.slots) slot.worker?.stop();
+    const record = await this.record(end);
+    await this.closeStore?.();
+    return record;
+  }
+
+  /** True when every job is terminal and no terminal job has a file left. */
+  settled(): boolean {
+    return this.scenario.jobs.every((spec) => {
+      const job = this.inspect.job(spec.id);
+      return job !== undefined && isTerminal(job.phase) && this.files.fileNames(spec.id).length === 0;
+    });
+  }
+
+  portCall<T>(actor: string, call: PortCallSpec<T>): Promise<T> {
+    const slot = this.slots.find((entry) => entry.actor === actor);
+    const crash = slot === undefined ? undefined : this.triggered(slot, call.target, 'crash');
+    const pause = slot === undefined ? undefined : this.triggered(slot, call.target, 'pause');
+    if (crash?.kind === 'crash' && crash.when === 'before') {
+      this.crash(actor, crash);
+      return new Promise<T>(() => {});
+    }
+    if (pause?.kind === 'pause') {
+      const untilMs = this.scheduler.now() + pause.durationMs;
+      this.scheduler.pause(actor, untilMs);
+      this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'pause', detail: faultLabel(pause) });
+      void this.scheduler.sleep(worldActor, pause.durationMs).then(() => this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'resume' }));
+    }
+    const storeCall = call.port === 'store' ? this.countStoreCall() : 0;
+    return this.scheduler.call(actor, `${call.port}.${call.op}`, call.latencyMs, async () => {
+      if (call.port === 'store' && this.storeDown()) {
+        this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: 'unavailable' });
+        throw new StoreUnavailableError('store is down');
+      }
+      const result = await call.body();
+      this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: call.describe(result) });
+      if (call.port === 'store') this.recordApplied(actor, call.op, call.subject, result);
+      if (crash?.kind === 'crash') {
+        this.crash(actor, crash);
+        return new Promise<T>(() => {});
+      }
+      if (call.port === 'store' && this.replyLost(storeCall)) throw new StoreUnavailableError('reply lost after the write was applied');
+      return result;
+    });
+  }
+
+  private startSlot(index: number): void {
+    let slot = this.slots[index];
+    if (slot === undefined) {
+      slot = { index, incarnation: 0, actor: '', worker: undefined, calls: new Map() };
+      this.slots[index] = slot;
+    }
+    slot.incarnation += 1;
+    slot.actor = `w${index}#${slot.incarnation}`;
+    const actor = slot.actor;
+    const latency = (maxMs: number) => () => Math.floor(this.random() * (maxMs + 1));
+    const options = {
+      workerId: actor,
+      store: new SimStore(this, actor, this.store, latency(this.scenario.latencies.storeMaxMs)),
+      chunkStore: new SimChunkStore(this, actor, this.files as ChunkStore),
+      media: new SimMedia(this, actor, this.mediaWorld(), () => Math.max(1, Math.floor(this.scenario.latencies.mediaMs * (0.5 + this.random())))),
+      transcriber: new SimTranscriber(this, actor, this.transcriberWorld(), () => Math.max(1, Math.floor(this.scenario.latencies.transcribeMs * (0.5 + this.random())))),
+      clock: { now: () => this.scheduler.now(), sleep: (ms: number) => this.scheduler.sleep(actor, ms) },
+      random: mulberry32(hashSeed(this.scenario.seed, actor)),
+      limits: this.limits,
+      log: (entry: { what: string; detail?: string }) => {
+        if (entry.what !== 'error') return;
+        this.workerErrors.push(`${actor}: ${entry.detail ?? ''}`);
+        this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'error', detail: entry.detail ?? '' });
+      },
+    };
+    const worker = this.options.workerFactory?.(options) ?? new Worker(options);
+    slot.worker = worker;
+    this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'start' });
+    void worker.run();
+  }
+
+  private crash(actor: string, fault: Fault): void {
+    this.scheduler.kill(actor);
+    this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'crash', detail: faultLabel(fault) });
+    const slot = this.slots.find((entry) => entry.actor === actor);
+    if (slot === undefined) return;
+    const restartDelayMs = this.options.restartDelayMs ?? 1_000;
+    void this.scheduler.sleep(worldActor, restartDelayMs, 'restart').then(() => this.startSlot(slot.index));
+  }
+
+  /** The crash or pause fault this call triggers, if any (each fires once, in the fault phase only). */
+  private triggered(slot: Slot, target: CallTarget | 'other', kind: 'crash' | 'pause'): Fault | undefined {
+    if (!this.faultsOn) return undefined;
+    for (const fault of this.scenario.faults) {
+      if (fault.kind !== kind || fault.worker !== slot.index || this.fired.has(fault)) continue;
+      if (fault.target !== 'any' && fault.target !== target) continue;
+      const count = (this.faultCounters.get(fault) ?? 0) + 1;
+      this.faultCounters.set(fault, count);
+      if (count === fault.nth) {
+        this.fire(fault);
+        return fault;
+      }
+    }
+    return undefined;
+  }
+
+  private fire(fault: Fault): void {
+    this.fired.add(fault);
+    this.history.add({ t: this.scheduler.now(), kind: 'fault', label: faultLabel(fault) });
+  }
+
+  private countStoreCall(): number {
+    if (!this.faultsOn) return 0;
+    this.storeCalls += 1;
+    return this.storeCalls;
+  }
+
+  private storeDown(): boolean {
+    if (!this.faultsOn) return false;
+    const now = this.scheduler.now();
+    return this.scenario.faults.some((fault) => {
+      if (fault.kind !== 'store_down' || now < fault.atMs || now >= fault.atMs + fault.durationMs) return false;
+      if (!this.fired.has(fault)) this.fire(fault);
+      return true;
+    });
+  }
+
+  private replyLost(storeCall: number): boolean {
+    if (!this.faultsOn || storeCall === 0) return false;
+    const fault = this.scenario.faults.find((entry) => entry.kind === 'reply_lost' && entry.nth === storeCall && !this.fired.has(entry));
+    if (fault === undefined) return false;
+    this.fire(fault);
+    return true;
+  }
+
+  private recordApplied(actor: string, op: string, subject: string, result: unknown): void {
+    const t = this.scheduler.now();
+    const outcome = result as { kind?: string; duplicate?: boolean; job?: Job; leaseExpiresAtMs?: number };
+    const [job = subject, indexText] = subject.split('/');
+    if (op === 'claimJob' && (outcome.kind === 'ok' || outcome.kind === 'exhausted') && outcome.duplicate !== true && outcome.job !== undefined) {
+      const leaseUntilMs = outcome.kind === 'ok' ? outcome.job.leaseExpiresAtMs : 0;
+      this.history.add({ t, kind: 'grant', actor, job, epoch: outcome.job.epoch, leaseUntilMs, recovery: outcome.job.recovery.open });
+    }
+    if (op === 'quarantineJob' && outcome.kind === 'ok' && outcome.duplicate !== true) {
+      const stored = this.inspect.job(job);
+      if (stored !== undefined) this.history.add({ t, kind: 'grant', actor, job, epoch: stored.epoch, leaseUntilMs: 0, recovery: false });
+    }
+    if (op === 'renewLease' && outcome.kind === 'ok') {
+      const stored = this.inspect.job(job);
+      this.history.add({ t, kind: 'renew', actor, job, epoch: stored?.epoch ?? 0, leaseUntilMs: outcome.leaseExpiresAtMs ?? 0 });
+    }
+    if ((op === 'releaseJob' || op === 'completeJob' || op === 'failJob') && outcome.kind === 'ok' && outcome.duplicate !== true) {
+      this.history.add({ t, kind: 'release', actor, job, epoch: this.inspect.job(job)?.epoch ?? 0 });
+    }
+    if (op === 'commitChunk' && outcome.kind === 'ok' && outcome.duplicate !== true) {
+      this.history.add({ t, kind: 'commit', actor, job, index: Number(indexText), epoch: this.inspect.job(job)?.epoch ?? 0 });
+    }
+  }
+
+  private scheduleTimedFault(fault: Fault): void {
+    if (!('atMs' in fault) || fault.kind === 'store_down') return;
+    void this.scheduler.sleep(worldActor, fault.atMs, faultLabel(fault)).then(() => {
+      if (!this.faultsOn) return;
+      this.applyTimedFault(fault);
+    });
+  }
+
+  private applyTimedFault(fault: Fault): void {
+    const spec = 'job' in fault ? this.scenario.jobs[fault.job % this.scenario.jobs.length] : undefined;
+    switch (fault.kind) {
+      case 'chunk_file': {
+        if (spec === undefined) return;
+        const index = fault.chunk % spec.chunks;
+        const data = this.files.peek(spec.id, index);
+        if (data === undefined) return;
+        this.fire(fault);
+        this.damagedChunks.add(`${spec.id}/${index}`);
+        if (fault.damage === 'delete') this.files.deleteFile(spec.id, index);
+        if (fault.damage === 'truncate') this.files.overwrite(spec.id, index, data.slice(0, data.length >> 1));
+        if (fault.damage === 'corrupt') {
+          const copy = data.slice();
+          copy[0] = (copy[0] ?? 0) ^ 0xff;
+          this.files.overwrite(spec.id, index, copy);
+        }
+        this.history.add({ t: this.scheduler.now(), kind: 'file', actor: worldActor, job: spec.id, op: fault.damage, index });
+        return;
+      }
+      case 'source_deleted':
+        if (spec === undefined) return;
+        this.fire(fault);
+        this.deletedSources.add(spec.id);
+        return;
+      case 'state_corrupt': {
+        if (spec === undefined) return;
+        const job = this.inspect.job(spec.id);
+        if (job === undefined || isTerminal(job.phase)) return;
+        this.fire(fault);
+        this.corruptedStates.add(spec.id);
+        // A hand-edited record: the phase says every chunk is done while the chunks say otherwise.
+        this.inspect.tamper(spec.id, (current) => ({ ...current, phase: current.phase === 'finalizing' ? 'transcribing' : 'finalizing' }));
+        return;
+      }
+      case 'recoverers':
+        this.fire(fault);
+        for (let extra = 0; extra < fault.count; extra += 1) this.startSlot(this.slots.length);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private mediaWorld() {
+    return {
+      sourceExists: (jobId: string) => !this.deletedSources.has(jobId),
+      jobIdOf: (source: string) => this.scenario.jobs.find((job) => sourceOf(job.id) === source)?.id,
+      durationMsOf: (source: string) => {
+        const job = this.scenario.jobs.find((spec) => sourceOf(spec.id) === source);
+        return job === undefined ? undefined : (job.chunks - 1) * job.chunkLengthMs + job.lastChunkMs;
+      },
+      writeChunk: (actor: string, jobId: string, index: number, data: Uint8Array) => {
+        const digest = this.files.put(jobId, index, data);
+        this.history.add({ t: this.scheduler.now(), kind: 'file', actor, job: jobId, op: 'write', index });
+        return digest;
+      },
+    };
+  }
+
+  private transcriberWorld() {
+    return {
+      nextTranscriberFault: () => {
+        if (!this.faultsOn) return undefined;
+        this.transcriberCalls += 1;
+        const fault = this.scenario.faults.find((entry) => entry.kind === 'transcriber_error' && entry.nth === this.transcriberCalls && !this.fired.has(entry));
+        if (fault?.kind !== 'transcriber_error') return undefined;
+        this.fire(fault);
+        return fault.error;
+      },
+      recordTranscription: (actor: string, request: TranscribeRequest) => {
+        this.transcriptions += 1;
+        const digest = createHash('sha256').update(request.audio).digest('hex').slice(0, 8);
+        this.history.add({ t: this.scheduler.now(), kind: 'transcribe', actor, job: request.jobId, index: request.index, digest });
+      },
+    };
+  }
+
+  private async record(end: RunRecord['end']): Promise<RunRecord> {
+    const jobs = new Map<string, Job | undefined>();
+    const events = new Map<string, readonly JobEvent[]>();
+    const files = new Map<string, readonly string[]>();
+    for (const spec of this.scenario.jobs) {
+      jobs.set(spec.id, this.inspect.job(spec.id));
+      events.set(spec.id, this.inspect.events(spec.id));
+      files.set(spec.id, this.files.fileNames(spec.id));
+    }
+    const chunksTotal = this.scenario.jobs.reduce((sum, job) => sum + job.chunks, 0);
+    return {
+      scenario: this.scenario, limits: this.limits, history: this.history, jobs, events, files,
+      deletedSources: this.deletedSources, corruptedStates: this.corruptedStates, damagedChunks: this.damagedChunks,
+      workerErrors: this.workerErrors, faultsFired: [...this.fired], end,
+      simulatedMs: this.scheduler.now(), steps: this.scheduler.stats.steps,
+      wastedTranscriptions: Math.max(0, this.transcriptions - chunksTotal),
+    };
+  }
+}
+
+/** The simulated source path of a job. */
+export function sourceOf(jobId: string): string {
+  return `/media/${jobId}.mp3`;
+}
+
+function hashSeed(seed: number, actor: string): number {
+  return createHash('sha256').update(`${seed}:${actor}`).digest().readUInt32LE(0);
+}

@@ -1,0 +1,419 @@
+/**
+ * The worker: the imperative shell around the pure machine of src/core/transition.ts. It looks for
+ * claimable jobs, claims one (a recovery when the job was started before), then loops: decide
+ * (pure) → perform the effect through a port → feed the result back. It renews its lease in the
+ * background, checks the lease before every effect outside the store (so a paused worker does not
+ * transcribe a chunk someone else committed), retries operating errors with capped backoff, stops
+ * touching a job the moment a write is refused, and never lets one job's failure stop its loop.
+ */
+import { assert, unreachable } from '../core/assert.js';
+import { backoffDelayMs } from '../core/backoff.js';
+import { defaultLimits, validateLimits, type Limits } from '../core/limits.js';
+import { jobInvariantProblems } from '../core/invariants.js';
+import { planChunks } from '../core/planner.js';
+import * as machine from '../core/transition.js';
+import { isTerminal, validateWorkerId, type ChunkSpec, type Job } from '../core/types.js';
+import {
+  CorruptStateError,
+  StoreUnavailableError,
+  type ChunkStore,
+  type Clock,
+  type JobStore,
+  type Media,
+  type Random,
+  type Transcriber,
+  type WriteResult,
+} from '../ports.js';
+
+/** Everything a worker needs. */
+export interface WorkerOptions {
+  readonly workerId: string;
+  readonly store: JobStore;
+  readonly chunkStore: ChunkStore;
+  readonly media: Media;
+  readonly transcriber: Transcriber;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly limits?: Partial<Limits>;
+  /** Structured progress notes (claims, stops, retries); never required for correctness. */
+  readonly log?: (entry: WorkerLogEntry) => void;
+}
+
+/** One structured log line of a worker. */
+export interface WorkerLogEntry {
+  readonly workerId: string;
+  readonly what: 'claimed' | 'stopped' | 'retry' | 'quarantined' | 'swept' | 'released' | 'error';
+  readonly jobId?: string;
+  readonly detail?: string;
+}
+
+/** How processing one claimed job ended. */
+export type JobRunOutcome = machine.StopOutcome | 'released';
+
+/** A worker: call {@link Worker.run} to loop until {@link Worker.stop}. */
+export class Worker {
+  readonly workerId: string;
+  readonly limits: Limits;
+  private stopping = false;
+  private requestCounter = 0;
+  private lastSweepMs = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.workerId = validateWorkerId(options.workerId);
+    this.limits = validateLimits({ ...defaultLimits, ...options.limits });
+  }
+
+  /** Loops: take work, or sweep and wait when there is none, until {@link stop} is called. */
+  async run(): Promise<void> {
+    while (!this.stopping) {
+      let worked = false;
+      try {
+        worked = (await this.runOnce()) !== 'idle';
+      } catch (error) {
+        if (error instanceof StopRequested) break;
+        this.note('error', undefined, String(error));
+      }
+      if (!worked && !this.stopping) {
+        await this.sweepIfDue();
+        await this.options.clock.sleep(this.limits.idlePollIntervalMs);
+      }
+    }
+  }
+
+  /** Asks the worker to finish its current step, release its lease and leave {@link run}. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /** True once {@link stop} was called. */
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
+  /** One look for work: claims the first claimable job and processes it to its end. */
+  async runOnce(): Promise<'idle' | JobRunOutcome> {
+    const ids = await this.storeCall(() => this.options.store.listRecoverableJobs(this.limits.recoverableJobsPageMax));
+    for (const jobId of ids) {
+      const claimed = await this.claim(jobId);
+      if (claimed === undefined) continue;
+      return this.process(claimed.job, claimed.recovery);
+    }
+    return 'idle';
+  }
+
+  /** Removes chunk files of jobs that are terminal or unknown (orphans of crashed workers, P8). */
+  async sweep(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const jobId of await this.options.chunkStore.listJobIds()) {
+      let job: Job | null;
+      try {
+        job = await this.storeCall(() => this.options.store.getJob(jobId));
+      } catch (error) {
+        if (error instanceof CorruptStateError) continue;
+        throw error;
+      }
+      if (job === null || isTerminal(job.phase)) {
+        await this.options.chunkStore.removeJob(jobId);
+        removed.push(jobId);
+      }
+    }
+    if (removed.length > 0) this.note('swept', undefined, removed.join(','));
+    return removed;
+  }
+
+  private async sweepIfDue(): Promise<void> {
+    const now = this.options.clock.now();
+    if (now - this.lastSweepMs < this.limits.sweepIntervalMs) return;
+    this.lastSweepMs = now;
+    try {
+      await this.sweep();
+    } catch (error) {
+      if (error instanceof StopRequested) throw error;
+      this.note('error', undefined, `sweep: ${String(error)}`);
+    }
+  }
+
+  private async claim(jobId: string): Promise<{ job: Job; recovery: boolean } | undefined> {
+    const requestId = this.nextRequestId();
+    const { store } = this.options;
+    let result;
+    try {
+      result = await this.storeCall(() =>
+        store.claimJob({ jobId, workerId: this.workerId, leaseMs: this.limits.leaseDurationMs, recoveryAttemptsMax: this.limits.recoveryAttemptsMax, requestId }),
+      );
+    } catch (error) {
+      if (error instanceof CorruptStateError) {
+        await this.quarantine(jobId, error);
+        return undefined;
+      }
+      throw error;
+    }
+    if (result.kind === 'exhausted') {
+      await this.options.chunkStore.removeJob(jobId);
+      this.note('stopped', jobId, 'recovery attempts exhausted');
+      return undefined;
+    }
+    if (result.kind !== 'ok') return undefined;
+    const problems = jobInvariantProblems(result.job);
+    if (problems.length > 0) {
+      await this.quarantine(jobId, new CorruptStateError(jobId, problems));
+      return undefined;
+    }
+    this.note('claimed', jobId, result.recovery ? `recovery attempt ${result.job.recovery.attempts}` : 'new');
+    return { job: result.job, recovery: result.recovery };
+  }
+
+  private async quarantine(jobId: string, error: CorruptStateError): Promise<void> {
+    const requestId = this.nextRequestId();
+    await this.storeCall(() => this.options.store.quarantineJob({ jobId, workerId: this.workerId, message: error.message, requestId }));
+    await this.options.chunkStore.removeJob(jobId);
+    this.note('quarantined', jobId, error.problems.join('; '));
+  }
+
+  /** Drives the machine for one owned job until it stops. */
+  private async process(job: Job, recovering: boolean): Promise<JobRunOutcome> {
+    const lease = new LeaseKeeper(this, job);
+    lease.start();
+    let state = machine.initialState(job, this.workerId, recovering, this.limits);
+    let effect = machine.decide(state);
+    try {
+      while (effect.type !== 'stop') {
+        if (this.stopping) {
+          await this.release(job, state.job.epoch);
+          return 'released';
+        }
+        state = machine.sent(state, effect);
+        const input = await this.perform(state, effect, lease);
+        const step = machine.transition(state, input);
+        state = step.state;
+        effect = step.effects[0] ?? { type: 'stop', outcome: 'lost' };
+      }
+    } finally {
+      lease.stop();
+    }
+    if (lease.corruption !== undefined) await this.quarantine(job.id, lease.corruption);
+    else if (effect.outcome === 'lost') await this.afterLoss(job.id);
+    this.note('stopped', job.id, effect.outcome);
+    return effect.outcome;
+  }
+
+  private async perform(state: machine.MachineState, effect: Exclude<machine.Effect, { type: 'stop' }>, lease: LeaseKeeper): Promise<machine.Input> {
+    if (machine.isStoreEffect(effect)) return this.performStore(state, effect);
+    if (effect.type === 'wait') {
+      await this.options.clock.sleep(backoffDelayMs(effect.attempt, this.limits, this.options.random()));
+      return { type: 'waited' };
+    }
+    if (effect.type === 'cleanup') {
+      await this.options.chunkStore.removeJob(state.job.id);
+      return { type: 'cleaned' };
+    }
+    if (!(await lease.ensure())) return { type: 'refused', kind: 'lease_lost' };
+    return this.performOutside(state, effect, lease);
+  }
+
+  private async performOutside(
+    state: machine.MachineState,
+    effect: Extract<machine.Effect, { type: 'probe' | 'extract' | 'check_chunks' | 'transcribe' }>,
+    lease: LeaseKeeper,
+  ): Promise<machine.Input> {
+    const { job } = state;
+    const { media, chunkStore, transcriber } = this.options;
+    switch (effect.type) {
+      case 'probe': {
+        const probed = await media.probe(job.source);
+        if (probed.kind === 'ok') return { type: 'probed', durationMs: probed.durationMs };
+        return { type: 'media_failed', reason: probed.kind === 'source_missing' ? 'source_missing' : 'media_invalid', message: probed.message };
+      }
+      case 'extract': {
+        const chunk = chunkSpecOf(state, effect.index);
+        const extracted = await media.extractChunk({ jobId: job.id, source: job.source, chunk });
+        if (extracted.kind === 'ok') return { type: 'extracted', index: effect.index, bytes: extracted.bytes, sha256: extracted.sha256 };
+        return { type: 'media_failed', reason: extracted.kind === 'source_missing' ? 'source_missing' : 'media_invalid', message: extracted.message };
+      }
+      case 'check_chunks': {
+        const results = [];
+        for (const index of effect.indices) {
+          const chunk = job.chunks[index];
+          assert(chunk !== undefined, `check of unknown chunk ${index}`);
+          results.push({ index, status: await chunkStore.check(job.id, index, chunk) });
+        }
+        return { type: 'chunks_checked', results };
+      }
+      case 'transcribe': {
+        const chunk = job.chunks[effect.index];
+        assert(chunk !== undefined, `transcription of unknown chunk ${effect.index}`);
+        const read = await chunkStore.read(job.id, effect.index, chunk);
+        if (read.kind !== 'ok') return { type: 'chunk_unreadable', index: effect.index, status: read.kind };
+        if (!(await lease.ensure())) return { type: 'refused', kind: 'lease_lost' };
+        const result = await transcriber.transcribe({ jobId: job.id, index: effect.index, audio: read.data, prompt: effect.prompt });
+        if (result.kind === 'ok') return { type: 'transcribed', index: effect.index, text: result.text };
+        return { type: 'transcribe_failed', index: effect.index, retryable: result.retryable, message: result.message };
+      }
+      default:
+        return unreachable(effect, 'effect');
+    }
+  }
+
+  private async performStore(state: machine.MachineState, effect: machine.StoreEffect): Promise<machine.Input> {
+    const { store } = this.options;
+    const fencing = { jobId: state.job.id, workerId: this.workerId, epoch: state.job.epoch, requestId: this.nextRequestId() };
+    let result: WriteResult;
+    try {
+      result = await this.storeCall((): Promise<WriteResult> => {
+        switch (effect.type) {
+          case 'record_plan':
+            return store.recordChunkPlan({ ...fencing, durationMs: effect.durationMs, chunks: effect.chunks });
+          case 'record_recreated':
+            return store.recordChunkRecreated({ ...fencing, index: effect.index, reason: effect.reason, bytes: effect.bytes, sha256: effect.sha256 });
+          case 'mark_resumed':
+            return store.markResumed(fencing);
+          case 'commit':
+            return store.commitChunk({ ...fencing, index: effect.index, transcript: effect.transcript });
+          case 'complete':
+            return store.completeJob(fencing);
+          case 'fail':
+            return store.failJob({ ...fencing, reason: effect.reason, message: effect.message, chunkIndex: effect.chunkIndex, retryable: effect.retryable });
+          default:
+            return unreachable(effect, 'store effect');
+        }
+      });
+    } catch (error) {
+      if (!(error instanceof CorruptStateError)) throw error;
+      await this.quarantine(state.job.id, error);
+      return { type: 'refused', kind: 'corrupt' };
+    }
+    if (result.kind === 'ok') return { type: 'stored', nowMs: this.options.clock.now() };
+    return { type: 'refused', kind: result.kind };
+  }
+
+  private async release(job: Job, epoch: number): Promise<void> {
+    const requestId = this.nextRequestId();
+    const released = await this.options.store.releaseJob({ jobId: job.id, workerId: this.workerId, epoch, requestId }).catch(() => undefined);
+    this.note('released', job.id, released?.kind ?? 'store unavailable');
+  }
+
+  /** After losing a job: if it is terminal now, the files this worker may have written are orphans. */
+  private async afterLoss(jobId: string): Promise<void> {
+    try {
+      const job = await this.options.store.getJob(jobId);
+      if (job === null || isTerminal(job.phase)) await this.options.chunkStore.removeJob(jobId);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError || error instanceof CorruptStateError)) throw error;
+    }
+  }
+
+  /** Calls the store, retrying while it is unavailable with capped backoff; gives up only on stop. */
+  async storeCall<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await call();
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        if (this.stopping) throw new StopRequested();
+        this.note('retry', undefined, `store unavailable (attempt ${attempt}): ${error.message}`);
+        await this.options.clock.sleep(backoffDelayMs(attempt, this.limits, this.options.random()));
+      }
+    }
+  }
+
+  /** A request id unique to this worker, for one logical write and all its retries. */
+  nextRequestId(): string {
+    this.requestCounter += 1;
+    return `${this.workerId}/${this.requestCounter}`;
+  }
+
+  /** The options the worker was built with. */
+  get ports(): WorkerOptions {
+    return this.options;
+  }
+
+  private note(what: WorkerLogEntry['what'], jobId?: string, detail?: string): void {
+    this.options.log?.({ workerId: this.workerId, what, ...(jobId === undefined ? {} : { jobId }), ...(detail === undefined ? {} : { detail }) });
+  }
+}
+
+/** Thrown inside a worker to unwind when a stop was requested during a store outage. */
+class StopRequested extends Error {}
+
+function chunkSpecOf(state: machine.MachineState, index: number): ChunkSpec {
+  const recorded = state.job.chunks[index];
+  if (recorded !== undefined) return { index, startMs: recorded.startMs, durationMs: recorded.durationMs };
+  assert(state.durationMs !== null, 'extraction before the duration is known');
+  const planned = planChunks(state.durationMs, state.job.chunkLengthMs)[index];
+  assert(planned !== undefined, `chunk ${index} is not in the plan`);
+  return planned;
+}
+
+/**
+ * Keeps one job's lease: renews it in the background every leaseRenewIntervalMs, and tells the
+ * worker, before each effect outside the store, whether the lease is surely still valid. The
+ * deadline is counted from when a grant or renewal was *sent*, so it is never later than the
+ * store's own expiry.
+ */
+class LeaseKeeper {
+  private deadlineMs: number;
+  private lost = false;
+  /** Set when a renewal found the job's stored state corrupt. */
+  corruption: CorruptStateError | undefined;
+  private active = false;
+
+  constructor(private readonly worker: Worker, private readonly job: Job) {
+    // The claim was sent before now; its grant lasts leaseDurationMs from the store's instant.
+    this.deadlineMs = worker.ports.clock.now() + worker.limits.leaseDurationMs - this.marginMs;
+  }
+
+  private get marginMs(): number {
+    return Math.ceil(this.worker.limits.leaseDurationMs / 10);
+  }
+
+  start(): void {
+    this.active = true;
+    void this.loop();
+  }
+
+  stop(): void {
+    this.active = false;
+  }
+
+  /** True when the lease is valid now, renewing first when it is close to its end. */
+  async ensure(): Promise<boolean> {
+    const { clock, random } = this.worker.ports;
+    for (let attempt = 1; !this.lost && clock.now() >= this.deadlineMs; attempt += 1) {
+      if (this.worker.stopped) return false;
+      const renewed = await this.renew();
+      if (renewed === 'unavailable') await clock.sleep(backoffDelayMs(attempt, this.worker.limits, random()));
+    }
+    return !this.lost;
+  }
+
+  private async loop(): Promise<void> {
+    const { clock } = this.worker.ports;
+    while (this.active && !this.lost) {
+      await clock.sleep(this.worker.limits.leaseRenewIntervalMs);
+      if (!this.active) return;
+      await this.renew();
+    }
+  }
+
+  private async renew(): Promise<'ok' | 'lost' | 'unavailable'> {
+    const { clock, store } = this.worker.ports;
+    const sentMs = clock.now();
+    try {
+      const renewed = await store.renewLease({ jobId: this.job.id, workerId: this.worker.workerId, epoch: this.job.epoch, leaseMs: this.worker.limits.leaseDurationMs });
+      if (renewed.kind !== 'ok') {
+        this.lost = true;
+        return 'lost';
+      }
+      this.deadlineMs = Math.max(this.deadlineMs, sentMs + this.worker.limits.leaseDurationMs - this.marginMs);
+      return 'ok';
+    } catch (error) {
+      if (error instanceof CorruptStateError) {
+        this.corruption = error;
+        this.lost = true;
+        return 'lost';
+      }
+      if (error instanceof StoreUnavailableError) return 'unavailable';
+      throw error;
+    }
+  }
+}
