@@ -66,14 +66,12 @@ export interface RunSummary {
   readonly failure?: FailureReport;
 }
 
-/** A shrunk counterexample. */
+/** A shrunk counterexample, as plain data (it crosses threads); replay it for the full record. */
 export interface FailureReport {
   readonly promise: string;
   readonly liveness: boolean;
   readonly replay: string;
   readonly violations: Violation[];
-  readonly scenario: Scenario;
-  readonly record: RunRecord;
   readonly faults: string[];
   readonly events: number;
 }
@@ -114,7 +112,7 @@ export async function playSeed(seed: number, index: number, path: string | undef
     ...summary,
     failure: {
       promise: violation?.promise ?? 'P?', liveness: shrunk.violations.every((entry) => isLiveness(entry.promise)),
-      replay, violations: shrunk.violations, scenario: shrunk.record.scenario, record: shrunk.record,
+      replay, violations: shrunk.violations,
       faults: shrunk.record.faultsFired.map(faultLabel),
       events: [...shrunk.record.events.values()].reduce((sum, events) => sum + events.length, 0),
     },
@@ -164,4 +162,17 @@ export function totals(summaries: readonly RunSummary[]): CampaignTotals {
     runs: ordered.length, fingerprint: hash.digest('hex').slice(0, 16), simulatedMs, steps, faults, wastedTranscriptions: wasted,
     failures: ordered.flatMap((summary) => (summary.failure === undefined ? [] : [summary.failure])),
   };
+}
+
+/** Replays a token: the exact run it names, checked. */
+export async function replay(token: ReplayToken, world: WorldOptions = {}): Promise<CheckedRun> {
+  const bounds = { ...defaultBounds, ...token.bounds };
+  let played: CheckedRun | undefined;
+  const property = fc.asyncProperty(scenarioArbitrary(bounds), async (scenario) => {
+    played = await simulate(scenario, world);
+    return true;
+  });
+  await fc.check(property, { seed: token.seed, numRuns: 1, path: token.path });
+  assertPlayed(played);
+  return played;
 }

@@ -1,0 +1,246 @@
+/**
+ * `npm run sim` / `chunkwise sim`: runs a campaign of simulated runs, checks every promise, and on
+ * a violation prints the shrunk counterexample as a timeline with its replay token.
+ * Exit codes: 0 pass, 1 safety violation, 2 liveness failure, 64 usage error.
+ */
+import { randomInt } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { decodeReplay, encodeReplay, playRun, replay, totals, type CampaignTotals, type RunSummary } from './campaign.js';
+import { colourEnabled, counterexampleText, palette } from './report.js';
+import { storeOption } from './stores.js';
+
+/** Exit codes of the simulator. */
+export const exitCodes = { pass: 0, safety: 1, liveness: 2, usage: 64 } as const;
+
+/** Where the CLI writes; injectable for tests. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown; isTTY?: boolean };
+}
+
+const usage = `Usage: npm run sim -- [options]   (also: chunkwise sim [options])
+
+Runs simulated crash-recovery runs in virtual time and checks promises P1-P11.
+
+Options:
+  --runs N          number of runs (default 400)                     e.g. --runs 2000
+  --seed S          campaign seed (default: random, printed first)   e.g. --seed 42
+  --replay TOKEN    replay one run exactly from its replay token     e.g. --replay eyJzZWVkIjo...
+  --parallel N      worker threads; same results as serial           e.g. --parallel 2
+  --shard K/N       run only shard K of N (for CI matrices)          e.g. --shard 1/4
+  --store NAME      store to run through: memory (default)           e.g. --store memory
+  --json            print one JSON object on stdout
+  --verbose         print every run and full timelines
+  --help            this text
+
+Exit codes: 0 pass, 1 safety violation, 2 liveness failure, 64 usage error.
+`;
+
+/** Thrown for bad flags; the CLI prints it and exits 64. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+interface Flags {
+  runs: number;
+  seed: number;
+  seedGiven: boolean;
+  replay: string | undefined;
+  parallel: number;
+  shard: { index: number; count: number } | undefined;
+  store: string | undefined;
+  json: boolean;
+  verbose: boolean;
+  help: boolean;
+}
+
+/** Parses argv into flags; throws {@link UsageError} naming a bad or unknown flag. */
+export function parseFlags(argv: readonly string[]): Flags {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        runs: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' }, parallel: { type: 'string' },
+        shard: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values;
+  const integer = (name: string, text: string | undefined, fallback: number, min: number): number => {
+    if (text === undefined) return fallback;
+    if (!/^-?\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
+    return Number(text);
+  };
+  let shard: Flags['shard'];
+  if (values.shard !== undefined) {
+    const match = /^(\d+)\/(\d+)$/.exec(values.shard);
+    const index = Number(match?.[1]);
+    const count = Number(match?.[2]);
+    if (match === null || count < 1 || index < 1 || index > count) throw new UsageError(`--shard must be K/N with 1 <= K <= N, got ${JSON.stringify(values.shard)}`);
+    shard = { index, count };
+  }
+  return {
+    runs: integer('runs', values.runs, 400, 1),
+    seed: integer('seed', values.seed, randomInt(0, 2 ** 31 - 1), Number.MIN_SAFE_INTEGER),
+    seedGiven: values.seed !== undefined,
+    replay: values.replay,
+    parallel: integer('parallel', values.parallel, 1, 1),
+    shard,
+    store: values.store,
+    json: values.json === true,
+    verbose: values.verbose === true,
+    help: values.help === true,
+  };
+}
+
+/** The run indices this process plays. */
+export function indicesFor(flags: Pick<Flags, 'runs' | 'shard'>): number[] {
+  const all = Array.from({ length: flags.runs }, (_, index) => index);
+  if (flags.shard === undefined) return all;
+  const { index, count } = flags.shard;
+  return all.filter((run) => run % count === index - 1);
+}
+
+/** Plays `indices`, serially or on a tinypool of `parallel` threads; same summaries either way. */
+export async function playAll(
+  seed: number,
+  indices: readonly number[],
+  options: { parallel: number; store: string | undefined; onProgress?: (done: number) => void },
+): Promise<RunSummary[]> {
+  const summaries: RunSummary[] = [];
+  if (options.parallel <= 1) {
+    const world = await storeOption(options.store);
+    for (const index of indices) {
+      summaries.push(await playRun(seed, index, { world }));
+      options.onProgress?.(summaries.length);
+    }
+    return summaries;
+  }
+  const { Tinypool } = await import('tinypool');
+  const threads = Math.min(options.parallel, Math.max(1, availableParallelism()), indices.length);
+  const pool = new Tinypool({ filename: new URL('./pool-entry.mjs', import.meta.url).href, minThreads: threads, maxThreads: threads });
+  try {
+    const batchSize = Math.max(1, Math.min(25, Math.ceil(indices.length / (threads * 4))));
+    const batches: number[][] = [];
+    for (let start = 0; start < indices.length; start += batchSize) batches.push(indices.slice(start, start + batchSize));
+    await Promise.all(
+      batches.map(async (batch) => {
+        const result = (await pool.run({ seed, indices: batch, store: options.store })) as RunSummary[];
+        summaries.push(...result);
+        options.onProgress?.(summaries.length);
+      }),
+    );
+  } finally {
+    await pool.destroy();
+  }
+  return summaries.sort((a, b) => a.index - b.index);
+}
+
+function progressBar(io: CliIo, total: number, startMs: number): ((done: number) => void) | undefined {
+  if (io.stderr.isTTY !== true) return undefined;
+  return (done) => {
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    const rate = done / Math.max(0.001, (Date.now() - startMs) / 1000);
+    io.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} runs  ${rate.toFixed(0)} runs/s `);
+    if (done === total) io.stderr.write('\n');
+  };
+}
+
+/** The JSON summary `--json` prints. */
+export function jsonSummary(seed: number, wallMs: number, campaign: CampaignTotals): Record<string, unknown> {
+  return {
+    runs: campaign.runs, seed, wallMs, runsPerSecond: Number((campaign.runs / Math.max(0.001, wallMs / 1000)).toFixed(2)),
+    simulatedMs: campaign.simulatedMs, steps: campaign.steps, fingerprint: campaign.fingerprint, faults: campaign.faults,
+    wastedTranscriptions: campaign.wastedTranscriptions,
+    violations: campaign.failures.map((failure) => ({
+      promise: failure.promise, liveness: failure.liveness, replay: failure.replay, events: failure.events, faults: failure.faults,
+      messages: failure.violations.map((violation) => `${violation.promise}${violation.job === undefined ? '' : ` ${violation.job}`}: ${violation.message}`),
+    })),
+  };
+}
+
+/** Runs the simulator CLI; resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIo = process): Promise<number> {
+  let flags: Flags;
+  try {
+    flags = parseFlags(argv);
+    if (flags.help) {
+      io.stdout.write(usage);
+      return exitCodes.pass;
+    }
+    await storeOption(flags.store);
+    if (flags.replay !== undefined) decodeReplay(flags.replay);
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof TypeError)) throw error;
+    io.stderr.write(`chunkwise sim: ${error.message}\n\n${usage}`);
+    return exitCodes.usage;
+  }
+  if (flags.replay !== undefined) return replayCommand(flags, io);
+  return campaignCommand(flags, io);
+}
+
+async function replayCommand(flags: Flags, io: CliIo): Promise<number> {
+  const token = decodeReplay(flags.replay ?? '');
+  const run = await replay(token, await storeOption(flags.store));
+  const colour = colourEnabled(io.stdout);
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify({ replay: flags.replay, fingerprint: run.record.history.fingerprint(), violations: run.violations })}\n`);
+  } else if (run.violations.length === 0) {
+    io.stdout.write(`${palette(colour).green('✓')} replayed run passes every promise (fingerprint ${run.record.history.fingerprint()})\n`);
+  } else {
+    io.stdout.write(`${counterexampleText(run.record, run.violations, flags.replay ?? '', { colour, verbose: flags.verbose })}\n`);
+  }
+  if (run.violations.length === 0) return exitCodes.pass;
+  return run.violations.every((violation) => violation.promise === 'P1') ? exitCodes.liveness : exitCodes.safety;
+}
+
+async function campaignCommand(flags: Flags, io: CliIo): Promise<number> {
+  const indices = indicesFor(flags);
+  const colour = colourEnabled(io.stdout);
+  const colours = palette(colour);
+  if (!flags.json) {
+    const shard = flags.shard === undefined ? '' : `, shard ${flags.shard.index}/${flags.shard.count}`;
+    io.stdout.write(`chunkwise sim: seed ${flags.seed}, ${indices.length} runs${shard}, store ${flags.store ?? 'memory'}, ${flags.parallel} thread(s)\n`);
+  }
+  const startMs = Date.now();
+  const summaries = await playAll(flags.seed, indices, { parallel: flags.parallel, store: flags.store, onProgress: flags.json ? undefined : progressBar(io, indices.length, startMs) });
+  const wallMs = Date.now() - startMs;
+  const campaign = totals(summaries);
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify(jsonSummary(flags.seed, wallMs, campaign))}\n`);
+  } else {
+    if (flags.verbose) for (const summary of summaries) io.stdout.write(`  run ${summary.index}: ${summary.steps} steps, ${summary.simulatedMs} ms simulated, faults ${JSON.stringify(summary.faults)}${summary.failure ? ' FAILED' : ''}\n`);
+    const rate = (campaign.runs / Math.max(0.001, wallMs / 1000)).toFixed(1);
+    io.stdout.write(
+      `${campaign.runs} runs in ${(wallMs / 1000).toFixed(1)} s (${rate} runs/s), ${(campaign.simulatedMs / 3_600_000).toFixed(1)} h simulated, ` +
+        `${campaign.steps} scheduling steps, fingerprint ${campaign.fingerprint}\n`,
+    );
+    io.stdout.write(`faults injected: ${Object.entries(campaign.faults).map(([kind, count]) => `${kind} ${count}`).join(', ')}; wasted transcriptions ${campaign.wastedTranscriptions}\n`);
+  }
+  const first = campaign.failures[0];
+  if (first === undefined) {
+    if (!flags.json) io.stdout.write(`${colours.green('✓')} every promise held (P1-P11)\n`);
+    return exitCodes.pass;
+  }
+  if (!flags.json) {
+    const run = await replay(decodeReplay(first.replay), await storeOption(flags.store));
+    io.stdout.write(`\n${counterexampleText(run.record, run.violations, first.replay, { colour, verbose: flags.verbose })}\n`);
+    for (const other of campaign.failures.slice(1)) io.stdout.write(`also failed: ${other.promise} — npm run sim -- --replay ${other.replay}\n`);
+    io.stdout.write(`seed was ${flags.seed}\n`);
+  }
+  return campaign.failures.some((failure) => !failure.liveness) ? exitCodes.safety : exitCodes.liveness;
+}
+
+export { encodeReplay };
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await main(process.argv.slice(2));
+}
