@@ -1,0 +1,71 @@
+/**
+ * How an OpenAI SDK failure maps to the Transcriber port's error result, and how secrets are
+ * kept out of every message.
+ */
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { clipMessage } from '../../core/types.js';
+import type { TranscribeResult } from '../../ports.js';
+
+/** The error variant of a transcription result. */
+export type TranscribeError = Extract<TranscribeResult, { kind: 'error' }>;
+
+/**
+ * Statuses worth another attempt: request timeout, conflict, rate limit and every server error
+ * (the statuses the SDK itself would retry). Every other status (400, 401, 403, 404, 413,
+ * 422, …) means the same request would fail again.
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** Maps anything the SDK threw to a typed error result; `scrub` cleans its message. */
+export function transcribeErrorOf(error: unknown, timeoutMs: number, scrub: (text: string) => string): TranscribeError {
+  const result = (retryable: boolean, status: number | null, message: string): TranscribeError => ({
+    kind: 'error',
+    retryable,
+    status,
+    message: clipMessage(scrub(message)),
+  });
+  if (error instanceof APIConnectionTimeoutError) return result(true, null, `transcription request timed out after ${timeoutMs} ms`);
+  if (error instanceof APIConnectionError) return result(true, null, `transcription request failed to connect: ${causeMessage(error)}`);
+  if (error instanceof APIUserAbortError) return result(true, null, 'transcription request was aborted');
+  if (error instanceof APIError && typeof error.status === 'number') {
+    // The SDK's message starts with the status already.
+    const detail = error.message.startsWith(`${error.status} `) ? error.message.slice(`${error.status} `.length) : error.message;
+    return result(isRetryableStatus(error.status), error.status, `transcription request failed with HTTP ${error.status}: ${detail}`);
+  }
+  if (error instanceof SyntaxError) return result(false, null, `response is not a transcription: its body is not valid JSON (${error.message})`);
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return result(false, null, `transcription request failed unexpectedly: ${text}`);
+}
+
+/** Most links of an error's cause chain quoted in a message. */
+const causeDepthMax = 4;
+
+/** The connection error's message with its causes (e.g. `fetch failed`, then `ECONNREFUSED`). */
+function causeMessage(error: APIConnectionError): string {
+  const parts = [error.message];
+  let cause: unknown = error.cause;
+  for (let depth = 0; depth < causeDepthMax && cause instanceof Error; depth += 1) {
+    const code = 'code' in cause && typeof cause.code === 'string' ? ` (${cause.code})` : '';
+    parts.push(`${cause.message}${code}`);
+    cause = cause.cause;
+  }
+  return parts.map((part) => part.replace(/\.$/, '')).join(': ');
+}
+
+/** Replacement text for a removed secret. */
+export const redacted = '[redacted]';
+
+/**
+ * A function that removes `secret` from a text, together with anything shaped like a bearer
+ * token or an OpenAI key, in case a server or a library echoes a credential back.
+ */
+export function secretScrubber(secret: string): (text: string) => string {
+  return (text) => {
+    let clean = secret.length > 0 ? text.split(secret).join(redacted) : text;
+    clean = clean.replace(/(Bearer\s+)[^\s"',;]+/gi, `$1${redacted}`);
+    clean = clean.replace(/\bsk-[A-Za-z0-9_-]{8,}/g, redacted);
+    return clean;
+  };
+}

@@ -1,0 +1,12 @@
+/** The Transcriber port on the official OpenAI SDK: one request per call, typed errors, the API key kept out of every message. */
+export {
+  OpenAITranscriber,
+  promptCharsMax,
+  transcriptionModels,
+  transcriptionTimeoutMsDefault,
+  transcriptionTimeoutMsMax,
+  type OpenAITranscriberOptions,
+  type TranscriberLogger,
+  type TranscriptionModel,
+} from './transcriber.js';
+export { isRetryableStatus } from './errors.js';
