@@ -53,6 +53,8 @@ export interface PortCallSpec<T> {
   readonly body: () => Promise<T>;
   /** Short text of the result for the history. */
   readonly describe: (result: T) => string;
+  /** The epoch a fenced store write carries. */
+  readonly epoch?: number;
 }
 
 /** The deterministic bytes of chunk `index` of `jobId`'s source. */
@@ -76,8 +78,8 @@ function resultKind(result: { kind: string }): string {
 export class SimStore implements JobStore {
   constructor(private readonly host: TwinHost, private readonly actor: string, private readonly inner: JobStore, private readonly latencyMs: () => number) {}
 
-  private call<T>(op: string, target: CallTarget | 'other', subject: string, body: () => Promise<T>, describe: (result: T) => string): Promise<T> {
-    return this.host.portCall(this.actor, { port: 'store', op, target, subject, latencyMs: this.latencyMs(), body, describe });
+  private call<T>(op: string, target: CallTarget | 'other', subject: string, body: () => Promise<T>, describe: (result: T) => string, epoch?: number): Promise<T> {
+    return this.host.portCall(this.actor, { port: 'store', op, target, subject, latencyMs: this.latencyMs(), body, describe, ...(epoch === undefined ? {} : { epoch }) });
   }
 
   createJob(request: operations.CreateRequest): Promise<CreateResult> {
@@ -101,7 +103,7 @@ export class SimStore implements JobStore {
     return this.call('markResumed', 'other', request.jobId, () => this.inner.markResumed(request), writeKind);
   }
   commitChunk(request: operations.CommitRequest): Promise<WriteResult> {
-    return this.call('commitChunk', 'commit', `${request.jobId}/${request.index}`, () => this.inner.commitChunk(request), writeKind);
+    return this.call('commitChunk', 'commit', `${request.jobId}/${request.index}`, () => this.inner.commitChunk(request), writeKind, request.epoch);
   }
   completeJob(request: operations.Fenced): Promise<WriteResult> {
     return this.call('completeJob', 'complete', request.jobId, () => this.inner.completeJob(request), writeKind);

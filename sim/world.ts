@@ -162,7 +162,7 @@ export class World implements TwinHost {
       }
       const result = await call.body();
       this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: call.describe(result) });
-      if (call.port === 'store') this.recordApplied(actor, call.op, call.subject, result);
+      if (call.port === 'store') this.recordApplied(actor, call.op, call.subject, result, call.epoch);
       if (crash?.kind === 'crash') {
         this.crash(actor, crash);
         return new Promise<T>(() => {});
@@ -257,7 +257,7 @@ export class World implements TwinHost {
     return true;
   }
 
-  private recordApplied(actor: string, op: string, subject: string, result: unknown): void {
+  private recordApplied(actor: string, op: string, subject: string, result: unknown, requestEpoch: number | undefined): void {
     const t = this.scheduler.now();
     const outcome = result as { kind?: string; duplicate?: boolean; job?: Job; leaseExpiresAtMs?: number };
     const [job = subject, indexText] = subject.split('/');
@@ -277,7 +277,7 @@ export class World implements TwinHost {
       this.history.add({ t, kind: 'release', actor, job, epoch: this.inspect.job(job)?.epoch ?? 0 });
     }
     if (op === 'commitChunk' && outcome.kind === 'ok' && outcome.duplicate !== true) {
-      this.history.add({ t, kind: 'commit', actor, job, index: Number(indexText), epoch: this.inspect.job(job)?.epoch ?? 0 });
+      this.history.add({ t, kind: 'commit', actor, job, index: Number(indexText), epoch: requestEpoch ?? -1 });
     }
   }
 

@@ -19,6 +19,18 @@ import {
 } from '../../ports.js';
 import { validateClaim, validateCommit, validateCreate, validateFail, validateFenced, validatePlan, validateRecreated, validateRenew } from '../../core/requests.js';
 
+/** The pure operations a memory store applies (src/core/operations.ts). */
+export type Specification = Pick<
+  typeof operations,
+  'create' | 'claim' | 'renew' | 'recordPlan' | 'recordRecreated' | 'markResumed' | 'commit' | 'complete' | 'fail' | 'release' | 'quarantine'
+>;
+
+const specification: Specification = {
+  create: operations.create, claim: operations.claim, renew: operations.renew, recordPlan: operations.recordPlan,
+  recordRecreated: operations.recordRecreated, markResumed: operations.markResumed, commit: operations.commit,
+  complete: operations.complete, fail: operations.fail, release: operations.release, quarantine: operations.quarantine,
+};
+
 /** Reads the store's notion of now. */
 export interface StoreClock {
   now(): number;
@@ -29,18 +41,26 @@ export class MemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, Job>();
   private readonly events = new Map<string, JobEvent[]>();
 
-  constructor(private readonly clock: StoreClock) {}
+  private readonly spec: Specification;
+
+  /**
+   * @param clock the store's notion of now (lease expiry, event timestamps)
+   * @param variant replaces some operations of the specification; for tests that plant a bug
+   */
+  constructor(private readonly clock: StoreClock, variant: Partial<Specification> = {}) {
+    this.spec = { ...specification, ...variant };
+  }
 
   async createJob(request: operations.CreateRequest): Promise<CreateResult> {
     validateCreate(request);
-    const outcome = this.apply(request.jobId, (job, now) => operations.create(job, request, now));
+    const outcome = this.apply(request.jobId, (job, now) => this.spec.create(job, request, now));
     if (outcome.kind !== 'ok') return outcome as CreateResult;
     return { kind: 'ok', job: outcome.job, created: !outcome.duplicate };
   }
 
   async claimJob(request: operations.ClaimRequest): Promise<ClaimResult> {
     validateClaim(request);
-    const outcome = this.apply(request.jobId, (job, now) => operations.claim(job, request, now));
+    const outcome = this.apply(request.jobId, (job, now) => this.spec.claim(job, request, now));
     if (outcome.kind === 'ok') {
       return { kind: 'ok', job: outcome.job, recovery: outcome.job.recovery.open, duplicate: outcome.duplicate };
     }
@@ -50,48 +70,48 @@ export class MemoryJobStore implements JobStore {
 
   async renewLease(request: operations.RenewRequest): Promise<RenewResult> {
     validateRenew(request);
-    const outcome = this.apply(request.jobId, (job, now) => operations.renew(job, request, now));
+    const outcome = this.apply(request.jobId, (job, now) => this.spec.renew(job, request, now));
     return outcome.kind === 'ok' ? { kind: 'ok', leaseExpiresAtMs: outcome.job.leaseExpiresAtMs } : outcome;
   }
 
   async recordChunkPlan(request: operations.PlanRequest): Promise<WriteResult> {
     validatePlan(request);
-    return this.write(request.jobId, (job, now) => operations.recordPlan(job, request, now));
+    return this.write(request.jobId, (job, now) => this.spec.recordPlan(job, request, now));
   }
 
   async recordChunkRecreated(request: operations.RecreatedRequest): Promise<WriteResult> {
     validateRecreated(request);
-    return this.write(request.jobId, (job, now) => operations.recordRecreated(job, request, now));
+    return this.write(request.jobId, (job, now) => this.spec.recordRecreated(job, request, now));
   }
 
   async markResumed(request: operations.Fenced): Promise<WriteResult> {
     validateFenced(request);
-    return this.write(request.jobId, (job, now) => operations.markResumed(job, request, now));
+    return this.write(request.jobId, (job, now) => this.spec.markResumed(job, request, now));
   }
 
   async commitChunk(request: operations.CommitRequest): Promise<WriteResult> {
     validateCommit(request);
-    return this.write(request.jobId, (job, now) => operations.commit(job, request, now));
+    return this.write(request.jobId, (job, now) => this.spec.commit(job, request, now));
   }
 
   async completeJob(request: operations.Fenced): Promise<WriteResult> {
     validateFenced(request);
-    return this.write(request.jobId, (job, now) => operations.complete(job, request, now));
+    return this.write(request.jobId, (job, now) => this.spec.complete(job, request, now));
   }
 
   async failJob(request: operations.FailRequest): Promise<WriteResult> {
     validateFail(request);
-    return this.write(request.jobId, (job, now) => operations.fail(job, request, now));
+    return this.write(request.jobId, (job, now) => this.spec.fail(job, request, now));
   }
 
   async releaseJob(request: operations.Fenced): Promise<WriteResult> {
     validateFenced(request);
-    return this.write(request.jobId, (job, now) => operations.release(job, request, now));
+    return this.write(request.jobId, (job, now) => this.spec.release(job, request, now));
   }
 
   async quarantineJob(request: operations.QuarantineRequest & { readonly requestId: string }): Promise<WriteResult> {
     validateJobId(request.jobId);
-    return this.write(request.jobId, (job, now) => operations.quarantine(job, request, now), false);
+    return this.write(request.jobId, (job, now) => this.spec.quarantine(job, request, now), false);
   }
 
   async listRecoverableJobs(limit: number): Promise<string[]> {

@@ -1,0 +1,85 @@
+/**
+ * Determinism: the same seed gives the same history byte for byte — in two separate processes,
+ * with two threads as with one, and when a failing run is replayed from its token.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { encodeReplay, playRun, replay, runSeed, simulate } from '../../sim/campaign.js';
+import { indicesFor, parseFlags, UsageError } from '../../sim/cli.js';
+
+const run = promisify(execFile);
+
+async function simJson(args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...args, '--json'], { cwd: process.cwd(), maxBuffer: 1 << 24 });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+describe('determinism', () => {
+  it('gives the same fingerprint in two separate processes, and with --parallel 2', async () => {
+    const [first, second, parallel] = await Promise.all([
+      simJson(['--runs', '30', '--seed', '7']),
+      simJson(['--runs', '30', '--seed', '7']),
+      simJson(['--runs', '30', '--seed', '7', '--parallel', '2']),
+    ]);
+    expect(first.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(second.fingerprint).toBe(first.fingerprint);
+    expect(parallel.fingerprint).toBe(first.fingerprint);
+    expect(first.runs).toBe(30);
+    expect(first.violations).toEqual([]);
+    for (const field of ['seed', 'wallMs', 'runsPerSecond', 'simulatedMs', 'faults', 'wastedTranscriptions']) expect(first).toHaveProperty(field);
+  }, 120_000);
+
+  it('gives a different fingerprint for a different seed', async () => {
+    const [a, b] = await Promise.all([playRun(1, 0), playRun(2, 0)]);
+    expect(a.fingerprint).not.toBe(b.fingerprint);
+  });
+
+  it('replays a run exactly from its token', async () => {
+    const summary = await playRun(11, 3);
+    const replayed = await replay({ seed: runSeed(11, 3), path: '0' });
+    expect(replayed.record.history.fingerprint()).toBe(summary.fingerprint);
+    expect(encodeReplay({ seed: 5, path: '0:1' })).toMatch(/^[A-Za-z0-9_-]+$/);
+  });
+
+  it('plays one scenario to the same history twice in one process', async () => {
+    const scenario = {
+      jobs: [{ id: 'job0', chunks: 6, chunkLengthMs: 10_000, lastChunkMs: 3_000 }],
+      workers: 3,
+      faults: [{ kind: 'crash', worker: 0, target: 'commit', nth: 2, when: 'after' } as const, { kind: 'recoverers', atMs: 20_000, count: 2 } as const],
+      latencies: { storeMaxMs: 5, mediaMs: 100, transcribeMs: 2_000 },
+      faultPhaseMs: 60_000, livenessPhaseMs: 300_000, seed: 99, choices: [1, 2, 0, 3, 1, 1, 2],
+    };
+    const [a, b] = [await simulate(scenario), await simulate(scenario)];
+    expect(a.record.history.entries).toEqual(b.record.history.entries);
+    expect(a.violations).toEqual([]);
+    expect(a.record.jobs.get('job0')?.phase).toBe('completed');
+  });
+});
+
+describe('sim CLI flags', () => {
+  it('partitions runs across shards without overlap or gaps', () => {
+    const shards = [1, 2, 3].map((index) => indicesFor({ runs: 10, shard: { index, count: 3 } }));
+    expect(shards.flat().sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
+    expect(shards[0]).toEqual([0, 3, 6, 9]);
+  });
+
+  it('rejects unknown flags and bad values with a usage error naming them', () => {
+    expect(() => parseFlags(['--bogus'])).toThrow(UsageError);
+    expect(() => parseFlags(['--bogus'])).toThrow(/bogus/);
+    expect(() => parseFlags(['--runs', 'many'])).toThrow(/--runs/);
+    expect(() => parseFlags(['--shard', '3/2'])).toThrow(/--shard/);
+    expect(parseFlags(['--runs', '5', '--seed', '9'])).toMatchObject({ runs: 5, seed: 9, parallel: 1 });
+  });
+});
+
+describe('the correct engine', () => {
+  it('keeps every promise over a long campaign', async () => {
+    const failures = [];
+    for (let index = 0; index < 250; index += 1) {
+      const summary = await playRun(2026, index);
+      if (summary.failure !== undefined) failures.push(summary.failure);
+    }
+    expect(failures.map((failure) => `${failure.promise}: ${failure.violations[0]?.message} (replay ${failure.replay})`)).toEqual([]);
+  }, 180_000);
+});

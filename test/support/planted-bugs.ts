@@ -1,0 +1,120 @@
+/**
+ * Deliberately broken variants of the engine, each planted through a seam the simulator offers
+ * (a store specification variant, or wrapped worker ports). They live only in test/: the
+ * simulator must find each one and shrink it to a short story.
+ */
+import * as operations from '../../src/core/operations.js';
+import { MemoryJobStore } from '../../src/adapters/memory/store.js';
+import type { Specification } from '../../src/adapters/memory/store.js';
+import type { ChunkStore, JobStore } from '../../src/ports.js';
+import { Worker } from '../../src/runtime/worker.js';
+import type { PromiseId } from '../../sim/checkers/index.js';
+import type { WorldOptions } from '../../sim/world.js';
+
+/** A planted bug: how to build the broken world, and which promises should catch it. */
+export interface PlantedBug {
+  readonly name: string;
+  readonly world: WorldOptions;
+  readonly caughtBy: readonly PromiseId[];
+}
+
+function memoryVariant(variant: Partial<Specification>): WorldOptions['store'] {
+  return (clock) => {
+    const store = new MemoryJobStore(clock, variant);
+    return { store, inspect: { job: (id) => store.peek(id), events: (id) => store.peekEvents(id), tamper: (id, change) => store.tamper(id, change) } };
+  };
+}
+
+type WorkerOptions = ConstructorParameters<typeof Worker>[0];
+
+function withPorts(change: (options: WorkerOptions) => Partial<WorkerOptions>): WorldOptions['workerFactory'] {
+  return (options) => new Worker({ ...options, ...change(options) });
+}
+
+/** The store accepts a commit whatever epoch it carries (no fencing on commit). */
+export const unfencedCommit: PlantedBug = {
+  name: 'store skips the fencing check on commit',
+  caughtBy: ['P2', 'P3'],
+  world: {
+    store: memoryVariant({
+      commit: (job, request, nowMs) => operations.commit(job, job === null ? request : { ...request, epoch: job.epoch, workerId: job.owner ?? request.workerId }, nowMs),
+    }),
+  },
+};
+
+/** A recovery loads a snapshot that forgets the last committed chunk, so it transcribes it again. */
+export const forgetfulRecovery: PlantedBug = {
+  name: 'recovery re-transcribes a committed chunk',
+  caughtBy: ['P2', 'P9', 'P10'],
+  world: {
+    workerFactory: withPorts((options) => {
+      const store: JobStore = Object.create(options.store) as JobStore;
+      store.claimJob = async (request) => {
+        const result = await options.store.claimJob(request);
+        if (result.kind !== 'ok' || !result.recovery) return result;
+        const last = result.job.chunks.findLastIndex((chunk) => chunk.transcript !== null);
+        if (last < 0 || result.job.phase !== 'transcribing') return result;
+        const chunks = result.job.chunks.map((chunk, index) => (index === last ? { ...chunk, transcript: null } : chunk));
+        return { ...result, job: { ...result.job, chunks } };
+      };
+      return { store };
+    }),
+  },
+};
+
+/** Completing a recovered job forgets to emit recovery_completed. */
+export const silentFinalizer: PlantedBug = {
+  name: 'finalizer forgets recovery_completed',
+  caughtBy: ['P5'],
+  world: {
+    store: memoryVariant({
+      complete: (job, request, nowMs) => {
+        const outcome = operations.complete(job, request, nowMs);
+        if (outcome.kind !== 'ok' || outcome.events.at(-1)?.event !== 'recovery_completed') return outcome;
+        return { ...outcome, events: outcome.events.slice(0, -1), job: { ...outcome.job, nextSeq: outcome.job.nextSeq - 1 } };
+      },
+    }),
+  },
+};
+
+/** The worker trusts chunk files without verifying their checksum. */
+export const trustingReader: PlantedBug = {
+  name: 'worker ignores a corrupt checksum',
+  caughtBy: ['P7'],
+  world: {
+    workerFactory: withPorts((options) => {
+      const inner = options.chunkStore;
+      const chunkStore: ChunkStore = {
+        check: async (jobId, index, expected) => ((await inner.check(jobId, index, expected)) === 'missing' ? 'missing' : 'ok'),
+        read: async (jobId, index, expected) => {
+          const read = await inner.read(jobId, index, expected);
+          return read.kind === 'corrupt' ? { kind: 'ok', data: new Uint8Array(expected.bytes) } : read;
+        },
+        removeJob: (jobId) => inner.removeJob(jobId),
+        listJobIds: () => inner.listJobIds(),
+      };
+      return { chunkStore };
+    }),
+  },
+};
+
+/** The worker never removes chunk files. */
+export const forgetfulCleanup: PlantedBug = {
+  name: 'worker forgets to remove chunk files',
+  caughtBy: ['P8'],
+  world: {
+    workerFactory: withPorts((options) => ({ chunkStore: { ...bind(options.chunkStore), removeJob: async () => {} } })),
+  },
+};
+
+function bind(store: ChunkStore): ChunkStore {
+  return {
+    check: (jobId, index, expected) => store.check(jobId, index, expected),
+    read: (jobId, index, expected) => store.read(jobId, index, expected),
+    removeJob: (jobId) => store.removeJob(jobId),
+    listJobIds: () => store.listJobIds(),
+  };
+}
+
+/** Every planted bug. */
+export const plantedBugs: readonly PlantedBug[] = [unfencedCommit, forgetfulRecovery, silentFinalizer, trustingReader, forgetfulCleanup];
