@@ -4,14 +4,14 @@
  * the scheduler's choice sequence. Every fault has a short label so a shrunk run reads as a story.
  */
 import fc from 'fast-check';
-import type { Limits } from '../src/core/limits.js';
+import { chunkTailMsMin, type Limits } from '../src/core/limits.js';
 
 /** One job of a run. */
 export interface JobSpec {
   readonly id: string;
   readonly chunks: number;
   readonly chunkLengthMs: number;
-  /** The last chunk's length (1..chunkLengthMs). */
+  /** The last chunk's length (chunkTailMsMin..chunkLengthMs, so the plan has exactly `chunks` chunks). */
   readonly lastChunkMs: number;
 }
 
@@ -65,6 +65,7 @@ export const simulationLimits: Limits = Object.freeze({
   leaseRenewIntervalMs: 3_000,
   recoveryAttemptsMax: 8,
   transcriptionAttemptsMax: 6,
+  mediaAttemptsMax: 5,
   retryDelayBaseMs: 100,
   retryDelayMaxMs: 4_000,
   idlePollIntervalMs: 1_000,
@@ -122,7 +123,7 @@ function jobArbitrary(bounds: ScenarioBounds): fc.Arbitrary<Omit<JobSpec, 'id'>>
   return fc.record({
     chunks: fc.integer({ min: 1, max: bounds.chunksMax }),
     chunkLengthMs: fc.constant(chunkLengthMs),
-    lastChunkMs: fc.integer({ min: 1, max: chunkLengthMs }),
+    lastChunkMs: fc.integer({ min: chunkTailMsMin, max: chunkLengthMs }),
   });
 }
 

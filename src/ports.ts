@@ -126,17 +126,26 @@ export interface ChunkStore {
   listJobIds(): Promise<string[]>;
 }
 
+/** A media tool failure that may pass (a timeout, a full disk): the runtime retries it with backoff. */
+export interface MediaRetryable {
+  readonly kind: 'error';
+  readonly retryable: true;
+  readonly message: string;
+}
+
 /** Probing a source. */
 export type ProbeResult =
   | { readonly kind: 'ok'; readonly durationMs: number }
   | { readonly kind: 'source_missing'; readonly message: string }
-  | { readonly kind: 'invalid'; readonly message: string };
+  | { readonly kind: 'invalid'; readonly message: string }
+  | MediaRetryable;
 
 /** Extracting one chunk of a source into the chunk store. */
 export type ExtractResult =
   | { readonly kind: 'ok'; readonly bytes: number; readonly sha256: string }
   | { readonly kind: 'source_missing'; readonly message: string }
-  | { readonly kind: 'invalid'; readonly message: string };
+  | { readonly kind: 'invalid'; readonly message: string }
+  | MediaRetryable;
 
 /** Media tools: probe a source, extract one chunk of it into the chunk store. */
 export interface Media {

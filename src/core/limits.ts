@@ -11,6 +11,8 @@ export interface Limits {
   readonly recoveryAttemptsMax: number;
   /** Attempts at transcribing one chunk within one ownership before the job fails. */
   readonly transcriptionAttemptsMax: number;
+  /** Attempts at one probe or extraction that fails with a retryable error before the job fails. */
+  readonly mediaAttemptsMax: number;
   /** First backoff delay of a retry; doubled each attempt up to retryDelayMaxMs. */
   readonly retryDelayBaseMs: number;
   /** Cap of one backoff delay. */
@@ -29,6 +31,7 @@ export const defaultLimits: Limits = Object.freeze({
   leaseRenewIntervalMs: 10_000,
   recoveryAttemptsMax: 5,
   transcriptionAttemptsMax: 6,
+  mediaAttemptsMax: 5,
   retryDelayBaseMs: 200,
   retryDelayMaxMs: 10_000,
   idlePollIntervalMs: 1_000,
@@ -40,6 +43,8 @@ export const defaultLimits: Limits = Object.freeze({
 export const chunkLengthMsMin = 1_000;
 /** Longest chunk a job may ask for (the media adapter may cut shorter to respect upload limits). */
 export const chunkLengthMsMax = 3_600_000;
+/** A last chunk shorter than this is merged into the one before it (speech APIs refuse very short audio). */
+export const chunkTailMsMin = 1_000;
 /** Most chunks one job may have. */
 export const chunksPerJobMax = 10_000;
 /** Longest media a job may describe: 48 hours. */

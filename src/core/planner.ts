@@ -2,25 +2,31 @@
  * Planning: how a job's media is cut into chunks, and what a recovery must do given the result
  * of checking each pending chunk's file.
  */
-import { chunksPerJobMax } from './limits.js';
+import { chunkTailMsMin, chunksPerJobMax } from './limits.js';
 import { validateChunkLengthMs, validateDurationMs, type ChunkSpec, type Job } from './types.js';
 
 /** Result of checking one chunk file against its recorded size and sha256. */
 export type ChunkFileStatus = 'ok' | 'missing' | 'corrupt';
 
-/** Cuts `durationMs` (rounded to whole ms) into chunks of `chunkLengthMs`; the last may be shorter. */
+/**
+ * Cuts `durationMs` (rounded to whole ms) into chunks of `chunkLengthMs`. The last may be shorter;
+ * a last piece under chunkTailMsMin is merged into the chunk before it, so no chunk is too short
+ * for a speech API (the merged chunk is at most chunkLengthMs + chunkTailMsMin - 1 long).
+ */
 export function planChunks(durationMs: number, chunkLengthMs: number): ChunkSpec[] {
   validateDurationMs(durationMs);
   validateChunkLengthMs(chunkLengthMs);
   const totalMs = Math.max(1, Math.round(durationMs));
-  const count = Math.ceil(totalMs / chunkLengthMs);
+  const tailMs = totalMs % chunkLengthMs;
+  const count = Math.max(1, Math.ceil(totalMs / chunkLengthMs) - (tailMs > 0 && tailMs < chunkTailMsMin && totalMs > chunkLengthMs ? 1 : 0));
   if (count > chunksPerJobMax) {
     throw new RangeError(`durationMs ${durationMs} at chunkLengthMs ${chunkLengthMs} needs ${count} chunks, more than ${chunksPerJobMax}`);
   }
   const chunks: ChunkSpec[] = [];
   for (let index = 0; index < count; index += 1) {
     const startMs = index * chunkLengthMs;
-    chunks.push({ index, startMs, durationMs: Math.min(chunkLengthMs, totalMs - startMs) });
+    const last = index === count - 1;
+    chunks.push({ index, startMs, durationMs: last ? totalMs - startMs : chunkLengthMs });
   }
   return chunks;
 }

@@ -38,6 +38,8 @@ export type Input =
   | { readonly type: 'probed'; readonly durationMs: number }
   | { readonly type: 'extracted'; readonly index: number; readonly bytes: number; readonly sha256: string }
   | { readonly type: 'media_failed'; readonly reason: 'source_missing' | 'media_invalid'; readonly message: string }
+  /** A probe or extraction failed in a way that may pass (timeout, disk full): retried after a wait. */
+  | { readonly type: 'media_retry'; readonly message: string }
   | { readonly type: 'chunks_checked'; readonly results: readonly { readonly index: number; readonly status: ChunkFileStatus }[] }
   | { readonly type: 'chunk_unreadable'; readonly index: number; readonly status: 'missing' | 'corrupt' }
   | { readonly type: 'transcribed'; readonly index: number; readonly text: string }
@@ -56,6 +58,9 @@ export interface MachineState {
   /** True when this ownership began with a recovery claim. */
   readonly recovering: boolean;
   readonly transcriptionAttemptsMax: number;
+  readonly mediaAttemptsMax: number;
+  /** Consecutive retryable media failures. */
+  readonly mediaAttempts: number;
   readonly durationMs: number | null;
   readonly extracted: readonly ExtractedChunk[];
   /** Pending chunks whose files a recovery checked (null until checked). */
@@ -73,9 +78,14 @@ export interface MachineState {
 }
 
 /** The machine's start: the job snapshot a claim returned. */
-export function initialState(job: Job, workerId: string, recovering: boolean, limits: Pick<Limits, 'transcriptionAttemptsMax'>): MachineState {
+export function initialState(
+  job: Job,
+  workerId: string,
+  recovering: boolean,
+  limits: Pick<Limits, 'transcriptionAttemptsMax' | 'mediaAttemptsMax'>,
+): MachineState {
   return {
-    job, workerId, recovering, transcriptionAttemptsMax: limits.transcriptionAttemptsMax,
+    job, workerId, recovering, transcriptionAttemptsMax: limits.transcriptionAttemptsMax, mediaAttemptsMax: limits.mediaAttemptsMax, mediaAttempts: 0,
     durationMs: job.durationMs, extracted: [], checked: false, reextract: [], recreated: null, transcript: null,
     attempts: {}, waiting: null, failure: null, cleaned: false, stopped: null, inFlight: null,
   };
@@ -103,6 +113,7 @@ function apply(draft: Draft<MachineState>, input: Input): void {
       }
       return;
     case 'extracted':
+      draft.mediaAttempts = 0;
       if (draft.job.phase === 'chunking') {
         assert(input.index === draft.extracted.length, `extracted chunk ${input.index} out of order`);
         const spec = planChunks(draft.durationMs ?? 0, draft.job.chunkLengthMs)[input.index];
@@ -117,6 +128,14 @@ function apply(draft: Draft<MachineState>, input: Input): void {
       return;
     case 'media_failed':
       draft.failure = { type: 'fail', reason: input.reason, message: input.message };
+      return;
+    case 'media_retry':
+      draft.mediaAttempts += 1;
+      if (draft.mediaAttempts >= draft.mediaAttemptsMax) {
+        draft.failure = { type: 'fail', reason: 'media_invalid', message: `media failed ${draft.mediaAttempts} times, last: ${input.message}` };
+      } else {
+        draft.waiting = draft.mediaAttempts;
+      }
       return;
     case 'chunks_checked':
       draft.checked = true;
@@ -236,6 +255,7 @@ function nextEffect(state: MachineState): Effect {
     return { type: 'stop', outcome: job.phase === 'completed' ? 'completed' : 'failed' };
   }
   if (state.failure !== null) return state.failure;
+  if (state.waiting !== null && state.transcript === null) return { type: 'wait', attempt: state.waiting };
   switch (job.phase) {
     case 'queued':
       return { type: 'stop', outcome: 'lost' };
@@ -267,7 +287,6 @@ function transcribingEffect(state: MachineState): Effect {
   if (reextract !== undefined) return { type: 'extract', index: reextract.index, purpose: 'recreate' };
   if (job.recovery.open && !job.recovery.resumed) return { type: 'mark_resumed' };
   if (state.transcript !== null) return { type: 'commit', index: state.transcript.index, transcript: state.transcript.text };
-  if (state.waiting !== null) return { type: 'wait', attempt: state.waiting };
   const next = job.chunks.find((chunk) => chunk.transcript === null);
   assert(next !== undefined, 'transcribing with no pending chunk');
   const previous = next.index > 0 ? job.chunks[next.index - 1] : undefined;

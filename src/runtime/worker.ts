@@ -222,12 +222,14 @@ export class Worker {
       case 'probe': {
         const probed = await media.probe(job.source);
         if (probed.kind === 'ok') return { type: 'probed', durationMs: probed.durationMs };
+        if (probed.kind === 'error') return { type: 'media_retry', message: probed.message };
         return { type: 'media_failed', reason: probed.kind === 'source_missing' ? 'source_missing' : 'media_invalid', message: probed.message };
       }
       case 'extract': {
         const chunk = chunkSpecOf(state, effect.index);
         const extracted = await media.extractChunk({ jobId: job.id, source: job.source, chunk });
         if (extracted.kind === 'ok') return { type: 'extracted', index: effect.index, bytes: extracted.bytes, sha256: extracted.sha256 };
+        if (extracted.kind === 'error') return { type: 'media_retry', message: extracted.message };
         return { type: 'media_failed', reason: extracted.kind === 'source_missing' ? 'source_missing' : 'media_invalid', message: extracted.message };
       }
       case 'check_chunks': {

@@ -3,7 +3,7 @@
  * 16-bit PCM WAV into an {@link FsChunkStore}, whole or not at all, with the same bytes every
  * time the same chunk is extracted.
  */
-import { chunkLengthMsMax, chunkLengthMsMin } from '../../core/limits.js';
+import { chunkLengthMsMax, chunkLengthMsMin, chunkTailMsMin } from '../../core/limits.js';
 import { clipMessage, describe, validateChunkIndex, validateChunkLengthMs, validateJobId, type ChunkSpec } from '../../core/types.js';
 import type { ExtractResult, Media, ProbeResult } from '../../ports.js';
 import type { FsChunkStore } from '../fs/chunk-store.js';
@@ -95,7 +95,9 @@ export class FfmpegMedia implements Media {
   maxChunkLengthMs(): number {
     const audioBytes = this.uploadBytesMax - wavHeaderBytesMax;
     const wholeSeconds = Math.floor(audioBytes / this.bytesPerSecond());
-    return Math.min(chunkLengthMsMax, Math.max(0, wholeSeconds * 1000));
+    // A short last piece is merged into the chunk before it (planChunks), which may then be up to
+    // chunkTailMsMin longer: keep room for that.
+    return Math.min(chunkLengthMsMax, Math.max(0, wholeSeconds * 1000 - chunkTailMsMin));
   }
 
   /**
@@ -127,7 +129,7 @@ export class FfmpegMedia implements Media {
         case 'unavailable':
           throw new ToolUnavailableError(`cannot run ffmpeg at ${this.ffmpegPath}: ${run.message}`);
         case 'timeout':
-          return { kind: 'invalid', message: `ffmpeg timed out after ${this.timeoutMs} ms extracting chunk ${chunk.index} of ${source}` };
+          return { kind: 'error', retryable: true, message: `ffmpeg timed out after ${this.timeoutMs} ms extracting chunk ${chunk.index} of ${source}` };
         case 'failed': {
           const again = await statSource(source);
           if (again.kind === 'source_missing') return again;
@@ -150,7 +152,8 @@ export class FfmpegMedia implements Media {
     if (!Number.isSafeInteger(chunk.startMs) || chunk.startMs < 0) {
       throw new RangeError(`chunk.startMs must be a non-negative integer, got ${describe(chunk.startMs)}`);
     }
-    const maxMs = this.maxChunkLengthMs();
+    // The last chunk of a plan may carry a merged short tail (planChunks).
+    const maxMs = this.maxChunkLengthMs() + chunkTailMsMin - 1;
     if (!Number.isSafeInteger(chunk.durationMs) || chunk.durationMs <= 0 || chunk.durationMs > maxMs) {
       throw new RangeError(`chunk.durationMs must be an integer in [1, ${maxMs}] (the upload limit), got ${describe(chunk.durationMs)}`);
     }

@@ -23,7 +23,7 @@ export async function probeSource(ffprobePath: string, source: string, timeoutMs
   const found = await statSource(source);
   if (found.kind !== 'ok') return found;
   const run = await runFfprobe(ffprobePath, found.absolutePath, timeoutMs);
-  if (run.kind === 'timeout') return { kind: 'invalid', message: `ffprobe timed out after ${timeoutMs} ms on ${source}` };
+  if (run.kind === 'timeout') return { kind: 'error', retryable: true, message: `ffprobe timed out after ${timeoutMs} ms on ${source}` };
   if (run.kind === 'failed') {
     const again = await statSource(source);
     if (again.kind === 'source_missing') return again;

@@ -9,6 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { FfmpegMedia, ToolUnavailableError, uploadBytesMaxDefault } from '../../../src/adapters/ffmpeg/index.js';
 import { FsChunkStore } from '../../../src/adapters/fs/index.js';
 import { planChunks } from '../../../src/core/planner.js';
+import { chunkTailMsMin } from '../../../src/core/limits.js';
 import type { ChunkSpec } from '../../../src/core/types.js';
 import {
   emptyFile,
@@ -212,16 +213,17 @@ describe('FfmpegMedia upload limit', () => {
   it('caps the chunk length so that a chunk file stays within 25 MiB', async () => {
     const { media } = await setup();
     expect(media.uploadBytesMax).toBe(uploadBytesMaxDefault);
-    expect(media.maxChunkLengthMs()).toBe(819_000);
-    expect(media.effectiveChunkLengthMs(3_600_000)).toBe(819_000);
+    expect(media.maxChunkLengthMs()).toBe(818_000);
+    expect(media.effectiveChunkLengthMs(3_600_000)).toBe(818_000);
     expect(media.effectiveChunkLengthMs(600_000)).toBe(600_000);
-    expect(wavHeaderBytes + (819_000 / 1000) * bytesPerSecond).toBeLessThanOrEqual(uploadBytesMaxDefault);
+    // The longest chunk a plan makes: the cap plus a merged tail just under chunkTailMsMin.
+    expect(wavHeaderBytes + ((818_000 + chunkTailMsMin - 1) / 1000) * bytesPerSecond).toBeLessThanOrEqual(uploadBytesMaxDefault);
     expect(() => media.effectiveChunkLengthMs(0)).toThrow(RangeError);
   });
 
   it('produces chunk files within a small upload limit, and refuses longer chunks', async () => {
     const { directory, chunkStore, media } = await setup({ uploadBytesMax: 200_000 });
-    expect(media.effectiveChunkLengthMs(60_000)).toBe(6_000);
+    expect(media.effectiveChunkLengthMs(60_000)).toBe(5_000);
     const source = await sineWav(directory, { seconds: 20 });
     const chunks = planChunks(20_000, media.effectiveChunkLengthMs(60_000));
     const results = await extractAll(media, 'job-1', source, chunks);
@@ -230,7 +232,7 @@ describe('FfmpegMedia upload limit', () => {
       if (result.kind === 'ok') expect(result.bytes).toBeLessThanOrEqual(200_000);
     }
     expect((await filesOf(chunkStore, 'job-1')).length).toBe(4);
-    await expect(media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: 0, durationMs: 7_000 } })).rejects.toThrow(RangeError);
+    await expect(media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: 0, durationMs: 6_000 } })).rejects.toThrow(RangeError);
   });
 
   it('refuses an upload limit below the shortest chunk', async () => {
@@ -262,7 +264,7 @@ describe('FfmpegMedia timeouts and configuration', () => {
     const { directory, chunkStore, media } = await setup({ timeoutMs: 300 });
     const source = await fifo(directory);
     const result = await media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: 0, durationMs: 5_000 } });
-    expect(result).toMatchObject({ kind: 'invalid', message: expect.stringMatching(/timed out after 300 ms/) });
+    expect(result).toMatchObject({ kind: 'error', retryable: true, message: expect.stringMatching(/timed out after 300 ms/) });
     expect(await fifoHasReader(source)).toBe(false);
     expect(await filesOf(chunkStore, 'job-1')).toEqual([]);
   });
@@ -270,7 +272,7 @@ describe('FfmpegMedia timeouts and configuration', () => {
   it('kills an ffprobe that exceeds the timeout', async () => {
     const { directory, media } = await setup({ timeoutMs: 300 });
     const source = await fifo(directory);
-    expect(await media.probe(source)).toMatchObject({ kind: 'invalid', message: expect.stringMatching(/timed out after 300 ms/) });
+    expect(await media.probe(source)).toMatchObject({ kind: 'error', retryable: true, message: expect.stringMatching(/timed out after 300 ms/) });
     expect(await fifoHasReader(source)).toBe(false);
   });
 
