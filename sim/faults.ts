@@ -83,7 +83,7 @@ export function faultLabel(fault: Fault): string {
     case 'store_down':
       return `store_down(${fault.atMs}ms +${fault.durationMs}ms)`;
     case 'reply_lost':
-      return `reply_lost(store call #${fault.nth})`;
+      return `reply_lost(applied store call #${fault.nth})`;
     case 'chunk_file':
       return `chunk[j${fault.job}/${fault.chunk}].${fault.damage}@${fault.atMs}ms`;
     case 'source_deleted':

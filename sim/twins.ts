@@ -55,6 +55,8 @@ export interface PortCallSpec<T> {
   readonly describe: (result: T) => string;
   /** The epoch a fenced store write carries. */
   readonly epoch?: number;
+  /** Called once the call is really issued (a worker crashing just before it never issues it). */
+  readonly onIssue?: () => void;
 }
 
 /** The deterministic bytes of chunk `index` of `jobId`'s source. */
@@ -211,11 +213,11 @@ export class SimTranscriber implements Transcriber {
   constructor(private readonly host: TwinHost, private readonly actor: string, private readonly world: TranscriberWorld, private readonly latencyMs: () => number) {}
 
   transcribe(request: TranscribeRequest): Promise<TranscribeResult> {
-    this.world.recordTranscription(this.actor, request);
     const fault = this.world.nextTranscriberFault();
     const latencyMs = fault === 'timeout' ? 30_000 : this.latencyMs();
     return this.host.portCall(this.actor, {
       port: 'transcriber', op: 'transcribe', target: 'transcribe', subject: `${request.jobId}/${request.index}`, latencyMs,
+      onIssue: () => this.world.recordTranscription(this.actor, request),
       body: async (): Promise<TranscribeResult> => {
         if (fault === 'timeout') return { kind: 'error', retryable: true, status: null, message: 'request timed out' };
         if (fault !== undefined) return { kind: 'error', retryable: fault !== 400, status: fault, message: `HTTP ${fault}` };

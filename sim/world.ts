@@ -37,7 +37,12 @@ export interface WorldOptions {
   /** Wraps each worker's ports (planted bugs in tests). */
   readonly workerFactory?: (options: ConstructorParameters<typeof Worker>[0]) => Worker;
   readonly stepsMax?: number;
+  /** Delay before a crashed worker's replacements start (default 1 s). */
   readonly restartDelayMs?: number;
+  /** Workers started, all at once, to replace each crashed one (default 1; more = concurrent recoverers). */
+  readonly replacementsPerCrash?: number;
+  /** End the fault phase early once every job is settled (hand-written scenarios). */
+  readonly endWhenSettled?: boolean;
 }
 
 /** What a finished run leaves for the checkers. */
@@ -118,7 +123,7 @@ export class World implements TwinHost {
     for (let index = 0; index < scenario.workers; index += 1) this.startSlot(index);
     for (const fault of scenario.faults) this.scheduleTimedFault(fault);
     const stepsMax = this.options.stepsMax ?? 200_000;
-    await this.scheduler.runUntil({ untilMs: scenario.faultPhaseMs, stepsMax });
+    await this.scheduler.runUntil({ untilMs: scenario.faultPhaseMs, stepsMax, ...(this.options.endWhenSettled === true ? { done: () => this.settled() } : {}) });
     this.faultsOn = false;
     this.history.add({ t: this.scheduler.now(), kind: 'phase', what: 'liveness' });
     const end = await this.scheduler.runUntil({
@@ -154,12 +159,13 @@ export class World implements TwinHost {
       this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'pause', detail: faultLabel(pause) });
       void this.scheduler.sleep(worldActor, pause.durationMs).then(() => this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'resume' }));
     }
-    const storeCall = call.port === 'store' ? this.countStoreCall() : 0;
+    call.onIssue?.();
     return this.scheduler.call(actor, `${call.port}.${call.op}`, call.latencyMs, async () => {
       if (call.port === 'store' && this.storeDown()) {
         this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: 'unavailable' });
         throw new StoreUnavailableError('store is down');
       }
+      const storeCall = call.port === 'store' ? this.countStoreCall() : 0;
       const result = await call.body();
       this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: call.describe(result) });
       if (call.port === 'store') this.recordApplied(actor, call.op, call.subject, result, call.epoch);
@@ -209,7 +215,11 @@ export class World implements TwinHost {
     const slot = this.slots.find((entry) => entry.actor === actor);
     if (slot === undefined) return;
     const restartDelayMs = this.options.restartDelayMs ?? 1_000;
-    void this.scheduler.sleep(worldActor, restartDelayMs, 'restart').then(() => this.startSlot(slot.index));
+    const replacements = this.options.replacementsPerCrash ?? 1;
+    void this.scheduler.sleep(worldActor, restartDelayMs, 'restart').then(() => {
+      if (replacements >= 1) this.startSlot(slot.index);
+      for (let extra = 1; extra < replacements; extra += 1) this.startSlot(this.slots.length);
+    });
   }
 
   /** The crash or pause fault this call triggers, if any (each fires once, in the fault phase only). */

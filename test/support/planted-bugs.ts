@@ -116,5 +116,41 @@ function bind(store: ChunkStore): ChunkStore {
   };
 }
 
-/** Every planted bug. */
-export const plantedBugs: readonly PlantedBug[] = [unfencedCommit, forgetfulRecovery, silentFinalizer, trustingReader, forgetfulCleanup];
+/** The store grants a lease on a job whose lease is still valid. */
+export const leaseIgnoringClaim: PlantedBug = {
+  name: 'store grants a lease that is still held',
+  caughtBy: ['P4'],
+  world: {
+    store: memoryVariant({
+      claim: (job, request, nowMs) => operations.claim(job === null ? null : { ...job, leaseExpiresAtMs: Math.min(job.leaseExpiresAtMs, nowMs) }, request, nowMs),
+    }),
+  },
+};
+
+/** Completing a job forgets its final progress_update (100 %). */
+export const silentProgress: PlantedBug = {
+  name: 'completion forgets progress 100',
+  caughtBy: ['P6'],
+  world: {
+    store: memoryVariant({
+      complete: (job, request, nowMs) => {
+        const outcome = operations.complete(job, request, nowMs);
+        if (outcome.kind !== 'ok' || outcome.duplicate) return outcome;
+        const events = outcome.events.slice(1).map((event) => ({ ...event, seq: event.seq - 1 }));
+        return { ...outcome, events, job: { ...outcome.job, nextSeq: outcome.job.nextSeq - 1 } };
+      },
+    }),
+  },
+};
+
+/** The store never runs out of recovery attempts. */
+export const unboundedRecoveries: PlantedBug = {
+  name: 'store ignores the recovery attempts limit',
+  caughtBy: ['P11'],
+  world: { store: memoryVariant({ claim: (job, request, nowMs) => operations.claim(job, { ...request, recoveryAttemptsMax: 1_000 }, nowMs) }) },
+};
+
+/** Every planted bug the fuzzer must find. */
+export const plantedBugs: readonly PlantedBug[] = [
+  unfencedCommit, forgetfulRecovery, silentFinalizer, trustingReader, forgetfulCleanup, leaseIgnoringClaim, silentProgress,
+];
