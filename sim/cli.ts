@@ -31,6 +31,9 @@ Options:
   --parallel N      worker threads; same results as serial           e.g. --parallel 2
   --shard K/N       run only shard K of N (for CI matrices)          e.g. --shard 1/4
   --store NAME      store to run through: memory (default)           e.g. --store memory
+  --quick           the seed's named chaos scenarios + a short fuzz (60 runs)
+  --full            every named scenario + a long fuzz (1500 runs, 2 threads)
+  --coverage        the chaos tests under vitest with v8 coverage
   --json            print one JSON object on stdout
   --verbose         print every run and full timelines
   --help            this text
@@ -54,6 +57,8 @@ interface Flags {
   json: boolean;
   verbose: boolean;
   help: boolean;
+  suite: 'quick' | 'full' | undefined;
+  coverage: boolean;
 }
 
 /** Parses argv into flags; throws {@link UsageError} naming a bad or unknown flag. */
@@ -67,6 +72,7 @@ export function parseFlags(argv: readonly string[]): Flags {
       options: {
         runs: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' }, parallel: { type: 'string' },
         shard: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
+        quick: { type: 'boolean' }, full: { type: 'boolean' }, coverage: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -86,12 +92,17 @@ export function parseFlags(argv: readonly string[]): Flags {
     if (match === null || count < 1 || index < 1 || index > count) throw new UsageError(`--shard must be K/N with 1 <= K <= N, got ${JSON.stringify(values.shard)}`);
     shard = { index, count };
   }
+  if (values.quick === true && values.full === true) throw new UsageError('--quick and --full exclude each other');
+  const suite = values.quick === true ? 'quick' : values.full === true ? 'full' : undefined;
+  const defaultRuns = suite === 'quick' ? 60 : suite === 'full' ? 1_500 : 400;
   return {
-    runs: integer('runs', values.runs, 400, 1),
+    suite,
+    coverage: values.coverage === true,
+    runs: integer('runs', values.runs, defaultRuns, 1),
     seed: integer('seed', values.seed, randomInt(0, 2 ** 31 - 1), Number.MIN_SAFE_INTEGER),
     seedGiven: values.seed !== undefined,
     replay: values.replay,
-    parallel: integer('parallel', values.parallel, 1, 1),
+    parallel: integer('parallel', values.parallel, suite === 'full' ? Math.min(2, availableParallelism()) : 1, 1),
     shard,
     store: values.store,
     json: values.json === true,
@@ -183,8 +194,46 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
     io.stderr.write(`chunkwise sim: ${error.message}\n\n${usage}`);
     return exitCodes.usage;
   }
+  if (flags.coverage) return coverageCommand(io);
   if (flags.replay !== undefined) return replayCommand(flags, io);
-  return campaignCommand(flags, io);
+  const scenarios = flags.suite === undefined ? [] : await scenariosCommand(flags, io);
+  const code = await campaignCommand(flags, io, scenarios);
+  return code === exitCodes.pass && scenarios.some((scenario) => !scenario.passed) ? exitCodes.safety : code;
+}
+
+/** Runs the chaos tests under vitest with coverage; resolves to vitest's exit code. */
+async function coverageCommand(io: CliIo): Promise<number> {
+  const { spawn } = await import('node:child_process');
+  const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
+  io.stdout.write('chunkwise sim --coverage: vitest run test/chaos test/sim --coverage\n');
+  const child = spawn(process.execPath, [vitest, 'run', 'test/chaos', 'test/sim', '--coverage'], { stdio: 'inherit', cwd: fileURLToPath(new URL('..', import.meta.url)) });
+  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+}
+
+interface ScenarioLine {
+  readonly name: string;
+  readonly group: string;
+  readonly passed: boolean;
+  readonly ms: number;
+  readonly failures: string[];
+}
+
+/** Runs every named seed scenario (both suites run them all) and prints one line each. */
+async function scenariosCommand(flags: Flags, io: CliIo): Promise<ScenarioLine[]> {
+  const { runScenario, seedScenarios } = await import('./scenarios.js');
+  const colours = palette(colourEnabled(io.stdout));
+  const lines: ScenarioLine[] = [];
+  if (!flags.json) io.stdout.write(`chunkwise sim --${flags.suite}: ${seedScenarios.length} named chaos scenarios\n`);
+  for (const scenario of seedScenarios) {
+    const outcome = await runScenario(scenario);
+    lines.push({ name: outcome.name, group: outcome.group, passed: outcome.passed, ms: outcome.ms, failures: outcome.failures });
+    if (!flags.json) {
+      const mark = outcome.passed ? colours.green('✓') : colours.red('✗');
+      io.stdout.write(`  ${mark} ${outcome.group.padEnd(12)} ${outcome.name} ${colours.dim(`(${outcome.ms} ms)`)}\n`);
+      for (const failure of outcome.failures) io.stdout.write(`      ${colours.red(failure)}\n`);
+    }
+  }
+  return lines;
 }
 
 async function replayCommand(flags: Flags, io: CliIo): Promise<number> {
@@ -202,7 +251,7 @@ async function replayCommand(flags: Flags, io: CliIo): Promise<number> {
   return run.violations.every((violation) => violation.promise === 'P1') ? exitCodes.liveness : exitCodes.safety;
 }
 
-async function campaignCommand(flags: Flags, io: CliIo): Promise<number> {
+async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly ScenarioLine[] = []): Promise<number> {
   const indices = indicesFor(flags);
   const colour = colourEnabled(io.stdout);
   const colours = palette(colour);
@@ -215,7 +264,9 @@ async function campaignCommand(flags: Flags, io: CliIo): Promise<number> {
   const wallMs = Date.now() - startMs;
   const campaign = totals(summaries);
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify(jsonSummary(flags.seed, wallMs, campaign))}\n`);
+    const summary = jsonSummary(flags.seed, wallMs, campaign);
+    if (flags.suite !== undefined) summary.scenarios = scenarios.map(({ name, group, passed, ms }) => ({ name, group, passed, ms }));
+    io.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     if (flags.verbose) for (const summary of summaries) io.stdout.write(`  run ${summary.index}: ${summary.steps} steps, ${summary.simulatedMs} ms simulated, faults ${JSON.stringify(summary.faults)}${summary.failure ? ' FAILED' : ''}\n`);
     const rate = (campaign.runs / Math.max(0.001, wallMs / 1000)).toFixed(1);
