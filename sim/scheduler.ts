@@ -18,7 +18,8 @@ interface Pending {
   readonly actor: Actor;
   readonly label: string;
   readonly readyAtMs: number;
-  readonly run: () => void;
+  /** Runs the item; a returned promise (a port operation's body) is awaited before the next decision. */
+  readonly run: () => void | Promise<void>;
 }
 
 /** Counters a run reports. */
@@ -55,16 +56,23 @@ export class Scheduler {
 
   /**
    * Schedules `body` to run for `actor` once `latencyMs` has passed and the scheduler picks it;
-   * the returned promise settles with its result. A dead actor's calls never run.
+   * the returned promise settles with its result. The scheduler waits for `body` to finish before
+   * its next decision, so an operation is atomic in virtual time even when it does real I/O.
+   * A dead actor's calls never run, and an actor killed while its call runs never gets the reply.
    */
   call<T>(actor: Actor, label: string, latencyMs: number, body: () => T | Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.enqueue(actor, label, this.nowMs + latencyMs, () => {
+      this.enqueue(actor, label, this.nowMs + latencyMs, async () => {
+        let outcome: { value: T } | { error: unknown };
         try {
-          Promise.resolve(body()).then(resolve, reject);
+          outcome = { value: await body() };
         } catch (error) {
-          reject(error);
+          outcome = { error };
         }
+        // An actor killed while its call ran (a crash after the effect) never sees the reply.
+        if (this.dead.has(actor)) return;
+        if ('value' in outcome) resolve(outcome.value);
+        else reject(outcome.error);
       });
     });
   }
@@ -118,11 +126,11 @@ export class Scheduler {
       const item = this.pick(ready);
       this.pending = this.pending.filter((entry) => entry.id !== item.id);
       this.stats.steps += 1;
-      item.run();
+      await item.run();
     }
   }
 
-  private enqueue(actor: Actor, label: string, readyAtMs: number, run: () => void): void {
+  private enqueue(actor: Actor, label: string, readyAtMs: number, run: () => void | Promise<void>): void {
     if (this.dead.has(actor)) return;
     this.pending.push({ id: this.nextId++, actor, label, readyAtMs, run });
   }

@@ -26,7 +26,7 @@ export type StoreFactory = (clock: { now(): number }) => { store: JobStore; insp
 export interface StoreInspector {
   job(jobId: string): Job | undefined;
   events(jobId: string): readonly JobEvent[];
-  tamper(jobId: string, change: (job: Job) => Job): void;
+  tamper(jobId: string, change: (job: Job) => Job): void | Promise<void>;
 }
 
 /** Options beyond the scenario. */
@@ -169,10 +169,8 @@ export class World implements TwinHost {
       const result = await call.body();
       this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: call.describe(result) });
       if (call.port === 'store') this.recordApplied(actor, call.op, call.subject, result, call.epoch);
-      if (crash?.kind === 'crash') {
-        this.crash(actor, crash);
-        return new Promise<T>(() => {});
-      }
+      // A crash after the effect: the call was applied, the scheduler never delivers its reply.
+      if (crash?.kind === 'crash') this.crash(actor, crash);
       if (call.port === 'store' && this.replyLost(storeCall)) throw new StoreUnavailableError('reply lost after the write was applied');
       return result;
     });
@@ -293,13 +291,12 @@ export class World implements TwinHost {
 
   private scheduleTimedFault(fault: Fault): void {
     if (!('atMs' in fault) || fault.kind === 'store_down') return;
-    void this.scheduler.sleep(worldActor, fault.atMs, faultLabel(fault)).then(() => {
-      if (!this.faultsOn) return;
-      this.applyTimedFault(fault);
+    void this.scheduler.call(worldActor, faultLabel(fault), fault.atMs, async () => {
+      if (this.faultsOn) await this.applyTimedFault(fault);
     });
   }
 
-  private applyTimedFault(fault: Fault): void {
+  private async applyTimedFault(fault: Fault): Promise<void> {
     const spec = 'job' in fault ? this.scenario.jobs[fault.job % this.scenario.jobs.length] : undefined;
     switch (fault.kind) {
       case 'chunk_file': {
@@ -331,7 +328,7 @@ export class World implements TwinHost {
         this.fire(fault);
         this.corruptedStates.add(spec.id);
         // A hand-edited record: the phase says every chunk is done while the chunks say otherwise.
-        this.inspect.tamper(spec.id, (current) => ({ ...current, phase: current.phase === 'finalizing' ? 'transcribing' : 'finalizing' }));
+        await this.inspect.tamper(spec.id, (current) => ({ ...current, phase: current.phase === 'finalizing' ? 'transcribing' : 'finalizing' }));
         return;
       }
       case 'recoverers':
