@@ -6,6 +6,9 @@ const commands = `Usage: chunkwise <command> [options]
 
 Commands:
   sim       run the deterministic simulator (chunkwise sim --help)
+  worker    run a worker process on Redis, files, ffmpeg and the OpenAI API
+  submit    create a job for a media file and print its id
+  status    print a job's phase, progress and last events
 
 Run "chunkwise <command> --help" for a command's options.
 `;
@@ -17,6 +20,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'sim': {
       const sim = await import('../../sim/cli.js');
       return sim.main(rest);
+    }
+    case 'worker':
+    case 'submit':
+    case 'status': {
+      const service = await import('./service.js');
+      const run = { worker: service.workerCommand, submit: service.submitCommand, status: service.statusCommand }[command];
+      try {
+        return await run(rest, process);
+      } catch (error) {
+        if (!(error instanceof service.CommandUsageError || error instanceof TypeError || error instanceof RangeError)) throw error;
+        process.stderr.write(`chunkwise ${command}: ${error.message}\n\n${service.serviceUsage}`);
+        return error instanceof service.CommandUsageError ? 64 : 1;
+      }
     }
     case undefined:
     case '--help':

@@ -1,0 +1,184 @@
+/**
+ * The commands a service deploys as they are: `chunkwise worker` (a worker process on Redis, files
+ * on disk, ffmpeg and the OpenAI API), `chunkwise submit FILE` (creates a job, prints its id) and
+ * `chunkwise status JOB_ID`. SIGTERM or SIGINT makes a worker finish its current step, release its
+ * lease and exit 0; SIGKILL is what recovery is for.
+ */
+import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { committedCount, progressPercent } from '../core/progress.js';
+import { chunkLengthMsMax, defaultLimits, type Limits } from '../core/limits.js';
+import type { JobStore } from '../ports.js';
+import { systemClock } from '../runtime/clock.js';
+import { Worker, type WorkerLogEntry } from '../runtime/worker.js';
+
+/** Where a command writes; injectable for tests. */
+export interface ServiceIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
+/** A bad flag or argument: printed with the usage, exit 64. */
+export class CommandUsageError extends Error {
+  override readonly name = 'CommandUsageError';
+}
+
+export const serviceUsage = `Usage:
+  chunkwise worker --chunks-dir DIR [--redis URL] [--worker-id ID] [--key-prefix P] [--model M]
+                   [--language L] [--openai-base-url URL] [--lease-ms N]
+      e.g. chunkwise worker --redis redis://127.0.0.1:6379 --chunks-dir /var/lib/chunkwise
+  chunkwise submit FILE [--redis URL] [--job-id ID] [--chunk-length-ms N] [--key-prefix P]
+      e.g. chunkwise submit talk.mp3 --chunk-length-ms 600000
+  chunkwise status JOB_ID [--redis URL] [--key-prefix P] [--json]
+      e.g. chunkwise status job-1a2b3c --json
+
+--redis defaults to REDIS_URL, else redis://127.0.0.1:6379. The OpenAI key comes from OPENAI_API_KEY.
+`;
+
+const common = { redis: { type: 'string' }, 'key-prefix': { type: 'string' }, help: { type: 'boolean' } } as const;
+
+/** Runs a parseArgs call, turning its errors into usage errors, and allows at most `positionals` arguments. */
+function parsing<T extends { positionals: string[] }>(positionals: number, parse: () => T): T {
+  let parsed: T;
+  try {
+    parsed = parse();
+  } catch (error) {
+    throw new CommandUsageError((error as Error).message);
+  }
+  if (parsed.positionals.length > positionals) throw new CommandUsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`);
+  return parsed;
+}
+
+function redisUrl(flag: string | undefined): string {
+  return flag ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+}
+
+async function openStore(url: string, keyPrefix: string | undefined): Promise<JobStore & { close(): Promise<void> }> {
+  const { RedisJobStore } = await import('../adapters/redis/index.js');
+  return new RedisJobStore({ url, ...(keyPrefix === undefined ? {} : { keyPrefix }) });
+}
+
+function positiveInteger(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) <= 0) throw new CommandUsageError(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** `chunkwise worker`: runs one worker until SIGTERM/SIGINT. */
+export async function workerCommand(argv: readonly string[], io: ServiceIo): Promise<number> {
+  const { values } = parsing(0, () =>
+    parseArgs({
+      args: [...argv], strict: true, allowPositionals: true,
+      options: {
+        ...common, 'chunks-dir': { type: 'string' }, 'worker-id': { type: 'string' }, model: { type: 'string' },
+        language: { type: 'string' }, 'openai-base-url': { type: 'string' }, 'lease-ms': { type: 'string' },
+      },
+    }),
+  );
+  if (values.help === true) {
+    io.stdout.write(serviceUsage);
+    return 0;
+  }
+  if (values['chunks-dir'] === undefined) throw new CommandUsageError('--chunks-dir is required');
+  const leaseMs = positiveInteger('lease-ms', values['lease-ms'], defaultLimits.leaseDurationMs);
+  const limits: Partial<Limits> = { leaseDurationMs: leaseMs, leaseRenewIntervalMs: Math.max(1, Math.floor(leaseMs / 3)) };
+  const { FsChunkStore } = await import('../adapters/fs/index.js');
+  const { FfmpegMedia } = await import('../adapters/ffmpeg/index.js');
+  const { OpenAITranscriber } = await import('../adapters/openai/index.js');
+  const chunkStore = new FsChunkStore({ root: values['chunks-dir'] });
+  const media = new FfmpegMedia({ chunkStore });
+  const transcriber = new OpenAITranscriber({
+    ...(values.model === undefined ? {} : { model: values.model as never }),
+    ...(values.language === undefined ? {} : { language: values.language }),
+    ...(values['openai-base-url'] === undefined ? {} : { baseURL: values['openai-base-url'] }),
+  });
+  const store = await openStore(redisUrl(values.redis), values['key-prefix']);
+  const workerId = values['worker-id'] ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const log = (entry: WorkerLogEntry) => io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), ...entry })}\n`);
+  const worker = new Worker({ workerId, store, chunkStore, media, transcriber, clock: systemClock, random: Math.random, limits, log });
+  const stop = () => worker.stop();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'started', detail: `chunks in ${chunkStore.root}` })}\n`);
+  try {
+    await worker.run();
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+    await store.close();
+  }
+  io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'exited' })}\n`);
+  return 0;
+}
+
+/** `chunkwise submit FILE`: creates a job for FILE and prints its id. */
+export async function submitCommand(argv: readonly string[], io: ServiceIo): Promise<number> {
+  const { values, positionals } = parsing(1, () =>
+    parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: { ...common, 'job-id': { type: 'string' }, 'chunk-length-ms': { type: 'string' } } }),
+  );
+  if (values.help === true) {
+    io.stdout.write(serviceUsage);
+    return 0;
+  }
+  const file = positionals[0];
+  if (file === undefined) throw new CommandUsageError('submit needs a FILE');
+  const source = path.resolve(file);
+  const found = await stat(source).catch(() => undefined);
+  if (found === undefined || !found.isFile()) {
+    io.stderr.write(`chunkwise submit: ${source} is not a readable file\n`);
+    return 1;
+  }
+  const requestedMs = positiveInteger('chunk-length-ms', values['chunk-length-ms'], 600_000);
+  if (requestedMs > chunkLengthMsMax) throw new CommandUsageError(`--chunk-length-ms must be at most ${chunkLengthMsMax}`);
+  // The chunk length every plan of this job uses, capped so that each chunk fits the upload limit.
+  const { FsChunkStore } = await import('../adapters/fs/index.js');
+  const { FfmpegMedia } = await import('../adapters/ffmpeg/index.js');
+  const chunkLengthMs = new FfmpegMedia({ chunkStore: new FsChunkStore({ root: tmpdir() }) }).effectiveChunkLengthMs(requestedMs);
+  const jobId = values['job-id'] ?? `job-${randomBytes(6).toString('hex')}`;
+  const store = await openStore(redisUrl(values.redis), values['key-prefix']);
+  try {
+    const created = await store.createJob({ jobId, source, chunkLengthMs });
+    if (created.kind !== 'ok') {
+      io.stderr.write(`chunkwise submit: job ${jobId} already exists with another source\n`);
+      return 1;
+    }
+  } finally {
+    await store.close();
+  }
+  io.stdout.write(`${jobId}\n`);
+  return 0;
+}
+
+/** `chunkwise status JOB_ID`: prints a job's phase, progress and last events. */
+export async function statusCommand(argv: readonly string[], io: ServiceIo): Promise<number> {
+  const { values, positionals } = parsing(1, () => parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: { ...common, json: { type: 'boolean' } } }));
+  if (values.help === true) {
+    io.stdout.write(serviceUsage);
+    return 0;
+  }
+  const jobId = positionals[0];
+  if (jobId === undefined) throw new CommandUsageError('status needs a JOB_ID');
+  const store = await openStore(redisUrl(values.redis), values['key-prefix']);
+  try {
+    const job = await store.getJob(jobId);
+    if (job === null) {
+      io.stderr.write(`chunkwise status: no job ${jobId}\n`);
+      return 1;
+    }
+    const events = await store.readEvents(jobId);
+    const committed = committedCount(job.chunks);
+    const progress = progressPercent(committed, job.chunks.length, job.phase === 'completed');
+    const summary = {
+      jobId, phase: job.phase, progress, committedChunks: committed, totalChunks: job.chunks.length, epoch: job.epoch,
+      owner: job.owner, recoveries: job.recovery.attempts, failure: job.failure, events: events.length,
+      lastEvents: events.slice(-5).map((event) => `${event.seq} ${event.event}`),
+    };
+    io.stdout.write(values.json === true ? `${JSON.stringify(summary)}\n` : `${Object.entries(summary).map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`).join('\n')}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
