@@ -7,7 +7,7 @@
  * Order of checks in every write: existence → duplicate request → fencing (epoch and owner) →
  * terminal phase → operation-specific preconditions. Nothing is written unless all pass.
  */
-import { produce, type Draft } from 'immer';
+import { produce, type Draft } from './immer.js';
 import { assert } from './assert.js';
 import { stamp, type EventBody, type JobEvent } from './events.js';
 import { assembleTranscript, committedCount, progressPercent } from './progress.js';

@@ -4,7 +4,7 @@
  * result back as an input. Persisted job state plus this machine's small local state is all a
  * worker knows, so a crash between any two steps loses nothing a recovery cannot rebuild.
  */
-import { produce, type Draft } from 'immer';
+import { produce, type Draft } from './immer.js';
 import { assert, unreachable } from './assert.js';
 import type { Limits } from './limits.js';
 import * as operations from './operations.js';
