@@ -34,6 +34,7 @@ Options:
   --quick           the seed's named chaos scenarios + a short fuzz (60 runs)
   --full            every named scenario + a long fuzz (1500 runs, 2 threads)
   --coverage        the chaos tests under vitest with v8 coverage
+  --report DIR      write DIR/report.html and DIR/report.json (timeline, fault coverage)  e.g. --report out
   --json            print one JSON object on stdout
   --verbose         print every run and full timelines
   --help            this text
@@ -59,6 +60,7 @@ interface Flags {
   help: boolean;
   suite: 'quick' | 'full' | undefined;
   coverage: boolean;
+  report: string | undefined;
 }
 
 /** Parses argv into flags; throws {@link UsageError} naming a bad or unknown flag. */
@@ -72,7 +74,7 @@ export function parseFlags(argv: readonly string[]): Flags {
       options: {
         runs: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' }, parallel: { type: 'string' },
         shard: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
-        quick: { type: 'boolean' }, full: { type: 'boolean' }, coverage: { type: 'boolean' },
+        quick: { type: 'boolean' }, full: { type: 'boolean' }, coverage: { type: 'boolean' }, report: { type: 'string' },
       },
     });
   } catch (error) {
@@ -98,6 +100,7 @@ export function parseFlags(argv: readonly string[]): Flags {
   return {
     suite,
     coverage: values.coverage === true,
+    report: values.report,
     runs: integer('runs', values.runs, defaultRuns, 1),
     seed: integer('seed', values.seed, randomInt(0, 2 ** 31 - 1), Number.MIN_SAFE_INTEGER),
     seedGiven: values.seed !== undefined,
@@ -240,6 +243,11 @@ async function replayCommand(flags: Flags, io: CliIo): Promise<number> {
   const token = decodeReplay(flags.replay ?? '');
   const run = await replay(token, await storeOption(flags.store));
   const colour = colourEnabled(io.stdout);
+  if (flags.report !== undefined) {
+    const { writeRunReport } = await import('./report-html.js');
+    const files = await writeRunReport(flags.report, { record: run.record, violations: run.violations, replay: flags.replay ?? null, seed: token.seed });
+    if (!flags.json) io.stdout.write(`report: ${files.html}\n`);
+  }
   if (flags.json) {
     io.stdout.write(`${JSON.stringify({ replay: flags.replay, fingerprint: run.record.history.fingerprint(), violations: run.violations })}\n`);
   } else if (run.violations.length === 0) {
@@ -277,13 +285,21 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
     io.stdout.write(`faults injected: ${Object.entries(campaign.faults).map(([kind, count]) => `${kind} ${count}`).join(', ')}; wasted transcriptions ${campaign.wastedTranscriptions}\n`);
   }
   const first = campaign.failures[0];
-  if (first === undefined) {
+  const counterexample = first === undefined ? undefined : await replay(decodeReplay(first.replay), await storeOption(flags.store));
+  if (flags.report !== undefined) {
+    const { writeCampaignReport } = await import('./report-html.js');
+    const files = await writeCampaignReport(flags.report, {
+      seed: flags.seed, runs: campaign.runs, wallMs, fingerprint: campaign.fingerprint, faults: campaign.faults, failures: campaign.failures,
+      ...(counterexample === undefined || first === undefined ? {} : { counterexample: { record: counterexample.record, violations: counterexample.violations, replay: first.replay } }),
+    });
+    if (!flags.json) io.stdout.write(`report: ${files.html}\n`);
+  }
+  if (first === undefined || counterexample === undefined) {
     if (!flags.json) io.stdout.write(`${colours.green('✓')} every promise held (P1-P11)\n`);
     return exitCodes.pass;
   }
   if (!flags.json) {
-    const run = await replay(decodeReplay(first.replay), await storeOption(flags.store));
-    io.stdout.write(`\n${counterexampleText(run.record, run.violations, first.replay, { colour, verbose: flags.verbose })}\n`);
+    io.stdout.write(`\n${counterexampleText(counterexample.record, counterexample.violations, first.replay, { colour, verbose: flags.verbose })}\n`);
     for (const other of campaign.failures.slice(1)) io.stdout.write(`also failed: ${other.promise} — npm run sim -- --replay ${other.replay}\n`);
     io.stdout.write(`seed was ${flags.seed}\n`);
   }
