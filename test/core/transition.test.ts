@@ -1,0 +1,281 @@
+/** The worker machine (transition.ts), scenario by scenario: the effects it asks for on the happy path, after each kind of error and in a recovery, and the assertions that guard it against results no runtime should feed it. */
+import { describe, expect, it } from 'vitest';
+import { AssertionError } from '../../src/core/assert.js';
+import * as operations from '../../src/core/operations.js';
+import { decide, initialState, isStoreEffect, sent, start, transition, type Effect, type Input, type MachineState } from '../../src/core/transition.js';
+import type { Job } from '../../src/core/types.js';
+import { applied, chunkingJob, ownerFence, recovered, sha, transcribingJob } from './support.js';
+
+const limits = { transcriptionAttemptsMax: 3, mediaAttemptsMax: 3 };
+
+/** Feeds `input` for the pending effect, applying a store effect to `store` first when the input is `stored`. */
+class Driver {
+  state: MachineState;
+  effect: Effect;
+  store: Job;
+  readonly effects: Effect[] = [];
+
+  constructor(job: Job, workerId: string, recovering = job.recovery.open) {
+    this.store = job;
+    this.state = initialState(job, workerId, recovering, limits);
+    this.effect = start(this.state).effects[0] as Effect;
+    this.effects.push(this.effect);
+  }
+
+  feed(input: Input): Effect {
+    this.state = sent(this.state, this.effect);
+    if (input.type === 'stored') this.applyToStore();
+    const next = transition(this.state, input);
+    this.state = next.state;
+    this.effect = next.effects[0] as Effect;
+    this.effects.push(this.effect);
+    return this.effect;
+  }
+
+  /** Answers every store effect `stored` and every other effect with `answer`, until a stop. */
+  runWith(answer: (effect: Effect) => Input, stepsMax = 200): Effect {
+    for (let step = 0; step < stepsMax && this.effect.type !== 'stop'; step += 1) {
+      this.feed(isStoreEffect(this.effect) ? { type: 'stored', nowMs: 1_000 + step } : answer(this.effect));
+    }
+    return this.effect;
+  }
+
+  private applyToStore(): void {
+    const effect = this.effect;
+    const fence = { ...ownerFence(this.store), workerId: this.state.workerId };
+    const nowMs = 1_000;
+    let outcome: operations.Outcome;
+    switch (effect.type) {
+      case 'record_plan':
+        outcome = operations.recordPlan(this.store, { ...fence, durationMs: effect.durationMs, chunks: effect.chunks }, nowMs);
+        break;
+      case 'record_recreated':
+        outcome = operations.recordRecreated(this.store, { ...fence, ...effect }, nowMs);
+        break;
+      case 'mark_resumed':
+        outcome = operations.markResumed(this.store, fence, nowMs);
+        break;
+      case 'commit':
+        outcome = operations.commit(this.store, { ...fence, index: effect.index, transcript: effect.transcript }, nowMs);
+        break;
+      case 'complete':
+        outcome = operations.complete(this.store, fence, nowMs);
+        break;
+      case 'fail':
+        outcome = operations.fail(this.store, { ...fence, reason: effect.reason, message: effect.message, chunkIndex: effect.chunkIndex, retryable: effect.retryable }, nowMs);
+        break;
+      default:
+        return;
+    }
+    this.store = applied(outcome).job;
+  }
+}
+
+const ok = (effect: Effect): Input => {
+  switch (effect.type) {
+    case 'probe':
+      return { type: 'probed', durationMs: 2_500 };
+    case 'extract':
+      return { type: 'extracted', index: effect.index, bytes: 10 + effect.index, sha256: sha(effect.index) };
+    case 'check_chunks':
+      return { type: 'chunks_checked', results: effect.indices.map((index) => ({ index, status: 'ok' as const })) };
+    case 'transcribe':
+      return { type: 'transcribed', index: effect.index, text: `t${effect.index}` };
+    case 'wait':
+      return { type: 'waited' };
+    case 'cleanup':
+      return { type: 'cleaned' };
+    default:
+      throw new Error(`no answer for ${effect.type}`);
+  }
+};
+
+function types(effects: readonly Effect[]): string[] {
+  return effects.map((effect) => (effect.type === 'extract' || effect.type === 'transcribe' || effect.type === 'commit' ? `${effect.type}:${effect.index}` : effect.type));
+}
+
+describe('transition: a fresh job', () => {
+  it('probes, extracts in order, records the plan, transcribes and commits each chunk with the previous text as prompt, cleans up, completes and stops', () => {
+    const driver = new Driver(chunkingJob('w1'), 'w1');
+    expect(driver.runWith(ok)).toEqual({ type: 'stop', outcome: 'completed' });
+    expect(types(driver.effects)).toEqual([
+      'probe', 'extract:0', 'extract:1', 'record_plan', 'transcribe:0', 'commit:0', 'transcribe:1', 'commit:1', 'cleanup', 'complete', 'stop',
+    ]);
+    expect(driver.effects.filter((effect) => effect.type === 'transcribe')).toEqual([
+      { type: 'transcribe', index: 0, prompt: null },
+      { type: 'transcribe', index: 1, prompt: 't0' },
+    ]);
+    expect(driver.store).toMatchObject({ phase: 'completed', transcript: 't0 t1' });
+  });
+
+  it('fails with media_invalid for a duration it cannot plan, and with the media reason when the source is gone', () => {
+    for (const durationMs of [0, Number.NaN, 48 * 3_600_000]) {
+      const driver = new Driver(chunkingJob('w1'), 'w1');
+      expect(driver.feed({ type: 'probed', durationMs })).toMatchObject({ type: 'fail', reason: 'media_invalid', message: expect.stringContaining('durationMs') });
+      expect(driver.runWith(ok)).toEqual({ type: 'stop', outcome: 'failed' });
+      expect(driver.store.failure?.reason).toBe('media_invalid');
+    }
+    const driver = new Driver(chunkingJob('w1'), 'w1');
+    driver.feed({ type: 'probed', durationMs: 3_000 });
+    expect(driver.feed({ type: 'media_failed', reason: 'source_missing', message: 'deleted' })).toEqual({ type: 'fail', reason: 'source_missing', message: 'deleted' });
+  });
+
+  it('waits and retries a retryable media failure, and fails with media_invalid after mediaAttemptsMax in a row', () => {
+    const driver = new Driver(chunkingJob('w1'), 'w1');
+    expect(driver.feed({ type: 'media_retry', message: 'timeout' })).toEqual({ type: 'wait', attempt: 1 });
+    expect(driver.feed({ type: 'waited' })).toEqual({ type: 'probe' });
+    driver.feed({ type: 'probed', durationMs: 3_000 });
+    expect(driver.feed({ type: 'media_retry', message: 'disk full' })).toEqual({ type: 'wait', attempt: 2 });
+    expect(driver.feed({ type: 'waited' })).toMatchObject({ type: 'extract', index: 0 });
+    driver.feed({ type: 'extracted', index: 0, bytes: 1, sha256: sha(0) });
+    expect(driver.feed({ type: 'media_retry', message: 'disk full' })).toEqual({ type: 'wait', attempt: 1 });
+    driver.feed({ type: 'waited' });
+    expect(driver.feed({ type: 'media_retry', message: 'disk full' })).toEqual({ type: 'wait', attempt: 2 });
+    driver.feed({ type: 'waited' });
+    expect(driver.feed({ type: 'media_retry', message: 'disk full' })).toEqual({ type: 'fail', reason: 'media_invalid', message: 'media failed 3 times, last: disk full' });
+  });
+
+  // Bug (src/core/transition.ts, apply 'probed'): mediaAttempts counts "consecutive retryable media
+  // failures" and is reset by 'extracted' but not by 'probed', so probe timeouts use up the attempts
+  // of the first extraction: after mediaAttemptsMax - 1 probe timeouts and a successful probe, the
+  // first extraction timeout fails the job with media_invalid instead of waiting and retrying.
+  it.fails('resets the media attempt count after a successful probe', () => {
+    const driver = new Driver(chunkingJob('w1'), 'w1');
+    driver.feed({ type: 'media_retry', message: 'timeout' });
+    driver.feed({ type: 'waited' });
+    driver.feed({ type: 'media_retry', message: 'timeout' });
+    driver.feed({ type: 'waited' });
+    driver.feed({ type: 'probed', durationMs: 3_000 });
+    expect(driver.feed({ type: 'media_retry', message: 'extract timeout' })).toEqual({ type: 'wait', attempt: 1 });
+  });
+});
+
+describe('transition: transcription errors', () => {
+  it('fails with transcription_rejected on a non-retryable error', () => {
+    const driver = new Driver(transcribingJob(3), 'w1', false);
+    expect(driver.effect).toEqual({ type: 'transcribe', index: 0, prompt: null });
+    const fail = driver.feed({ type: 'transcribe_failed', index: 0, retryable: false, message: '400 invalid file' });
+    expect(fail).toEqual({ type: 'fail', reason: 'transcription_rejected', message: '400 invalid file', chunkIndex: 0, retryable: false });
+    expect(driver.feed({ type: 'stored', nowMs: 5 })).toEqual({ type: 'cleanup' });
+    expect(driver.feed({ type: 'cleaned' })).toEqual({ type: 'stop', outcome: 'failed' });
+    expect(driver.store.failure?.reason).toBe('transcription_rejected');
+  });
+
+  it('retries retryable errors with waits in between and fails with transcription_failed after transcriptionAttemptsMax attempts', () => {
+    const driver = new Driver(transcribingJob(2), 'w1', false);
+    const effects = [driver.effect];
+    for (let attempt = 1; attempt <= limits.transcriptionAttemptsMax; attempt += 1) {
+      effects.push(driver.feed({ type: 'transcribe_failed', index: 0, retryable: true, message: `429 #${attempt}` }));
+      if (attempt < limits.transcriptionAttemptsMax) effects.push(driver.feed({ type: 'waited' }));
+    }
+    expect(types(effects)).toEqual(['transcribe:0', 'wait', 'transcribe:0', 'wait', 'transcribe:0', 'fail']);
+    expect(effects.filter((effect) => effect.type === 'wait')).toEqual([{ type: 'wait', attempt: 1 }, { type: 'wait', attempt: 2 }]);
+    expect(effects.at(-1)).toEqual({ type: 'fail', reason: 'transcription_failed', chunkIndex: 0, retryable: true, message: 'chunk 0 failed 3 times, last: 429 #3' });
+  });
+
+  it('re-extracts a chunk whose file is unreadable before transcribing it, once even if reported twice', () => {
+    const driver = new Driver(transcribingJob(2), 'w1', false);
+    expect(driver.feed({ type: 'chunk_unreadable', index: 0, status: 'corrupt' })).toEqual({ type: 'extract', index: 0, purpose: 'recreate' });
+    expect(driver.feed({ type: 'chunk_unreadable', index: 0, status: 'missing' })).toEqual({ type: 'extract', index: 0, purpose: 'recreate' });
+    expect(driver.state.reextract).toEqual([{ index: 0, reason: 'corrupt' }]);
+    expect(driver.feed({ type: 'extracted', index: 0, bytes: 5, sha256: sha('new') })).toEqual({ type: 'record_recreated', index: 0, reason: 'corrupt', bytes: 5, sha256: sha('new') });
+    expect(driver.feed({ type: 'stored', nowMs: 3 })).toEqual({ type: 'transcribe', index: 0, prompt: null });
+    expect(driver.store.chunks[0]).toMatchObject({ bytes: 5, sha256: sha('new') });
+  });
+});
+
+describe('transition: recovery', () => {
+  it('in transcribing: checks only pending chunks, re-extracts only the bad ones, marks resumed once, then transcribes the pending chunks', () => {
+    const job = recovered(transcribingJob(5, [0, 2]));
+    const driver = new Driver(job, 'w2');
+    expect(driver.effect).toEqual({ type: 'check_chunks', indices: [1, 3, 4] });
+    const statuses = new Map([[1, 'ok'], [3, 'missing'], [4, 'corrupt']] as const);
+    driver.feed({ type: 'chunks_checked', results: [...statuses].map(([index, status]) => ({ index, status })) });
+    expect(driver.runWith(ok)).toEqual({ type: 'stop', outcome: 'completed' });
+    expect(types(driver.effects)).toEqual([
+      'check_chunks', 'extract:3', 'record_recreated', 'extract:4', 'record_recreated', 'mark_resumed',
+      'transcribe:1', 'commit:1', 'transcribe:3', 'commit:3', 'transcribe:4', 'commit:4', 'cleanup', 'complete', 'stop',
+    ]);
+    expect(driver.effects.filter((effect) => effect.type === 'record_recreated').map((effect) => effect.type === 'record_recreated' && effect.reason)).toEqual(['missing', 'corrupt']);
+    expect(driver.effects.find((effect) => effect.type === 'transcribe' && effect.index === 1)).toEqual({ type: 'transcribe', index: 1, prompt: 'text 0' });
+    expect(driver.store.recovery).toMatchObject({ open: false, recreatedChunks: 2, resumed: true });
+  });
+
+  it('fails with state_corrupt when a pending chunk goes unchecked', () => {
+    const driver = new Driver(recovered(transcribingJob(3)), 'w2');
+    expect(driver.feed({ type: 'chunks_checked', results: [{ index: 0, status: 'ok' }] })).toEqual({ type: 'fail', reason: 'state_corrupt', message: 'chunk 1 was not checked' });
+  });
+
+  it('in chunking: plans again, then checks, marks resumed and transcribes', () => {
+    const driver = new Driver(recovered(chunkingJob()), 'w2');
+    expect(driver.runWith(ok)).toEqual({ type: 'stop', outcome: 'completed' });
+    expect(types(driver.effects)).toEqual([
+      'probe', 'extract:0', 'extract:1', 'record_plan', 'check_chunks', 'mark_resumed', 'transcribe:0', 'commit:0', 'transcribe:1', 'commit:1', 'cleanup', 'complete', 'stop',
+    ]);
+  });
+
+  it('in finalizing: cleans up and completes without transcribing', () => {
+    const driver = new Driver(recovered(transcribingJob(2, [0, 1])), 'w2');
+    expect(driver.runWith(ok)).toEqual({ type: 'stop', outcome: 'completed' });
+    expect(types(driver.effects)).toEqual(['cleanup', 'complete', 'stop']);
+  });
+});
+
+describe('transition: losing the job and guarding against impossible inputs', () => {
+  it('stops as lost on any refusal, and for a snapshot that is still queued', () => {
+    const driver = new Driver(transcribingJob(2), 'w1', false);
+    driver.feed({ type: 'transcribed', index: 0, text: 'a' });
+    expect(driver.feed({ type: 'refused', kind: 'stale_epoch' })).toEqual({ type: 'stop', outcome: 'lost' });
+    expect(driver.state.inFlight).toBeNull();
+    const queued = applied(operations.create(null, { jobId: 'job-q', source: '/q', chunkLengthMs: 1_000 }, 0)).job;
+    expect(decide(initialState(queued, 'w1', false, limits))).toEqual({ type: 'stop', outcome: 'lost' });
+  });
+
+  it('stops as lost when the store applied a write its snapshot cannot (the snapshot is behind)', () => {
+    const job = transcribingJob(2, [0]);
+    const state = sent(initialState(job, 'w1', false, limits), { type: 'commit', index: 0, transcript: 'again' });
+    expect(transition(state, { type: 'stored', nowMs: 9 }).effects).toEqual([{ type: 'stop', outcome: 'lost' }]);
+  });
+
+  it('cleans up and stops for a job that is already terminal when claimed', () => {
+    const finalizing = transcribingJob(1, [0]);
+    const completed = applied(operations.complete(finalizing, ownerFence(finalizing), 2)).job;
+    const state = initialState(completed, 'w1', false, limits);
+    expect(decide(state)).toEqual({ type: 'cleanup' });
+    expect(transition(state, { type: 'cleaned' }).effects).toEqual([{ type: 'stop', outcome: 'completed' }]);
+  });
+
+  it('marks only store effects as in flight', () => {
+    const state = initialState(chunkingJob(), 'w1', false, limits);
+    expect(sent(state, { type: 'probe' })).toBe(state);
+    expect(sent(state, { type: 'complete' }).inFlight).toEqual({ type: 'complete' });
+    const storeTypes = ['record_plan', 'record_recreated', 'mark_resumed', 'commit', 'complete', 'fail'];
+    const all: Effect['type'][] = ['probe', 'extract', 'check_chunks', 'transcribe', 'wait', 'cleanup', 'stop', ...(storeTypes as Effect['type'][])];
+    expect(all.filter((type) => isStoreEffect({ type } as Effect))).toEqual(storeTypes);
+  });
+
+  it.each<[string, () => unknown]>([
+    ['a stored result with nothing in flight', () => transition(initialState(chunkingJob(), 'w1', false, limits), { type: 'stored', nowMs: 1 })],
+    ['an extraction out of order', () => {
+      const state = transition(initialState(chunkingJob(), 'w1', false, limits), { type: 'probed', durationMs: 3_000 }).state;
+      return transition(state, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) });
+    }],
+    ['an extraction beyond the plan', () => {
+      let state = transition(initialState(chunkingJob(), 'w1', false, limits), { type: 'probed', durationMs: 1_000 }).state;
+      state = transition(state, { type: 'extracted', index: 0, bytes: 1, sha256: sha(0) }).state;
+      return transition(state, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) });
+    }],
+    ['a re-extraction nobody asked for', () => transition(initialState(transcribingJob(2), 'w1', false, limits), { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) })],
+    ['an unknown input', () => transition(initialState(chunkingJob(), 'w1', false, limits), { type: 'bogus' } as unknown as Input)],
+    ['an unknown store effect in flight', () => transition({ ...initialState(chunkingJob(), 'w1', false, limits), inFlight: { type: 'bogus' } as never }, { type: 'stored', nowMs: 1 })],
+    ['an unknown phase', () => decide(initialState({ ...chunkingJob(), phase: 'paused' as Job['phase'] }, 'w1', false, limits))],
+    ['a transcribing snapshot with nothing pending', () => decide(initialState({ ...transcribingJob(1), chunks: transcribingJob(1, [0]).chunks }, 'w1', false, limits))],
+  ])('throws an AssertionError for %s', (_label, call) => {
+    expect(call).toThrow(AssertionError);
+  });
+
+  it('throws for an extraction before the duration is known (the plan cannot be computed)', () => {
+    const state = initialState(chunkingJob(), 'w1', false, limits);
+    expect(() => transition(state, { type: 'extracted', index: 0, bytes: 1, sha256: sha(0) })).toThrow(/durationMs/);
+  });
+});
