@@ -94,7 +94,7 @@ export class EventSchemaError extends TypeError {
 
 /** Throws a TypeError unless `name` is a known event name. */
 export function validateEventName(name: unknown): EventName {
-  if (typeof name !== 'string' || !(name in schemas)) {
+  if (typeof name !== 'string' || !Object.hasOwn(schemas, name)) {
     throw new TypeError(`event must be one of ${eventNames.join(', ')}, got ${JSON.stringify(name)}`);
   }
   return name as EventName;

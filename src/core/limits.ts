@@ -73,6 +73,13 @@ export function validateLimits(limits: Limits): Limits {
   if (limits.retryDelayBaseMs > limits.retryDelayMaxMs) {
     throw new RangeError('limits.retryDelayBaseMs must not exceed limits.retryDelayMaxMs');
   }
+  // Limits every claim would be refused for are refused here, where the mistake is made.
+  if (limits.leaseDurationMs > leaseDurationMsMax) {
+    throw new RangeError(`limits.leaseDurationMs must be at most ${leaseDurationMsMax}, got ${limits.leaseDurationMs}`);
+  }
+  if (limits.recoveryAttemptsMax > recoveryAttemptsMaxLimit) {
+    throw new RangeError(`limits.recoveryAttemptsMax must be at most ${recoveryAttemptsMaxLimit}, got ${limits.recoveryAttemptsMax}`);
+  }
   return limits;
 }
 

@@ -3,7 +3,7 @@
  * state, so bad input is a TypeError or RangeError naming the field, and nothing is written.
  */
 import { chunkTranscriptCharsMax, leaseDurationMsMax, recoveryAttemptsMaxLimit, requestIdCharsMax } from './limits.js';
-import type { ClaimRequest, CommitRequest, CreateRequest, FailRequest, Fenced, PlanRequest, RecreatedRequest, RenewRequest } from './operations.js';
+import type { ClaimRequest, CommitRequest, CreateRequest, FailRequest, Fenced, PlanRequest, QuarantineRequest, RecreatedRequest, RenewRequest } from './operations.js';
 import {
   describe,
   failureReasons,
@@ -92,6 +92,13 @@ export function validateCommit(request: CommitRequest): void {
   if (typeof request.transcript !== 'string' || request.transcript.length > chunkTranscriptCharsMax) {
     throw new TypeError(`transcript must be a string of at most ${chunkTranscriptCharsMax} characters, got ${describe(request.transcript)}`);
   }
+}
+
+export function validateQuarantine(request: QuarantineRequest & { readonly requestId: string }): void {
+  validateJobId(request.jobId);
+  validateWorkerId(request.workerId);
+  validateRequestId(request.requestId);
+  if (typeof request.message !== 'string') throw new TypeError(`message must be a string, got ${describe(request.message)}`);
 }
 
 export function validateFail(request: FailRequest): void {

@@ -61,6 +61,8 @@ export interface MachineState {
   readonly mediaAttemptsMax: number;
   /** Consecutive retryable media failures. */
   readonly mediaAttempts: number;
+  /** Times each chunk was found unreadable at transcription in this ownership (bounded by mediaAttemptsMax). */
+  readonly recreations: Readonly<Record<number, number>>;
   readonly durationMs: number | null;
   readonly extracted: readonly ExtractedChunk[];
   /** Pending chunks whose files a recovery checked (null until checked). */
@@ -85,7 +87,7 @@ export function initialState(
   limits: Pick<Limits, 'transcriptionAttemptsMax' | 'mediaAttemptsMax'>,
 ): MachineState {
   return {
-    job, workerId, recovering, transcriptionAttemptsMax: limits.transcriptionAttemptsMax, mediaAttemptsMax: limits.mediaAttemptsMax, mediaAttempts: 0,
+    job, workerId, recovering, transcriptionAttemptsMax: limits.transcriptionAttemptsMax, mediaAttemptsMax: limits.mediaAttemptsMax, mediaAttempts: 0, recreations: {},
     durationMs: job.durationMs, extracted: [], checked: false, reextract: [], recreated: null, transcript: null,
     attempts: {}, waiting: null, failure: null, cleaned: false, stopped: null, inFlight: null,
   };
@@ -105,6 +107,7 @@ export function start(state: MachineState): { state: MachineState; effects: Effe
 function apply(draft: Draft<MachineState>, input: Input): void {
   switch (input.type) {
     case 'probed':
+      draft.mediaAttempts = 0;
       try {
         draft.durationMs = validateDurationMs(input.durationMs);
         planChunks(input.durationMs, draft.job.chunkLengthMs);
@@ -141,9 +144,16 @@ function apply(draft: Draft<MachineState>, input: Input): void {
       draft.checked = true;
       applyRecoveryPlan(draft, new Map(input.results.map((result) => [result.index, result.status])));
       return;
-    case 'chunk_unreadable':
-      if (!draft.reextract.some((entry) => entry.index === input.index)) draft.reextract.push({ index: input.index, reason: input.status });
+    case 'chunk_unreadable': {
+      const recreations = (draft.recreations[input.index] ?? 0) + 1;
+      draft.recreations[input.index] = recreations;
+      if (recreations > draft.mediaAttemptsMax) {
+        draft.failure = { type: 'fail', reason: 'media_invalid', message: `chunk ${input.index} is ${input.status} again after ${recreations - 1} re-extractions` };
+      } else if (!draft.reextract.some((entry) => entry.index === input.index)) {
+        draft.reextract.push({ index: input.index, reason: input.status });
+      }
       return;
+    }
     case 'transcribed':
       draft.transcript = { index: input.index, text: input.text };
       return;

@@ -96,7 +96,7 @@ export class Worker {
     for (const jobId of ids) {
       const claimed = await this.claim(jobId);
       if (claimed === undefined) continue;
-      return this.process(claimed.job, claimed.recovery);
+      return this.process(claimed.job, claimed.recovery, claimed.sentMs);
     }
     return 'idle';
   }
@@ -133,8 +133,11 @@ export class Worker {
     }
   }
 
-  private async claim(jobId: string): Promise<{ job: Job; recovery: boolean } | undefined> {
+  private async claim(jobId: string): Promise<{ job: Job; recovery: boolean; sentMs: number } | undefined> {
     const requestId = this.nextRequestId();
+    // The grant lasts leaseDurationMs from when the store applied it, which is after this instant
+    // (a retried claim whose first reply was lost was applied after its first sending, too).
+    const sentMs = this.options.clock.now();
     const { store } = this.options;
     let result;
     try {
@@ -160,7 +163,7 @@ export class Worker {
       return undefined;
     }
     this.note('claimed', jobId, result.recovery ? `recovery attempt ${result.job.recovery.attempts}` : 'new');
-    return { job: result.job, recovery: result.recovery };
+    return { job: result.job, recovery: result.recovery, sentMs };
   }
 
   private async quarantine(jobId: string, error: CorruptStateError): Promise<void> {
@@ -171,8 +174,8 @@ export class Worker {
   }
 
   /** Drives the machine for one owned job until it stops. */
-  private async process(job: Job, recovering: boolean): Promise<JobRunOutcome> {
-    const lease = new LeaseKeeper(this, job);
+  private async process(job: Job, recovering: boolean, claimSentMs: number): Promise<JobRunOutcome> {
+    const lease = new LeaseKeeper(this, job, claimSentMs);
     lease.start();
     let state = machine.initialState(job, this.workerId, recovering, this.limits);
     let effect = machine.decide(state);
@@ -359,9 +362,8 @@ class LeaseKeeper {
   corruption: CorruptStateError | undefined;
   private active = false;
 
-  constructor(private readonly worker: Worker, private readonly job: Job) {
-    // The claim was sent before now; its grant lasts leaseDurationMs from the store's instant.
-    this.deadlineMs = worker.ports.clock.now() + worker.limits.leaseDurationMs - this.marginMs;
+  constructor(private readonly worker: Worker, private readonly job: Job, claimSentMs: number) {
+    this.deadlineMs = claimSentMs + worker.limits.leaseDurationMs - this.marginMs;
   }
 
   private get marginMs(): number {

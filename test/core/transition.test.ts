@@ -125,7 +125,7 @@ describe('transition: a fresh job', () => {
     expect(driver.feed({ type: 'media_retry', message: 'timeout' })).toEqual({ type: 'wait', attempt: 1 });
     expect(driver.feed({ type: 'waited' })).toEqual({ type: 'probe' });
     driver.feed({ type: 'probed', durationMs: 3_000 });
-    expect(driver.feed({ type: 'media_retry', message: 'disk full' })).toEqual({ type: 'wait', attempt: 2 });
+    expect(driver.feed({ type: 'media_retry', message: 'disk full' })).toEqual({ type: 'wait', attempt: 1 });
     expect(driver.feed({ type: 'waited' })).toMatchObject({ type: 'extract', index: 0 });
     driver.feed({ type: 'extracted', index: 0, bytes: 1, sha256: sha(0) });
     expect(driver.feed({ type: 'media_retry', message: 'disk full' })).toEqual({ type: 'wait', attempt: 1 });
@@ -135,11 +135,9 @@ describe('transition: a fresh job', () => {
     expect(driver.feed({ type: 'media_retry', message: 'disk full' })).toEqual({ type: 'fail', reason: 'media_invalid', message: 'media failed 3 times, last: disk full' });
   });
 
-  // Bug (src/core/transition.ts, apply 'probed'): mediaAttempts counts "consecutive retryable media
-  // failures" and is reset by 'extracted' but not by 'probed', so probe timeouts use up the attempts
-  // of the first extraction: after mediaAttemptsMax - 1 probe timeouts and a successful probe, the
-  // first extraction timeout fails the job with media_invalid instead of waiting and retrying.
-  it.fails('resets the media attempt count after a successful probe', () => {
+  // Regression: a successful probe resets the count of consecutive retryable media failures, so
+  // probe timeouts do not use up the attempts of the first extraction.
+  it('resets the media attempt count after a successful probe', () => {
     const driver = new Driver(chunkingJob('w1'), 'w1');
     driver.feed({ type: 'media_retry', message: 'timeout' });
     driver.feed({ type: 'waited' });

@@ -243,15 +243,12 @@ describe('validateLimits', () => {
     expect(() => validateLimits({ ...defaultLimits, retryDelayBaseMs: 1_000, retryDelayMaxMs: 1_000 })).not.toThrow();
   });
 
-  // Bug (src/core/limits.ts, validateLimits): it accepts limits that every store request built from
-  // them is refused for: a leaseDurationMs above leaseDurationMsMax (validateClaim/validateRenew
-  // refuse leaseMs), and a recoveryAttemptsMax above recoveryAttemptsMaxLimit (validateClaim refuses
-  // it). A worker built with such limits never claims a job (see test/runtime/construction.test.ts).
-  it.fails('rejects a lease longer than any claim may ask for', () => {
+  // Regression: limits that every claim would be refused for are refused by validateLimits itself.
+  it('rejects a lease longer than any claim may ask for', () => {
     expectNamed(() => validateLimits({ ...defaultLimits, leaseDurationMs: leaseDurationMsMax + 1 }), RangeError, 'limits.leaseDurationMs');
   });
 
-  it.fails('rejects more recovery attempts than any claim may pass', () => {
+  it('rejects more recovery attempts than any claim may pass', () => {
     expectNamed(() => validateLimits({ ...defaultLimits, recoveryAttemptsMax: recoveryAttemptsMaxLimit + 1 }), RangeError, 'limits.recoveryAttemptsMax');
   });
 });

@@ -76,12 +76,9 @@ describe('worker fencing', () => {
     expect(harness.job(jobId)?.transcript).toBe(await crashFreeTranscript(jobId, durationMs));
   });
 
-  // Bug (src/runtime/worker.ts, LeaseKeeper constructor): the first lease deadline is counted from
-  // when the claim's reply arrived, not from when the claim was sent, although the class promises
-  // a deadline "never later than the store's own expiry". A claim whose reply arrives late (slow
-  // network, pause) leaves the worker believing it holds a lease that already ran out, so it runs
-  // effects outside the store (here a probe) while another worker owns the job.
-  it.fails('never performs an effect outside the store after its lease ran out, even when the claim reply arrived late', async () => {
+  // Regression: the first lease deadline counts from when the claim was sent, so a claim whose reply
+  // arrives late never leaves the worker trusting a lease that already ran out.
+  it('never performs an effect outside the store after its lease ran out, even when the claim reply arrived late', async () => {
     const harness = new Harness();
     await harness.createJob(jobId, durationMs);
     harness.storeFaults.delayReply = (operation, actor) => (operation === 'claimJob' && actor === 'w1' ? 12_000 : 0);

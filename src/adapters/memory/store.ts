@@ -17,7 +17,7 @@ import {
   type RenewResult,
   type WriteResult,
 } from '../../ports.js';
-import { validateClaim, validateCommit, validateCreate, validateFail, validateFenced, validatePlan, validateRecreated, validateRenew } from '../../core/requests.js';
+import { validateQuarantine, validateClaim, validateCommit, validateCreate, validateFail, validateFenced, validatePlan, validateRecreated, validateRenew } from '../../core/requests.js';
 
 /** The pure operations a memory store applies (src/core/operations.ts). */
 export type Specification = Pick<
@@ -110,7 +110,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   async quarantineJob(request: operations.QuarantineRequest & { readonly requestId: string }): Promise<WriteResult> {
-    validateJobId(request.jobId);
+    validateQuarantine(request);
     return this.write(request.jobId, (job, now) => this.spec.quarantine(job, request, now), false);
   }
 
