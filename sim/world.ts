@@ -17,7 +17,7 @@ import { faultLabel, simulationLimits, type CallTarget, type Fault, type Scenari
 import { History } from './history.js';
 import { mulberry32 } from './random.js';
 import { Scheduler } from './scheduler.js';
-import { SimChunkStore, SimMedia, SimStore, SimTranscriber, type PortCallSpec, type TwinHost } from './twins.js';
+import { SimChunkStore, SimMedia, SimStore, SimTranscriber, chunkContent, transcriptOf, type PortCallSpec, type TwinHost } from './twins.js';
 
 /** Builds the store a world uses; the memory reference unless a variant is asked for. */
 export type StoreFactory = (clock: { now(): number }) => { store: JobStore; inspect: StoreInspector; close?: () => Promise<void> };
@@ -62,6 +62,8 @@ export interface RunRecord {
   readonly simulatedMs: number;
   readonly steps: number;
   readonly wastedTranscriptions: number;
+  /** The chunk transcripts a crash-free run of the job produces, in order (for P7). */
+  expectedTranscripts(jobId: string): string[];
 }
 
 interface Slot {
@@ -390,6 +392,10 @@ export class World implements TwinHost {
       workerErrors: this.workerErrors, faultsFired: [...this.fired], end,
       simulatedMs: this.scheduler.now(), steps: this.scheduler.stats.steps,
       wastedTranscriptions: Math.max(0, this.transcriptions - chunksTotal),
+      expectedTranscripts: (jobId) => {
+        const spec = this.scenario.jobs.find((job) => job.id === jobId);
+        return Array.from({ length: spec?.chunks ?? 0 }, (_, index) => transcriptOf(jobId, index, chunkContent(jobId, index)));
+      },
     };
   }
 }

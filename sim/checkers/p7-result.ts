@@ -1,5 +1,4 @@
 /** P7 Result: a completed job's transcript is the in-order join of its chunks' transcripts, equal to a crash-free run's. */
-import { chunkContent, transcriptOf } from '../twins.js';
 import type { Checker, Violation } from './types.js';
 
 export const checkResult: Checker = (record) => {
@@ -7,7 +6,7 @@ export const checkResult: Checker = (record) => {
   for (const spec of record.scenario.jobs) {
     const job = record.jobs.get(spec.id);
     if (job?.phase !== 'completed') continue;
-    const expected = Array.from({ length: spec.chunks }, (_, index) => transcriptOf(spec.id, index, chunkContent(spec.id, index)));
+    const expected = record.expectedTranscripts(spec.id);
     job.chunks.forEach((chunk, index) => {
       if (chunk.transcript !== expected[index]) {
         violations.push({ promise: 'P7', job: spec.id, message: `chunk ${index} transcript ${JSON.stringify(chunk.transcript)}, expected ${JSON.stringify(expected[index])}` });
