@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decodeReplay, encodeReplay, playRun, replay, totals, type CampaignTotals, type RunSummary } from './campaign.js';
 import { colourEnabled, counterexampleText, palette } from './report.js';
-import { storeOption } from './stores.js';
+import { closeStores, storeOption } from './stores.js';
 
 /** Exit codes of the simulator. */
 export const exitCodes = { pass: 0, safety: 1, liveness: 2, usage: 64 } as const;
@@ -30,7 +30,7 @@ Options:
   --replay TOKEN    replay one run exactly from its replay token     e.g. --replay eyJzZWVkIjo...
   --parallel N      worker threads; same results as serial           e.g. --parallel 2
   --shard K/N       run only shard K of N (for CI matrices)          e.g. --shard 1/4
-  --store NAME      store to run through: memory (default)           e.g. --store memory
+  --store NAME      memory (default), ioredis-mock, or redis://host:port  e.g. --store ioredis-mock
   --quick           the seed's named chaos scenarios + a short fuzz (60 runs)
   --full            every named scenario + a long fuzz (1500 runs, 2 threads)
   --coverage        the chaos tests under vitest with v8 coverage
@@ -190,18 +190,26 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
       io.stdout.write(usage);
       return exitCodes.pass;
     }
-    await storeOption(flags.store);
     if (flags.replay !== undefined) decodeReplay(flags.replay);
+    await storeOption(flags.store).then(async (world) => {
+      // Reach the store once now, so that a wrong URL is reported before the campaign starts.
+      if (world.store !== undefined) await (await world.store({ now: () => 0 })).close?.();
+    });
   } catch (error) {
+    await closeStores();
     if (!(error instanceof UsageError || error instanceof TypeError)) throw error;
     io.stderr.write(`chunkwise sim: ${error.message}\n\n${usage}`);
     return exitCodes.usage;
   }
-  if (flags.coverage) return coverageCommand(io);
-  if (flags.replay !== undefined) return replayCommand(flags, io);
-  const scenarios = flags.suite === undefined ? [] : await scenariosCommand(flags, io);
-  const code = await campaignCommand(flags, io, scenarios);
-  return code === exitCodes.pass && scenarios.some((scenario) => !scenario.passed) ? exitCodes.safety : code;
+  try {
+    if (flags.coverage) return await coverageCommand(io);
+    if (flags.replay !== undefined) return await replayCommand(flags, io);
+    const scenarios = flags.suite === undefined ? [] : await scenariosCommand(flags, io);
+    const code = await campaignCommand(flags, io, scenarios);
+    return code === exitCodes.pass && scenarios.some((scenario) => !scenario.passed) ? exitCodes.safety : code;
+  } finally {
+    await closeStores();
+  }
 }
 
 /** Runs the chaos tests under vitest with coverage; resolves to vitest's exit code. */

@@ -20,12 +20,21 @@ import { Scheduler } from './scheduler.js';
 import { SimChunkStore, SimMedia, SimStore, SimTranscriber, chunkContent, transcriptOf, type PortCallSpec, type TwinHost } from './twins.js';
 
 /** Builds the store a world uses; the memory reference unless a variant is asked for. */
-export type StoreFactory = (clock: { now(): number }) => { store: JobStore; inspect: StoreInspector; close?: () => Promise<void> };
+export type StoreFactory = (clock: { now(): number }) => BuiltStore | Promise<BuiltStore>;
 
-/** Synchronous views of the store for checkers and the done-condition. */
+/** A store built for one world. */
+export interface BuiltStore {
+  readonly store: JobStore;
+  readonly inspect: StoreInspector;
+  close?(): Promise<void>;
+}
+
+/** Views of the store for checkers and the done-condition; `job` is synchronous (a cache where needed). */
 export interface StoreInspector {
   job(jobId: string): Job | undefined;
-  events(jobId: string): readonly JobEvent[];
+  events(jobId: string): readonly JobEvent[] | Promise<readonly JobEvent[]>;
+  /** Reloads the cached state of a job after a store call touched it (stores with real I/O). */
+  refresh?(jobId: string): Promise<void>;
   tamper(jobId: string, change: (job: Job) => Job): void | Promise<void>;
 }
 
@@ -81,9 +90,9 @@ export class World implements TwinHost {
   readonly scheduler: Scheduler;
   readonly history = new History();
   readonly limits: Limits;
-  private readonly store: JobStore;
-  private readonly inspect: StoreInspector;
-  private readonly closeStore: (() => Promise<void>) | undefined;
+  private store!: JobStore;
+  private inspect!: StoreInspector;
+  private closeStore: (() => Promise<void>) | undefined;
   private readonly files = new MemoryChunkStore();
   private readonly slots: Slot[] = [];
   private readonly random: () => number;
@@ -102,25 +111,23 @@ export class World implements TwinHost {
     this.limits = options.limits ?? simulationLimits;
     this.scheduler = new Scheduler(scenario.choices);
     this.random = mulberry32(scenario.seed);
+  }
+
+  private async buildStore(): Promise<void> {
     const clock = { now: () => this.scheduler.now() };
-    if (options.store === undefined) {
-      const memory = new MemoryJobStore(clock);
-      this.store = memory;
-      this.inspect = { job: (id) => memory.peek(id), events: (id) => memory.peekEvents(id), tamper: (id, change) => memory.tamper(id, change) };
-      this.closeStore = undefined;
-    } else {
-      const built = options.store(clock);
-      this.store = built.store;
-      this.inspect = built.inspect;
-      this.closeStore = built.close;
-    }
+    const built: BuiltStore = this.options.store === undefined ? memoryStore(clock) : await this.options.store(clock);
+    this.store = built.store;
+    this.inspect = built.inspect;
+    this.closeStore = built.close === undefined ? undefined : () => built.close?.() ?? Promise.resolve();
   }
 
   /** Plays the scenario: fault phase, then liveness phase; returns the record for the checkers. */
   async run(): Promise<RunRecord> {
     const { scenario } = this;
+    await this.buildStore();
     for (const job of scenario.jobs) {
       await this.store.createJob({ jobId: job.id, source: sourceOf(job.id), chunkLengthMs: job.chunkLengthMs });
+      await this.inspect.refresh?.(job.id);
     }
     for (let index = 0; index < scenario.workers; index += 1) this.startSlot(index);
     for (const fault of scenario.faults) this.scheduleTimedFault(fault);
@@ -169,6 +176,7 @@ export class World implements TwinHost {
       }
       const storeCall = call.port === 'store' ? this.countStoreCall() : 0;
       const result = await call.body();
+      if (call.port === 'store' && call.subject !== '*') await this.inspect.refresh?.(call.subject.split('/')[0] ?? call.subject);
       this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: call.describe(result) });
       if (call.port === 'store') this.recordApplied(actor, call.op, call.subject, result, call.epoch);
       // A crash after the effect: the call was applied, the scheduler never delivers its reply.
@@ -381,8 +389,9 @@ export class World implements TwinHost {
     const events = new Map<string, readonly JobEvent[]>();
     const files = new Map<string, readonly string[]>();
     for (const spec of this.scenario.jobs) {
+      await this.inspect.refresh?.(spec.id);
       jobs.set(spec.id, this.inspect.job(spec.id));
-      events.set(spec.id, this.inspect.events(spec.id));
+      events.set(spec.id, await this.inspect.events(spec.id));
       files.set(spec.id, this.files.fileNames(spec.id));
     }
     const chunksTotal = this.scenario.jobs.reduce((sum, job) => sum + job.chunks, 0);
@@ -398,6 +407,12 @@ export class World implements TwinHost {
       },
     };
   }
+}
+
+/** The memory reference store and its synchronous views. */
+function memoryStore(clock: { now(): number }): BuiltStore {
+  const memory = new MemoryJobStore(clock);
+  return { store: memory, inspect: { job: (id) => memory.peek(id), events: (id) => memory.peekEvents(id), tamper: (id, change) => memory.tamper(id, change) } };
 }
 
 /** The simulated source path of a job. */
