@@ -171,7 +171,8 @@ describe('bad input fails the job with a reason, and the worker keeps running', 
     const worker = workerOn('worker-c', { store: rig.store, chunkStore: rig.chunkStore, media: rig.media, transcriber: rig.transcriber });
     const run = worker.run();
     try {
-      await until(async () => (await rig.store.getJob('bad-reply'))?.phase === 'failed', 30_000, 'the bad jobs to fail');
+      const bad = ['not-media', 'empty', 'no-audio', 'missing', 'bad-reply'];
+      await until(async () => (await Promise.all(bad.map((jobId) => rig.store.getJob(jobId)))).every((job) => job?.phase === 'failed'), 30_000, 'the bad jobs to fail');
       await rig.store.createJob({ jobId: 'good', source: sources.good, chunkLengthMs: 5_000 });
       await until(async () => (await rig.store.getJob('good'))?.phase === 'completed', 30_000, 'the good job to complete');
     } finally {
