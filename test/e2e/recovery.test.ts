@@ -20,7 +20,7 @@ import { systemClock } from '../../src/runtime/clock.js';
 import { Worker } from '../../src/runtime/worker.js';
 import { emptyFile, nonMediaFile, sineWav, testFfmpegPath, testFfprobePath, useTempDirectories, videoWithoutAudio } from '../support/media.js';
 import { startOpenAIServer, transcriptFor, type FakeOpenAIServer } from '../support/openai-server.js';
-import { connectMockRedis, connectRealRedis, deleteKeysWithPrefix, randomPrefix, realRedis } from '../support/redis.js';
+import { connectMockRedis, connectRealRedis, deleteKeysWithPrefix, randomPrefix, realRedis, redisRequired } from '../support/redis.js';
 
 const apiKey = 'sk-e2e-test-key';
 const limits = { leaseDurationMs: 1_500, leaseRenewIntervalMs: 400, idlePollIntervalMs: 100, sweepIntervalMs: 500, retryDelayBaseMs: 50, retryDelayMaxMs: 400 };
@@ -41,6 +41,7 @@ interface Rig {
 let rig: Rig;
 
 beforeEach(async () => {
+  if (!probe.available && redisRequired) throw new Error(`no Redis at ${probe.url} (CHUNKWISE_REQUIRE_REDIS=1): ${probe.reason}`);
   const directory = await temp.make();
   const redis = probe.available ? connectRealRedis() : connectMockRedis();
   const prefix = randomPrefix('e2e');
