@@ -1,0 +1,21 @@
+/**
+ * The Redis adapter: {@link RedisJobStore} (the JobStore port on ioredis, one Lua script per
+ * write, hash-tagged keys, one outbox stream per job) and {@link EventConsumer} (consumer groups
+ * over the outbox). Imported as `chunkwise/redis` so that the core pulls in no Redis client.
+ */
+export {
+  RedisJobStore,
+  createRedisClient,
+  defaultTerminalRetentionMs,
+  claimConflictAttemptsMax,
+  eventsPageMax,
+  commandTimeoutMs,
+  connectTimeoutMs,
+  type RedisJobStoreOptions,
+  type StoreClock,
+} from './store.js';
+export { EventConsumer, consumerReadCountMax, type DeliveredEvent, type EventConsumerOptions } from './consumer.js';
+export { defaultKeyPrefix, jobHashTag, jobKeys, recoverableIndexKey, validateKeyPrefix, type JobKeys } from './keys.js';
+export { chunkField, chunkFields, decodeEvent, decodeJob, eventFieldKind, stateFields, type DecodedJob } from './codec.js';
+export { isUnavailable, translateError } from './errors.js';
+export { ScriptCode, commandName, loadScripts, luaDirectory, scriptNames, type ScriptName, type ScriptSource } from './scripts.js';

@@ -1,0 +1,52 @@
+/**
+ * Key layout of the Redis adapter. Every key of one job carries the hash tag `{job:<id>}`, so all
+ * of them hash to one cluster slot and every script, which touches the keys of one job only, runs
+ * on Redis Cluster. The cross-job index lives under its own key (another slot) and is written only
+ * by plain commands outside the scripts: it is a hint that the claim re-checks.
+ *
+ *   <prefix>{job:<id>}:state    hash    the job's scalar fields (see codec.ts)
+ *   <prefix>{job:<id>}:chunks   hash    `<index>:<field>` for every chunk of the plan
+ *   <prefix>{job:<id>}:events   stream  the job's outbox; entry id `<seq>-0`, one flat field per event field
+ *   <prefix>jobs:recoverable    zset    ids of non-terminal jobs scored by lease expiry (ms), queued at 0
+ */
+import { validateJobId } from '../../core/types.js';
+
+/** Key prefix used when none is given. */
+export const defaultKeyPrefix = 'chunkwise:';
+
+/** Longest key prefix accepted, in characters. */
+export const keyPrefixCharsMax = 200;
+
+/** The keys of one job, all in the slot of `{job:<id>}`. */
+export interface JobKeys {
+  readonly state: string;
+  readonly chunks: string;
+  readonly events: string;
+}
+
+/**
+ * Throws a TypeError unless `prefix` can start every key: at most keyPrefixCharsMax characters
+ * and no `{` or `}`, which would move the hash tag away from `{job:<id>}`.
+ */
+export function validateKeyPrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string' || prefix.length > keyPrefixCharsMax || /[{}]/.test(prefix)) {
+    throw new TypeError(`keyPrefix must be a string of at most ${keyPrefixCharsMax} characters without "{" or "}", got ${JSON.stringify(prefix)}`);
+  }
+  return prefix;
+}
+
+/** The hash tag every key of job `jobId` shares. */
+export function jobHashTag(jobId: string): string {
+  return `{job:${validateJobId(jobId)}}`;
+}
+
+/** The keys of job `jobId` under `prefix`. */
+export function jobKeys(prefix: string, jobId: string): JobKeys {
+  const base = `${prefix}${jobHashTag(jobId)}`;
+  return { state: `${base}:state`, chunks: `${base}:chunks`, events: `${base}:events` };
+}
+
+/** The key of the cross-job index of recoverable jobs under `prefix`. */
+export function recoverableIndexKey(prefix: string): string {
+  return `${prefix}jobs:recoverable`;
+}
