@@ -255,7 +255,7 @@ afterAll(async () => {
 
 function subjects(clock: { now(): number }): Subject[] {
   const redisSubject = (name: string, redis: NonNullable<(typeof clients)['real']>): Subject => {
-    const keyPrefix = randomPrefix(`differential-${name}`);
+    const keyPrefix = randomPrefix(`differential-${name.replace(/\W+/g, '-')}`);
     return { name, store: new RedisJobStore({ redis, keyPrefix, clock }), cleanup: () => deleteKeysWithPrefix(redis, keyPrefix) };
   };
   const list = [redisSubject('ioredis-mock', clients.mock)];
