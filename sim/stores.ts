@@ -23,13 +23,17 @@ export async function closeStores(): Promise<void> {
 /** Store names `--store` accepts besides URLs. */
 export const storeNames = ['memory', 'ioredis-mock'] as const;
 
-/** World options for `--store NAME`; memory when undefined. Throws a TypeError naming a bad value. */
-export async function storeOption(name: string | undefined): Promise<WorldOptions> {
+/**
+ * World options for `--store NAME`; memory when undefined. Each world's keys go under
+ * `<keyPrefix><random>:`. Throws a TypeError naming a bad value.
+ */
+export async function storeOption(name: string | undefined, options: { keyPrefix?: string } = {}): Promise<WorldOptions> {
+  const keyPrefix = options.keyPrefix ?? 'chunkwise-sim:';
   if (name === undefined || name === 'memory') return {};
   if (name === 'ioredis-mock') return { store: await redisFactory(async () => {
     const { default: RedisMock } = await import('ioredis-mock');
     return new RedisMock() as unknown as Redis;
-  }, false) };
+  }, false, keyPrefix) };
   if (/^rediss?:\/\//.test(name)) {
     let shared: Redis | undefined;
     return { store: await redisFactory(async () => {
@@ -44,16 +48,16 @@ export async function storeOption(name: string | undefined): Promise<WorldOption
         }
       }
       return shared;
-    }, true) };
+    }, true, keyPrefix) };
   }
   throw new TypeError(`--store must be memory, ioredis-mock or a redis:// URL, got ${JSON.stringify(name)}`);
 }
 
-async function redisFactory(connect: () => Promise<Redis>, shared: boolean): Promise<StoreFactory> {
+async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyPrefix: string): Promise<StoreFactory> {
   const { RedisJobStore, jobKeys } = await import('../src/adapters/redis/index.js');
   const client = shared ? await connect() : undefined;
   return (clock) => {
-    const prefix = `chunkwise-sim:${randomBytes(6).toString('hex')}:`;
+    const prefix = `${keyPrefix}${randomBytes(6).toString('hex')}:`;
     let redis = client;
     let store: InstanceType<typeof RedisJobStore> | undefined;
     const ready = async () => {

@@ -9,8 +9,10 @@ import { playRun, totals } from '../../sim/campaign.js';
 import { closeStores, storeOption } from '../../sim/stores.js';
 import { describeWithRedis, realRedis, redisUrl } from '../support/redis.js';
 
+const keyPrefix = `chunkwise-sim-test-${process.pid}-${Date.now()}:`;
+
 async function fingerprint(store: string | undefined, runs: number): Promise<{ fingerprint: string; failures: number }> {
-  const world = await storeOption(store);
+  const world = await storeOption(store, { keyPrefix });
   try {
     const summaries = [];
     for (let index = 0; index < runs; index += 1) summaries.push(await playRun(31, index, { world }));
@@ -45,7 +47,7 @@ describeWithRedis('simulation through the Redis adapter on a real server', await
       const keys: string[] = [];
       let cursor = '0';
       do {
-        const [next, page] = await client.scan(cursor, 'MATCH', 'chunkwise-sim:*', 'COUNT', 1_000);
+        const [next, page] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1_000);
         keys.push(...page);
         cursor = next;
       } while (cursor !== '0');

@@ -40,27 +40,17 @@ local textLength = tonumber(ARGV[8])
 
 --- @include "common"
 
-local job, refusal = load_job(stateKey, eventsKey)
+local job, refusal = load_fenced(stateKey, eventsKey, workerId, epoch, requestId)
 if job == nil then
-  return refusal
-end
-refusal = fence(job, workerId, epoch, requestId)
-if refusal ~= nil then
   return refusal
 end
 if job.phase ~= 'transcribing' then
   return invalid(job, 'chunks can be committed only while transcribing')
 end
-if index >= job.chunkCount then
-  return invalid(job, 'chunk ' .. int(index) .. ' does not exist')
-end
-local name = int(index)
-local status = redis.call('HGET', chunksKey, name .. ':status')
-if status == 'committed' then
-  return { CODE_ALREADY_COMMITTED, name }
-end
-if status ~= 'pending' then
-  return { CODE_CORRUPT, 'chunk ' .. name .. ' has status ' .. tostring(status) }
+local name
+name, refusal = pending_chunk(job, chunksKey, index)
+if name == nil then
+  return refusal
 end
 
 local nowMs = now_ms(ARGV[5])

@@ -31,12 +31,8 @@ local requestId = ARGV[4]
 
 --- @include "common"
 
-local job, refusal = load_job(stateKey, eventsKey)
+local job, refusal = load_fenced(stateKey, eventsKey, workerId, epoch, requestId)
 if job == nil then
-  return refusal
-end
-refusal = fence(job, workerId, epoch, requestId)
-if refusal ~= nil then
   return refusal
 end
 if job.phase ~= 'transcribing' then

@@ -28,12 +28,8 @@ local requestId = ARGV[4]
 
 --- @include "common"
 
-local job, refusal = load_job(stateKey, nil)
+local job, refusal = load_fenced(stateKey, nil, workerId, epoch, requestId)
 if job == nil then
-  return refusal
-end
-refusal = fence(job, workerId, epoch, requestId)
-if refusal ~= nil then
   return refusal
 end
 local nowMs = now_ms(ARGV[5])

@@ -180,6 +180,37 @@ local function invalid(job, detail)
   return { CODE_INVALID_STATE, job.phase, detail }
 end
 
+-- Loads the job and makes the fencing checks of every fenced write: the job, or nil and the reply
+-- to return (a refusal, or DUPLICATE for the retry of the last applied write).
+local function load_fenced(stateKey, eventsKey, workerId, epoch, requestId)
+  local job, refusal = load_job(stateKey, eventsKey)
+  if job == nil then
+    return nil, refusal
+  end
+  refusal = fence(job, workerId, epoch, requestId)
+  if refusal ~= nil then
+    return nil, refusal
+  end
+  return job
+end
+
+-- Chunk `index` of a job, which must exist and be pending: its field name, or nil and the reply
+-- to return (INVALID_STATE, ALREADY_COMMITTED, or CORRUPT for a status that is neither).
+local function pending_chunk(job, chunksKey, index)
+  if index >= job.chunkCount then
+    return nil, invalid(job, 'chunk ' .. int(index) .. ' does not exist')
+  end
+  local name = int(index)
+  local status = redis.call('HGET', chunksKey, name .. ':status')
+  if status == 'committed' then
+    return nil, { CODE_ALREADY_COMMITTED, name }
+  end
+  if status ~= 'pending' then
+    return nil, { CODE_CORRUPT, 'chunk ' .. name .. ' has status ' .. tostring(status) }
+  end
+  return name
+end
+
 -- Appends the events of one write to the stream at `key`, with consecutive seqs from `seq`
 -- (entry id `<seq>-0`) and the common fields; `writer.next_seq` is the job's next nextSeq.
 local function event_writer(key, jobId, seq, now, workerId, epoch, recovery)
