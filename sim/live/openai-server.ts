@@ -2,7 +2,13 @@
  * A local stand-in for the OpenAI audio API: `POST /v1/audio/transcriptions` on 127.0.0.1 with
  * a random port. It parses the multipart request with the Web `Request.formData()`, answers
  * `{ text }` derived from the file's name and sha256, logs every request, checks the bearer
- * key, and injects faults on demand (one queued fault per request, in arrival order).
+ * key, and injects faults on demand: one queued fault per request, in arrival order; an error
+ * window in which every request gets an error status; and a latency before every answer.
+ *
+ * A client may put a tag in front of the path, `/as/<tag>/v1/audio/transcriptions` (its base URL
+ * is {@link FakeOpenAIServer.clientURL}), so that the log tells which process sent each request.
+ * A file named `<jobId>.chunk-<index>.wav`, as OpenAITranscriber names its uploads, is logged
+ * with its job and chunk.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,8 +25,14 @@ export type TranscriptionFault =
 
 /** One request as the server saw it. */
 export interface LoggedRequest {
+  /** When the request's headers arrived (epoch ms, this machine's clock). */
   readonly atMs: number;
+  /** The tag of the path the request came through, or null for the untagged path. */
+  readonly client: string | null;
   readonly fileName: string | null;
+  /** Job and chunk of a file named `<jobId>.chunk-<index>.wav`, else null. */
+  readonly jobId: string | null;
+  readonly index: number | null;
   readonly sha256: string | null;
   readonly prompt: string | null;
   readonly model: string | null;
@@ -37,7 +49,18 @@ export interface FakeOpenAIServer {
   readonly requests: readonly LoggedRequest[];
   /** Queues faults; each is consumed by one request. */
   inject(...faults: TranscriptionFault[]): void;
+  /** Until `untilMs` (epoch ms), every transcription request is answered with the status `status()` picks. */
+  failUntil(untilMs: number, status: () => number): void;
+  /** Base URL for a client tagged `tag` (any non-empty string). */
+  clientURL(tag: string): string;
   close(): Promise<void>;
+}
+
+/** Options of {@link startOpenAIServer}. */
+export interface OpenAIServerOptions {
+  readonly apiKey: string;
+  /** Delay before each answer to a transcription request, in ms (default none). */
+  readonly latencyMs?: () => number;
 }
 
 /** Largest request body accepted (the API's 25 MB plus multipart overhead). */
@@ -48,17 +71,37 @@ export function transcriptFor(fileName: string, sha256: string): string {
   return `transcript of ${fileName} ${sha256.slice(0, 16)}`;
 }
 
+/** Job and chunk of an upload named `<jobId>.chunk-<index>.wav`, or null. */
+export function chunkOfFileName(fileName: string): { readonly jobId: string; readonly index: number } | null {
+  const match = /^([A-Za-z0-9_-]{1,128})\.chunk-(\d{1,9})\.wav$/.exec(fileName);
+  return match === null ? null : { jobId: match[1] ?? '', index: Number(match[2]) };
+}
+
+const routePattern = /^(?:\/as\/([^/?]+))?\/v1\/audio\/transcriptions$/;
+
 /** Starts the server; close it after the test. */
-export async function startOpenAIServer(options: { readonly apiKey: string }): Promise<FakeOpenAIServer> {
+export async function startOpenAIServer(options: OpenAIServerOptions): Promise<FakeOpenAIServer> {
   const requests: LoggedRequest[] = [];
   const faults: TranscriptionFault[] = [];
   const stalls = new Set<NodeJS.Timeout>();
+  const failing = { untilMs: 0, status: () => 500 };
+  const later = (ms: number, answer: () => void) => {
+    if (ms <= 0) return answer();
+    const timer = setTimeout(() => {
+      stalls.delete(timer);
+      answer();
+    }, ms);
+    stalls.add(timer);
+  };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const atMs = Date.now();
+    const route = routePattern.exec(request.url ?? '');
+    const client = route?.[1] === undefined ? null : decodeURIComponent(route[1]);
     const body = await readBody(request);
     const log = (entry: Partial<LoggedRequest> & { status: number }) =>
-      requests.push({ atMs: Date.now(), fileName: null, sha256: null, prompt: null, model: null, language: null, fault: null, ...entry });
-    if (request.method !== 'POST' || request.url !== '/v1/audio/transcriptions') {
+      requests.push({ atMs, client, fileName: null, jobId: null, index: null, sha256: null, prompt: null, model: null, language: null, fault: null, ...entry });
+    if (request.method !== 'POST' || route === null) {
       log({ status: 404 });
       return sendError(response, 404, `no route ${request.method ?? ''} ${request.url ?? ''}`);
     }
@@ -86,17 +129,23 @@ export async function startOpenAIServer(options: { readonly apiKey: string }): P
       return sendError(response, 400, 'file and model are required');
     }
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const seen = { fileName: file.name, sha256: createHash('sha256').update(bytes).digest('hex'), prompt: field('prompt'), model: field('model'), language: field('language') };
-    const fault = faults.shift() ?? null;
+    const seen = {
+      fileName: file.name, jobId: chunkOfFileName(file.name)?.jobId ?? null, index: chunkOfFileName(file.name)?.index ?? null,
+      sha256: createHash('sha256').update(bytes).digest('hex'), prompt: field('prompt'), model: field('model'), language: field('language'),
+    };
+    const fault: TranscriptionFault | null = faults.shift() ?? (atMs < failing.untilMs ? { kind: 'status', status: failing.status() } : null);
     const text = transcriptFor(seen.fileName, seen.sha256);
+    const delayMs = options.latencyMs?.() ?? 0;
     if (fault === null) {
       log({ ...seen, status: 200 });
-      return sendJson(response, 200, { text });
+      return later(delayMs, () => sendJson(response, 200, { text }));
     }
     switch (fault.kind) {
-      case 'status':
+      case 'status': {
         log({ ...seen, status: fault.status, fault: fault.kind });
-        return sendError(response, fault.status, fault.echoAuthorization === true ? `upstream rejected request with ${authorization}` : `injected ${fault.status}`);
+        const message = fault.echoAuthorization === true ? `upstream rejected request with ${authorization}` : `injected ${fault.status}`;
+        return later(delayMs, () => sendError(response, fault.status, message));
+      }
       case 'stall': {
         log({ ...seen, status: 200, fault: fault.kind });
         const timer = setTimeout(() => {
@@ -127,6 +176,14 @@ export async function startOpenAIServer(options: { readonly apiKey: string }): P
     inject: (...more) => {
       faults.push(...more);
     },
+    failUntil: (untilMs, status) => {
+      failing.untilMs = untilMs;
+      failing.status = status;
+    },
+    clientURL: (tag) => {
+      if (typeof tag !== 'string' || tag.length === 0) throw new TypeError('tag must be a non-empty string');
+      return `http://127.0.0.1:${port}/as/${encodeURIComponent(tag)}/v1`;
+    },
     close: async () => {
       for (const timer of stalls) clearTimeout(timer);
       stalls.clear();
@@ -150,6 +207,8 @@ async function readBody(request: IncomingMessage): Promise<Buffer | null> {
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  // The client may have gone (a killed worker) while the answer waited.
+  if (response.destroyed) return;
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(body));
 }

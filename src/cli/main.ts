@@ -6,6 +6,7 @@ const commands = `Usage: chunkwise <command> [options]
 
 Commands:
   sim       run the deterministic simulator (chunkwise sim --help)
+  chaos     chaos --live: the promises on real processes, real Redis, real kills (chunkwise chaos --live --help)
   worker    run a worker process on Redis, files, ffmpeg and the OpenAI API
   submit    create a job for a media file and print its id
   status    print a job's phase, progress and last events
@@ -20,6 +21,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'sim': {
       const sim = await import('../../sim/cli.js');
       return sim.main(rest);
+    }
+    case 'chaos': {
+      if (!rest.includes('--live')) {
+        process.stderr.write('chunkwise chaos: only --live exists (chunkwise chaos --live --help); the simulator is chunkwise sim\n');
+        return 64;
+      }
+      const live = await import('../../sim/live/cli.js');
+      return live.main(rest.filter((argument) => argument !== '--live'));
     }
     case 'worker':
     case 'submit':

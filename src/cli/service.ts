@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { committedCount, progressPercent } from '../core/progress.js';
 import { chunkLengthMsMax, defaultLimits, type Limits } from '../core/limits.js';
-import type { JobStore } from '../ports.js';
+import type { Clock, JobStore } from '../ports.js';
 import { systemClock } from '../runtime/clock.js';
 import { Worker, type WorkerLogEntry } from '../runtime/worker.js';
 
@@ -28,8 +28,12 @@ export class CommandUsageError extends Error {
 
 export const serviceUsage = `Usage:
   chunkwise worker --chunks-dir DIR [--redis URL] [--worker-id ID] [--key-prefix P] [--model M]
-                   [--language L] [--openai-base-url URL] [--lease-ms N]
+                   [--language L] [--openai-base-url URL] [--lease-ms N] [--poll-ms N] [--sweep-ms N]
+                   [--trace-store]
       e.g. chunkwise worker --redis redis://127.0.0.1:6379 --chunks-dir /var/lib/chunkwise
+      --poll-ms: idle wait between looks for work (default 1000); --sweep-ms: how often an idle
+      worker removes chunk files of finished jobs (default 30000); --trace-store: print every
+      lease grant, renewal and commit the store acknowledged as a JSON line (an audit trail).
   chunkwise submit FILE [--redis URL] [--job-id ID] [--chunk-length-ms N] [--key-prefix P]
       e.g. chunkwise submit talk.mp3 --chunk-length-ms 600000
   chunkwise status JOB_ID [--redis URL] [--key-prefix P] [--json]
@@ -75,6 +79,7 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
       options: {
         ...common, 'chunks-dir': { type: 'string' }, 'worker-id': { type: 'string' }, model: { type: 'string' },
         language: { type: 'string' }, 'openai-base-url': { type: 'string' }, 'lease-ms': { type: 'string' },
+        'poll-ms': { type: 'string' }, 'sweep-ms': { type: 'string' }, 'trace-store': { type: 'boolean' },
       },
     }),
   );
@@ -84,7 +89,12 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
   }
   if (values['chunks-dir'] === undefined) throw new CommandUsageError('--chunks-dir is required');
   const leaseMs = positiveInteger('lease-ms', values['lease-ms'], defaultLimits.leaseDurationMs);
-  const limits: Partial<Limits> = { leaseDurationMs: leaseMs, leaseRenewIntervalMs: Math.max(1, Math.floor(leaseMs / 3)) };
+  const limits: Partial<Limits> = {
+    leaseDurationMs: leaseMs,
+    leaseRenewIntervalMs: Math.max(1, Math.floor(leaseMs / 3)),
+    idlePollIntervalMs: positiveInteger('poll-ms', values['poll-ms'], defaultLimits.idlePollIntervalMs),
+    sweepIntervalMs: positiveInteger('sweep-ms', values['sweep-ms'], defaultLimits.sweepIntervalMs),
+  };
   const { FsChunkStore } = await import('../adapters/fs/index.js');
   const { FfmpegMedia } = await import('../adapters/ffmpeg/index.js');
   const { OpenAITranscriber } = await import('../adapters/openai/index.js');
@@ -98,7 +108,9 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
   const store = await openStore(redisUrl(values.redis), values['key-prefix']);
   const workerId = values['worker-id'] ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const log = (entry: WorkerLogEntry) => io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), ...entry })}\n`);
-  const worker = new Worker({ workerId, store, chunkStore, media, transcriber, clock: systemClock, random: Math.random, limits, log });
+  const trace = (line: StoreTraceLine) => io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'store', ...line })}\n`);
+  const workerStore = values['trace-store'] === true ? tracingStore(store, trace) : store;
+  const worker = new Worker({ workerId, store: workerStore, chunkStore, media, transcriber, clock: systemClock, random: Math.random, limits, log });
   const stop = () => worker.stop();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
@@ -112,6 +124,61 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
   }
   io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'exited' })}\n`);
   return 0;
+}
+
+/**
+ * One `--trace-store` line: a lease grant, renewal or chunk commit the store acknowledged (its
+ * lease expiries are the store's clock, in ms), or a release about to be sent (`sentAtMs`, the
+ * worker's clock: the release, if applied, happened after it).
+ */
+export type StoreTraceLine =
+  | { readonly op: 'claimJob'; readonly jobId: string; readonly result: 'ok' | 'exhausted'; readonly epoch: number; readonly leaseExpiresAtMs: number; readonly recovery: boolean; readonly duplicate: boolean }
+  | { readonly op: 'renewLease'; readonly jobId: string; readonly epoch: number; readonly leaseExpiresAtMs: number }
+  | { readonly op: 'commitChunk'; readonly jobId: string; readonly index: number; readonly epoch: number; readonly duplicate: boolean }
+  | { readonly op: 'releaseJob'; readonly jobId: string; readonly epoch: number; readonly sentAtMs: number };
+
+/**
+ * The store, reporting each lease grant, renewal and chunk commit it acknowledged, after the reply
+ * arrived and before the worker sees it (refusals and failed calls are not reported), and each
+ * release before it is sent.
+ */
+export function tracingStore(store: JobStore, report: (line: StoreTraceLine) => void, clock: Pick<Clock, 'now'> = systemClock): JobStore {
+  return {
+    createJob: (request) => store.createJob(request),
+    claimJob: async (request) => {
+      const result = await store.claimJob(request);
+      if (result.kind === 'ok' || result.kind === 'exhausted') {
+        report({
+          op: 'claimJob', jobId: request.jobId, result: result.kind, epoch: result.job.epoch, leaseExpiresAtMs: result.job.leaseExpiresAtMs,
+          recovery: result.kind === 'ok' && result.recovery, duplicate: result.kind === 'ok' && result.duplicate,
+        });
+      }
+      return result;
+    },
+    renewLease: async (request) => {
+      const result = await store.renewLease(request);
+      if (result.kind === 'ok') report({ op: 'renewLease', jobId: request.jobId, epoch: request.epoch, leaseExpiresAtMs: result.leaseExpiresAtMs });
+      return result;
+    },
+    commitChunk: async (request) => {
+      const result = await store.commitChunk(request);
+      if (result.kind === 'ok') report({ op: 'commitChunk', jobId: request.jobId, index: request.index, epoch: request.epoch, duplicate: result.duplicate });
+      return result;
+    },
+    recordChunkPlan: (request) => store.recordChunkPlan(request),
+    recordChunkRecreated: (request) => store.recordChunkRecreated(request),
+    markResumed: (request) => store.markResumed(request),
+    completeJob: (request) => store.completeJob(request),
+    failJob: (request) => store.failJob(request),
+    releaseJob: (request) => {
+      report({ op: 'releaseJob', jobId: request.jobId, epoch: request.epoch, sentAtMs: clock.now() });
+      return store.releaseJob(request);
+    },
+    quarantineJob: (request) => store.quarantineJob(request),
+    listRecoverableJobs: (limit) => store.listRecoverableJobs(limit),
+    getJob: (jobId) => store.getJob(jobId),
+    readEvents: (jobId, fromSeq) => store.readEvents(jobId, fromSeq),
+  };
 }
 
 /** `chunkwise submit FILE`: creates a job for FILE and prints its id. */

@@ -96,7 +96,7 @@ export class OpenAITranscriber implements Transcriber {
     let response: unknown;
     try {
       response = await this.#client.audio.transcriptions.create({
-        file: await toFile(request.audio, `chunk-${request.index}.wav`, { type: 'audio/wav' }),
+        file: await toFile(request.audio, uploadFileName(request), { type: 'audio/wav' }),
         model: this.model,
         response_format: 'json',
         ...(request.prompt === null || request.prompt.length === 0 ? {} : { prompt: request.prompt.slice(-promptCharsMax) }),
@@ -120,6 +120,14 @@ export class OpenAITranscriber implements Transcriber {
     }
     return { kind: 'ok', text };
   }
+}
+
+/**
+ * The name a chunk is uploaded under, `<jobId>.chunk-<index>.wav`: it tells an API log (or a test
+ * server) which chunk of which job a request carried. The model ignores it.
+ */
+export function uploadFileName(request: Pick<TranscribeRequest, 'jobId' | 'index'>): string {
+  return `${request.jobId}.chunk-${request.index}.wav`;
 }
 
 function validateRequest(request: TranscribeRequest): void {

@@ -38,10 +38,12 @@ describe('OpenAITranscriber happy path', () => {
       audio,
       prompt: 'the previous chunk said hello',
     });
-    expect(result).toEqual({ kind: 'ok', text: transcriptFor('chunk-3.wav', audioSha) });
+    expect(result).toEqual({ kind: 'ok', text: transcriptFor('job-1.chunk-3.wav', audioSha) });
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]).toMatchObject({
-      fileName: 'chunk-3.wav',
+      fileName: 'job-1.chunk-3.wav',
+      jobId: 'job-1',
+      index: 3,
       sha256: audioSha,
       prompt: 'the previous chunk said hello',
       model: 'gpt-4o-mini-transcribe',

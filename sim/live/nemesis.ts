@@ -1,0 +1,242 @@
+/**
+ * The nemesis of a live run: every 0.7–1.7 s of the fault phase it makes one move, drawn from a
+ * seeded (mulberry32) shuffle of a deck that holds every kind of move, so that any run longer
+ * than one deck (about 10 s) makes each kind at least once:
+ *
+ * - kill: SIGKILL a worker's process group (a worker holding a job when there is one); a
+ *   replacement starts 0.3–0.9 s later;
+ * - pause: SIGSTOP a worker (one holding a job when there is one) for its lease plus 0.5–4 s and
+ *   start a standby in its slot at once, as an orchestrator replaces an unresponsive worker, so
+ *   that someone is there to take the expired lease over; then SIGCONT: a zombie whose writes the
+ *   store must fence out. 1.5 s after it woke, the zombie is retired with SIGTERM;
+ * - redis: kill -9 the redis-server, start it again on the same port and directory 0.3–1.5 s later;
+ * - damage: delete, truncate or corrupt the file of a pending chunk of a transcribing job (a new
+ *   file renamed over the old one, as writers do, so no reader sees a torn file);
+ * - api: every transcription request of the next 0.8–3 s gets HTTP 429 or 500.
+ *
+ * The seed fixes the schedule (which move comes when: its own mulberry32 stream) and the draws of
+ * each move's parameters (another stream), but not the interleaving with the workers, nor which
+ * worker or chunk a move finds to hit: a live run is not replayable the way a simulated one is.
+ */
+import { readFile, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RedisJobStore } from '../../src/adapters/redis/index.js';
+import { mulberry32 } from '../random.js';
+import type { FakeOpenAIServer } from './openai-server.js';
+import type { ChunkDamage, NemesisAction } from './record.js';
+import type { LiveRedis } from './redis-server.js';
+import type { LiveWorker, WorkerPool } from './workers.js';
+
+/** One kind of move. */
+export type NemesisMove = 'kill' | 'pause' | 'redis' | 'damage' | 'api';
+
+/** The deck each round shuffles: kills are the commonest move. */
+export const nemesisDeck: readonly NemesisMove[] = ['kill', 'kill', 'kill', 'pause', 'pause', 'redis', 'damage', 'damage', 'api'];
+
+/** Gap between two moves, in ms. */
+const moveGapMsMin = 700;
+const moveGapMsMax = 1_700;
+/** How long a zombie runs after it woke before it is retired. */
+const zombieRetireMs = 1_500;
+/** Jobs looked at when choosing a chunk to damage. */
+const damageCandidatesMax = 8;
+
+/** What the nemesis acts on. */
+export interface NemesisContext {
+  readonly seed: number;
+  readonly leaseMs: number;
+  readonly pool: WorkerPool;
+  readonly redis: LiveRedis;
+  readonly server: FakeOpenAIServer;
+  /** The run's own store client, to choose chunks to damage. */
+  readonly store: RedisJobStore;
+  readonly chunksDir: string;
+  /** Where damaged copies are written before they are renamed over a chunk file (same file system). */
+  readonly scratchDir: string;
+  readonly signal: AbortSignal;
+  readonly act: (action: NemesisAction) => void;
+  readonly say: (text: string) => void;
+}
+
+/** Plays moves until the fault phase ends; {@link settle} then waits for pending resumes and restarts. */
+export class Nemesis {
+  /** Gaps and deck order. */
+  private readonly schedule: () => number;
+  /** Victims, durations, damage. */
+  private readonly random: () => number;
+  /** Statuses of the API errors. */
+  private readonly statusRandom: () => number;
+  private readonly pending = new Set<Promise<void>>();
+  private deck: NemesisMove[] = [];
+  private scratchCounter = 0;
+
+  constructor(private readonly context: NemesisContext) {
+    this.schedule = mulberry32(context.seed);
+    this.random = mulberry32(context.seed ^ 0x1b873593);
+    this.statusRandom = mulberry32(context.seed ^ 0x5bd1e995);
+  }
+
+  /** Makes moves until `untilMs` (epoch ms). */
+  async run(untilMs: number): Promise<void> {
+    for (;;) {
+      const gapMs = Math.round(moveGapMsMin + this.schedule() * (moveGapMsMax - moveGapMsMin));
+      if (Date.now() + gapMs >= untilMs) break;
+      await sleep(gapMs, undefined, { signal: this.context.signal });
+      await this.move(this.nextMove());
+    }
+    await sleep(Math.max(0, untilMs - Date.now()), undefined, { signal: this.context.signal });
+  }
+
+  /** Waits until every paused worker was resumed and every killed one replaced. */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  private nextMove(): NemesisMove {
+    if (this.deck.length === 0) this.deck = shuffled(nemesisDeck, this.schedule);
+    return this.deck.pop() ?? 'kill';
+  }
+
+  private async move(move: NemesisMove): Promise<void> {
+    switch (move) {
+      case 'kill':
+        return this.kill();
+      case 'pause':
+        return this.pause();
+      case 'redis':
+        return this.restartRedis();
+      case 'damage':
+        return this.damageChunk();
+      case 'api':
+        return this.apiErrors();
+    }
+  }
+
+  private between(minimum: number, maximum: number): number {
+    return Math.round(minimum + this.random() * (maximum - minimum));
+  }
+
+  private pick<T>(items: readonly T[]): T | undefined {
+    return items[Math.floor(this.random() * items.length)];
+  }
+
+  /** A running, unpaused worker, one holding a job when there is one. */
+  private victim(): LiveWorker | undefined {
+    const candidates = this.context.pool.running().filter((worker) => !worker.paused && !worker.ending);
+    const busy = candidates.filter((worker) => worker.job !== null);
+    return this.pick(busy.length > 0 ? busy : candidates);
+  }
+
+  private later(delayMs: number, action: () => void | Promise<void>): void {
+    const done = sleep(delayMs, undefined, { signal: this.context.signal }).then(action, () => undefined);
+    this.pending.add(done);
+    void done.finally(() => this.pending.delete(done));
+  }
+
+  private async kill(): Promise<void> {
+    const worker = this.victim();
+    const restartMs = this.between(300, 900);
+    if (worker === undefined) return;
+    const job = worker.job;
+    const atMs = Date.now();
+    await this.context.pool.kill(worker);
+    this.context.act({ atMs, kind: 'kill', actor: worker.actor, slot: worker.slot, job });
+    this.context.say(`kill ${worker.actor}${job === null ? ' (idle)' : ` holding ${job}`}`);
+    this.later(restartMs, () => {
+      this.context.pool.start(worker.slot);
+    });
+  }
+
+  private async pause(): Promise<void> {
+    const worker = this.victim();
+    const durationMs = this.context.leaseMs + this.between(500, 4_000);
+    if (worker === undefined || !this.context.pool.pause(worker)) return;
+    const { pool } = this.context;
+    this.context.act({ atMs: Date.now(), kind: 'pause', actor: worker.actor, slot: worker.slot, durationMs, job: worker.job });
+    const standby = pool.start(worker.slot);
+    this.context.say(`pause ${worker.actor}${worker.job === null ? ' (idle)' : ` holding ${worker.job}`} for ${durationMs} ms (lease ${this.context.leaseMs} ms); standby ${standby.actor}`);
+    this.later(durationMs, () => {
+      pool.resume(worker);
+      this.context.act({ atMs: Date.now(), kind: 'resume', actor: worker.actor });
+      this.later(zombieRetireMs, () => pool.retire(worker));
+    });
+  }
+
+  private async restartRedis(): Promise<void> {
+    const downMs = this.between(300, 1_500);
+    const atMs = Date.now();
+    await this.context.redis.crash();
+    this.context.say(`kill -9 redis-server, restart in ${downMs} ms`);
+    await sleep(downMs, undefined, { signal: this.context.signal });
+    await this.context.redis.restart();
+    this.context.act({ atMs, kind: 'redis_down', durationMs: Date.now() - atMs });
+  }
+
+  private async apiErrors(): Promise<void> {
+    const durationMs = this.between(800, 3_000);
+    const atMs = Date.now();
+    this.context.server.failUntil(atMs + durationMs, () => (this.statusRandom() < 0.5 ? 429 : 500));
+    this.context.act({ atMs, kind: 'api_errors', durationMs });
+    this.context.say(`API answers 429/500 for ${durationMs} ms`);
+  }
+
+  private async damageChunk(): Promise<void> {
+    const damage: ChunkDamage = this.pick(['delete', 'truncate', 'corrupt'] as const) ?? 'delete';
+    const jobIds = await readdir(this.context.chunksDir).catch(() => [] as string[]);
+    for (const jobId of shuffled(jobIds.sort(), this.random).slice(0, damageCandidatesMax)) {
+      const job = await this.context.store.getJob(jobId).catch(() => null);
+      if (job === null || job.phase !== 'transcribing') continue;
+      const pending = job.chunks.filter((chunk) => chunk.transcript === null);
+      const chunk = this.pick(pending);
+      if (chunk === undefined) continue;
+      if (await this.damage(path.join(this.context.chunksDir, jobId, `${chunk.index}.wav`), damage)) {
+        this.context.act({ atMs: Date.now(), kind: 'chunk_damage', job: jobId, index: chunk.index, damage });
+        this.context.say(`${damage} chunk file ${jobId}/${chunk.index}`);
+        return;
+      }
+    }
+  }
+
+  /** Damages one chunk file; false when it was not there. */
+  private async damage(file: string, damage: ChunkDamage): Promise<boolean> {
+    if (damage === 'delete') return unlink(file).then(() => true, () => false);
+    const data = await readFile(file).catch(() => null);
+    if (data === null || data.length < 2) return false;
+    const damaged = damage === 'truncate' ? data.subarray(0, data.length >> 1) : Buffer.from(data);
+    if (damage === 'corrupt') for (let offset = data.length >> 1; offset < Math.min(data.length, (data.length >> 1) + 16); offset += 1) damaged[offset] = (damaged[offset] ?? 0) ^ 0xff;
+    this.scratchCounter += 1;
+    const scratch = path.join(this.context.scratchDir, `damaged-${this.scratchCounter}`);
+    await writeFile(scratch, damaged);
+    try {
+      await rename(scratch, file);
+      return true;
+    } catch {
+      await rm(scratch, { force: true });
+      return false;
+    }
+  }
+}
+
+/** A Fisher-Yates shuffle of `items` driven by `random`. */
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const copy = [...items];
+  for (let index = copy.length - 1; index > 0; index -= 1) {
+    const other = Math.floor(random() * (index + 1));
+    [copy[index], copy[other]] = [copy[other] as T, copy[index] as T];
+  }
+  return copy;
+}
+
+/** The first `count` moves and the gaps before them that seed `seed` schedules (the first deck decides which kinds a short run sees). */
+export function scheduledMoves(seed: number, count: number): { readonly gapMs: number; readonly move: NemesisMove }[] {
+  const schedule = mulberry32(seed);
+  const moves: { gapMs: number; move: NemesisMove }[] = [];
+  let deck: NemesisMove[] = [];
+  while (moves.length < count) {
+    const gapMs = Math.round(moveGapMsMin + schedule() * (moveGapMsMax - moveGapMsMin));
+    if (deck.length === 0) deck = shuffled(nemesisDeck, schedule);
+    moves.push({ gapMs, move: deck.pop() ?? 'kill' });
+  }
+  return moves;
+}

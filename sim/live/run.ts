@@ -1,0 +1,282 @@
+/**
+ * One live chaos run: its own redis-server (AOF, fsync before every reply) on a free loopback
+ * port, a fake OpenAI audio API with latency and error injection, M generated WAV sources
+ * submitted as jobs over the first part of the fault phase (5 s chunks), K real worker processes,
+ * and the nemesis (nemesis.ts) for the fault phase. Then a liveness phase with every fault off,
+ * bounded in time, until every job is terminal and no chunk file of a terminal job remains. The
+ * workers are stopped, what really happened is read back (record.ts) and the simulator's
+ * checkers judge it. Everything started is stopped and every temporary directory removed on every
+ * way out (processes.ts); everything listens on and talks to 127.0.0.1 only.
+ */
+import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RedisJobStore } from '../../src/adapters/redis/index.js';
+import { submitCommand } from '../../src/cli/service.js';
+import type { JobEvent } from '../../src/core/events.js';
+import { defaultLimits, type Limits } from '../../src/core/limits.js';
+import { isTerminal, type Job } from '../../src/core/types.js';
+import { CorruptStateError } from '../../src/ports.js';
+import { checkAll, type Violation } from '../checkers/index.js';
+import { mulberry32 } from '../random.js';
+import type { RunRecord } from '../world.js';
+import { ffmpegPath, ffprobePath, generateSources } from './media.js';
+import { Nemesis } from './nemesis.js';
+import { startOpenAIServer, type FakeOpenAIServer } from './openai-server.js';
+import { acknowledgedWriteViolations, buildLiveRecord, type LiveObservations, type NemesisAction, type TraceRecord } from './record.js';
+import { LiveRedis } from './redis-server.js';
+import { keepDirectory, removeDirectory, trackDirectory } from './processes.js';
+import { WorkerPool } from './workers.js';
+
+/** Lease of every worker: short, so that kills and pauses turn into recoveries within seconds. */
+export const liveLeaseMs = 3_000;
+/** Idle poll and orphan sweep intervals of every worker. */
+export const livePollMs = 200;
+export const liveSweepMs = 2_000;
+/** Chunk length jobs ask for. */
+export const liveChunkLengthMs = 5_000;
+/** Longest liveness phase. */
+export const livenessMsMax = 120_000;
+/** Share of the fault phase over which jobs are submitted. */
+const submitSpreadShare = 0.8;
+/** How long stopped workers get to exit before they are SIGKILLed. */
+const workerStopMs = 10_000;
+/** Latency of the fake API, in ms. */
+const apiLatencyMsMin = 50;
+const apiLatencyMsMax = 600;
+const apiKey = 'sk-chunkwise-live-chaos';
+const keyPrefix = 'chunkwise-live:';
+
+/** What a run is asked to do. */
+export interface LiveOptions {
+  readonly seconds: number;
+  readonly workers: number;
+  readonly jobs: number;
+  readonly seed: number;
+  /** Keep the temporary directory (AOF, sources, chunk files, worker logs). */
+  readonly keep?: boolean;
+  /** Progress lines (none when absent). */
+  readonly say?: (text: string) => void;
+  /** Aborts the run (Ctrl-C); everything is stopped and removed all the same. */
+  readonly signal?: AbortSignal;
+}
+
+/** The `--json` summary. */
+export interface LiveSummary {
+  readonly jobs: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly kills: number;
+  /** SIGSTOPs that lasted longer than the lease. */
+  readonly pauses: number;
+  readonly redisRestarts: number;
+  /** Chunk files deleted, truncated or corrupted. */
+  readonly corruptions: number;
+  /** Requests answered with an injected 429 or 500. */
+  readonly apiErrors: number;
+  readonly violations: readonly Violation[];
+  readonly wallMs: number;
+  readonly seed: number;
+  readonly end: 'done' | 'time';
+  readonly transcriptionRequests: number;
+  readonly wastedTranscriptions: number;
+  readonly inferredGrants: number;
+  readonly requestsInFlightAcrossPauses: number;
+  /** Temporary directory, when kept. */
+  readonly kept?: string;
+}
+
+/** What a run hands back. */
+export interface LiveOutcome {
+  readonly summary: LiveSummary;
+  readonly record: RunRecord;
+  readonly violations: readonly Violation[];
+}
+
+/** Plays one live run and checks it. Throws only when the run itself could not be carried out. */
+export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
+  const say = options.say ?? (() => undefined);
+  const signal = options.signal ?? new AbortController().signal;
+  const originMs = Date.now();
+  const root = await mkdtemp(path.join(tmpdir(), 'chunkwise-live-'));
+  trackDirectory(root);
+  const directories = { redis: path.join(root, 'redis'), media: path.join(root, 'media'), chunks: path.join(root, 'chunks'), scratch: path.join(root, 'scratch'), logs: path.join(root, 'logs') };
+  for (const directory of Object.values(directories)) await mkdir(directory, { recursive: true });
+  const actions: NemesisAction[] = [];
+  const trace: TraceRecord[] = [];
+  let redis: LiveRedis | undefined;
+  let server: FakeOpenAIServer | undefined;
+  let store: RedisJobStore | undefined;
+  let pool: WorkerPool | undefined;
+  try {
+    const sources = await generateSources(directories.media, options.jobs, mulberry32(options.seed ^ 0x2545f491), 'job-');
+    const jobIds = sources.map((source) => path.basename(source.path, '.wav'));
+    redis = await LiveRedis.start(directories.redis, path.join(directories.logs, 'redis.log'));
+    const latency = mulberry32(options.seed ^ 0x68e31da4);
+    server = await startOpenAIServer({ apiKey, latencyMs: () => Math.round(apiLatencyMsMin + latency() * (apiLatencyMsMax - apiLatencyMsMin)) });
+    say(`redis-server on ${redis.url} (AOF, appendfsync always), fake OpenAI API on ${server.baseURL}, ${sources.length} sources in ${root}`);
+    store = new RedisJobStore({ url: redis.url, keyPrefix });
+    const liveServer = server;
+    pool = new WorkerPool({
+      redisUrl: redis.url, chunksDir: directories.chunks, keyPrefix, leaseMs: liveLeaseMs, pollMs: livePollMs, sweepMs: liveSweepMs,
+      logDir: directories.logs, baseURLFor: (actor) => liveServer.clientURL(actor), environment: workerEnvironment(),
+    }, { action: (action) => actions.push(action), trace: (record) => trace.push(record) });
+    for (let slot = 0; slot < options.workers; slot += 1) pool.start(slot);
+
+    const faultEndMs = Date.now() + options.seconds * 1_000;
+    const submitting = submitJobs(sources.map((source) => source.path), redis.url, faultEndMs, options.seconds * 1_000 * submitSpreadShare, signal);
+    // Awaited after the fault phase; until then an abort must not make it an unhandled rejection.
+    submitting.catch(() => undefined);
+    const nemesis = new Nemesis({
+      seed: options.seed, leaseMs: liveLeaseMs, pool, redis, server, store, chunksDir: directories.chunks, scratchDir: directories.scratch, signal,
+      act: (action) => actions.push(action), say: (text) => say(`[${seconds(Date.now() - originMs)}] ${text}`),
+    });
+    await nemesis.run(faultEndMs);
+    await submitting;
+    server.failUntil(0, () => 200);
+    await nemesis.settle();
+    // A retired zombie may still be finishing its step: the liveness phase starts once it is gone.
+    await pool.awaitRetired(workerStopMs);
+    const livenessStartMs = Date.now();
+    actions.push({ atMs: livenessStartMs, kind: 'liveness' });
+    say(`[${seconds(livenessStartMs - originMs)}] faults off: liveness phase (at most ${livenessMsMax / 1_000} s)`);
+    const settled = await waitUntilSettled(store, jobIds, directories.chunks, livenessStartMs + livenessMsMax, signal);
+    const endMs = Date.now();
+    say(`[${seconds(endMs - originMs)}] ${settled ? 'every job terminal, no chunk file of a terminal job left' : 'liveness phase ran out of time'}`);
+    await pool.stopAll(workerStopMs);
+
+    const observations: LiveObservations = {
+      seed: options.seed, originMs, endMs, end: settled ? 'done' : 'time', limits: liveLimits(), workerSlots: options.workers,
+      faultPhaseMs: faultEndMs - originMs, livenessPhaseMs: endMs - livenessStartMs, jobIds,
+      ...(await readBack(store, jobIds, directories.chunks)), requests: [...server.requests], trace, actions,
+    };
+    const built = buildLiveRecord(observations);
+    const violations = [...checkAll(built.record), ...acknowledgedWriteViolations(observations)];
+    const summary = summarise(observations, built, violations, options.keep === true ? root : undefined);
+    return { summary, record: built.record, violations };
+  } finally {
+    await pool?.killAll();
+    await store?.close();
+    await redis?.stop();
+    await server?.close();
+    if (options.keep === true) keepDirectory(root);
+    else await removeDirectory(root);
+  }
+}
+
+/** The limits the worker processes run with (`chunkwise worker` with the flags the pool passes). */
+export function liveLimits(): Limits {
+  return {
+    ...defaultLimits, leaseDurationMs: liveLeaseMs, leaseRenewIntervalMs: Math.max(1, Math.floor(liveLeaseMs / 3)),
+    idlePollIntervalMs: livePollMs, sweepIntervalMs: liveSweepMs,
+  };
+}
+
+function workerEnvironment(): NodeJS.ProcessEnv {
+  const environment: NodeJS.ProcessEnv = { ...process.env };
+  delete environment['REDIS_URL'];
+  delete environment['OPENAI_BASE_URL'];
+  return { ...environment, OPENAI_API_KEY: apiKey, OPENAI_LOG: 'error', FFMPEG_PATH: ffmpegPath(), FFPROBE_PATH: ffprobePath(), NO_COLOR: '1' };
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1_000).toFixed(1).padStart(5)} s`;
+}
+
+/** Submits each source with `chunkwise submit`'s own code, spread over `spreadMs`, retrying while Redis is down. */
+async function submitJobs(files: readonly string[], redisUrl: string, faultEndMs: number, spreadMs: number, signal: AbortSignal): Promise<void> {
+  const startMs = Date.now();
+  const ignore = { write: () => true };
+  for (const [position, file] of files.entries()) {
+    const dueMs = startMs + (files.length <= 1 ? 0 : (spreadMs * position) / (files.length - 1));
+    await sleep(Math.max(0, Math.min(dueMs, faultEndMs) - Date.now()), undefined, { signal });
+    const jobId = path.basename(file, '.wav');
+    for (let attempt = 1; ; attempt += 1) {
+      const code = await submitCommand([file, '--redis', redisUrl, '--key-prefix', keyPrefix, '--job-id', jobId, '--chunk-length-ms', String(liveChunkLengthMs)], { stdout: ignore, stderr: ignore }).catch(() => 1);
+      if (code === 0) break;
+      if (attempt >= 100) throw new Error(`could not submit ${jobId}: Redis kept refusing`);
+      await sleep(200, undefined, { signal });
+    }
+  }
+}
+
+/** Polls until every job is terminal and no terminal job has a chunk file, or `deadlineMs`. */
+async function waitUntilSettled(store: RedisJobStore, jobIds: readonly string[], chunksDir: string, deadlineMs: number, signal: AbortSignal): Promise<boolean> {
+  while (Date.now() < deadlineMs) {
+    if (await settled(store, jobIds, chunksDir)) return true;
+    await sleep(250, undefined, { signal });
+  }
+  return settled(store, jobIds, chunksDir);
+}
+
+async function settled(store: RedisJobStore, jobIds: readonly string[], chunksDir: string): Promise<boolean> {
+  for (const jobId of jobIds) {
+    const job = await store.getJob(jobId).catch(() => null);
+    if (job === null || !isTerminal(job.phase)) return false;
+    if ((await filesOf(chunksDir, jobId)).length > 0) return false;
+  }
+  return true;
+}
+
+async function filesOf(chunksDir: string, jobId: string): Promise<string[]> {
+  return (await readdir(path.join(chunksDir, jobId)).catch(() => [] as string[])).sort();
+}
+
+/** The stored jobs and events and the chunk files left, read once every worker has stopped. */
+async function readBack(store: RedisJobStore, jobIds: readonly string[], chunksDir: string) {
+  const jobs = new Map<string, Job | undefined>();
+  const events = new Map<string, readonly JobEvent[]>();
+  const files = new Map<string, readonly string[]>();
+  for (const jobId of jobIds) {
+    jobs.set(jobId, await persistently(async () => {
+      try {
+        return (await store.getJob(jobId)) ?? undefined;
+      } catch (error) {
+        if (error instanceof CorruptStateError) return undefined;
+        throw error;
+      }
+    }));
+    events.set(jobId, await persistently(() => store.readEvents(jobId)));
+    files.set(jobId, await filesOf(chunksDir, jobId));
+  }
+  return { jobs, events, files };
+}
+
+/** Retries a read a few times (the client may still be reconnecting after the last restart). */
+async function persistently<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await sleep(250);
+    }
+  }
+}
+
+function summarise(observations: LiveObservations, built: ReturnType<typeof buildLiveRecord>, violations: readonly Violation[], kept: string | undefined): LiveSummary {
+  const { actions, requests, jobs } = observations;
+  const resumedAt = (pause: NemesisAction & { kind: 'pause' }) =>
+    actions.find((action) => action.kind === 'resume' && action.actor === pause.actor && action.atMs >= pause.atMs)?.atMs ?? observations.endMs;
+  const phases = [...jobs.values()].map((job) => job?.phase);
+  return {
+    jobs: observations.jobIds.length,
+    completed: phases.filter((phase) => phase === 'completed').length,
+    failed: phases.filter((phase) => phase === 'failed').length,
+    kills: actions.filter((action) => action.kind === 'kill').length,
+    pauses: actions.filter((action): action is NemesisAction & { kind: 'pause' } => action.kind === 'pause').filter((pause) => resumedAt(pause) - pause.atMs > observations.limits.leaseDurationMs).length,
+    redisRestarts: actions.filter((action) => action.kind === 'redis_down').length,
+    corruptions: actions.filter((action) => action.kind === 'chunk_damage').length,
+    apiErrors: requests.filter((request) => request.fault === 'status').length,
+    violations,
+    wallMs: Date.now() - observations.originMs,
+    seed: observations.seed,
+    end: observations.end,
+    transcriptionRequests: requests.filter((request) => request.jobId !== null).length,
+    wastedTranscriptions: built.record.wastedTranscriptions,
+    inferredGrants: built.inferredGrants,
+    requestsInFlightAcrossPauses: built.requestsInFlightAcrossPauses,
+    ...(kept === undefined ? {} : { kept }),
+  };
+}

@@ -1,0 +1,214 @@
+/**
+ * The live run's worker processes: `node bin/chunkwise.js worker …`, one per slot, each its own
+ * process group, each named `w<slot>#<incarnation>` and calling the fake API through its own
+ * tagged path. Their JSON log lines are read as they come: `--trace-store` lines (acknowledged
+ * grants, renewals, commits), which job each one holds, and `error` lines. A worker that exits
+ * without being told to is an error of the run and is replaced.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { StoreTraceLine } from '../../src/cli/service.js';
+import { killGroup, signalGroup, spawnTracked, type TrackedChild } from './processes.js';
+import type { NemesisAction, TraceRecord } from './record.js';
+
+/** The chunkwise command the workers run. */
+const binPath = fileURLToPath(new URL('../../bin/chunkwise.js', import.meta.url));
+/** Lines of a worker's stderr kept for the message when it exits on its own. */
+const stderrLinesMax = 20;
+
+/** How every worker of a run is started. */
+export interface WorkerSettings {
+  readonly redisUrl: string;
+  readonly chunksDir: string;
+  readonly keyPrefix: string;
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  readonly sweepMs: number;
+  readonly logDir: string;
+  readonly baseURLFor: (actor: string) => string;
+  readonly environment: NodeJS.ProcessEnv;
+}
+
+/** Where a pool reports what it saw. */
+export interface WorkerObserver {
+  action(action: NemesisAction): void;
+  trace(record: TraceRecord): void;
+}
+
+/** One worker process. */
+export class LiveWorker {
+  /** The job it claimed last and has not stopped working on, as its log says. */
+  job: string | null = null;
+  paused = false;
+  /** True once the run asked it to end (a kill or a stop), so its exit is no error. */
+  ending = false;
+  readonly stderr: string[] = [];
+  /** Resolves once its stdout was read to the end. */
+  readonly drained: Promise<void>;
+
+  constructor(readonly actor: string, readonly slot: number, readonly process: TrackedChild, drained: Promise<void>) {
+    this.drained = drained;
+  }
+
+  get exited(): boolean {
+    return this.process.hasExited();
+  }
+}
+
+/** The worker processes of one run. */
+export class WorkerPool {
+  private readonly workers: LiveWorker[] = [];
+  private readonly incarnations = new Map<number, number>();
+  private stopping = false;
+
+  constructor(private readonly settings: WorkerSettings, private readonly observer: WorkerObserver) {}
+
+  /** Starts the next incarnation of `slot`. */
+  start(slot: number): LiveWorker {
+    const incarnation = (this.incarnations.get(slot) ?? 0) + 1;
+    this.incarnations.set(slot, incarnation);
+    const actor = `w${slot}#${incarnation}`;
+    const { settings } = this;
+    const tracked = spawnTracked(process.execPath, [
+      binPath, 'worker', '--redis', settings.redisUrl, '--chunks-dir', settings.chunksDir, '--key-prefix', settings.keyPrefix,
+      '--worker-id', actor, '--openai-base-url', settings.baseURLFor(actor), '--lease-ms', String(settings.leaseMs),
+      '--poll-ms', String(settings.pollMs), '--sweep-ms', String(settings.sweepMs), '--trace-store',
+    ], { stdio: ['ignore', 'pipe', 'pipe'], env: settings.environment });
+    const log = createWriteStream(path.join(settings.logDir, `${actor.replace('#', '-')}.log`));
+    const drained = this.read(tracked, actor, log);
+    const worker = new LiveWorker(actor, slot, tracked, drained);
+    tracked.child.stderr?.on('data', (data: Buffer) => {
+      log.write(data);
+      worker.stderr.push(...data.toString('utf8').split('\n').filter((line) => line.length > 0));
+      worker.stderr.splice(0, Math.max(0, worker.stderr.length - stderrLinesMax));
+    });
+    void tracked.exited.then((exit) => this.exited(worker, `code ${String(exit.code)}, signal ${String(exit.signal)}`), (error: unknown) => this.exited(worker, String(error)));
+    this.workers.push(worker);
+    this.observer.action({ atMs: Date.now(), kind: 'start', actor, slot });
+    return worker;
+  }
+
+  /** Workers that have not exited. */
+  running(): LiveWorker[] {
+    return this.workers.filter((worker) => !worker.exited);
+  }
+
+  /** SIGKILLs a worker's process group (ffmpeg included) and waits for it to exit. */
+  async kill(worker: LiveWorker): Promise<void> {
+    worker.ending = true;
+    await killGroup(worker.process);
+  }
+
+  /** SIGSTOPs a worker's process group. */
+  pause(worker: LiveWorker): boolean {
+    worker.paused = signalGroup(worker.process.pid, 'SIGSTOP');
+    return worker.paused;
+  }
+
+  /** SIGCONTs a worker's process group. */
+  resume(worker: LiveWorker): void {
+    signalGroup(worker.process.pid, 'SIGCONT');
+    worker.paused = false;
+  }
+
+  /** Asks one worker to stop (SIGTERM: it finishes its step, releases what it holds, exits). */
+  retire(worker: LiveWorker): void {
+    worker.ending = true;
+    signalGroup(worker.process.pid, 'SIGCONT');
+    worker.process.child.kill('SIGTERM');
+  }
+
+  /** Waits for every retired worker to exit, SIGKILLing the group of one that takes longer than `waitMs`. */
+  async awaitRetired(waitMs: number): Promise<void> {
+    const retiring = this.workers.filter((worker) => worker.ending && !worker.exited);
+    await Promise.all(retiring.map(async (worker) => {
+      await Promise.race([worker.process.exited.catch(() => undefined), delay(waitMs)]);
+      await killGroup(worker.process, 1_000);
+    }));
+  }
+
+  /** Asks every worker to stop (SIGTERM: release, exit 0), then SIGKILLs what is left after `waitMs`; reads their logs to the end. */
+  async stopAll(waitMs: number): Promise<void> {
+    this.stopping = true;
+    const running = this.running();
+    for (const worker of running) {
+      worker.ending = true;
+      signalGroup(worker.process.pid, 'SIGCONT');
+      if (worker.process.child.kill('SIGTERM') === false) signalGroup(worker.process.pid, 'SIGTERM');
+    }
+    await Promise.all(running.map((worker) => Promise.race([worker.process.exited.catch(() => undefined), delay(waitMs)])));
+    await Promise.all(this.workers.map((worker) => killGroup(worker.process, 1_000)));
+    await Promise.all(this.workers.map((worker) => Promise.race([worker.drained, delay(2_000)])));
+  }
+
+  /** SIGKILLs every worker at once (the run is ending abnormally). */
+  async killAll(): Promise<void> {
+    this.stopping = true;
+    for (const worker of this.workers) worker.ending = true;
+    await Promise.all(this.workers.map((worker) => killGroup(worker.process, 2_000)));
+  }
+
+  private read(tracked: TrackedChild, actor: string, log: WriteStream): Promise<void> {
+    const stdout = tracked.child.stdout;
+    if (stdout === null) return Promise.resolve();
+    const lines = createInterface({ input: stdout, crlfDelay: Number.POSITIVE_INFINITY });
+    lines.on('line', (line) => {
+      log.write(`${line}\n`);
+      this.line(actor, line);
+    });
+    return new Promise((resolve) => {
+      lines.once('close', () => {
+        log.end();
+        resolve();
+      });
+    });
+  }
+
+  private line(actor: string, text: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (typeof parsed !== 'object' || parsed === null) return;
+    const entry = parsed as { t?: unknown; what?: unknown; jobId?: unknown; detail?: unknown; op?: unknown };
+    const worker = this.workers.find((candidate) => candidate.actor === actor);
+    const jobId = typeof entry.jobId === 'string' ? entry.jobId : null;
+    switch (entry.what) {
+      case 'store':
+        if (typeof entry.op === 'string' && jobId !== null) this.observer.trace({ actor, line: parsed as StoreTraceLine });
+        return;
+      case 'claimed':
+        if (worker !== undefined) worker.job = jobId;
+        return;
+      case 'stopped':
+      case 'released':
+      case 'quarantined':
+        if (worker !== undefined && worker.job === jobId) worker.job = null;
+        return;
+      case 'error': {
+        const atMs = typeof entry.t === 'string' && Number.isFinite(Date.parse(entry.t)) ? Date.parse(entry.t) : Date.now();
+        this.observer.action({ atMs, kind: 'worker_error', actor, detail: typeof entry.detail === 'string' ? entry.detail : text });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private exited(worker: LiveWorker, how: string): void {
+    if (worker.ending || this.stopping) return;
+    const tail = worker.stderr.slice(-5).join(' | ');
+    this.observer.action({ atMs: Date.now(), kind: 'worker_error', actor: worker.actor, detail: `exited on its own (${how})${tail === '' ? '' : `: ${tail}`}` });
+    this.start(worker.slot);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+}

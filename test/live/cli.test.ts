@@ -1,0 +1,60 @@
+// Proves the live chaos CLI's surface without starting anything: --help names every flag with an example, bad and unknown flags exit 64 naming the flag, and `chunkwise chaos` needs --live.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { liveUsage, main, parseLiveFlags } from '../../sim/live/cli.js';
+
+function capture() {
+  let stdout = '';
+  let stderr = '';
+  return {
+    io: { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } },
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+  };
+}
+
+describe('chunkwise chaos --live flags', () => {
+  it('--help lists every flag, each with an example, and exits 0', async () => {
+    const out = capture();
+    expect(await main(['--help'], out.io)).toBe(0);
+    for (const flag of ['--seconds', '--workers', '--jobs', '--seed', '--json', '--report', '--keep', '--help']) {
+      const line = out.stdout.split('\n').find((text) => text.trimStart().startsWith(flag));
+      expect(line, flag).toBeDefined();
+      if (flag !== '--help') expect(line, flag).toMatch(new RegExp(`e\\.g\\. ${flag}`));
+    }
+  });
+
+  it('an unknown flag exits 64 and names the flag', async () => {
+    const out = capture();
+    expect(await main(['--wrokers', '4'], out.io)).toBe(64);
+    expect(out.stderr).toContain('--wrokers');
+    expect(out.stderr).toContain(liveUsage);
+  });
+
+  it('bad values exit 64 naming the flag', async () => {
+    for (const [argv, flag] of [[['--seconds', '0'], '--seconds'], [['--workers', 'four'], '--workers'], [['--jobs', '9999'], '--jobs'], [['--seed', '-1'], '--seed']] as const) {
+      const out = capture();
+      expect(await main(argv, out.io), flag).toBe(64);
+      expect(out.stderr, flag).toContain(flag);
+    }
+  });
+
+  it('parses the defaults and given values', () => {
+    expect(parseLiveFlags(['--seconds', '60', '--workers', '4', '--jobs', '40', '--seed', '7', '--json', '--report', 'out'])).toEqual({
+      seconds: 60, workers: 4, jobs: 40, seed: 7, json: true, report: 'out', keep: false, help: false,
+    });
+    expect(parseLiveFlags([])).toMatchObject({ seconds: 30, workers: 4, jobs: 20, json: false, report: undefined });
+  });
+
+  it('`chunkwise chaos` without --live is a usage error (exit 64)', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const result = spawnSync(process.execPath, ['bin/chunkwise.js', 'chaos'], { cwd: root, encoding: 'utf8' });
+    expect(result.status).toBe(64);
+    expect(result.stderr).toContain('--live');
+  });
+});
