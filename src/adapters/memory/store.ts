@@ -3,6 +3,9 @@
  * Each operation applies one pure function of src/core/operations.ts to the current state at the
  * current clock reading and appends its events, all in one synchronous step, so it is atomic.
  * Deterministic: it reads time only from the injected clock and iterates in creation order.
+ * Stored state is checked against the invariants where a worker loads it, in getJob and claimJob
+ * (CorruptStateError); other writes rely on their own preconditions, as the Redis scripts do, so
+ * that both stores answer a hand-edited record the same way.
  */
 import { assert } from '../../core/assert.js';
 import { parseEvent, type JobEvent } from '../../core/events.js';
@@ -60,7 +63,7 @@ export class MemoryJobStore implements JobStore {
 
   async claimJob(request: operations.ClaimRequest): Promise<ClaimResult> {
     validateClaim(request);
-    const outcome = this.apply(request.jobId, (job, now) => this.spec.claim(job, request, now));
+    const outcome = this.apply(request.jobId, (job, now) => this.spec.claim(job, request, now), true);
     if (outcome.kind === 'ok') {
       return { kind: 'ok', job: outcome.job, recovery: outcome.job.recovery.open, duplicate: outcome.duplicate };
     }
@@ -111,18 +114,17 @@ export class MemoryJobStore implements JobStore {
 
   async quarantineJob(request: operations.QuarantineRequest & { readonly requestId: string }): Promise<WriteResult> {
     validateQuarantine(request);
-    return this.write(request.jobId, (job, now) => this.spec.quarantine(job, request, now), false);
+    return this.write(request.jobId, (job, now) => this.spec.quarantine(job, request, now));
   }
 
   async listRecoverableJobs(limit: number): Promise<string[]> {
     if (!Number.isInteger(limit) || limit <= 0) throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
     const now = this.clock.now();
-    const ids: string[] = [];
-    for (const job of this.jobs.values()) {
-      if (ids.length >= limit) break;
-      if (!isTerminal(job.phase) && !operations.isLeased(job, now)) ids.push(job.id);
-    }
-    return ids;
+    const claimable = [...this.jobs.values()].filter((job) => !isTerminal(job.phase) && !operations.isLeased(job, now));
+    // Oldest lease end first (queued and released jobs have none), then by id: the order of the
+    // Redis store's index, so that both stores hand out work in the same order.
+    claimable.sort((a, b) => a.leaseExpiresAtMs - b.leaseExpiresAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return claimable.slice(0, limit).map((job) => job.id);
   }
 
   async getJob(jobId: string): Promise<Job | null> {
@@ -168,18 +170,18 @@ export class MemoryJobStore implements JobStore {
     if (problems.length > 0) throw new CorruptStateError(job.id, problems);
   }
 
-  private write(jobId: string, step: (job: Job | null, now: number) => operations.Outcome, trusted = true): WriteResult {
-    const outcome = this.apply(jobId, step, trusted);
+  private write(jobId: string, step: (job: Job | null, now: number) => operations.Outcome): WriteResult {
+    const outcome = this.apply(jobId, step);
     return outcome.kind === 'ok' ? { kind: 'ok', duplicate: outcome.duplicate } : outcome;
   }
 
   private apply<O extends operations.Outcome | operations.ClaimOutcome>(
     jobId: string,
     step: (job: Job | null, now: number) => O,
-    trusted = true,
+    loading = false,
   ): O {
     const before = this.jobs.get(jobId) ?? null;
-    if (before !== null && trusted) this.assertTrusted(before);
+    if (before !== null && loading) this.assertTrusted(before);
     const outcome = step(before, this.clock.now());
     if (outcome.kind !== 'ok' && outcome.kind !== 'exhausted') return outcome;
     const applied = outcome as operations.Applied | operations.Exhausted;

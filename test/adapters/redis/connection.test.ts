@@ -89,7 +89,8 @@ describeWithRedis('a connection killed mid-operation', probe, () => {
 
   /** Retries a write with the same request until it answers; StoreUnavailableError is the only failure allowed. */
   async function untilAnswered(write: () => Promise<WriteResult>): Promise<WriteResult> {
-    for (let failures = 0; failures < 50; failures += 1) {
+    // Time-bound rather than count-bound: a loaded machine may take a while to reconnect.
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
       try {
         return await write();
       } catch (error) {
