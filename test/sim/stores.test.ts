@@ -11,11 +11,11 @@ import { describeWithRedis, realRedis, redisUrl } from '../support/redis.js';
 
 const keyPrefix = `chunkwise-sim-test-${process.pid}-${Date.now()}:`;
 
-async function fingerprint(store: string | undefined, runs: number): Promise<{ fingerprint: string; failures: number }> {
+async function fingerprint(store: string | undefined, runs: readonly number[]): Promise<{ fingerprint: string; failures: number }> {
   const world = await storeOption(store, { keyPrefix });
   try {
     const summaries = [];
-    for (let index = 0; index < runs; index += 1) summaries.push(await playRun(31, index, { world }));
+    for (const index of runs) summaries.push(await playRun(42, index, { world }));
     const campaign = totals(summaries);
     return { fingerprint: campaign.fingerprint, failures: campaign.failures.length };
   } finally {
@@ -23,7 +23,9 @@ async function fingerprint(store: string | undefined, runs: number): Promise<{ f
   }
 }
 
-const runs = 8;
+// Runs of campaign 42, among them runs 1 (stored state hand-corrupted) and 18 (two jobs claimable at
+// once), where the stores once answered differently.
+const runs = [0, 1, 2, 3, 4, 5, 6, 7, 18];
 
 describe('simulation through the Redis adapter on ioredis-mock', () => {
   it('gives the same history as through the memory reference', async () => {
