@@ -5,11 +5,11 @@
  */
 import { chunkLengthMsMax, chunkLengthMsMin, chunkTailMsMin } from '../../core/limits.js';
 import { clipMessage, describe, validateChunkIndex, validateChunkLengthMs, validateJobId, type ChunkSpec } from '../../core/types.js';
-import type { ExtractResult, Media, ProbeResult } from '../../ports.js';
+import type { ChunkDigest, ExtractResult, Media, ProbeResult } from '../../ports.js';
 import type { FsChunkStore } from '../fs/chunk-store.js';
 import { extractionOptions, reserveFfmpegPath, runFfmpeg } from './extract.js';
 import { probeSource } from './probe.js';
-import { ToolUnavailableError, inputUrl, statSource, toolMessage } from './source.js';
+import { ToolUnavailableError, errorCode, inputUrl, statSource, toolMessage } from './source.js';
 
 /** Default upload limit of one chunk file: the OpenAI audio API's 25 MB. */
 export const uploadBytesMaxDefault = 25 * 1024 * 1024;
@@ -53,7 +53,10 @@ export interface FfmpegMediaOptions {
  * files (`file:` protocol, no other protocol allowed, so a playlist cannot make ffmpeg fetch
  * URLs). Problems of the source or of one ffmpeg run (including a timeout) come back as typed
  * results; an ffmpeg or ffprobe that cannot be started at all throws {@link ToolUnavailableError},
- * and a file-system error of the chunk store is thrown as it is.
+ * and a file-system error of the chunk store is thrown as it is, except one: a partial file or job
+ * directory that vanished before publishing (the job ended and its directory was removed under a
+ * worker that had lost it) is a retryable error, so the worker's lease check before the retry
+ * ends its part in the job.
  */
 export class FfmpegMedia implements Media {
   readonly ffmpegPath: string;
@@ -139,7 +142,13 @@ export class FfmpegMedia implements Media {
         case 'ok':
           break;
       }
-      const digest = await this.chunkStore.publish(jobId, chunk.index, partPath);
+      let digest: ChunkDigest;
+      try {
+        digest = await this.chunkStore.publish(jobId, chunk.index, partPath);
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT') throw error;
+        return { kind: 'error', retryable: true, message: clipMessage(`chunk ${chunk.index} of job ${jobId} vanished before it was published: ${(error as Error).message}`) };
+      }
       published = true;
       return { kind: 'ok', bytes: digest.bytes, sha256: digest.sha256 };
     } finally {

@@ -188,6 +188,22 @@ describe('FfmpegMedia.extractChunk', () => {
     expect(await chunkStore.listJobIds()).toEqual(['job-1', 'job-3']);
   });
 
+  it('answers a retryable error, not an exception, when the job directory is removed while its chunk is written', async () => {
+    // Found by chaos --live (seed 303): a worker paused in the middle of an extraction wakes after its
+    // successor completed the job and removed its directory; publishing then met ENOENT, which escaped
+    // into the worker loop as an unexpected error instead of ending in the lease check before a retry.
+    const { directory, chunkStore, media } = await setup();
+    const source = await sineWav(directory, { seconds: 10 });
+    const publish = chunkStore.publish.bind(chunkStore);
+    vi.spyOn(chunkStore, 'publish').mockImplementation(async (jobId, index, partPath) => {
+      await chunkStore.removeJob(jobId);
+      return publish(jobId, index, partPath);
+    });
+    const result = await media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: 0, durationMs: 5_000 } });
+    expect(result).toMatchObject({ kind: 'error', retryable: true, message: expect.stringMatching(/vanished/) });
+    expect(await chunkStore.listJobIds()).toEqual([]);
+  });
+
   it('reports source_missing when the source vanished after probing', async () => {
     const { directory, chunkStore, media } = await setup();
     const source = await sineWav(directory, { seconds: 10 });
