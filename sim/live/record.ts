@@ -3,7 +3,8 @@
  * checkers (sim/checkers, unchanged) judge real processes. Every time below is read from this
  * machine's clock: Redis's TIME (event timestamps, lease expiries) and Node's Date.now (the fake
  * API's arrival times, the nemesis's actions) are the same CLOCK_REALTIME. The record counts ms
- * from the run's origin; stored jobs keep their epoch-ms fields.
+ * from the run's origin (when the first worker was started), event timestamps included; stored
+ * jobs keep their epoch-ms fields.
  *
  * Sources:
  * - jobs and events: RedisJobStore.getJob / readEvents after the run, with every worker stopped;
@@ -26,8 +27,7 @@
  * - `release`: each `transcription_completed` / `job_failed` event, and each release a worker
  *   sent (from the trace, dated when it was sent: if the store applied it, it did so later);
  * - `transcribe`: each request that reached the API (t = the arrival of its headers), except one
- *   that arrived while its worker was SIGSTOPped or within `leaseDurationMs` after its SIGCONT:
- *   that one counts from the SIGSTOP (see P2);
+ *   that was in flight across its worker's SIGSTOP: that one counts from the SIGSTOP (see P2);
  * - `fault`, `worker`, `file`, `phase`: the nemesis's actions and the workers' error lines.
  *
  * What is checked live, and how:
@@ -36,9 +36,12 @@
  *   of the commit vs arrival time at the API; same-millisecond ties go to the request). WEAKER
  *   than in simulation: the live run sees when a request arrived, not when the worker decided to
  *   send it. A request in flight across a SIGSTOP legitimately arrives after the successor's
- *   commit (DESIGN: wasted work), so requests of a worker that arrive during its pause or within
- *   one lease duration after its SIGCONT are dated from the SIGSTOP: a worker that skipped its
- *   lease check right after waking would go unseen here (the simulator catches that one).
+ *   commit (DESIGN: wasted work, not a violation). A worker that wakes from a pause longer than
+ *   its lease must renew (or claim) before it may decide to send anything for that job, so a
+ *   request of a paused worker that arrives before the worker's first acknowledged renewal or
+ *   claim of that job after its SIGCONT (trace lines, store time) counts from the SIGSTOP. Hence a
+ *   woken worker that skipped its lease check and sent at once would go unseen here (the
+ *   simulator catches that one); every other request is judged at its arrival.
  * - P3: at most one `chunk_transcribed` per chunk, all of them for completed jobs, each carrying
  *   the epoch of the latest grant before it (exact, from events).
  * - P4: each grant's epoch is the previous one + 1, and no grant comes while the previous lease,
@@ -242,19 +245,37 @@ function pausesByActor(actions: readonly NemesisAction[]): Map<string, { startMs
   return pauses;
 }
 
+/**
+ * When `actor` next showed that it held `jobId` after `sinceMs`: the store time of its first
+ * acknowledged renewal or claim of the job at or after `sinceMs` (infinity when none).
+ */
+function nextLeaseProof(trace: readonly TraceRecord[], actor: string, jobId: string, sinceMs: number, leaseMs: number): number {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const { actor: writer, line } of trace) {
+    if (writer !== actor || line.jobId !== jobId || (line.op !== 'renewLease' && line.op !== 'claimJob')) continue;
+    const appliedMs = line.leaseExpiresAtMs - leaseMs;
+    if (appliedMs >= sinceMs && appliedMs < earliest) earliest = appliedMs;
+  }
+  return earliest;
+}
+
 /** One `transcribe` entry per request for a chunk; see P2 in the header for the pause rule. */
 function transcribeEntries(observations: LiveObservations, at: (epochMs: number) => number): { placed: Placed[]; shifted: number } {
   const pauses = pausesByActor(observations.actions);
-  const graceMs = observations.limits.leaseDurationMs;
+  const leaseMs = observations.limits.leaseDurationMs;
   const placed: Placed[] = [];
   let shifted = 0;
   for (const request of observations.requests) {
     if (request.jobId === null || request.index === null) continue;
     const actor = request.client ?? 'unknown';
-    const pause = pauses.get(actor)?.find((candidate) => request.atMs >= candidate.startMs && request.atMs <= candidate.endMs + graceMs);
-    if (pause !== undefined) shifted += 1;
-    const t = at(pause?.startMs ?? request.atMs);
-    placed.push({ entry: { t, kind: 'transcribe', actor, job: request.jobId, index: request.index, digest: (request.sha256 ?? '').slice(0, 8) }, rank: 1, seq: Number.NEGATIVE_INFINITY });
+    const jobId = request.jobId;
+    // The last pause that began before the request arrived; the request was decided before it unless the
+    // worker proved a valid lease on the job again (an acknowledged renewal or claim) after waking.
+    const pause = (pauses.get(actor) ?? []).filter((candidate) => candidate.startMs <= request.atMs).at(-1);
+    const inFlight = pause !== undefined && request.atMs <= nextLeaseProof(observations.trace, actor, jobId, pause.endMs, leaseMs);
+    if (inFlight) shifted += 1;
+    const t = at(inFlight ? pause.startMs : request.atMs);
+    placed.push({ entry: { t, kind: 'transcribe', actor, job: jobId, index: request.index, digest: (request.sha256 ?? '').slice(0, 8) }, rank: 1, seq: Number.NEGATIVE_INFINITY });
   }
   return { placed, shifted };
 }

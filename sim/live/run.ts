@@ -94,75 +94,90 @@ export interface LiveOutcome {
   readonly violations: readonly Violation[];
 }
 
+/** What a run starts: its processes and clients. */
+interface Rig {
+  redis?: LiveRedis;
+  server?: FakeOpenAIServer;
+  store?: RedisJobStore;
+  pool?: WorkerPool;
+}
+
+type Directories = Record<'redis' | 'media' | 'chunks' | 'scratch' | 'logs', string>;
+
 /** Plays one live run and checks it. Throws only when the run itself could not be carried out. */
 export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
-  const say = options.say ?? (() => undefined);
-  const signal = options.signal ?? new AbortController().signal;
-  const originMs = Date.now();
+  const startedMs = Date.now();
   const root = await mkdtemp(path.join(tmpdir(), 'chunkwise-live-'));
   trackDirectory(root);
-  const directories = { redis: path.join(root, 'redis'), media: path.join(root, 'media'), chunks: path.join(root, 'chunks'), scratch: path.join(root, 'scratch'), logs: path.join(root, 'logs') };
+  const directories: Directories = { redis: path.join(root, 'redis'), media: path.join(root, 'media'), chunks: path.join(root, 'chunks'), scratch: path.join(root, 'scratch'), logs: path.join(root, 'logs') };
   for (const directory of Object.values(directories)) await mkdir(directory, { recursive: true });
-  const actions: NemesisAction[] = [];
-  const trace: TraceRecord[] = [];
-  let redis: LiveRedis | undefined;
-  let server: FakeOpenAIServer | undefined;
-  let store: RedisJobStore | undefined;
-  let pool: WorkerPool | undefined;
+  const rig: Rig = {};
   try {
     const sources = await generateSources(directories.media, options.jobs, mulberry32(options.seed ^ 0x2545f491), 'job-');
-    const jobIds = sources.map((source) => path.basename(source.path, '.wav'));
-    redis = await LiveRedis.start(directories.redis, path.join(directories.logs, 'redis.log'));
+    rig.redis = await LiveRedis.start(directories.redis, path.join(directories.logs, 'redis.log'));
     const latency = mulberry32(options.seed ^ 0x68e31da4);
-    server = await startOpenAIServer({ apiKey, latencyMs: () => Math.round(apiLatencyMsMin + latency() * (apiLatencyMsMax - apiLatencyMsMin)) });
-    say(`redis-server on ${redis.url} (AOF, appendfsync always), fake OpenAI API on ${server.baseURL}, ${sources.length} sources in ${root}`);
-    store = new RedisJobStore({ url: redis.url, keyPrefix });
-    const liveServer = server;
-    pool = new WorkerPool({
-      redisUrl: redis.url, chunksDir: directories.chunks, keyPrefix, leaseMs: liveLeaseMs, pollMs: livePollMs, sweepMs: liveSweepMs,
-      logDir: directories.logs, baseURLFor: (actor) => liveServer.clientURL(actor), environment: workerEnvironment(),
-    }, { action: (action) => actions.push(action), trace: (record) => trace.push(record) });
-    for (let slot = 0; slot < options.workers; slot += 1) pool.start(slot);
-
-    const faultEndMs = Date.now() + options.seconds * 1_000;
-    const submitting = submitJobs(sources.map((source) => source.path), redis.url, faultEndMs, options.seconds * 1_000 * submitSpreadShare, signal);
-    // Awaited after the fault phase; until then an abort must not make it an unhandled rejection.
-    submitting.catch(() => undefined);
-    const nemesis = new Nemesis({
-      seed: options.seed, leaseMs: liveLeaseMs, pool, redis, server, store, chunksDir: directories.chunks, scratchDir: directories.scratch, signal,
-      act: (action) => actions.push(action), say: (text) => say(`[${seconds(Date.now() - originMs)}] ${text}`),
-    });
-    await nemesis.run(faultEndMs);
-    await submitting;
-    server.failUntil(0, () => 200);
-    await nemesis.settle();
-    // A retired zombie may still be finishing its step: the liveness phase starts once it is gone.
-    await pool.awaitRetired(workerStopMs);
-    const livenessStartMs = Date.now();
-    actions.push({ atMs: livenessStartMs, kind: 'liveness' });
-    say(`[${seconds(livenessStartMs - originMs)}] faults off: liveness phase (at most ${livenessMsMax / 1_000} s)`);
-    const settled = await waitUntilSettled(store, jobIds, directories.chunks, livenessStartMs + livenessMsMax, signal);
-    const endMs = Date.now();
-    say(`[${seconds(endMs - originMs)}] ${settled ? 'every job terminal, no chunk file of a terminal job left' : 'liveness phase ran out of time'}`);
-    await pool.stopAll(workerStopMs);
-
-    const observations: LiveObservations = {
-      seed: options.seed, originMs, endMs, end: settled ? 'done' : 'time', limits: liveLimits(), workerSlots: options.workers,
-      faultPhaseMs: faultEndMs - originMs, livenessPhaseMs: endMs - livenessStartMs, jobIds,
-      ...(await readBack(store, jobIds, directories.chunks)), requests: [...server.requests], trace, actions,
-    };
+    rig.server = await startOpenAIServer({ apiKey, latencyMs: () => Math.round(apiLatencyMsMin + latency() * (apiLatencyMsMax - apiLatencyMsMin)) });
+    rig.store = new RedisJobStore({ url: rig.redis.url, keyPrefix });
+    options.say?.(`redis-server on ${rig.redis.url} (AOF, appendfsync always), fake OpenAI API on ${rig.server.baseURL}, ${sources.length} sources in ${root}`);
+    const observations = await play(options, { redis: rig.redis, server: rig.server, store: rig.store }, rig, directories, sources.map((source) => source.path));
     const built = buildLiveRecord(observations);
     const violations = [...checkAll(built.record), ...acknowledgedWriteViolations(observations)];
-    const summary = summarise(observations, built, violations, options.keep === true ? root : undefined);
+    const summary = summarise(observations, built, violations, Date.now() - startedMs, options.keep === true ? root : undefined);
     return { summary, record: built.record, violations };
   } finally {
-    await pool?.killAll();
-    await store?.close();
-    await redis?.stop();
-    await server?.close();
+    await rig.pool?.killAll();
+    await rig.store?.close();
+    await rig.redis?.stop();
+    await rig.server?.close();
     if (options.keep === true) keepDirectory(root);
     else await removeDirectory(root);
   }
+}
+
+/** Starts the workers, plays the fault phase and the liveness phase, stops the workers and reads back what happened. */
+async function play(
+  options: LiveOptions, started: Required<Omit<Rig, 'pool'>>, rig: Rig, directories: Directories, sources: readonly string[],
+): Promise<LiveObservations> {
+  const { redis, server, store } = started;
+  const signal = options.signal ?? new AbortController().signal;
+  const jobIds = sources.map((source) => path.basename(source, '.wav'));
+  const actions: NemesisAction[] = [];
+  const trace: TraceRecord[] = [];
+  const originMs = Date.now();
+  const say = (text: string) => options.say?.(`[${seconds(Date.now() - originMs)}] ${text}`);
+  const pool = new WorkerPool({
+    redisUrl: redis.url, chunksDir: directories.chunks, keyPrefix, leaseMs: liveLeaseMs, pollMs: livePollMs, sweepMs: liveSweepMs,
+    logDir: directories.logs, baseURLFor: (actor) => server.clientURL(actor), environment: workerEnvironment(),
+  }, { action: (action) => actions.push(action), trace: (record) => trace.push(record) });
+  rig.pool = pool;
+  for (let slot = 0; slot < options.workers; slot += 1) pool.start(slot);
+
+  const faultEndMs = originMs + options.seconds * 1_000;
+  const submitting = submitJobs(sources, redis.url, faultEndMs, options.seconds * 1_000 * submitSpreadShare, signal);
+  // Awaited after the fault phase; until then an abort must not make it an unhandled rejection.
+  submitting.catch(() => undefined);
+  const nemesis = new Nemesis({
+    seed: options.seed, leaseMs: liveLeaseMs, pool, redis, server, store, chunksDir: directories.chunks, scratchDir: directories.scratch, signal,
+    act: (action) => actions.push(action), say,
+  });
+  await nemesis.run(faultEndMs);
+  await submitting;
+  server.failUntil(0, () => 200);
+  await nemesis.settle();
+  // A retired zombie may still be finishing its step: the liveness phase starts once it is gone.
+  await pool.awaitRetired(workerStopMs);
+  const livenessStartMs = Date.now();
+  actions.push({ atMs: livenessStartMs, kind: 'liveness' });
+  say(`faults off: liveness phase (at most ${livenessMsMax / 1_000} s)`);
+  const settled = await waitUntilSettled(store, jobIds, directories.chunks, livenessStartMs + livenessMsMax, signal);
+  const endMs = Date.now();
+  say(settled ? 'every job terminal, no chunk file of a terminal job left' : 'the liveness phase ran out of time');
+  await pool.stopAll(workerStopMs);
+  return {
+    seed: options.seed, originMs, endMs, end: settled ? 'done' : 'time', limits: liveLimits(), workerSlots: options.workers,
+    faultPhaseMs: faultEndMs - originMs, livenessPhaseMs: endMs - livenessStartMs, jobIds,
+    ...(await readBack(store, jobIds, directories.chunks)), requests: [...server.requests], trace, actions,
+  };
 }
 
 /** The limits the worker processes run with (`chunkwise worker` with the flags the pool passes). */
@@ -255,7 +270,7 @@ async function persistently<T>(read: () => Promise<T>): Promise<T> {
   }
 }
 
-function summarise(observations: LiveObservations, built: ReturnType<typeof buildLiveRecord>, violations: readonly Violation[], kept: string | undefined): LiveSummary {
+function summarise(observations: LiveObservations, built: ReturnType<typeof buildLiveRecord>, violations: readonly Violation[], wallMs: number, kept: string | undefined): LiveSummary {
   const { actions, requests, jobs } = observations;
   const resumedAt = (pause: NemesisAction & { kind: 'pause' }) =>
     actions.find((action) => action.kind === 'resume' && action.actor === pause.actor && action.atMs >= pause.atMs)?.atMs ?? observations.endMs;
@@ -270,7 +285,7 @@ function summarise(observations: LiveObservations, built: ReturnType<typeof buil
     corruptions: actions.filter((action) => action.kind === 'chunk_damage').length,
     apiErrors: requests.filter((request) => request.fault === 'status').length,
     violations,
-    wallMs: Date.now() - observations.originMs,
+    wallMs,
     seed: observations.seed,
     end: observations.end,
     transcriptionRequests: requests.filter((request) => request.jobId !== null).length,

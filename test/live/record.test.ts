@@ -1,4 +1,4 @@
-// Proves that a live run's record lets the simulator's checkers see real violations and only those: hand-made observations of one recovered job pass, and each planted anomaly (a late transcription, a commit under a stale epoch, a grant inside a renewed lease, a lost acknowledged commit or grant, an epoch acknowledged twice) is reported against the right promise, while a request in flight across its worker's pause and an epoch that left no trace are not.
+// Proves that a live run's record lets the simulator's checkers see real violations and only those: hand-made observations of one recovered job pass, and each planted anomaly (a late transcription (also one sent after a woken worker renewed), a commit under a stale epoch, a grant inside a renewed lease, a lost acknowledged commit or grant, an epoch acknowledged twice) is reported against the right promise, while a request in flight across its worker's pause and an epoch that left no trace are not.
 import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../src/core/events.js';
 import type { Job } from '../../src/core/types.js';
@@ -73,6 +73,20 @@ describe('the record of a live run', () => {
     const inFlight = observations({ requests: [request('w0#1', 0, 300), request('w1#1', 1, 5_500), request('w0#1', 1, 6_200)], actions });
     expect(violations(inFlight)).toEqual([]);
     expect(buildLiveRecord(inFlight).requestsInFlightAcrossPauses).toBe(1);
+  });
+
+  it('judges a paused worker\'s request at its arrival once the worker renewed its lease after waking (P2)', () => {
+    const actions: NemesisAction[] = [
+      { atMs: origin + 1_000, kind: 'pause', actor: 'w0#1', slot: 0, durationMs: 4_900, job: 'job-a' },
+      { atMs: origin + 5_900, kind: 'resume', actor: 'w0#1' },
+    ];
+    const base = observations();
+    const renewedThenSent = observations({
+      requests: [request('w0#1', 0, 300), request('w1#1', 1, 5_500), request('w0#1', 1, 6_200)],
+      trace: [...base.trace, { actor: 'w0#1', line: { op: 'renewLease', jobId: 'job-a', epoch: 1, leaseExpiresAtMs: origin + 5_950 + lease } }],
+      actions,
+    });
+    expect(violations(renewedThenSent)).toEqual(['P2: w0#1 called the transcriber for chunk 1 after it was committed']);
   });
 
   it('reports a commit carrying a stale epoch (P3)', () => {
