@@ -113,7 +113,7 @@ export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
   for (const directory of Object.values(directories)) await mkdir(directory, { recursive: true });
   const rig: Rig = {};
   try {
-    const sources = await generateSources(directories.media, options.jobs, mulberry32(options.seed ^ 0x2545f491), 'job-');
+    const sources = await generateSources(directories.media, options.jobs, mulberry32(options.seed ^ 0x2545f491), 'job-', options.signal);
     rig.redis = await LiveRedis.start(directories.redis, path.join(directories.logs, 'redis.log'));
     const latency = mulberry32(options.seed ^ 0x68e31da4);
     rig.server = await startOpenAIServer({ apiKey, latencyMs: () => Math.round(apiLatencyMsMin + latency() * (apiLatencyMsMax - apiLatencyMsMin)) });

@@ -6,6 +6,8 @@ import { checkers } from '../../sim/checkers/index.js';
 import type { LoggedRequest } from '../../sim/live/openai-server.js';
 import { acknowledgedWriteViolations, buildLiveRecord, type LiveObservations, type NemesisAction, type TraceRecord } from '../../sim/live/record.js';
 import { liveLimits } from '../../sim/live/run.js';
+import { counterexampleText } from '../../sim/live/cli.js';
+import { palette } from '../../sim/report.js';
 
 const origin = 1_700_000_000_000;
 const lease = liveLimits().leaseDurationMs;
@@ -130,5 +132,17 @@ describe('the record of a live run', () => {
     const unseen = observations({ events, trace: [], requests: [request('w1#1', 1, 5_500)], phase: 'transcribing' });
     expect(violations(unseen)).toEqual([]);
     expect(buildLiveRecord(unseen).inferredGrants).toBe(1);
+  });
+
+  it('prints a counterexample in the simulator\'s format: the broken promise, the job\'s timeline with the step marked, the violations, the seed', () => {
+    const late = observations({ requests: [request('w0#1', 0, 300), request('w1#1', 1, 5_500), request('w0#1', 1, 6_200)] });
+    const { record } = buildLiveRecord(late);
+    const found = checkers['P2']?.(record) ?? [];
+    const text = counterexampleText(record, found, 1, palette(false));
+    expect(text).toMatch(/^✗ promise P2 broken on real processes/);
+    expect(text).toMatch(/6200 ms {2}w0#1 +transcriber called for job-a chunk 1/);
+    expect(text).toContain('^ P2 broken here: w0#1 called the transcriber for chunk 1 after it was committed');
+    expect(text).toContain('violations:\n  P2 job-a: w0#1 called the transcriber for chunk 1 after it was committed');
+    expect(text).toMatch(/seed was 1 /);
   });
 });
