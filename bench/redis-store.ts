@@ -125,6 +125,8 @@ async function main(): Promise<void> {
       cursor = next;
     } while (cursor !== '0');
     await store.close();
+    // The store does not own a client it was given: close it, so that the process exits.
+    await redis.quit();
   }
 }
 
