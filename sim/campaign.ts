@@ -164,12 +164,15 @@ export function totals(summaries: readonly RunSummary[]): CampaignTotals {
   };
 }
 
-/** Replays a token: the exact run it names, checked. */
+/**
+ * Replays a token: the exact run it names, checked. At a shrink path fast-check goes on playing
+ * the remaining shrink candidates while the property passes; the run the token names is the first.
+ */
 export async function replay(token: ReplayToken, world: WorldOptions = {}): Promise<CheckedRun> {
   const bounds = { ...defaultBounds, ...token.bounds };
   let played: CheckedRun | undefined;
   const property = fc.asyncProperty(scenarioArbitrary(bounds), async (scenario) => {
-    played = await simulate(scenario, world);
+    played ??= await simulate(scenario, world);
     return true;
   });
   await fc.check(property, { seed: token.seed, numRuns: 1, path: token.path });

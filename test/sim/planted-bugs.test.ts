@@ -29,3 +29,23 @@ describe('planted bugs are found and shrunk', () => {
     }, 120_000);
   }
 });
+
+describe('replay tokens', () => {
+  it('reproduce every shrunk counterexample exactly, over several campaign seeds', async () => {
+    const { silentFinalizer } = await import('../support/planted-bugs.js');
+    let checked = 0;
+    for (const bug of [silentFinalizer]) {
+      for (let seed = 1; seed <= 8; seed += 1) {
+        for (let index = 0; index < 40; index += 1) {
+          const summary = await playRun(seed, index, { world: bug.world });
+          if (summary.failure === undefined) continue;
+          const replayed = await replay(decodeReplay(summary.failure.replay), bug.world);
+          expect(replayed.violations).toEqual(summary.failure.violations);
+          checked += 1;
+          break;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(6);
+  }, 180_000);
+});
