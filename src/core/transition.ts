@@ -206,7 +206,7 @@ function applyStored(draft: Draft<MachineState>, nowMs: number): void {
   draft.inFlight = null;
   const job = draft.job as Job;
   const fencing = { jobId: job.id, workerId: draft.workerId, epoch: job.epoch, requestId: `local#${job.nextSeq}` };
-  const outcome = localOutcome(job, effect, fencing, nowMs);
+  const outcome = applyStoreEffect(job, effect, fencing, nowMs);
   if (outcome.kind !== 'ok') {
     // The store applied a write our snapshot cannot: the snapshot is behind. Stop; a fresh claim reloads.
     draft.stopped = 'lost';
@@ -219,7 +219,8 @@ function applyStored(draft: Draft<MachineState>, nowMs: number): void {
   if (effect.type === 'fail') draft.failure = null;
 }
 
-function localOutcome(job: Job, effect: StoreEffect, fencing: operations.Fenced, nowMs: number): operations.Outcome {
+/** Applies a store effect to a job with the pure operation the store runs for it. */
+export function applyStoreEffect(job: Job, effect: StoreEffect, fencing: operations.Fenced, nowMs: number): operations.Outcome {
   switch (effect.type) {
     case 'record_plan':
       return operations.recordPlan(job, { ...fencing, durationMs: effect.durationMs, chunks: effect.chunks }, nowMs);

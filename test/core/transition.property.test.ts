@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { jobInvariantProblems } from '../../src/core/invariants.js';
 import * as operations from '../../src/core/operations.js';
 import type { ChunkFileStatus } from '../../src/core/planner.js';
-import { decide, initialState, sent, start, transition, type Effect, type Input, type MachineState, type StoreEffect } from '../../src/core/transition.js';
+import { applyStoreEffect, decide, initialState, sent, start, transition, type Effect, type Input, type MachineState, type StoreEffect } from '../../src/core/transition.js';
 import { isTerminal, type Job } from '../../src/core/types.js';
 import { applied, extractedPlan, freshRequestId, sha } from './support.js';
 
@@ -120,20 +120,7 @@ function answerOutside(effect: Exclude<Effect, StoreEffect | { type: 'stop' }>, 
 /** Applies a store effect to the model job as the store would, with this owner's fencing. */
 function applyToStore(job: Job, effect: StoreEffect, nowMs: number): operations.Outcome {
   const fencing = { jobId: job.id, workerId, epoch: job.epoch, requestId: freshRequestId('store') };
-  switch (effect.type) {
-    case 'record_plan':
-      return operations.recordPlan(job, { ...fencing, durationMs: effect.durationMs, chunks: effect.chunks }, nowMs);
-    case 'record_recreated':
-      return operations.recordRecreated(job, { ...fencing, index: effect.index, reason: effect.reason, bytes: effect.bytes, sha256: effect.sha256 }, nowMs);
-    case 'mark_resumed':
-      return operations.markResumed(job, fencing, nowMs);
-    case 'commit':
-      return operations.commit(job, { ...fencing, index: effect.index, transcript: effect.transcript }, nowMs);
-    case 'complete':
-      return operations.complete(job, fencing, nowMs);
-    case 'fail':
-      return operations.fail(job, { ...fencing, reason: effect.reason, message: effect.message, chunkIndex: effect.chunkIndex, retryable: effect.retryable }, nowMs);
-  }
+  return applyStoreEffect(job, effect, fencing, nowMs);
 }
 
 function isStore(effect: Effect): effect is StoreEffect {
