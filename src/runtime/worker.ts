@@ -128,7 +128,8 @@ export class Worker {
     try {
       await this.sweep();
     } catch (error) {
-      if (error instanceof StopRequested) throw error;
+      // A stop requested while the sweep waited out a store outage ends the sweep, not run().
+      if (error instanceof StopRequested) return;
       this.note('error', undefined, `sweep: ${String(error)}`);
     }
   }
