@@ -61,7 +61,7 @@ export const messageCharsMax = 1_000;
 /** Checks a set of limits for consistency; throws a RangeError naming the first bad field. */
 export function validateLimits(limits: Limits): Limits {
   for (const [name, value] of Object.entries(limits)) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    if (!Number.isInteger(value) || value <= 0) {
       throw new RangeError(`limits.${name} must be a positive integer, got ${String(value)}`);
     }
   }

@@ -18,7 +18,7 @@ export function planChunks(durationMs: number, chunkLengthMs: number): ChunkSpec
   validateChunkLengthMs(chunkLengthMs);
   const totalMs = Math.max(1, Math.round(durationMs));
   const tailMs = totalMs % chunkLengthMs;
-  const count = Math.max(1, Math.ceil(totalMs / chunkLengthMs) - (tailMs > 0 && tailMs < chunkTailMsMin && totalMs > chunkLengthMs ? 1 : 0));
+  const count = Math.max(1, Math.ceil(totalMs / chunkLengthMs) - (tailMs > 0 && tailMs < chunkTailMsMin ? 1 : 0));
   if (count > chunksPerJobMax) {
     throw new RangeError(`durationMs ${durationMs} at chunkLengthMs ${chunkLengthMs} needs ${count} chunks, more than ${chunksPerJobMax}`);
   }
@@ -54,8 +54,12 @@ export function planRecovery(job: Job, checks: ReadonlyMap<number, ChunkFileStat
     case 'finalizing':
       return { kind: 'finalize' };
     case 'transcribing':
-      break;
+      return planResume(job, checks);
   }
+}
+
+/** A transcribing job goes on with its pending chunks, re-extracting the missing or corrupt ones first. */
+function planResume(job: Job, checks: ReadonlyMap<number, ChunkFileStatus>): RecoveryPlan {
   const pending = job.chunks.filter((chunk) => chunk.transcript === null).map((chunk) => chunk.index);
   if (pending.length === 0) return { kind: 'finalize' };
   const reextract: { index: number; reason: 'missing' | 'corrupt' }[] = [];

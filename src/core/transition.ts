@@ -300,6 +300,7 @@ function transcribingEffect(state: MachineState): Effect {
   if (state.transcript !== null) return { type: 'commit', index: state.transcript.index, transcript: state.transcript.text };
   const next = job.chunks.find((chunk) => chunk.transcript === null);
   assert(next !== undefined, 'transcribing with no pending chunk');
-  const previous = next.index > 0 ? job.chunks[next.index - 1] : undefined;
+  // The chunk before (none for the first) gives its transcript as the prompt.
+  const previous = job.chunks[next.index - 1];
   return { type: 'transcribe', index: next.index, prompt: previous?.transcript ?? null };
 }

@@ -118,7 +118,7 @@ export function validateJobId(value: unknown, field = 'jobId'): string {
 
 /** Throws a TypeError naming `field` unless `value` is a valid worker id. */
 export function validateWorkerId(value: unknown, field = 'workerId'): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > workerIdCharsMax || !workerIdPattern.test(value)) {
+  if (typeof value !== 'string' || value.length > workerIdCharsMax || !workerIdPattern.test(value)) {
     throw new TypeError(`${field} must be 1-${workerIdCharsMax} characters of [A-Za-z0-9_.:#@-], got ${describe(value)}`);
   }
   return value;
@@ -172,6 +172,6 @@ export function clipMessage(message: string): string {
 /** A short printable description of a bad value for an error message. */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   return typeof value;
 }

@@ -59,8 +59,7 @@ export class MemoryChunkStore implements ChunkStore {
   }
 
   async check(jobId: string, index: number, expected: ChunkDigest): Promise<ChunkFileStatus> {
-    const read = await this.read(jobId, index, expected);
-    return read.kind === 'ok' ? 'ok' : read.kind;
+    return (await this.read(jobId, index, expected)).kind;
   }
 
   async read(jobId: string, index: number, expected: ChunkDigest): Promise<ChunkRead> {

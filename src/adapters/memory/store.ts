@@ -121,9 +121,9 @@ export class MemoryJobStore implements JobStore {
     if (!Number.isInteger(limit) || limit <= 0) throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
     const now = this.clock.now();
     const claimable = [...this.jobs.values()].filter((job) => !isTerminal(job.phase) && !operations.isLeased(job, now));
-    // Oldest lease end first (queued and released jobs have none), then by id: the order of the
-    // Redis store's index, so that both stores hand out work in the same order.
-    claimable.sort((a, b) => a.leaseExpiresAtMs - b.leaseExpiresAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // Oldest lease end first (queued and released jobs have none), then by id (ids are unique, never
+    // equal): the order of the Redis store's index, so that both stores hand out work in the same order.
+    claimable.sort((a, b) => a.leaseExpiresAtMs - b.leaseExpiresAtMs || (a.id < b.id ? -1 : 1));
     return claimable.slice(0, limit).map((job) => job.id);
   }
 
