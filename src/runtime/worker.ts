@@ -44,7 +44,8 @@ export interface WorkerLogEntry {
   readonly workerId: string;
   readonly what: 'claimed' | 'stopped' | 'retry' | 'quarantined' | 'swept' | 'released' | 'error';
   readonly jobId?: string;
-  readonly detail?: string;
+  /** What happened, in words: the outcome, the reason, the error. */
+  readonly detail: string;
 }
 
 /** How processing one claimed job ended. */
@@ -180,6 +181,8 @@ export class Worker {
     lease.start();
     let state = machine.initialState(job, this.workerId, recovering, this.limits);
     let effect = machine.decide(state);
+    // Why the job stopped being ours, when a write or the lease was refused: for the log.
+    let refusal: string | undefined;
     try {
       while (effect.type !== 'stop') {
         if (this.stopping) {
@@ -188,6 +191,7 @@ export class Worker {
         }
         state = machine.sent(state, effect);
         const input = await this.perform(state, effect, lease);
+        if (input.type === 'refused') refusal = input.kind;
         const step = machine.transition(state, input);
         state = step.state;
         effect = step.effects[0] ?? { type: 'stop', outcome: 'lost' };
@@ -197,7 +201,7 @@ export class Worker {
     }
     if (lease.corruption !== undefined) await this.quarantine(job.id, lease.corruption);
     else if (effect.outcome === 'lost') await this.afterLoss(job.id);
-    this.note('stopped', job.id, effect.outcome);
+    this.note('stopped', job.id, refusal === undefined ? effect.outcome : `${effect.outcome} (${refusal})`);
     return effect.outcome;
   }
 
@@ -333,8 +337,8 @@ export class Worker {
     return this.options;
   }
 
-  private note(what: WorkerLogEntry['what'], jobId?: string, detail?: string): void {
-    this.options.log?.({ workerId: this.workerId, what, ...(jobId === undefined ? {} : { jobId }), ...(detail === undefined ? {} : { detail }) });
+  private note(what: WorkerLogEntry['what'], jobId: string | undefined, detail: string): void {
+    this.options.log?.({ workerId: this.workerId, what, ...(jobId === undefined ? {} : { jobId }), detail });
   }
 }
 
@@ -361,7 +365,7 @@ class LeaseKeeper {
   private lost = false;
   /** Set when a renewal found the job's stored state corrupt. */
   corruption: CorruptStateError | undefined;
-  private active = false;
+  private stopped = false;
 
   constructor(private readonly worker: Worker, private readonly job: Job, claimSentMs: number) {
     this.deadlineMs = claimSentMs + worker.limits.leaseDurationMs - this.marginMs;
@@ -372,12 +376,11 @@ class LeaseKeeper {
   }
 
   start(): void {
-    this.active = true;
     void this.loop();
   }
 
   stop(): void {
-    this.active = false;
+    this.stopped = true;
   }
 
   /** True when the lease is valid now, renewing first when it is close to its end. */
@@ -393,9 +396,9 @@ class LeaseKeeper {
 
   private async loop(): Promise<void> {
     const { clock } = this.worker.ports;
-    while (this.active && !this.lost) {
+    while (!this.stopped && !this.lost) {
       await clock.sleep(this.worker.limits.leaseRenewIntervalMs);
-      if (!this.active) return;
+      if (this.stopped) return;
       await this.renew();
     }
   }

@@ -39,7 +39,7 @@ describe('worker fencing', () => {
     expect(harness.storeCalls.filter((call) => call.actor === 'w1' && after(call.atMs) && writes.has(call.operation) && jobIdOf(call) === jobId)).toEqual([]);
     expect(harness.transcriber.calls.filter((call) => call.actor === 'w1' && after(call.atMs))).toEqual([]);
     expect(harness.media.calls.filter((call) => call.actor === 'w1' && after(call.atMs))).toEqual([]);
-    expect(harness.workers.get('w1')?.log.some((entry) => entry.what === 'stopped' && entry.detail === 'lost')).toBe(true);
+    expect(harness.workers.get('w1')?.log.some((entry) => entry.what === 'stopped' && entry.detail === 'lost (stale_epoch)')).toBe(true);
 
     expect(harness.transcriber.calls.some((call) => call.alreadyCommitted)).toBe(false);
     expect(harness.transcriber.calls.filter((call) => call.actor === 'w1').map((call) => call.index)).toEqual([0, 1]);

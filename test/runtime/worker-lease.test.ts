@@ -129,7 +129,7 @@ describe('checking the lease between reading a chunk and transcribing it', () =>
     expect(resumeAtMs).toBeGreaterThan(0);
     expect(harness.transcriber.calls.filter((call) => call.actor === 'w1').map((call) => call.index)).toEqual([0, 1]);
     expect(harness.transcriber.calls.some((call) => call.alreadyCommitted)).toBe(false);
-    expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost' });
+    expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost (lease_lost)' });
     expect(w2.log).toContainEqual({ workerId: 'w2', what: 'claimed', jobId, detail: 'recovery attempt 1' });
   });
 });
@@ -157,7 +157,7 @@ describe('a lease lost or untrusted during a long wait', () => {
     // Renewals of the first ownership (epoch 1); w1 may claim the job again later, as a recovery.
     const renewals = harness.storeCalls.filter((call) => call.actor === 'w1' && call.operation === 'renewLease' && (call.request as { epoch: number }).epoch === 1);
     expect(renewals.map((call) => call.outcome)).toEqual(['stale_epoch']);
-    expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost' });
+    expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost (lease_lost)' });
   });
 
   it('quarantines the job when a renewal finds its state corrupt, and transcribes nothing more', async () => {
@@ -180,6 +180,30 @@ describe('a lease lost or untrusted during a long wait', () => {
   });
 });
 
+describe('a write that finds the stored job corrupt', () => {
+  it('quarantines the job, removes its files, stops as lost and says why', async () => {
+    const harness = new Harness(testLimits);
+    await harness.createJob(jobId, 3_000);
+    const w1 = startWith(harness, 'w1', {
+      store: (scheduled) => storeWith(scheduled, {
+        commitChunk: async (request) => {
+          if (request.index === 1) throw new CorruptStateError(request.jobId, ['chunk 1 has two transcripts']);
+          return scheduled.commitChunk(request);
+        },
+      }),
+    });
+    await harness.runUntil(() => harness.isIn(jobId, 'failed') && w1.log.some((entry) => entry.what === 'stopped'));
+    expect(harness.job(jobId)?.failure).toEqual({ reason: 'state_corrupt', message: 'job job-l has corrupt stored state: chunk 1 has two transcripts' });
+    expect(harness.chunkStore.fileNames(jobId)).toEqual([]);
+    expect(harness.transcriber.calls.filter((call) => call.actor === 'w1').map((call) => call.index)).toEqual([0, 1]);
+    expect(w1.log.slice(-2)).toEqual([
+      { workerId: 'w1', what: 'quarantined', jobId, detail: 'chunk 1 has two transcripts' },
+      { workerId: 'w1', what: 'stopped', jobId, detail: 'lost (corrupt)' },
+    ]);
+    expect(w1.error).toBeUndefined();
+  });
+});
+
 describe('stopping while the store is down', () => {
   const patient: Limits = { ...testLimits, transcriptionAttemptsMax: 1_000 };
 
@@ -198,7 +222,7 @@ describe('stopping while the store is down', () => {
     expect(w1.error).toBeUndefined();
     expect(harness.transcriber.calls.filter((call) => call.atMs > stoppedAtMs)).toEqual([]);
     expect(w1.log.filter((entry) => entry.what === 'error')).toEqual([]);
-    expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost' });
+    expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost (lease_lost)' });
   });
 
   it('logs that the lease could not be released when stopped between two effects', async () => {
@@ -236,7 +260,7 @@ describe('after losing a job', () => {
     harness.startWorker('w2');
     await harness.runUntil(() => w1.log.some((entry) => entry.what === 'stopped'));
     expect(harness.job(jobId)?.phase).toBe('completed');
-    expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost' });
+    expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost (lease_lost)' });
     expect(harness.chunkStore.fileNames(jobId)).toEqual([]);
     await harness.runFor(1_000);
     expect(w1.log.filter((entry) => entry.what === 'swept')).toEqual([]);
@@ -274,7 +298,7 @@ describe('after losing a job', () => {
     await harness.runUntil(() => w1.log.some((entry) => entry.what === 'stopped'));
     await harness.runFor(100);
     expect(w1.log.filter((entry) => entry.what === 'error')).toEqual([]);
-    expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost' });
+    expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost (stale_epoch)' });
   });
 });
 
