@@ -38,7 +38,10 @@ describe('worker happy path', () => {
     expect(harness.media.extracted()).toEqual([0, 1, 2, 3, 4]);
     expect(harness.chunkStore.fileNames('job-a')).toEqual([]);
     expect(w1.log.filter((entry) => entry.what === 'error')).toEqual([]);
-    expect(w1.log.map((entry) => entry.what)).toEqual(expect.arrayContaining(['claimed', 'stopped']));
+    expect(w1.log.filter((entry) => entry.jobId === 'job-a')).toEqual([
+      { workerId: 'w1', what: 'claimed', jobId: 'job-a', detail: 'new' },
+      { workerId: 'w1', what: 'stopped', jobId: 'job-a', detail: 'completed' },
+    ]);
 
     w1.worker.stop();
     await harness.runUntil(() => w1.finished);
