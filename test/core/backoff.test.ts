@@ -1,5 +1,5 @@
 /** Capped exponential backoff with equal jitter: every delay lies in [step/2, step] for step = min(cap, base * 2^(attempt-1)), and bad input throws a RangeError naming it; property tests over random attempts, limits and random numbers. */
-import { fc, test } from '@fast-check/vitest';
+import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
 import { backoffDelayMs } from '../../src/core/backoff.js';
 

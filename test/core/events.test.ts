@@ -1,5 +1,5 @@
 /** Event schemas: every event the operations can emit validates, `stamp` fills the common fields, unknown names are a TypeError naming `event`, and malformed events are an EventSchemaError listing the bad fields; table tests plus a property over random common fields. */
-import { fc, test } from '@fast-check/vitest';
+import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
 import { EventSchemaError, eventNames, eventSchemas, parseEvent, recoveryResults, recoveryTypes, stamp, validateEventName, type EventBody, type Stamp } from '../../src/core/events.js';
 

@@ -1,5 +1,5 @@
 /** No sequence of store operations breaks a job: random sequences of every operation of operations.ts, by several workers with random epochs, request ids, indices and clock advances, are applied as a store applies them, and every step is checked (invariants, gapless schema-valid events, epochs, committed text, refusals, leases, progress, recovery brackets). */
-import { fc, test } from '@fast-check/vitest';
+import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
 import { parseEvent, type JobEvent } from '../../src/core/events.js';
 import { jobInvariantProblems } from '../../src/core/invariants.js';

@@ -1,5 +1,5 @@
 /** The planner cuts media into contiguous chunks that cover it exactly and refuses bad input naming the field, and a recovery plan never schedules a committed chunk and re-extracts exactly the missing or corrupt pending ones: property tests over random durations, lengths and file checks. */
-import { fc, test } from '@fast-check/vitest';
+import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
 import { chunkLengthMsMax, chunkLengthMsMin, chunkTailMsMin, chunksPerJobMax, mediaDurationMsMax } from '../../src/core/limits.js';
 import { planChunks, planRecovery, type ChunkFileStatus } from '../../src/core/planner.js';

@@ -1,5 +1,5 @@
 /** Progress is committed chunks over total, monotone in the committed count and 100 only when the job completed; the transcript is the in-order join: property tests over random counts. */
-import { fc, test } from '@fast-check/vitest';
+import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
 import { assembleTranscript, committedCount, progressPercent } from '../../src/core/progress.js';
 import type { Chunk } from '../../src/core/types.js';

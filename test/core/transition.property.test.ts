@@ -1,5 +1,5 @@
 /** The worker's decision machine (transition.ts) is driven by a little interpreter that answers each effect from a random choice sequence (store effects applied to a model job with operations.ts, or refused; media, file checks and transcriptions random, failures included): it never transcribes a committed chunk, never commits a chunk twice, keeps its snapshot equal to the store, answers errors as specified, recovers with check → re-extract the bad chunks → mark_resumed → transcribe, and always stops within a step bound. */
-import { fc, test } from '@fast-check/vitest';
+import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
 import { jobInvariantProblems } from '../../src/core/invariants.js';
 import * as operations from '../../src/core/operations.js';

@@ -1,5 +1,5 @@
 /** Boundary validators of types.ts, requests.ts and limits.ts: every bad field throws a TypeError or RangeError whose message names the field, and good input passes unchanged; table tests plus properties over random valid values. */
-import { fc, test } from '@fast-check/vitest';
+import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
 import {
   chunkLengthMsMax,
