@@ -76,7 +76,7 @@ export class Worker {
       }
       if (!worked && !this.stopping) {
         await this.sweepIfDue();
-        await this.options.clock.sleep(this.limits.idlePollIntervalMs);
+        if (!this.stopping) await this.options.clock.sleep(this.limits.idlePollIntervalMs);
       }
     }
   }
@@ -215,7 +215,8 @@ export class Worker {
       await this.options.chunkStore.removeJob(state.job.id);
       return { type: 'cleaned' };
     }
-    if (!(await lease.ensure())) return { type: 'refused', kind: 'lease_lost' };
+    const held = await lease.ensure();
+    if (held !== 'valid') return { type: 'refused', kind: held };
     return this.performOutside(state, effect, lease);
   }
 
@@ -254,7 +255,8 @@ export class Worker {
         assert(chunk !== undefined, `transcription of unknown chunk ${effect.index}`);
         const read = await chunkStore.read(job.id, effect.index, chunk);
         if (read.kind !== 'ok') return { type: 'chunk_unreadable', index: effect.index, status: read.kind };
-        if (!(await lease.ensure())) return { type: 'refused', kind: 'lease_lost' };
+        const held = await lease.ensure();
+        if (held !== 'valid') return { type: 'refused', kind: held };
         const result = await transcriber.transcribe({ jobId: job.id, index: effect.index, audio: read.data, prompt: effect.prompt });
         if (result.kind === 'ok') return { type: 'transcribed', index: effect.index, text: result.text };
         return { type: 'transcribe_failed', index: effect.index, retryable: result.retryable, message: result.message };
@@ -365,7 +367,7 @@ class LeaseKeeper {
   private lost = false;
   /** Set when a renewal found the job's stored state corrupt. */
   corruption: CorruptStateError | undefined;
-  private stopped = false;
+  private ended = false;
 
   constructor(private readonly worker: Worker, private readonly job: Job, claimSentMs: number) {
     this.deadlineMs = claimSentMs + worker.limits.leaseDurationMs - this.marginMs;
@@ -380,25 +382,28 @@ class LeaseKeeper {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.ended = true;
   }
 
-  /** True when the lease is valid now, renewing first when it is close to its end. */
-  async ensure(): Promise<boolean> {
+  /**
+   * `valid` when the lease is surely valid now, renewing first when it is close to its end;
+   * otherwise why the job must be left: the lease is lost, or a stop came while renewing it.
+   */
+  async ensure(): Promise<'valid' | 'lease_lost' | 'stop_requested'> {
     const { clock, random } = this.worker.ports;
     for (let attempt = 1; !this.lost && clock.now() >= this.deadlineMs; attempt += 1) {
-      if (this.worker.stopped) return false;
+      if (this.worker.stopped) return 'stop_requested';
       const renewed = await this.renew();
       if (renewed === 'unavailable') await clock.sleep(backoffDelayMs(attempt, this.worker.limits, random()));
     }
-    return !this.lost;
+    return this.lost ? 'lease_lost' : 'valid';
   }
 
   private async loop(): Promise<void> {
     const { clock } = this.worker.ports;
-    while (!this.stopped && !this.lost) {
+    while (!this.ended && !this.lost) {
       await clock.sleep(this.worker.limits.leaseRenewIntervalMs);
-      if (this.stopped) return;
+      if (this.ended) return;
       await this.renew();
     }
   }

@@ -222,7 +222,7 @@ describe('stopping while the store is down', () => {
     expect(w1.error).toBeUndefined();
     expect(harness.transcriber.calls.filter((call) => call.atMs > stoppedAtMs)).toEqual([]);
     expect(w1.log.filter((entry) => entry.what === 'error')).toEqual([]);
-    expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost (lease_lost)' });
+    expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost (stop_requested)' });
   });
 
   it('logs that the lease could not be released when stopped between two effects', async () => {
