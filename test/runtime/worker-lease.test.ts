@@ -1,60 +1,8 @@
 /** The worker's lease and the ends of its ownership, on the memory stores in virtual time: it renews before an outside effect exactly when its lease is within the margin of its end and not otherwise, checks the lease again between reading a chunk and transcribing it, stops renewing once the lease is lost or the job is done, treats corrupt state found by a renewal as a quarantine, leaves at once when stopped while the store is down, removes the files of a job it lost that is now terminal, and reports what it cannot handle. */
 import { describe, expect, it } from 'vitest';
 import type { Limits } from '../../src/core/limits.js';
-import { CorruptStateError, StoreUnavailableError, type ChunkStore, type JobStore, type Media } from '../../src/ports.js';
-import { Worker, type WorkerLogEntry } from '../../src/runtime/worker.js';
-import { mulberry32 } from '../../sim/random.js';
-import { FakeMedia, FakeTranscriber, Harness, ScheduledJobStore, latencies, sourceOf, testLimits, type WorkerHandle } from '../support/fakes.js';
-
-interface StartOptions {
-  readonly store?: (scheduled: JobStore) => JobStore;
-  readonly chunkStore?: (inner: ChunkStore) => ChunkStore;
-  readonly media?: (inner: Media) => Media;
-  readonly limits?: Limits;
-  readonly random?: () => number;
-}
-
-/** Like Harness.startWorker, with some ports wrapped. */
-function startWith(harness: Harness, actor: string, options: StartOptions = {}): WorkerHandle {
-  const log: WorkerLogEntry[] = [];
-  const scheduled = new ScheduledJobStore(harness.scheduler, actor, harness.store, harness.storeFaults, harness.storeCalls);
-  const media = new FakeMedia(harness.scheduler, actor, harness.media);
-  const worker = new Worker({
-    workerId: actor,
-    store: options.store?.(scheduled) ?? scheduled,
-    chunkStore: options.chunkStore?.(harness.chunkStore) ?? harness.chunkStore,
-    media: options.media?.(media) ?? media,
-    transcriber: new FakeTranscriber(harness.scheduler, actor, harness.transcriber),
-    clock: { now: () => harness.scheduler.now(), sleep: (ms: number) => harness.scheduler.sleep(actor, ms) },
-    random: options.random ?? mulberry32(7),
-    limits: options.limits ?? harness.limits,
-    log: (entry) => log.push(entry),
-  });
-  const handle: WorkerHandle = { actor, worker, log, finished: false, error: undefined };
-  harness.workers.set(actor, handle);
-  void worker.run().then(
-    () => {
-      handle.finished = true;
-    },
-    (error: unknown) => {
-      handle.finished = true;
-      handle.error = error;
-    },
-  );
-  return handle;
-}
-
-/** A store whose methods are those of `inner` except `overrides`. */
-function storeWith(inner: JobStore, overrides: Partial<JobStore>): JobStore {
-  return new Proxy(inner, {
-    get: (target, property, receiver) => {
-      const override = (overrides as Record<PropertyKey, unknown>)[property];
-      if (override !== undefined) return override;
-      const value = Reflect.get(target, property, receiver) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
+import { CorruptStateError, StoreUnavailableError, type ChunkStore } from '../../src/ports.js';
+import { Harness, latencies, sourceOf, storeWith, testLimits, type StartOptions, type WorkerHandle } from '../support/fakes.js';
 
 const jobId = 'job-l';
 
@@ -90,7 +38,7 @@ describe('renewing before effects outside the store', () => {
     const resumeAtMs = latencies.storeMs + testLimits.leaseDurationMs - testLimits.leaseDurationMs / 10;
     harness.storeFaults.delayReply = (operation) => (operation === 'claimJob' ? resumeAtMs - 2 * latencies.storeMs : 0);
     let renewals = 0;
-    const w1 = startWith(harness, 'w1', {
+    const w1 = harness.startWorker('w1', {
       store: (scheduled) => storeWith(scheduled, {
         renewLease: async (request) => {
           renewals += 1;
@@ -111,7 +59,7 @@ describe('checking the lease between reading a chunk and transcribing it', () =>
     const harness = new Harness();
     await harness.createJob(jobId, 5_000);
     let resumeAtMs = 0;
-    const w1 = startWith(harness, 'w1', {
+    const w1 = harness.startWorker('w1', {
       chunkStore: (inner) => Object.assign(Object.create(inner) as ChunkStore, {
         read: async (...args: Parameters<ChunkStore['read']>) => {
           const result = await inner.read(...args);
@@ -147,7 +95,7 @@ describe('a lease lost or untrusted during a long wait', () => {
       fired = true;
       during();
     };
-    return startWith(harness, 'w1', { limits: longWaits, random: () => 0.5, ...options });
+    return harness.startWorker('w1', { limits: longWaits, random: () => 0.5, ...options });
   }
 
   it('renews no more once a renewal found the lease lost', async () => {
@@ -184,7 +132,7 @@ describe('a write that finds the stored job corrupt', () => {
   it('quarantines the job, removes its files, stops as lost and says why', async () => {
     const harness = new Harness(testLimits);
     await harness.createJob(jobId, 3_000);
-    const w1 = startWith(harness, 'w1', {
+    const w1 = harness.startWorker('w1', {
       store: (scheduled) => storeWith(scheduled, {
         commitChunk: async (request) => {
           if (request.index === 1) throw new CorruptStateError(request.jobId, ['chunk 1 has two transcripts']);
@@ -245,7 +193,7 @@ describe('after losing a job', () => {
     const harness = new Harness({ ...testLimits, sweepIntervalMs: 600_000 });
     await harness.createJob(jobId, 3_000);
     let paused = false;
-    const w1 = startWith(harness, 'w1', {
+    const w1 = harness.startWorker('w1', {
       media: (inner) => ({
         probe: (source) => inner.probe(source),
         extractChunk: (request) => {
@@ -275,7 +223,7 @@ describe('after losing a job', () => {
         harness.store.tamper(jobId, (job) => ({ ...job, epoch: job.epoch + 1 }));
       }
     };
-    return startWith(harness, 'w1', {
+    return harness.startWorker('w1', {
       store: (scheduled) => storeWith(scheduled, {
         getJob: async (id) => {
           if (lost) throw getJobError;

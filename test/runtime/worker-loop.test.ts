@@ -5,7 +5,7 @@ import { backoffDelayMs } from '../../src/core/backoff.js';
 import { defaultLimits, type Limits } from '../../src/core/limits.js';
 import { StoreUnavailableError, type ChunkStore, type JobStore } from '../../src/ports.js';
 import { Worker, type WorkerLogEntry } from '../../src/runtime/worker.js';
-import { Harness, testLimits } from '../support/fakes.js';
+import { Harness, storeWith, testLimits } from '../support/fakes.js';
 
 interface Rig {
   readonly worker: Worker;
@@ -56,18 +56,6 @@ function rig(options: {
   });
   Object.assign(self, { worker });
   return self;
-}
-
-/** A store that answers every method of `inner` except those in `overrides`. */
-function storeWith(inner: JobStore, overrides: Partial<JobStore>): JobStore {
-  return new Proxy(inner, {
-    get: (target, property, receiver) => {
-      const override = (overrides as Record<PropertyKey, unknown>)[property];
-      if (override !== undefined) return override;
-      const value = Reflect.get(target, property, receiver) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
 
 async function completedJob(store: MemoryJobStore, jobId: string): Promise<void> {

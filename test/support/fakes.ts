@@ -13,6 +13,7 @@ import type * as operations from '../../src/core/operations.js';
 import type { ChunkSpec, Job } from '../../src/core/types.js';
 import {
   StoreUnavailableError,
+  type ChunkStore,
   type ClaimResult,
   type CreateResult,
   type ExtractResult,
@@ -307,6 +308,27 @@ export interface WorkerHandle {
   error: unknown;
 }
 
+/** How {@link Harness.startWorker} may change a worker's ports. */
+export interface StartOptions {
+  readonly store?: (scheduled: JobStore) => JobStore;
+  readonly chunkStore?: (inner: ChunkStore) => ChunkStore;
+  readonly media?: (inner: Media) => Media;
+  readonly limits?: Limits;
+  readonly random?: () => number;
+}
+
+/** A store that answers every method of `inner` except those in `overrides`. */
+export function storeWith(inner: JobStore, overrides: Partial<JobStore>): JobStore {
+  return new Proxy(inner, {
+    get: (target, property, receiver) => {
+      const override = (overrides as Record<PropertyKey, unknown>)[property];
+      if (override !== undefined) return override;
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** A world of workers on the memory stores, in the virtual time of one scheduler. */
 export class Harness {
   readonly scheduler = new Scheduler([]);
@@ -328,18 +350,23 @@ export class Harness {
     if (created.kind !== 'ok') throw new Error(`createJob ${jobId}: ${created.kind}`);
   }
 
-  /** Builds a worker whose every port call is a scheduled call of actor `actor`, and starts its loop. */
-  startWorker(actor: string, seed = 7): WorkerHandle {
+  /**
+   * Builds a worker whose every port call is a scheduled call of actor `actor`, and starts its loop;
+   * `options` may wrap its ports or replace its limits and random numbers.
+   */
+  startWorker(actor: string, options: StartOptions = {}): WorkerHandle {
     const log: WorkerLogEntry[] = [];
+    const store = new ScheduledJobStore(this.scheduler, actor, this.store, this.storeFaults, this.storeCalls);
+    const media = new FakeMedia(this.scheduler, actor, this.media);
     const worker = new Worker({
       workerId: actor,
-      store: new ScheduledJobStore(this.scheduler, actor, this.store, this.storeFaults, this.storeCalls),
-      chunkStore: this.chunkStore,
-      media: new FakeMedia(this.scheduler, actor, this.media),
+      store: options.store?.(store) ?? store,
+      chunkStore: options.chunkStore?.(this.chunkStore) ?? this.chunkStore,
+      media: options.media?.(media) ?? media,
       transcriber: new FakeTranscriber(this.scheduler, actor, this.transcriber),
       clock: { now: () => this.scheduler.now(), sleep: (ms: number) => this.scheduler.sleep(actor, ms) },
-      random: mulberry32(seed),
-      limits: this.limits,
+      random: options.random ?? mulberry32(7),
+      limits: options.limits ?? this.limits,
       log: (entry) => log.push(entry),
     });
     const handle: WorkerHandle = { actor, worker, log, finished: false, error: undefined };
