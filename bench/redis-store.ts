@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createRedisClient, RedisJobStore } from '../src/adapters/redis/index.js';
+import { deleteKeysWithPrefix } from './support/redis.js';
 
 const { values } = parseArgs({
   options: {
@@ -118,12 +119,7 @@ async function main(): Promise<void> {
     if (check.length !== 2 + 2 * chunkCount) throw new Error(`expected ${2 + 2 * chunkCount} events, read ${check.length}`);
     console.log(JSON.stringify(report, null, 2));
   } finally {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1_000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, keyPrefix);
     await store.close();
     // The store does not own a client it was given: close it, so that the process exits.
     await redis.quit();
