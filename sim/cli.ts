@@ -7,8 +7,13 @@ import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { decodeReplay, encodeReplay, playRun, replay, totals, type CampaignTotals, type RunSummary } from './campaign.js';
+import { readFile } from 'node:fs/promises';
+import { encodeReplay, playRun, replay, shrinkRun, totals, type CampaignTotals, type FailureReport, type RunSummary, type ShrinkProgress } from './campaign.js';
+import type { Scenario } from './faults.js';
+import type { WorldOptions } from './world.js';
+import { sizeText } from './reduce.js';
 import { colourEnabled, counterexampleText, palette } from './report.js';
+import { decodeReplay, parseScenarioFile } from './scenario-file.js';
 import { closeStores, storeOption } from './stores.js';
 
 /** Exit codes of the simulator. */
@@ -27,7 +32,10 @@ Runs simulated crash-recovery runs in virtual time and checks promises P1-P11.
 Options:
   --runs N          number of runs (default 400)                     e.g. --runs 2000
   --seed S          campaign seed (default: random, printed first)   e.g. --seed 42
-  --replay TOKEN    replay one run exactly from its replay token     e.g. --replay eyJzZWVkIjo...
+  --replay TOKEN    replay one run exactly from its replay token     e.g. --replay v2.q1ZKzs...
+  --scenario FILE   replay a saved scenario (or a report.json)        e.g. --scenario out/report.json
+  --max-failures N  stop generating after N failing runs (default 1)  e.g. --max-failures 3
+  --keep-going      play every run, shrink every failure              e.g. --keep-going
   --parallel N      worker threads; same results as serial           e.g. --parallel 2
   --shard K/N       run only shard K of N (for CI matrices)          e.g. --shard 1/4
   --store NAME      memory (default), ioredis-mock, or redis://host:port  e.g. --store ioredis-mock
@@ -52,6 +60,8 @@ interface Flags {
   seed: number;
   seedGiven: boolean;
   replay: string | undefined;
+  scenario: string | undefined;
+  maxFailures: number;
   parallel: number;
   shard: { index: number; count: number } | undefined;
   store: string | undefined;
@@ -72,7 +82,8 @@ export function parseFlags(argv: readonly string[]): Flags {
       strict: true,
       allowPositionals: false,
       options: {
-        runs: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' }, parallel: { type: 'string' },
+        runs: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' }, scenario: { type: 'string' }, parallel: { type: 'string' },
+        'max-failures': { type: 'string' }, 'keep-going': { type: 'boolean' },
         shard: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
         quick: { type: 'boolean' }, full: { type: 'boolean' }, coverage: { type: 'boolean' }, report: { type: 'string' },
       },
@@ -97,6 +108,8 @@ export function parseFlags(argv: readonly string[]): Flags {
   if (values.quick === true && values.full === true) throw new UsageError('--quick and --full exclude each other');
   const suite = values.quick === true ? 'quick' : values.full === true ? 'full' : undefined;
   const defaultRuns = suite === 'quick' ? 60 : suite === 'full' ? 1_500 : 400;
+  if (values.replay !== undefined && values.scenario !== undefined) throw new UsageError('--replay and --scenario exclude each other');
+  if (values['keep-going'] === true && values['max-failures'] !== undefined) throw new UsageError('--keep-going and --max-failures exclude each other');
   return {
     suite,
     coverage: values.coverage === true,
@@ -105,6 +118,8 @@ export function parseFlags(argv: readonly string[]): Flags {
     seed: integer('seed', values.seed, randomInt(0, 2 ** 31 - 1), Number.MIN_SAFE_INTEGER),
     seedGiven: values.seed !== undefined,
     replay: values.replay,
+    scenario: values.scenario,
+    maxFailures: values['keep-going'] === true ? Number.POSITIVE_INFINITY : integer('max-failures', values['max-failures'], 1, 1),
     parallel: integer('parallel', values.parallel, suite === 'full' ? Math.min(2, availableParallelism()) : 1, 1),
     shard,
     store: values.store,
@@ -122,21 +137,60 @@ export function indicesFor(flags: Pick<Flags, 'runs' | 'shard'>): number[] {
   return all.filter((run) => run % count === index - 1);
 }
 
-/** Plays `indices`, serially or on a tinypool of `parallel` threads; same summaries either way. */
+/** What {@link playAll} reports while it runs. */
+export interface PlayListener {
+  /** `done` runs played so far (in completion order), `failed` of them broke a promise. */
+  progress?(done: number, failed: number): void;
+  /** A run broke a promise (before any shrinking). */
+  failed?(summary: RunSummary): void;
+}
+
+/**
+ * Plays `indices`, serially or on a tinypool of `parallel` threads, and stops generating once
+ * `maxFailures` runs failed. Either way the summaries are those of a serial campaign: every run up
+ * to the last failure kept, in run order.
+ */
 export async function playAll(
   seed: number,
   indices: readonly number[],
-  options: { parallel: number; store: string | undefined; onProgress?: (done: number) => void },
+  options: { parallel: number; store: string | undefined; maxFailures?: number; listener?: PlayListener; world?: WorldOptions },
 ): Promise<RunSummary[]> {
+  if (options.world !== undefined && options.parallel > 1) throw new TypeError('world options (functions) cannot cross to pool threads: use parallel 1');
+  const maxFailures = options.maxFailures ?? Number.POSITIVE_INFINITY;
+  const listener = options.listener ?? {};
   const summaries: RunSummary[] = [];
+  let failed = 0;
+  const take = (summary: RunSummary) => {
+    summaries.push(summary);
+    if (summary.failed !== undefined) {
+      failed += 1;
+      listener.failed?.(summary);
+    }
+  };
   if (options.parallel <= 1) {
-    const world = await storeOption(options.store);
+    const world = options.world ?? (await storeOption(options.store));
     for (const index of indices) {
-      summaries.push(await playRun(seed, index, { world }));
-      options.onProgress?.(summaries.length);
+      take(await playRun(seed, index, { world }));
+      listener.progress?.(summaries.length, failed);
+      if (failed >= maxFailures) break;
     }
     return summaries;
   }
+  await playPooled(seed, indices, { parallel: options.parallel, store: options.store, maxFailures }, (batch) => {
+    for (const summary of batch) take(summary);
+    listener.progress?.(summaries.length, failed);
+    return failed >= maxFailures;
+  });
+  return serialPrefix(summaries, indices, maxFailures);
+}
+
+/** Batches on a tinypool, dispatched in run order, one in flight per thread; stops dispatching when `onBatch` says so. */
+async function playPooled(
+  seed: number,
+  indices: readonly number[],
+  options: { parallel: number; store: string | undefined; maxFailures: number },
+  onBatch: (summaries: RunSummary[]) => boolean,
+): Promise<void> {
   const { Tinypool } = await import('tinypool');
   const threads = Math.min(options.parallel, Math.max(1, availableParallelism()), indices.length);
   const pool = new Tinypool({ filename: new URL('./pool-entry.mjs', import.meta.url).href, minThreads: threads, maxThreads: threads });
@@ -144,38 +198,102 @@ export async function playAll(
     const batchSize = Math.max(1, Math.min(25, Math.ceil(indices.length / (threads * 4))));
     const batches: number[][] = [];
     for (let start = 0; start < indices.length; start += batchSize) batches.push(indices.slice(start, start + batchSize));
-    await Promise.all(
-      batches.map(async (batch) => {
-        const result = (await pool.run({ seed, indices: batch, store: options.store })) as RunSummary[];
-        summaries.push(...result);
-        options.onProgress?.(summaries.length);
-      }),
-    );
+    let next = 0;
+    let stop = false;
+    const lane = async (): Promise<void> => {
+      while (!stop && next < batches.length) {
+        const batch = batches[next] as number[];
+        next += 1;
+        const stopAfterFailures = Number.isFinite(options.maxFailures) ? options.maxFailures : undefined;
+        const result = (await pool.run({ seed, indices: batch, store: options.store, stopAfterFailures })) as RunSummary[];
+        if (onBatch(result)) stop = true;
+      }
+    };
+    await Promise.all(Array.from({ length: threads }, () => lane()));
   } finally {
     await pool.destroy();
   }
-  return summaries.sort((a, b) => a.index - b.index);
 }
 
-function progressBar(io: CliIo, total: number, startMs: number): ((done: number) => void) | undefined {
-  if (io.stderr.isTTY !== true) return undefined;
-  return (done) => {
-    const width = 30;
-    const filled = Math.round((done / total) * width);
-    const rate = done / Math.max(0.001, (Date.now() - startMs) / 1000);
-    io.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} runs  ${rate.toFixed(0)} runs/s `);
-    if (done === total) io.stderr.write('\n');
+/** The summaries a serial campaign would have: in run order, up to the `maxFailures`-th failure, without gaps. */
+export function serialPrefix(summaries: readonly RunSummary[], indices: readonly number[], maxFailures: number): RunSummary[] {
+  const byIndex = new Map(summaries.map((summary) => [summary.index, summary]));
+  const prefix: RunSummary[] = [];
+  let failed = 0;
+  for (const index of indices) {
+    const summary = byIndex.get(index);
+    if (summary === undefined) break;
+    prefix.push(summary);
+    if (summary.failed !== undefined) failed += 1;
+    if (failed >= maxFailures) break;
+  }
+  return prefix;
+}
+
+/** How often a plain progress line is printed off a TTY. */
+const progressLineMs = 10_000;
+
+/** Progress of a campaign: a bar on a TTY, else a plain line every ~10 s; both on stderr. */
+function campaignProgress(io: CliIo, total: number, startMs: number): (done: number, failed: number) => void {
+  const tty = io.stderr.isTTY === true;
+  let lastLineMs = startMs;
+  return (done, failed) => {
+    const nowMs = Date.now();
+    const rate = done / Math.max(0.001, (nowMs - startMs) / 1000);
+    const failures = `${failed} failure${failed === 1 ? '' : 's'}`;
+    if (tty) {
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      io.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} runs  ${rate.toFixed(0)} runs/s  ${failures} `);
+      if (done === total) io.stderr.write('\n');
+    } else if (nowMs - lastLineMs >= progressLineMs) {
+      lastLineMs = nowMs;
+      io.stderr.write(`chunkwise sim: ${done}/${total} runs, ${rate.toFixed(1)} runs/s, ${failures}\n`);
+    }
   };
 }
 
+/** Shrink progress: the stage, candidate runs, and the current size; a live line on a TTY, else a line every ~5 s. */
+function shrinkProgress(io: CliIo): (progress: ShrinkProgress) => void {
+  const tty = io.stderr.isTTY === true;
+  let lastLineMs = Date.now();
+  return (progress) => {
+    const line = `  shrinking (${progress.stage}): ${progress.runs} candidate runs; now ${sizeText(progress.size)}`;
+    if (tty) {
+      io.stderr.write(`\r${line.padEnd(110)}`);
+      return;
+    }
+    if (Date.now() - lastLineMs < progressLineMs / 2) return;
+    lastLineMs = Date.now();
+    io.stderr.write(`${line}\n`);
+  };
+}
+
+/** Shrinks each failing run (in run order), telling the user before, during and after. */
+async function shrinkAll(flags: Flags, io: CliIo, campaign: CampaignTotals): Promise<FailureReport[]> {
+  const world = await storeOption(flags.store);
+  const reports: FailureReport[] = [];
+  for (const failed of campaign.failed) {
+    const report = await shrinkRun(flags.seed, failed.index, { world, onProgress: shrinkProgress(io) });
+    if (io.stderr.isTTY === true) io.stderr.write('\n');
+    io.stderr.write(
+      `  shrunk run ${failed.index} in ${(report.shrink.ms / 1000).toFixed(1)} s: ${report.shrink.fastCheckRuns} fast-check and ${report.shrink.reduceRuns} reduction runs; ` +
+        `${sizeText(report.size)}, ${report.timelineLines} timeline lines\n`,
+    );
+    reports.push(report);
+  }
+  return reports;
+}
+
 /** The JSON summary `--json` prints. */
-export function jsonSummary(seed: number, wallMs: number, campaign: CampaignTotals): Record<string, unknown> {
+export function jsonSummary(seed: number, wallMs: number, campaign: CampaignTotals, failures: readonly FailureReport[]): Record<string, unknown> {
   return {
     runs: campaign.runs, seed, wallMs, runsPerSecond: Number((campaign.runs / Math.max(0.001, wallMs / 1000)).toFixed(2)),
     simulatedMs: campaign.simulatedMs, steps: campaign.steps, fingerprint: campaign.fingerprint, faults: campaign.faults,
     wastedTranscriptions: campaign.wastedTranscriptions,
-    violations: campaign.failures.map((failure) => ({
-      promise: failure.promise, liveness: failure.liveness, replay: failure.replay, events: failure.events, faults: failure.faults,
+    violations: failures.map((failure) => ({
+      run: failure.index, promise: failure.promise, liveness: failure.liveness, replay: failure.replay, events: failure.events, faults: failure.faults,
+      size: failure.size, timelineLines: failure.timelineLines, shrink: failure.shrink,
       messages: failure.violations.map((violation) => `${violation.promise}${violation.job === undefined ? '' : ` ${violation.job}`}: ${violation.message}`),
     })),
   };
@@ -191,6 +309,7 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
       return exitCodes.pass;
     }
     if (flags.replay !== undefined) decodeReplay(flags.replay);
+    if (flags.scenario !== undefined) await scenarioFromFile(flags.scenario);
     await storeOption(flags.store).then(async (world) => {
       // Reach the store once now, so that a wrong URL is reported before the campaign starts.
       if (world.store !== undefined) await (await world.store({ now: () => 0 })).close?.();
@@ -203,7 +322,8 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
   }
   try {
     if (flags.coverage) return await coverageCommand(io);
-    if (flags.replay !== undefined) return await replayCommand(flags, io);
+    if (flags.replay !== undefined) return await replayCommand(flags, io, decodeReplay(flags.replay));
+    if (flags.scenario !== undefined) return await replayCommand(flags, io, await scenarioFromFile(flags.scenario));
     const scenarios = flags.suite === undefined ? [] : await scenariosCommand(flags, io);
     const code = await campaignCommand(flags, io, scenarios);
     return code === exitCodes.pass && scenarios.some((scenario) => !scenario.passed) ? exitCodes.safety : code;
@@ -247,21 +367,42 @@ async function scenariosCommand(flags: Flags, io: CliIo): Promise<ScenarioLine[]
   return lines;
 }
 
-async function replayCommand(flags: Flags, io: CliIo): Promise<number> {
-  const token = decodeReplay(flags.replay ?? '');
-  const run = await replay(token, await storeOption(flags.store));
+/** The scenario a saved file holds; a UsageError names the file when it cannot be read. */
+async function scenarioFromFile(path: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--scenario ${path}: ${(error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--scenario ${path}: not JSON`);
+  }
+  try {
+    return parseScenarioFile(value);
+  } catch (error) {
+    throw new UsageError(`--scenario ${path}: ${(error as Error).message}`);
+  }
+}
+
+async function replayCommand(flags: Flags, io: CliIo, scenario: Scenario): Promise<number> {
+  const run = await replay(scenario, await storeOption(flags.store));
+  const token = encodeReplay(scenario);
   const colour = colourEnabled(io.stdout);
   if (flags.report !== undefined) {
     const { writeRunReport } = await import('./report-html.js');
-    const files = await writeRunReport(flags.report, { record: run.record, violations: run.violations, replay: flags.replay ?? null, seed: token.seed });
+    const files = await writeRunReport(flags.report, { record: run.record, violations: run.violations, replay: token });
     if (!flags.json) io.stdout.write(`report: ${files.html}\n`);
   }
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ replay: flags.replay, fingerprint: run.record.history.fingerprint(), violations: run.violations })}\n`);
+    io.stdout.write(`${JSON.stringify({ replay: token, fingerprint: run.record.history.fingerprint(), violations: run.violations })}\n`);
   } else if (run.violations.length === 0) {
     io.stdout.write(`${palette(colour).green('✓')} replayed run passes every promise (fingerprint ${run.record.history.fingerprint()})\n`);
   } else {
-    io.stdout.write(`${counterexampleText(run.record, run.violations, flags.replay ?? '', { colour, verbose: flags.verbose })}\n`);
+    io.stdout.write(`${counterexampleText(run.record, run.violations, token, { colour, verbose: flags.verbose })}\n`);
   }
   if (run.violations.length === 0) return exitCodes.pass;
   return run.violations.every((violation) => violation.promise === 'P1') ? exitCodes.liveness : exitCodes.safety;
@@ -276,28 +417,38 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
     io.stdout.write(`chunkwise sim: seed ${flags.seed}, ${indices.length} runs${shard}, store ${flags.store ?? 'memory'}, ${flags.parallel} thread(s)\n`);
   }
   const startMs = Date.now();
-  const summaries = await playAll(flags.seed, indices, { parallel: flags.parallel, store: flags.store, onProgress: flags.json ? undefined : progressBar(io, indices.length, startMs) });
-  const wallMs = Date.now() - startMs;
+  const listener: PlayListener = {
+    progress: campaignProgress(io, indices.length, startMs),
+    failed: (summary) => {
+      const more = flags.maxFailures > 1 ? '' : ' (generation stops here; --keep-going plays on)';
+      io.stderr.write(`run ${summary.index} failed ${summary.failed?.promise ?? '?'} after ${((Date.now() - startMs) / 1000).toFixed(1)} s — shrinking…${more}\n`);
+    },
+  };
+  const summaries = await playAll(flags.seed, indices, { parallel: flags.parallel, store: flags.store, maxFailures: flags.maxFailures, listener });
+  const playedMs = Date.now() - startMs;
   const campaign = totals(summaries);
+  const failures = await shrinkAll(flags, io, campaign);
+  const wallMs = Date.now() - startMs;
   if (flags.json) {
-    const summary = jsonSummary(flags.seed, wallMs, campaign);
+    const summary = jsonSummary(flags.seed, wallMs, campaign, failures);
     if (flags.suite !== undefined) summary.scenarios = scenarios.map(({ name, group, passed, ms }) => ({ name, group, passed, ms }));
     io.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
-    if (flags.verbose) for (const summary of summaries) io.stdout.write(`  run ${summary.index}: ${summary.steps} steps, ${summary.simulatedMs} ms simulated, faults ${JSON.stringify(summary.faults)}${summary.failure ? ' FAILED' : ''}\n`);
-    const rate = (campaign.runs / Math.max(0.001, wallMs / 1000)).toFixed(1);
+    if (flags.verbose) for (const summary of summaries) io.stdout.write(`  run ${summary.index}: ${summary.steps} steps, ${summary.simulatedMs} ms simulated, faults ${JSON.stringify(summary.faults)}${summary.failed ? ' FAILED' : ''}\n`);
+    const rate = (campaign.runs / Math.max(0.001, playedMs / 1000)).toFixed(1);
+    const stopped = campaign.runs < indices.length ? ` (stopped at the first ${failures.length === 1 ? 'failure' : `${failures.length} failures`})` : '';
     io.stdout.write(
-      `${campaign.runs} runs in ${(wallMs / 1000).toFixed(1)} s (${rate} runs/s), ${(campaign.simulatedMs / 3_600_000).toFixed(1)} h simulated, ` +
+      `${campaign.runs} runs${stopped} in ${(playedMs / 1000).toFixed(1)} s (${rate} runs/s), ${(campaign.simulatedMs / 3_600_000).toFixed(1)} h simulated, ` +
         `${campaign.steps} scheduling steps, fingerprint ${campaign.fingerprint}\n`,
     );
     io.stdout.write(`faults injected: ${Object.entries(campaign.faults).map(([kind, count]) => `${kind} ${count}`).join(', ')}; wasted transcriptions ${campaign.wastedTranscriptions}\n`);
   }
-  const first = campaign.failures[0];
-  const counterexample = first === undefined ? undefined : await replay(decodeReplay(first.replay), await storeOption(flags.store));
+  const first = failures[0];
+  const counterexample = first === undefined ? undefined : await replay(first.scenario, await storeOption(flags.store));
   if (flags.report !== undefined) {
     const { writeCampaignReport } = await import('./report-html.js');
     const files = await writeCampaignReport(flags.report, {
-      seed: flags.seed, runs: campaign.runs, wallMs, fingerprint: campaign.fingerprint, faults: campaign.faults, failures: campaign.failures,
+      seed: flags.seed, runs: campaign.runs, wallMs, fingerprint: campaign.fingerprint, faults: campaign.faults, failures,
       ...(counterexample === undefined || first === undefined ? {} : { counterexample: { record: counterexample.record, violations: counterexample.violations, replay: first.replay } }),
     });
     if (!flags.json) io.stdout.write(`report: ${files.html}\n`);
@@ -308,10 +459,10 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
   }
   if (!flags.json) {
     io.stdout.write(`\n${counterexampleText(counterexample.record, counterexample.violations, first.replay, { colour, verbose: flags.verbose })}\n`);
-    for (const other of campaign.failures.slice(1)) io.stdout.write(`also failed: ${other.promise} — npm run sim -- --replay ${other.replay}\n`);
+    for (const other of failures.slice(1)) io.stdout.write(`also failed: ${other.promise} — npm run sim -- --replay ${other.replay}\n`);
     io.stdout.write(`seed was ${flags.seed}\n`);
   }
-  return campaign.failures.some((failure) => !failure.liveness) ? exitCodes.safety : exitCodes.liveness;
+  return failures.some((failure) => !failure.liveness) ? exitCodes.safety : exitCodes.liveness;
 }
 
 export { encodeReplay };

@@ -52,8 +52,8 @@ export interface Scenario {
   readonly workers: number;
   readonly faults: readonly Fault[];
   readonly latencies: Latencies;
+  /** Length of the fault phase; the liveness phase after it lasts while jobs progress (see sim/liveness.ts). */
   readonly faultPhaseMs: number;
-  readonly livenessPhaseMs: number;
   /** Seed of the workers' jitter and the ports' latency draws. */
   readonly seed: number;
   readonly choices: readonly number[];
@@ -104,18 +104,23 @@ export interface ScenarioBounds {
   readonly workersMax: number;
   readonly faultsMax: number;
   readonly faultPhaseMs: number;
-  readonly livenessPhaseMs: number;
 }
 
-/** The defaults DESIGN.md asks for: 1–4 jobs of 1–40 chunks, 1–5 workers. */
+/** The defaults: 1–4 jobs of 1–40 chunks, 1–5 workers, up to 12 faults in a 120 s fault phase. */
 export const defaultBounds: ScenarioBounds = {
   jobsMax: 4,
   chunksMax: 40,
   workersMax: 5,
   faultsMax: 12,
   faultPhaseMs: 120_000,
-  livenessPhaseMs: 900_000,
 };
+
+/**
+ * Version of the scenario format and of the generator's distribution. A replay token or a saved
+ * scenario carries it; one made by another version is refused with a clear error, never replayed
+ * as a different run.
+ */
+export const scenarioVersion = 2;
 
 const chunkLengthMs = 10_000;
 
@@ -130,15 +135,22 @@ function jobArbitrary(bounds: ScenarioBounds): fc.Arbitrary<Omit<JobSpec, 'id'>>
 /** Per-run weights of each fault kind: 0 switches a kind off for this run (swarm testing). */
 type Swarm = Record<FaultKind, number>;
 
+const swarmWeightMax = 4;
+
 function swarmArbitrary(): fc.Arbitrary<Swarm> {
-  const weight = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 }));
+  const weight = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: swarmWeightMax }));
   return fc.record(Object.fromEntries(faultKinds.map((kind) => [kind, weight])) as Record<FaultKind, fc.Arbitrary<number>>);
 }
 
-function faultArbitrary(kind: FaultKind, jobs: number, workers: number, bounds: ScenarioBounds): fc.Arbitrary<Fault> {
+/**
+ * One fault of any kind. Jobs, workers and chunks are named by index up to the bounds' maxima; the
+ * world reads them modulo the run's own counts, so a fault stays valid when shrinking drops a job
+ * or a worker, and fast-check shrinks every part of a scenario on its own.
+ */
+function faultArbitrary(kind: FaultKind, bounds: ScenarioBounds): fc.Arbitrary<Fault> {
   const atMs = fc.integer({ min: 0, max: bounds.faultPhaseMs });
-  const worker = fc.integer({ min: 0, max: workers - 1 });
-  const job = fc.integer({ min: 0, max: jobs - 1 });
+  const worker = fc.integer({ min: 0, max: bounds.workersMax - 1 });
+  const job = fc.integer({ min: 0, max: bounds.jobsMax - 1 });
   const nth = fc.integer({ min: 1, max: 30 });
   // Crashes lean toward the window between an effect and its commit: 'after transcribe' and 'before commit'.
   const target = fc.oneof(
@@ -149,7 +161,7 @@ function faultArbitrary(kind: FaultKind, jobs: number, workers: number, bounds: 
     case 'crash':
       return fc.record({ kind: fc.constant('crash'), worker, target, nth, when: fc.constantFrom('before', 'after') });
     case 'pause':
-      return fc.record({ kind: fc.constant('pause'), worker, target, nth, durationMs: fc.integer({ min: 11_000, max: 60_000 }) });
+      return fc.record({ kind: fc.constant('pause'), worker, target, nth, durationMs: fc.integer({ min: 11_000, max: pauseMsMax }) });
     case 'store_down':
       return fc.record({ kind: fc.constant('store_down'), atMs, durationMs: fc.integer({ min: 100, max: 40_000 }) });
     case 'reply_lost':
@@ -173,33 +185,48 @@ function faultArbitrary(kind: FaultKind, jobs: number, workers: number, bounds: 
   }
 }
 
-/** A whole run: jobs, workers, swarm-weighted fault plan, latencies, seed and choice sequence. */
-export function scenarioArbitrary(bounds: ScenarioBounds = defaultBounds): fc.Arbitrary<Scenario> {
+/** Longest pause a fault plan holds a worker for. */
+export const pauseMsMax = 60_000;
+
+/** Latencies drawn per run: the slowest values are the heaviest corner of the generator. */
+export const latencyBounds = {
+  storeMaxMs: { min: 0, max: 50 },
+  mediaMs: { min: 1, max: 2_000 },
+  transcribeMs: { min: 1, max: 8_000 },
+} as const;
+
+/**
+ * A fault plan under per-run weights (swarm testing): each candidate fault carries a ticket, and a
+ * fault is kept when its ticket is below its kind's weight in this run (weight 0 switches the kind
+ * off). The weights and the candidates are generated apart, so each shrinks on its own.
+ */
+function faultPlanArbitrary(bounds: ScenarioBounds): fc.Arbitrary<Fault[]> {
+  const candidate = fc.record({
+    ticket: fc.integer({ min: 0, max: swarmWeightMax - 1 }),
+    fault: fc.oneof(...faultKinds.map((kind) => faultArbitrary(kind, bounds))),
+  });
   return fc
-    .record({
-      jobs: fc.array(jobArbitrary(bounds), { minLength: 1, maxLength: bounds.jobsMax }),
-      workers: fc.integer({ min: 1, max: bounds.workersMax }),
-      swarm: swarmArbitrary(),
-    })
-    .chain(({ jobs, workers, swarm }) => {
-      const kinds = faultKinds.filter((kind) => swarm[kind] > 0);
-      const fault =
-        kinds.length === 0
-          ? fc.constant<Fault | null>(null)
-          : fc.oneof(...kinds.map((kind) => ({ weight: swarm[kind], arbitrary: faultArbitrary(kind, jobs.length, workers, bounds) as fc.Arbitrary<Fault | null> })));
-      return fc.record({
-        jobs: fc.constant(jobs.map((job, index) => ({ id: `job${index}`, ...job }))),
-        workers: fc.constant(workers),
-        faults: fc.array(fault, { maxLength: bounds.faultsMax }).map((faults) => faults.filter((entry): entry is Fault => entry !== null)),
-        latencies: fc.record({
-          storeMaxMs: fc.integer({ min: 0, max: 50 }),
-          mediaMs: fc.integer({ min: 1, max: 2_000 }),
-          transcribeMs: fc.integer({ min: 1, max: 8_000 }),
-        }),
-        faultPhaseMs: fc.constant(bounds.faultPhaseMs),
-        livenessPhaseMs: fc.constant(bounds.livenessPhaseMs),
-        seed: fc.integer({ min: 0, max: 0x7fffffff }),
-        choices: fc.array(fc.nat({ max: 7 }), { maxLength: 400 }),
-      });
-    });
+    .tuple(swarmArbitrary(), fc.array(candidate, { maxLength: bounds.faultsMax * 3, size: 'max' }))
+    .map(([swarm, candidates]) => candidates.filter(({ ticket, fault }) => ticket < swarm[fault.kind]).map(({ fault }) => fault).slice(0, bounds.faultsMax));
+}
+
+/**
+ * A whole run: jobs, workers, swarm-weighted fault plan, latencies, seed and choice sequence, each
+ * generated independently of the others (no `chain`), so fast-check shrinks jobs, workers, faults
+ * and choices one by one.
+ */
+export function scenarioArbitrary(bounds: ScenarioBounds = defaultBounds): fc.Arbitrary<Scenario> {
+  return fc.record({
+    jobs: fc.array(jobArbitrary(bounds), { minLength: 1, maxLength: bounds.jobsMax }).map((jobs) => jobs.map((job, index) => ({ id: `job${index}`, ...job }))),
+    workers: fc.integer({ min: 1, max: bounds.workersMax }),
+    faults: faultPlanArbitrary(bounds),
+    latencies: fc.record({
+      storeMaxMs: fc.integer(latencyBounds.storeMaxMs),
+      mediaMs: fc.integer(latencyBounds.mediaMs),
+      transcribeMs: fc.integer(latencyBounds.transcribeMs),
+    }),
+    faultPhaseMs: fc.constant(bounds.faultPhaseMs),
+    seed: fc.integer({ min: 0, max: 0x7fffffff }),
+    choices: fc.array(fc.nat({ max: 7 }), { maxLength: 400 }),
+  });
 }

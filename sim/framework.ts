@@ -10,6 +10,7 @@ import type { Job } from '../src/core/types.js';
 import { simulate } from './campaign.js';
 import type { PromiseId, Violation } from './checkers/index.js';
 import { simulationLimits, type CallTarget, type Fault, type JobSpec, type Scenario } from './faults.js';
+import { decodeReplay, parseScenarioFile } from './scenario-file.js';
 import type { RunRecord, WorldOptions } from './world.js';
 
 /** Bytes per second of the transcription audio format (16 kHz mono s16 WAV). */
@@ -78,6 +79,7 @@ export class ChaosScenario {
   private seed = 1;
   private latencies = { storeMaxMs: 2, mediaMs: 200, transcribeMs: 2_000 };
   private world: WorldOptions = {};
+  private loaded: Scenario | undefined;
 
   /** Adds a job of the given size, cut into chunks of `chunkLengthMs` (default 10 s). Returns its id. */
   job(size: JobSize, chunkLengthMs = 10_000): string {
@@ -196,17 +198,33 @@ export class ChaosScenario {
     return this;
   }
 
+  /**
+   * Replays a saved counterexample: a replay token, a scenario file's content (`{ version,
+   * scenario }`), or a report.json written by `npm run sim -- --report DIR`. The run is the very
+   * run the campaign found (same world settings), so pasting a counterexample into a test pins it.
+   * Throws a ScenarioFormatError naming what is wrong.
+   */
+  fromScenario(saved: unknown): this {
+    this.loaded = typeof saved === 'string' ? (saved.trimStart().startsWith('{') ? parseScenarioFile(JSON.parse(saved)) : decodeReplay(saved)) : parseScenarioFile(saved);
+    return this;
+  }
+
   /** The scenario value this builder describes. */
   scenario(): Scenario {
+    if (this.loaded !== undefined) return this.loaded;
     if (this.jobs.length === 0) this.job({ durationMs: 60_000 });
     return {
       jobs: this.jobs, workers: this.workerCount, faults: this.faults, latencies: this.latencies,
-      faultPhaseMs: 600_000, livenessPhaseMs: 900_000, seed: this.seed, choices: this.choices,
+      faultPhaseMs: 600_000, seed: this.seed, choices: this.choices,
     };
   }
 
   /** Runs the scenario in its own world and validates every check. */
   async run(): Promise<ScenarioResult> {
+    if (this.loaded !== undefined) {
+      const { record, violations } = await simulate(this.loaded, this.world);
+      return result(record, violations);
+    }
     const { record, violations } = await simulate(this.scenario(), {
       limits: simulationLimits, endWhenSettled: true, replacementsPerCrash: this.recoverers, ...this.world,
     });

@@ -8,13 +8,21 @@ export interface PoolTask {
   readonly indices: readonly number[];
   readonly bounds?: RunOptions['bounds'];
   readonly store?: string;
+  /** Stop the batch after this many failing runs (the campaign stops generating there). */
+  readonly stopAfterFailures?: number;
 }
 
 export default async function runBatch(task: PoolTask): Promise<RunSummary[]> {
   const summaries: RunSummary[] = [];
   try {
     const world = await storeOption(task.store);
-    for (const index of task.indices) summaries.push(await playRun(task.seed, index, { ...(task.bounds === undefined ? {} : { bounds: task.bounds }), world }));
+    let failed = 0;
+    for (const index of task.indices) {
+      const summary = await playRun(task.seed, index, { ...(task.bounds === undefined ? {} : { bounds: task.bounds }), world });
+      summaries.push(summary);
+      if (summary.failed !== undefined) failed += 1;
+      if (failed >= (task.stopAfterFailures ?? Number.POSITIVE_INFINITY)) break;
+    }
   } finally {
     await closeStores();
   }

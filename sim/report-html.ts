@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { JobEvent } from '../src/core/events.js';
 import type { FailureReport } from './campaign.js';
 import type { Violation } from './checkers/index.js';
-import { faultKinds, faultLabel, type Fault } from './faults.js';
+import { faultKinds, faultLabel, scenarioVersion, type Fault } from './faults.js';
 import type { HistoryEntry } from './history.js';
 import { describeEntry } from './report.js';
 import type { RunRecord } from './world.js';
@@ -776,7 +776,7 @@ function runJson(input: RunReportInput): Record<string, unknown> {
   }));
   return {
     ...(input.seed === undefined ? {} : { seed: input.seed }),
-    replay: input.replay, violations: input.violations, faultsFired: input.record.faultsFired,
+    replay: input.replay, version: scenarioVersion, scenario: input.record.scenario, violations: input.violations, faultsFired: input.record.faultsFired,
     end: input.record.end, simulatedMs: input.record.simulatedMs, lanes, events: Object.fromEntries(input.record.events),
   };
 }

@@ -104,10 +104,13 @@ export class Scheduler {
   }
 
   /**
-   * Runs until `done()` holds, nothing is pending, virtual time passes `untilMs`, or `stepsMax`
-   * decisions were made. Returns why it stopped.
+   * Runs until `done()` holds, nothing is pending, virtual time would pass `untilMs` (a number, or
+   * a function read whenever time would advance: a deadline that moves), or `stepsMax` decisions
+   * were made. Returns why it stopped.
    */
-  async runUntil(options: { untilMs: number; stepsMax: number; done?: () => boolean }): Promise<'done' | 'idle' | 'time' | 'steps'> {
+  async runUntil(options: { untilMs: number | (() => number); stepsMax: number; done?: () => boolean }): Promise<'done' | 'idle' | 'time' | 'steps'> {
+    const { untilMs } = options;
+    const deadline = typeof untilMs === 'number' ? () => untilMs : untilMs;
     for (;;) {
       await settle();
       if (options.done?.() === true) return 'done';
@@ -116,8 +119,9 @@ export class Scheduler {
       if (ready.length === 0) {
         const next = this.nextWakeMs();
         if (next === undefined) return 'idle';
-        if (next > options.untilMs) {
-          this.nowMs = Math.max(this.nowMs, options.untilMs);
+        const untilNowMs = deadline();
+        if (next > untilNowMs) {
+          this.nowMs = Math.max(this.nowMs, untilNowMs);
           return 'time';
         }
         this.nowMs = Math.max(this.nowMs, next);

@@ -208,13 +208,16 @@ export interface TranscriberWorld {
   recordTranscription(actor: string, request: TranscribeRequest): void;
 }
 
+/** How long an injected transcriber timeout holds the call before it fails. */
+export const transcriberTimeoutMs = 30_000;
+
 /** A transcriber whose text is derived from job, chunk and audio bytes. */
 export class SimTranscriber implements Transcriber {
   constructor(private readonly host: TwinHost, private readonly actor: string, private readonly world: TranscriberWorld, private readonly latencyMs: () => number) {}
 
   transcribe(request: TranscribeRequest): Promise<TranscribeResult> {
     const fault = this.world.nextTranscriberFault();
-    const latencyMs = fault === 'timeout' ? 30_000 : this.latencyMs();
+    const latencyMs = fault === 'timeout' ? transcriberTimeoutMs : this.latencyMs();
     return this.host.portCall(this.actor, {
       port: 'transcriber', op: 'transcribe', target: 'transcribe', subject: `${request.jobId}/${request.index}`, latencyMs,
       onIssue: () => this.world.recordTranscription(this.actor, request),

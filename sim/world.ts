@@ -15,6 +15,7 @@ import { StoreUnavailableError, type ChunkStore, type JobStore, type TranscribeR
 import { Worker } from '../src/runtime/worker.js';
 import { faultLabel, simulationLimits, type CallTarget, type Fault, type Scenario } from './faults.js';
 import { History } from './history.js';
+import { livenessBudget, type LivenessBudget } from './liveness.js';
 import { mulberry32 } from './random.js';
 import { Scheduler } from './scheduler.js';
 import { SimChunkStore, SimMedia, SimStore, SimTranscriber, chunkContent, transcriptOf, type PortCallSpec, type TwinHost } from './twins.js';
@@ -45,6 +46,7 @@ export interface WorldOptions {
   readonly store?: StoreFactory;
   /** Wraps each worker's ports (planted bugs in tests). */
   readonly workerFactory?: (options: ConstructorParameters<typeof Worker>[0]) => Worker;
+  /** Scheduling steps of each phase (default: 200,000 in the fault phase, derived from the workload in the liveness phase). */
   readonly stepsMax?: number;
   /** Delay before a crashed worker's replacements start (default 1 s). */
   readonly restartDelayMs?: number;
@@ -67,12 +69,36 @@ export interface RunRecord {
   readonly damagedChunks: ReadonlySet<string>;
   readonly workerErrors: readonly string[];
   readonly faultsFired: readonly Fault[];
-  readonly end: 'done' | 'idle' | 'time' | 'steps';
+  /**
+   * Why the run ended: every job settled (`done`); nothing progressed for the stall window
+   * (`stalled`); the workload cap was passed while jobs still progressed (`cap`); nothing was left
+   * to run (`idle`); the step guard (`steps`); a live run's deadline (`time`).
+   */
+  readonly end: RunEnd;
+  /** How the liveness phase went (simulated runs). */
+  readonly liveness?: LivenessOutcome;
   readonly simulatedMs: number;
   readonly steps: number;
+  /** Choices the scheduler read (decisions among several ready items); later choices are unused. */
+  readonly decisions: number;
   readonly wastedTranscriptions: number;
   /** The chunk transcripts a crash-free run of the job produces, in order (for P7). */
   expectedTranscripts(jobId: string): string[];
+}
+
+/** Why a run ended. */
+export type RunEnd = 'done' | 'stalled' | 'cap' | 'idle' | 'steps' | 'time';
+
+/** The liveness phase of a simulated run: its derived bounds and the last progress seen. */
+export interface LivenessOutcome extends LivenessBudget {
+  /** Virtual time the liveness phase began. */
+  readonly startMs: number;
+  /** Virtual time of the last progress (an event appended, a chunk file written), or the phase's start. */
+  readonly lastProgressMs: number;
+  /** What that progress was, as a short story line. */
+  readonly lastProgress: string;
+  /** When the last pause of a worker ended (the stall clock does not run before it). */
+  readonly pausesEndMs: number;
 }
 
 interface Slot {
@@ -106,6 +132,9 @@ export class World implements TwinHost {
   private storeCalls = 0;
   private transcriberCalls = 0;
   private transcriptions = 0;
+  private readonly eventCounts = new Map<string, number>();
+  private lastProgress = { atMs: 0, what: 'the fault phase' };
+  private pausesEndMs = 0;
 
   constructor(readonly scenario: Scenario, private readonly options: WorldOptions = {}) {
     this.limits = options.limits ?? simulationLimits;
@@ -135,15 +164,38 @@ export class World implements TwinHost {
     await this.scheduler.runUntil({ untilMs: scenario.faultPhaseMs, stepsMax, ...(this.options.endWhenSettled === true ? { done: () => this.settled() } : {}) });
     this.faultsOn = false;
     this.history.add({ t: this.scheduler.now(), kind: 'phase', what: 'liveness' });
-    const end = await this.scheduler.runUntil({
-      untilMs: scenario.faultPhaseMs + scenario.livenessPhaseMs,
-      stepsMax,
-      done: () => this.settled(),
-    });
+    const liveness = await this.livenessPhase();
     for (const slot of this.slots) slot.worker?.stop();
-    const record = await this.record(end);
+    const record = await this.record(liveness);
     await this.closeStore?.();
     return record;
+  }
+
+  /**
+   * Faults off: runs while jobs progress. Ends when every job settled, when nothing progressed
+   * for the stall window (counted from the last progress, and not before the last pause ended),
+   * or at the workload cap; both bounds are derived from the run (sim/liveness.ts).
+   */
+  private async livenessPhase(): Promise<LivenessOutcome & { readonly end: RunEnd }> {
+    const startMs = this.scheduler.now();
+    const budget = livenessBudget(this.scenario, this.limits);
+    this.lastProgress = { atMs: startMs, what: 'the liveness phase began' };
+    const capAtMs = startMs + budget.capMs;
+    const stallAtMs = () => Math.max(this.lastProgress.atMs, this.pausesEndMs) + budget.stallWindowMs;
+    const stepsMax = this.scheduler.stats.steps + (this.options.stepsMax ?? budget.stepsMax);
+    const ended = await this.scheduler.runUntil({ untilMs: () => Math.min(stallAtMs(), capAtMs), stepsMax, done: () => this.settled() });
+    const end: RunEnd = ended !== 'time' ? ended : stallAtMs() > capAtMs ? 'cap' : 'stalled';
+    return { ...budget, end, startMs, lastProgressMs: this.lastProgress.atMs, lastProgress: this.lastProgress.what, pausesEndMs: this.pausesEndMs };
+  }
+
+  /** Notes progress when a store call appended an event to `jobId`'s outbox. */
+  private noteEvents(actor: string, op: string, jobId: string): void {
+    const job = this.inspect.job(jobId);
+    if (job === undefined) return;
+    const before = this.eventCounts.get(jobId) ?? 0;
+    if (job.nextSeq <= before) return;
+    this.eventCounts.set(jobId, job.nextSeq);
+    this.lastProgress = { atMs: this.scheduler.now(), what: `${op} ${jobId} by ${actor} (${job.phase}, ${job.nextSeq - 1} events)` };
   }
 
   /** True when every job is terminal and no terminal job has a file left. */
@@ -164,6 +216,7 @@ export class World implements TwinHost {
     }
     if (pause?.kind === 'pause') {
       const untilMs = this.scheduler.now() + pause.durationMs;
+      this.pausesEndMs = Math.max(this.pausesEndMs, untilMs);
       this.scheduler.pause(actor, untilMs);
       this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'pause', detail: faultLabel(pause) });
       void this.scheduler.sleep(worldActor, pause.durationMs).then(() => this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'resume' }));
@@ -176,7 +229,11 @@ export class World implements TwinHost {
       }
       const storeCall = call.port === 'store' ? this.countStoreCall() : 0;
       const result = await call.body();
-      if (call.port === 'store' && call.subject !== '*') await this.inspect.refresh?.(call.subject.split('/')[0] ?? call.subject);
+      const subjectJob = call.subject.split('/')[0] ?? call.subject;
+      if (call.port === 'store' && call.subject !== '*') {
+        await this.inspect.refresh?.(subjectJob);
+        this.noteEvents(actor, call.op, subjectJob);
+      }
       this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: call.describe(result) });
       if (call.port === 'store') this.recordApplied(actor, call.op, call.subject, result, call.epoch);
       // A crash after the effect: the call was applied, the scheduler never delivers its reply.
@@ -234,7 +291,7 @@ export class World implements TwinHost {
   private triggered(slot: Slot, target: CallTarget | 'other', kind: 'crash' | 'pause'): Fault | undefined {
     if (!this.faultsOn) return undefined;
     for (const fault of this.scenario.faults) {
-      if (fault.kind !== kind || fault.worker !== slot.index || this.fired.has(fault)) continue;
+      if (fault.kind !== kind || fault.worker % this.scenario.workers !== slot.index || this.fired.has(fault)) continue;
       if (fault.target !== 'any' && fault.target !== target) continue;
       const count = (this.faultCounters.get(fault) ?? 0) + 1;
       this.faultCounters.set(fault, count);
@@ -248,7 +305,12 @@ export class World implements TwinHost {
 
   private fire(fault: Fault): void {
     this.fired.add(fault);
-    this.history.add({ t: this.scheduler.now(), kind: 'fault', label: faultLabel(fault) });
+    this.history.add({ t: this.scheduler.now(), kind: 'fault', label: faultLabel(this.resolved(fault)) });
+  }
+
+  /** `fault` with its job, worker and chunk indices read modulo this run's counts, as it acts. */
+  private resolved(fault: Fault): Fault {
+    return resolveFault(fault, this.scenario);
   }
 
   private countStoreCall(): number {
@@ -361,6 +423,7 @@ export class World implements TwinHost {
       writeChunk: (actor: string, jobId: string, index: number, data: Uint8Array) => {
         const digest = this.files.put(jobId, index, data);
         this.history.add({ t: this.scheduler.now(), kind: 'file', actor, job: jobId, op: 'write', index });
+        if (!this.faultsOn) this.lastProgress = { atMs: this.scheduler.now(), what: `chunk file ${jobId}/${index} written by ${actor}` };
         return digest;
       },
     };
@@ -384,7 +447,8 @@ export class World implements TwinHost {
     };
   }
 
-  private async record(end: RunRecord['end']): Promise<RunRecord> {
+  private async record(liveness: LivenessOutcome & { readonly end: RunEnd }): Promise<RunRecord> {
+    const { end, ...outcome } = liveness;
     const jobs = new Map<string, Job | undefined>();
     const events = new Map<string, readonly JobEvent[]>();
     const files = new Map<string, readonly string[]>();
@@ -398,14 +462,32 @@ export class World implements TwinHost {
     return {
       scenario: this.scenario, limits: this.limits, history: this.history, jobs, events, files,
       deletedSources: this.deletedSources, corruptedStates: this.corruptedStates, damagedChunks: this.damagedChunks,
-      workerErrors: this.workerErrors, faultsFired: [...this.fired], end,
-      simulatedMs: this.scheduler.now(), steps: this.scheduler.stats.steps,
+      workerErrors: this.workerErrors, faultsFired: [...this.fired].map((fault) => this.resolved(fault)), end, liveness: outcome,
+      simulatedMs: this.scheduler.now(), steps: this.scheduler.stats.steps, decisions: this.scheduler.stats.decisions,
       wastedTranscriptions: Math.max(0, this.transcriptions - chunksTotal),
       expectedTranscripts: (jobId) => {
         const spec = this.scenario.jobs.find((job) => job.id === jobId);
         return Array.from({ length: spec?.chunks ?? 0 }, (_, index) => transcriptOf(jobId, index, chunkContent(jobId, index)));
       },
     };
+  }
+}
+
+/** `fault` with its job, worker and chunk indices read modulo the scenario's counts (how the world applies it). */
+export function resolveFault(fault: Fault, scenario: Scenario): Fault {
+  switch (fault.kind) {
+    case 'crash':
+    case 'pause':
+      return { ...fault, worker: fault.worker % scenario.workers };
+    case 'chunk_file': {
+      const job = fault.job % scenario.jobs.length;
+      return { ...fault, job, chunk: fault.chunk % (scenario.jobs[job]?.chunks ?? 1) };
+    }
+    case 'source_deleted':
+    case 'state_corrupt':
+      return { ...fault, job: fault.job % scenario.jobs.length };
+    default:
+      return fault;
   }
 }
 

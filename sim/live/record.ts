@@ -147,14 +147,14 @@ export function buildLiveRecord(observations: LiveObservations): LiveRecord {
   const specs = observations.jobIds.map((jobId) => jobSpecOf(jobId, observations.jobs.get(jobId)));
   const scenario: Scenario = {
     jobs: specs, workers: observations.workerSlots, faults: world.faults, latencies: { storeMaxMs: 0, mediaMs: 0, transcribeMs: 0 },
-    faultPhaseMs: observations.faultPhaseMs, livenessPhaseMs: observations.livenessPhaseMs, seed: observations.seed, choices: [],
+    faultPhaseMs: observations.faultPhaseMs, seed: observations.seed, choices: [],
   };
   const committed = specs.reduce((sum, spec) => sum + (observations.jobs.get(spec.id)?.chunks.filter((chunk) => chunk.transcript !== null).length ?? 0), 0);
   const answered = observations.requests.filter((request) => request.status === 200 && request.jobId !== null).length;
   const record: RunRecord = {
     scenario, limits: observations.limits, history, jobs: observations.jobs, events, files: observations.files,
     deletedSources: new Set(), corruptedStates: new Set(), damagedChunks: world.damagedChunks, workerErrors: world.workerErrors,
-    faultsFired: world.faults, end: observations.end, simulatedMs: at(observations.endMs), steps: history.entries.length,
+    faultsFired: world.faults, end: observations.end, simulatedMs: at(observations.endMs), steps: history.entries.length, decisions: 0,
     wastedTranscriptions: Math.max(0, answered - committed),
     expectedTranscripts: (jobId) => (observations.jobs.get(jobId)?.chunks ?? []).map((chunk) => transcriptFor(uploadFileName({ jobId, index: chunk.index }), chunk.sha256)),
   };

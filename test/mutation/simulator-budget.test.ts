@@ -18,7 +18,7 @@ describe('simulator budget', () => {
       const [scenario] = fc.sample(scenarioArbitrary(defaultBounds), { seed, numRuns: 1 });
       if (scenario === undefined) throw new Error('fast-check generated no scenario');
       const { record, violations } = await simulate(scenario);
-      const replay = `npm run sim -- --replay ${encodeReplay({ seed, path: '0' })}`;
+      const replay = `npm run sim -- --replay ${encodeReplay(scenario)}`;
       expect(violations, replay).toEqual([]);
       expect(record.end, replay).toBe('done');
     });

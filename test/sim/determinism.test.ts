@@ -5,7 +5,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { encodeReplay, playRun, replay, runSeed, simulate } from '../../sim/campaign.js';
+import fc from 'fast-check';
+import { decodeReplay, encodeReplay, playRun, replay, runSeed, simulate } from '../../sim/campaign.js';
+import { scenarioArbitrary } from '../../sim/faults.js';
 import { indicesFor, parseFlags, UsageError } from '../../sim/cli.js';
 
 const run = promisify(execFile);
@@ -37,9 +39,12 @@ describe('determinism', () => {
 
   it('replays a run exactly from its token', async () => {
     const summary = await playRun(11, 3);
-    const replayed = await replay({ seed: runSeed(11, 3), path: '0' });
+    const [scenario] = fc.sample(scenarioArbitrary(), { seed: runSeed(11, 3), numRuns: 1 });
+    if (scenario === undefined) throw new Error('fast-check generated no scenario');
+    const token = encodeReplay(scenario);
+    expect(token).toMatch(/^v\d+\.[A-Za-z0-9_-]+$/);
+    const replayed = await replay(decodeReplay(token));
     expect(replayed.record.history.fingerprint()).toBe(summary.fingerprint);
-    expect(encodeReplay({ seed: 5, path: '0:1' })).toMatch(/^[A-Za-z0-9_-]+$/);
   });
 
   it('plays one scenario to the same history twice in one process', async () => {
@@ -48,7 +53,7 @@ describe('determinism', () => {
       workers: 3,
       faults: [{ kind: 'crash', worker: 0, target: 'commit', nth: 2, when: 'after' } as const, { kind: 'recoverers', atMs: 20_000, count: 2 } as const],
       latencies: { storeMaxMs: 5, mediaMs: 100, transcribeMs: 2_000 },
-      faultPhaseMs: 60_000, livenessPhaseMs: 300_000, seed: 99, choices: [1, 2, 0, 3, 1, 1, 2],
+      faultPhaseMs: 60_000, seed: 99, choices: [1, 2, 0, 3, 1, 1, 2],
     };
     const [a, b] = [await simulate(scenario), await simulate(scenario)];
     expect(a.record.history.entries).toEqual(b.record.history.entries);
@@ -78,8 +83,8 @@ describe('the correct engine', () => {
     const failures = [];
     for (let index = 0; index < 250; index += 1) {
       const summary = await playRun(2026, index);
-      if (summary.failure !== undefined) failures.push(summary.failure);
+      if (summary.failed !== undefined) failures.push({ index, ...summary.failed });
     }
-    expect(failures.map((failure) => `${failure.promise}: ${failure.violations[0]?.message} (replay ${failure.replay})`)).toEqual([]);
+    expect(failures.map((failure) => `run ${failure.index}: ${failure.promise}: ${failure.violations[0]?.message}`)).toEqual([]);
   }, 180_000);
 });

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeReplay, playRun, replay, totals, type FailureReport, type RunSummary } from '../../sim/campaign.js';
+import { decodeReplay, playRun, replay, shrinkRun, totals, type FailureReport, type RunSummary } from '../../sim/campaign.js';
 import type { Violation } from '../../sim/checkers/index.js';
 import { faultKinds } from '../../sim/faults.js';
 import { History, type HistoryEntry } from '../../sim/history.js';
 import { escapeHtml, writeCampaignReport, writeRunReport } from '../../sim/report-html.js';
+import { parseScenarioFile } from '../../sim/scenario-file.js';
 import type { RunRecord } from '../../sim/world.js';
 import { findChromium, skippedLine, withChromiumPage } from '../support/chromium.js';
 import { silentFinalizer } from '../support/planted-bugs.js';
@@ -32,8 +33,9 @@ let found: Counterexample | undefined;
 /** Hunts the planted bug until a campaign run fails, then replays its token for the full record. */
 async function hunt(): Promise<Counterexample> {
   for (let index = 0; index < huntRunsMax; index += 1) {
-    const { failure } = await playRun(1, index, { world: silentFinalizer.world });
-    if (failure === undefined) continue;
+    const { failed } = await playRun(1, index, { world: silentFinalizer.world });
+    if (failed === undefined) continue;
+    const failure = await shrinkRun(1, index, { world: silentFinalizer.world });
     const { record, violations } = await replay(decodeReplay(failure.replay), silentFinalizer.world);
     return { failure, record, violations };
   }
@@ -98,6 +100,7 @@ describe('run report', () => {
     };
     expect(json.seed).toBeUndefined();
     expect(json.replay).toBe(failure.replay);
+    expect(parseScenarioFile(json)).toEqual(record.scenario);
     expect(json.violations).toEqual(violations);
     expect(json.faultsFired).toEqual(record.faultsFired);
     expect(json.lanes.map((lane) => lane.name)).toEqual(expect.arrayContaining([...actorsOf(record.history.entries), 'store', 'files']));
@@ -133,9 +136,9 @@ describe('campaign report', () => {
     const summaries: RunSummary[] = [];
     for (let index = 0; index < campaignRuns; index += 1) summaries.push(await playRun(3, index));
     const campaign = totals(summaries);
-    expect(campaign.failures).toEqual([]);
+    expect(campaign.failed).toEqual([]);
     const files = await writeCampaignReport(join(root, 'campaign'), {
-      seed: 3, runs: campaign.runs, wallMs: 1234, fingerprint: campaign.fingerprint, faults: campaign.faults, failures: campaign.failures,
+      seed: 3, runs: campaign.runs, wallMs: 1234, fingerprint: campaign.fingerprint, faults: campaign.faults, failures: [],
     });
     const html = await readFile(files.html, 'utf8');
     expect(html).toContain('every promise held');

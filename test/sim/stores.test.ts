@@ -17,7 +17,7 @@ async function fingerprint(store: string | undefined, runs: readonly number[]): 
     const summaries = [];
     for (const index of runs) summaries.push(await playRun(42, index, { world }));
     const campaign = totals(summaries);
-    return { fingerprint: campaign.fingerprint, failures: campaign.failures.length };
+    return { fingerprint: campaign.fingerprint, failures: campaign.failed.length };
   } finally {
     await closeStores();
   }
