@@ -103,17 +103,27 @@ export function summaryRows(results: Json): string[][] {
     () => 'seed document: ~50 MB per test',
     'all named scenarios and the fuzz campaign in one process');
   const bugs = figures['bugFinding'];
-  const bugRows = (at(bugs, 'bugs') ?? []) as Json[];
+  const bugRows = ((at(bugs, 'bugs') ?? []) as Json[]).filter((bug) => reasonOf(bug) === undefined);
   const found = bugRows.filter((bug) => typeof bug['foundIn'] === 'string' && !String(bug['foundIn']).startsWith('0/'));
+  const acrossBugs = (path: string) => `median ${count(medianOf(bugRows.map((bug) => at(bug, `${path}.median`))))}, worst ${count(maxOf(bugRows.map((bug) => at(bug, `${path}.worst`))))}`;
   row('4. Planted bugs found', bugs,
-    () => `${found.length}/${bugRows.length} bugs; runs to first failure: median ${count(medianOf(bugRows.map((bug) => bug['runsToFailureMedian'])))} (worst ${count(maxOf(bugRows.map((bug) => bug['runsToFailureMedian'])))})`,
+    () => `${found.length}/${((at(bugs, 'bugs') ?? []) as unknown[]).length} bugs; runs to first failure: ${acrossBugs('runsToFailure')}; wall time to first failure: worst ${milliseconds(maxOf(bugRows.map((bug) => at(bug, 'msToFailure.worst'))))}`,
     () => {
-      const shrunkCount = bugRows.reduce((sum, bug) => sum + ((bug['counterexamples'] ?? []) as unknown[]).length, 0);
       const total = (key: string) => bugRows.reduce((sum, bug) => sum + (typeof bug[key] === 'number' ? bug[key] : 0), 0);
-      return `shrunk to ≤ ${count(maxOf(bugRows.map((bug) => bug['shrunkFaultsMedian'])))} faults; of ${shrunkCount} shrunk counterexamples, \`--replay\` reproduces ${total('replayReproduces')} and the token's own run ${total('tokenReproduces')}`;
+      const worstOf = (path: string) => count(maxOf(bugRows.map((bug) => at(bug, path))));
+      return `shrunk in ≤ ${seconds(maxOf(bugRows.map((bug) => at(bug, 'shrinkMs.worst'))))} to ≤ ${worstOf('shrunkSize.jobs.worst')} jobs of ≤ ${worstOf('shrunkSize.chunksMax.worst')} chunks, ` +
+        `≤ ${worstOf('shrunkSize.workers.worst')} workers, ≤ ${worstOf('shrunkSize.faults.worst')} faults, ≤ ${worstOf('shrunkSize.timelineLines.worst')} timeline lines; ` +
+        `of ${total('shrunk')} shrunk counterexamples, the replay token reproduces ${total('reproduces')}, the expected promise ${total('expectedPromise')}`;
     },
-    'per bug, the median over campaign seeds; details below');
+    'per bug, the median and the worst over campaign seeds (a worst here: the worst bug\'s); details below');
   row('4. Planted bugs hunted live', at(bugs, 'live'), () => '', () => '', 'the same bugs through `npm run chaos:live`');
+  const alarms = figures['falseAlarms'];
+  row('4. False alarms (correct engine)', alarms,
+    () => `false alarms: ${count(at(alarms, 'failingRuns'))} of ${count(at(alarms, 'runs'))} runs over ${count(at(alarms, 'seedsPlayed'))} seeds` +
+      (typeof at(alarms, 'truncated') === 'string' ? ` (time budget spent: ${count(at(alarms, 'plannedRuns'))} runs planned)` : ''),
+    () => `${number(at(alarms, 'runsPerSecond'), 1)} runs/s on ${count(at(alarms, 'threads'))} thread(s); ` +
+      (typeof at(alarms, 'rateUpperBound95') === 'number' ? `rate < ${number(100 * Number(at(alarms, 'rateUpperBound95')), 2)} % (95 %)` : `rate ${number(100 * Number(at(alarms, 'rate')), 3)} %`),
+    `runs 0–${count(Number(at(alarms, 'runsPerSeed')) - 1)} of campaign seeds drawn at random for this benchmark, every promise checked; any failure is a checker, simulator or engine defect`);
   const scaling = figures['scaling'];
   row('5. `--parallel 2` vs `--parallel 1`', reasonOf(scaling) === undefined ? at(scaling, 'threads') : scaling,
     () => `${number(at(scaling, 'threads.speedup'), 2)}× runs/s on ${number(at(scaling, 'threads.cores'))} cores (${number(at(scaling, 'threads.speedupWithoutFixedCost'), 2)}× without the fixed cost)`,
@@ -180,20 +190,54 @@ export function summaryTable(results: Json): string {
   return `${table(['figure', 'result', 'compared with', 'what it measures'], summaryRows(results))}\n\n${provenance(results)}`;
 }
 
+/** `median / worst` of a `{ median, worst }` entry. */
+function medianWorst(value: unknown, format: (entry: unknown) => string = count): string {
+  return `${format(at(value, 'median'))} / ${format(at(value, 'worst'))}`;
+}
+
 function bugTable(results: Json): string {
   const bugs = (at(results, 'figures.bugFinding.bugs') ?? []) as Json[];
   const rows = bugs.map((bug) => {
     const reason = reasonOf(bug);
-    if (reason !== undefined) return [String(bug['name']), reason, '', '', '', '', '', ''];
-    const first = ((bug['counterexamples'] ?? []) as Json[])[0] ?? {};
+    if (reason !== undefined) return [String(bug['name']), reason, '', '', '', '', '', '', '', ''];
+    const size = bug['shrunkSize'];
+    const shrunk = count(bug['shrunk']);
     return [
-      String(bug['name']), String(bug['foundIn']), count(bug['runsToFailureMedian']), milliseconds(bug['msToFailureMedian']),
-      `${String(first['promise'] ?? '')}: ${count(bug['shrunkFaultsMedian'])} faults, ${count(bug['shrunkEventsMedian'])} events`,
-      milliseconds(first['shrinkMs']), `${count(bug['replayReproduces'])}/${count(((bug['counterexamples'] ?? []) as unknown[]).length)}`,
-      `${count(bug['tokenReproduces'])}/${count(((bug['counterexamples'] ?? []) as unknown[]).length)}`,
+      String(bug['name']), String(bug['foundIn']), medianWorst(bug['runsToFailure']), medianWorst(bug['msToFailure'], milliseconds),
+      medianWorst(bug['shrinkMs'], milliseconds),
+      `${medianWorst(at(size, 'jobs'))} jobs, ${medianWorst(at(size, 'chunksMax'))} chunks (longest job), ${medianWorst(at(size, 'workers'))} workers, ${medianWorst(at(size, 'faults'))} faults`,
+      medianWorst(at(size, 'timelineLines')),
+      [...new Set(((bug['counterexamples'] ?? []) as Json[]).map((entry) => entry['promise']).filter((promise) => typeof promise === 'string'))].join(', '),
+      `${count(bug['reproduces'])}/${shrunk}`, `${count(bug['expectedPromise'])}/${shrunk}`,
     ];
   });
-  return table(['planted bug', 'found in (seeds)', 'runs to first failure (median)', 'wall time to first failure (median)', 'shrunk counterexample (median)', 'time to shrink (first)', '`--replay` reproduces', 'first run at the token\'s path reproduces'], rows);
+  return table([
+    'planted bug', 'found in (seeds)', 'runs to first failure (median / worst)', 'wall time to first failure (median / worst)', 'time to shrink (median / worst)',
+    'shrunk counterexample (median / worst)', 'timeline lines (median / worst)', 'promise broken', 'replay token reproduces', 'expected promise',
+  ], rows);
+}
+
+function falseAlarmText(results: Json): string {
+  const alarms = at(results, 'figures.falseAlarms');
+  const reason = reasonOf(alarms);
+  if (reason !== undefined) return reason;
+  const lines = [
+    `False alarms: ${count(at(alarms, 'failingRuns'))} of ${count(at(alarms, 'runs'))} runs over ${count(at(alarms, 'seedsPlayed'))} seeds ` +
+      `(${count(at(alarms, 'failingSeeds'))} failing seeds; runs 0–${count(Number(at(alarms, 'runsPerSeed')) - 1)} of each), ` +
+      `${seconds(at(alarms, 'wallMs'))} on ${count(at(alarms, 'threads'))} thread(s), ${number(at(alarms, 'runsPerSecond'), 1)} runs/s. The seeds are in latest.json.`,
+  ];
+  const truncated = at(alarms, 'truncated');
+  if (typeof truncated === 'string') lines.push('', `Truncated: ${truncated}.`);
+  const errors = (at(alarms, 'taskErrors') ?? []) as Json[];
+  if (errors.length > 0) lines.push('', `${errors.length} batch(es) failed to run: ${errors.map((entry) => `seed ${String(entry['seed'])} runs ${String(entry['indices'])}: ${String(entry['error'])}`).join('; ')}.`);
+  const failures = (at(alarms, 'failures') ?? []) as Json[];
+  if (failures.length > 0) {
+    lines.push('', table(['seed', 'run', 'promise', 'first violation', 'replay token'], failures.map((entry) => [
+      String(entry['seed']), String(entry['index']), String(entry['promise']), String(entry['firstViolation']),
+      typeof entry['replay'] === 'string' ? `\`${entry['replay']}\`` : String(entry['shrinkError'] ?? 'not shrunk'),
+    ])));
+  }
+  return lines.join('\n');
 }
 
 function gridTable(results: Json): string {
@@ -216,6 +260,7 @@ export function renderMarkdown(results: Json): string {
     'Generated by `npm run bench` from `latest.json`; timings are measured here, never asserted in tests.', '',
     summaryTable(results), '',
     '## Planted bugs', '', bugTable(results), '',
+    '## False alarms', '', falseAlarmText(results), '',
     '## Cost of one run by size', '', gridTable(results), '',
     '## Named chaos scenarios', '', scenarioTable(results), '',
   ].join('\n');

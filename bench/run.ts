@@ -6,6 +6,7 @@
  *   npm run bench                  default budgets (several minutes)
  *   npm run bench -- --quick       small budgets (under three minutes on two cores)
  *   npm run bench -- --only throughput,bugFinding   some figures only (the others are marked skipped)
+ *   npm run bench -- --quick --only bugFinding,falseAlarms
  *   npm run bench -- --quick --time-budget 120       another wall-time budget, in seconds (--quick: 165)
  *
  * A real Redis (REDIS_URL, default redis://127.0.0.1:6379) is used when one answers; without one,
@@ -16,6 +17,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureBugs } from './figures/bugs.js';
+import { measureFalseAlarms } from './figures/false-alarms.js';
 import { measureMemory } from './figures/memory.js';
 import { measureRedis } from './figures/redis-live.js';
 import { measureGrid, measureThreads, scalingFigure } from './figures/scaling.js';
@@ -27,7 +29,7 @@ import { messageOf, nowMs, progress, remainingMs, round, setTimeBudget, unmeasur
 import { probeRedis, redisUrl } from './support/redis.js';
 
 /** The figures, in the order they are measured and reported. */
-export const figureNames = ['throughput', 'timeCompression', 'seedSuites', 'bugFinding', 'scaling', 'redis', 'memory'] as const;
+export const figureNames = ['throughput', 'timeCompression', 'seedSuites', 'bugFinding', 'falseAlarms', 'scaling', 'redis', 'memory'] as const;
 type FigureName = (typeof figureNames)[number];
 
 const figureMeanings: Record<FigureName, string> = {
@@ -35,6 +37,7 @@ const figureMeanings: Record<FigureName, string> = {
   timeCompression: 'simulated ms per wall-clock ms',
   seedSuites: 'the seed suites\' wall time against the seed document',
   bugFinding: 'runs and time to find each planted bug, and the shrunk counterexample',
+  falseAlarms: 'failing runs of the correct engine over random campaign seeds (each one a false alarm)',
   scaling: 'throughput across threads, cost per run by size',
   redis: 'recovery and event latency, commit and claim latency on a real Redis',
   memory: 'memory during recovery against steady processing',
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
   }
   const quickSuite: SuiteRow | Unmeasured = wanted('seedSuites') ? await part('npm run sim -- --quick', () => measureSuite('--quick', budget.seed)) : skipped('seedSuites');
   if (wanted('bugFinding')) figures.bugFinding = await part(figureMeanings.bugFinding, () => measureBugs(budget));
+  if (wanted('falseAlarms')) figures.falseAlarms = await part(figureMeanings.falseAlarms, () => measureFalseAlarms(budget));
   const grid = wanted('scaling') ? await part('cost per run by size', () => measureGrid(budget)) : skipped('scaling');
   if (wanted('redis')) figures.redis = await part(figureMeanings.redis, () => measureRedis(redis, redisUrl, budget));
   if (wanted('memory')) figures.memory = await part(figureMeanings.memory, () => measureMemory(budget, redis, redisUrl));

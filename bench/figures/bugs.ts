@@ -1,103 +1,144 @@
 /**
- * Figure 4: bug-finding power. For each planted bug (test/support/planted-bugs.ts), a campaign
- * plays runs 0, 1, 2, … until the first failing run: that count and its wall time (median over
- * several campaign seeds) are the time to detection. Detection uses the very runs `playRun`
- * generates (same fast-check seed, first value) but stops at the failure without shrinking; the
- * failing run is then played again with `playRun`, which shrinks it, and the shrunk counterexample's
- * size (faults, events) and its replay token are checked twice: through the simulator's `replay`
- * (what `npm run sim -- --replay` does), and by playing only the first run fast-check generates at
- * the token's path (the run the token names), so that a defect of either shows.
+ * Figure 4: bug-finding power. For each planted bug (test/support/planted-bugs.ts), each of several
+ * campaign seeds plays runs 0, 1, 2, … with `playRun` (no shrinking) until the first failing run:
+ * that count and its wall time, as a median and a worst over the seeds, are the time to detection.
+ * The first failures found are then shrunk with `shrinkRun` (timed), and each shrunk counterexample
+ * is described by its size (jobs, longest job in chunks, workers, faults, timeline lines), its
+ * shrink statistics and its replay token; the token is decoded and replayed (what
+ * `npm run sim -- --replay` does) to check that it still breaks the same promise, and the promise
+ * is checked against the ones the bug is expected to break.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import fc from 'fast-check';
-import { decodeReplay, playRun, replay, runSeed, simulate, type CheckedRun, type ReplayToken } from '../../sim/campaign.js';
-import { defaultBounds, scenarioArbitrary } from '../../sim/faults.js';
-import type { WorldOptions } from '../../sim/world.js';
+import { decodeReplay, playRun, replay, shrinkRun, type FailureReport } from '../../sim/campaign.js';
+import type { PromiseId } from '../../sim/checkers/index.js';
+import type { ScenarioSize } from '../../sim/reduce.js';
 import { plantedBugs, type PlantedBug } from '../../test/support/planted-bugs.js';
 import type { Budget } from '../support/budget.js';
-import { median, messageOf, nowMs, progress, round, unmeasured } from '../support/measure.js';
+import { medianAndWorst, messageOf, nowMs, progress, remainingMs, round, unmeasured } from '../support/measure.js';
 import { repositoryRoot } from '../support/spawn.js';
 
-/** True when run `index` of campaign `seed` breaks a promise (no shrinking). */
-async function runFails(seed: number, index: number, world: WorldOptions): Promise<boolean> {
-  const property = fc.asyncProperty(scenarioArbitrary(defaultBounds), async (scenario) => (await simulate(scenario, world)).violations.length === 0);
-  const details = await fc.check(property, { seed: runSeed(seed, index), numRuns: 1, endOnFailure: true });
-  return details.failed;
+/** The first failing run of one campaign seed, found without shrinking. */
+interface Detection {
+  readonly seed: number;
+  /** Index of the failing run; runs played = index + 1. */
+  readonly runIndex: number;
+  readonly runs: number;
+  readonly ms: number;
+  readonly promise: PromiseId;
 }
 
-/** Runs until the first failure of campaign `seed`, or undefined after `runsMax` runs. */
-async function firstFailure(seed: number, bug: PlantedBug, runsMax: number): Promise<{ index: number; ms: number } | undefined> {
+/** One campaign seed's hunt: its first failure, or how many runs were played without one. */
+type SeedHunt = Detection | { readonly seed: number; readonly found: false; readonly runs: number; readonly ms: number };
+
+/** Plays runs 0, 1, 2, … of campaign `seed` until the first failure, at most `runsMax` runs. */
+async function firstFailure(seed: number, bug: PlantedBug, runsMax: number): Promise<SeedHunt> {
   const started = nowMs();
   for (let index = 0; index < runsMax; index += 1) {
-    if (await runFails(seed, index, bug.world)) return { index, ms: nowMs() - started };
+    const summary = await playRun(seed, index, { world: bug.world });
+    if (summary.failed !== undefined) return { seed, runIndex: index, runs: index + 1, ms: round(nowMs() - started, 0), promise: summary.failed.promise };
   }
-  return undefined;
+  return { seed, found: false, runs: runsMax, ms: round(nowMs() - started, 0) };
 }
 
-/** Plays only the first run fast-check generates at the token's path: the run the token names. */
-async function firstRunAtPath(token: ReplayToken, world: WorldOptions): Promise<CheckedRun | undefined> {
-  let played: CheckedRun | undefined;
-  const property = fc.asyncProperty(scenarioArbitrary({ ...defaultBounds, ...token.bounds }), async (scenario) => {
-    played ??= await simulate(scenario, world);
-    return true;
-  });
-  await fc.check(property, { seed: token.seed, numRuns: 1, path: token.path });
-  return played;
+function isDetection(hunt: SeedHunt): hunt is Detection {
+  return 'promise' in hunt;
 }
 
-async function shrunk(seed: number, index: number, bug: PlantedBug) {
+/** A shrunk counterexample as the figure reports it. */
+interface Counterexample {
+  readonly seed: number;
+  readonly runIndex: number;
+  /** The promise the run broke before shrinking, and the one the shrunk run breaks (the same by construction). */
+  readonly promiseFound: PromiseId;
+  readonly promise: PromiseId;
+  readonly expectedPromise: boolean;
+  readonly liveness: boolean;
+  readonly size: ScenarioSize;
+  readonly timelineLines: number;
+  readonly events: number;
+  readonly faults: readonly string[];
+  /** Wall ms of the whole `shrinkRun` call, measured here. */
+  readonly shrinkMs: number;
+  readonly shrink: FailureReport['shrink'];
+  readonly firstViolation: string | undefined;
+  readonly replay: string;
+  readonly reproduces: boolean;
+}
+
+type ShrinkOutcome = Counterexample | { readonly seed: number; readonly runIndex: number; readonly shrinkMs: number; readonly error: string };
+
+function isCounterexample(outcome: ShrinkOutcome): outcome is Counterexample {
+  return !('error' in outcome);
+}
+
+async function shrunk(detection: Detection, bug: PlantedBug): Promise<ShrinkOutcome> {
   const started = nowMs();
-  const summary = await playRun(seed, index, { world: bug.world });
-  const shrinkMs = nowMs() - started;
-  const failure = summary.failure;
-  if (failure === undefined) return { seed, runIndex: index, shrinkMs: round(shrinkMs, 0), error: 'playRun did not fail on the run detection found failing' };
-  const token = decodeReplay(failure.replay);
-  const replayed = await replay(token, bug.world);
-  const named = await firstRunAtPath(token, bug.world);
+  let report: FailureReport;
+  try {
+    report = await shrinkRun(detection.seed, detection.runIndex, { world: bug.world });
+  } catch (error) {
+    return { seed: detection.seed, runIndex: detection.runIndex, shrinkMs: round(nowMs() - started, 0), error: messageOf(error) };
+  }
+  const shrinkMs = round(nowMs() - started, 0);
+  const replayed = await replay(decodeReplay(report.replay), bug.world);
   return {
-    seed,
-    runIndex: index,
-    promise: failure.promise,
-    expectedPromise: (bug.caughtBy as readonly string[]).includes(failure.promise),
-    faults: failure.faults.length,
-    faultLabels: failure.faults,
-    events: failure.events,
-    shrinkMs: round(shrinkMs, 0),
-    replayReproduces: replayed.violations.some((violation) => violation.promise === failure.promise),
-    tokenReproduces: named?.violations.some((violation) => violation.promise === failure.promise) === true,
-    replay: failure.replay,
+    seed: detection.seed,
+    runIndex: detection.runIndex,
+    promiseFound: detection.promise,
+    promise: report.promise,
+    expectedPromise: (bug.caughtBy as readonly PromiseId[]).includes(report.promise),
+    liveness: report.liveness,
+    size: report.size,
+    timelineLines: report.timelineLines,
+    events: report.events,
+    faults: report.faults,
+    shrinkMs,
+    shrink: report.shrink,
+    firstViolation: report.violations[0]?.message,
+    replay: report.replay,
+    reproduces: replayed.violations.some((violation) => violation.promise === report.promise),
   };
 }
 
 async function hunt(bug: PlantedBug, budget: Budget) {
   const seeds = Array.from({ length: budget.bugSeeds }, (_, offset) => offset + 1);
-  const played: number[] = [];
-  const found: { seed: number; runs: number; ms: number }[] = [];
+  const perSeed: SeedHunt[] = [];
   const deadline = nowMs() + budget.bugDetectionSecondsMax * 1_000;
   for (const seed of seeds) {
-    if (played.length > 0 && nowMs() >= deadline) break;
-    played.push(seed);
-    const first = await firstFailure(seed, bug, budget.bugRunsMax);
-    if (first !== undefined) found.push({ seed, runs: first.index + 1, ms: round(first.ms, 0) });
+    if (perSeed.length > 0 && (nowMs() >= deadline || remainingMs() <= 0)) break;
+    perSeed.push(await firstFailure(seed, bug, budget.bugRunsMax));
   }
-  const counterexamples = [];
-  for (const entry of found.slice(0, budget.bugShrinkSeeds)) counterexamples.push(await shrunk(entry.seed, entry.runs - 1, bug));
-  const faults = counterexamples.flatMap((entry) => ('faults' in entry && typeof entry.faults === 'number' ? [entry.faults] : []));
-  const events = counterexamples.flatMap((entry) => ('events' in entry && typeof entry.events === 'number' ? [entry.events] : []));
+  const found = perSeed.filter(isDetection);
+  const outcomes: ShrinkOutcome[] = [];
+  for (const detection of found.slice(0, budget.bugShrinkSeeds)) {
+    if (outcomes.length > 0 && remainingMs() <= 0) break;
+    outcomes.push(await shrunk(detection, bug));
+  }
+  const counterexamples = outcomes.filter(isCounterexample);
+  const sizeOf = (key: keyof ScenarioSize) => medianAndWorst(counterexamples.map((entry) => entry.size[key]));
   return {
     name: bug.name,
     caughtBy: bug.caughtBy,
-    campaignSeeds: played,
-    foundIn: `${found.length}/${played.length}`,
-    runsToFailureMedian: median(found.map((entry) => entry.runs)),
-    msToFailureMedian: round(median(found.map((entry) => entry.ms)), 0),
-    perSeed: found,
-    shrunkFaultsMedian: median(faults),
-    shrunkEventsMedian: median(events),
-    replayReproduces: counterexamples.filter((entry) => 'replayReproduces' in entry && entry.replayReproduces === true).length,
-    tokenReproduces: counterexamples.filter((entry) => 'tokenReproduces' in entry && entry.tokenReproduces === true).length,
-    counterexamples,
+    campaignSeeds: perSeed.map((entry) => entry.seed),
+    foundIn: `${found.length}/${perSeed.length}`,
+    runsToFailure: medianAndWorst(found.map((entry) => entry.runs)),
+    msToFailure: medianAndWorst(found.map((entry) => entry.ms), 0),
+    promisesFound: [...new Set(found.map((entry) => entry.promise))],
+    perSeed,
+    shrunk: outcomes.length,
+    shrinkMs: medianAndWorst(counterexamples.map((entry) => entry.shrinkMs), 0),
+    shrunkSize: {
+      jobs: sizeOf('jobs'),
+      chunksMax: sizeOf('chunksMax'),
+      workers: sizeOf('workers'),
+      faults: sizeOf('faults'),
+      timelineLines: medianAndWorst(counterexamples.map((entry) => entry.timelineLines)),
+    },
+    reproduces: counterexamples.filter((entry) => entry.reproduces).length,
+    expectedPromise: counterexamples.filter((entry) => entry.expectedPromise).length,
+    shrinkErrors: outcomes.length - counterexamples.length,
+    counterexamples: outcomes,
   };
 }
 
@@ -127,7 +168,11 @@ export async function measureBugs(budget: Budget): Promise<Record<string, unknow
   }
   return {
     measured: true,
-    meaning: `per planted bug: runs and wall time until a campaign's first failing run (median over ${budget.bugSeeds} campaign seeds, detection only), then the shrunk counterexample (faults, events, time spent shrinking) and how many replay tokens reproduce the violation, through the simulator's replay() and as the first run at the token's path`,
+    meaning:
+      `per planted bug: runs and wall time until a campaign's first failing run (playRun, no shrinking; median and worst over the seeds where the bug was found, ` +
+      `up to ${budget.bugSeeds} campaign seeds of at most ${budget.bugRunsMax} runs each; foundIn counts the seeds), then the first ${budget.bugShrinkSeeds} failure(s) shrunk with shrinkRun: ` +
+      'wall time to shrink and the shrunk counterexample\'s size (jobs, longest job in chunks, workers, faults, timeline lines; median and worst), ' +
+      'whether its replay token, decoded and replayed, breaks the same promise, and whether that promise is one the bug is expected to break',
     runsMax: budget.bugRunsMax,
     bugs,
     live: await liveHunt(),

@@ -24,7 +24,6 @@ export function gridScenario(jobs: number, chunks: number, workers: number, seed
     faults: [{ kind: 'crash', worker: 0, target: 'transcribe', nth: 2, when: 'after' }],
     latencies: { storeMaxMs: 10, mediaMs: 500, transcribeMs: 3_000 },
     faultPhaseMs: 120_000,
-    livenessPhaseMs: 900_000,
     seed,
     choices: [],
   };

@@ -61,7 +61,7 @@ function rates(runs: StoreRuns, upTo = runs.runs) {
     steps,
     simulatedMs,
     simulatedMsPerWallMs: round(simulatedMs / wallMs, 0),
-    failures: summaries.filter((summary) => summary.failure !== undefined).length,
+    failures: summaries.filter((summary) => summary.failed !== undefined).length,
   };
 }
 

@@ -15,7 +15,7 @@ export interface Budget {
   readonly memoryRunsSecondsMax: number;
   /** Simulated runs through each Redis store (the first of the memory runs). */
   readonly redisRuns: number;
-  /** Campaign seeds over which each planted bug's time to the first failure is a median. */
+  /** Campaign seeds over which each planted bug's time to the first failure is a median (and a worst). */
   readonly bugSeeds: number;
   /** Wall seconds after which a bug's detection starts no further campaign seed (at least one always runs). */
   readonly bugDetectionSecondsMax: number;
@@ -23,6 +23,10 @@ export interface Budget {
   readonly bugShrinkSeeds: number;
   /** Runs after which a planted bug counts as not found. */
   readonly bugRunsMax: number;
+  /** Random campaign seeds (drawn afresh each benchmark run) over which the correct engine is checked for false alarms. */
+  readonly falseAlarmSeeds: number;
+  /** Runs played of each false-alarm seed (runs 0, 1, 2, …), every one counted, failing or not. */
+  readonly falseAlarmRunsPerSeed: number;
   /** Runs of each `--parallel` campaign. */
   readonly parallelRuns: number;
   /** Repetitions (distinct seeds) of each cell of the jobs × chunks × workers grid. */
@@ -49,6 +53,8 @@ export const quickBudget: Budget = {
   bugDetectionSecondsMax: 8,
   bugShrinkSeeds: 1,
   bugRunsMax: 300,
+  falseAlarmSeeds: 100,
+  falseAlarmRunsPerSeed: 10,
   parallelRuns: 200,
   gridRepetitions: 3,
   recoverySamples: 5,
@@ -69,6 +75,8 @@ export const fullBudget: Budget = {
   bugDetectionSecondsMax: 300,
   bugShrinkSeeds: 5,
   bugRunsMax: 300,
+  falseAlarmSeeds: 100,
+  falseAlarmRunsPerSeed: 400,
   parallelRuns: 600,
   gridRepetitions: 7,
   recoverySamples: 20,

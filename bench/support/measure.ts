@@ -39,6 +39,16 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
+/** The largest of `values` (the worst of counts and times); NaN when empty. */
+export function worst(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : Math.max(...values);
+}
+
+/** The median and the worst of `values`, rounded to `digits` decimals (NaN for both when empty). */
+export function medianAndWorst(values: readonly number[], digits = 1): { median: number; worst: number } {
+  return { median: round(median(values), digits), worst: round(worst(values), digits) };
+}
+
 /** The arithmetic mean of `values`; NaN when empty. */
 export function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length;
