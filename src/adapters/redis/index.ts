@@ -8,6 +8,7 @@ export {
   createRedisClient,
   defaultTerminalRetentionMs,
   claimConflictAttemptsMax,
+  missingJobGraceMs,
   eventsPageMax,
   commandTimeoutMs,
   connectTimeoutMs,

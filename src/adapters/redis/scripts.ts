@@ -41,6 +41,7 @@ export const scriptNames = [
   'fail-job',
   'release-job',
   'quarantine-job',
+  'forget-missing',
 ] as const;
 
 export type ScriptName = (typeof scriptNames)[number];

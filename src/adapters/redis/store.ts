@@ -10,9 +10,11 @@
  * the keys of one job only, so the scripts run on Redis Cluster. The index of recoverable jobs (a
  * ZSET scored by lease expiry, queued and released jobs at 0) is another slot: it is written by
  * plain commands after the script, so it is only a hint. That is safe because the claim script
- * re-checks the job's own state, every stale entry costs at most one refused claim (which repairs
- * or removes the entry), and the one entry whose loss would hide a job, the queued job's, is
- * written both before and after the create script (ZADD NX).
+ * re-checks the job's own state, and every stale entry costs at most one refused claim (which
+ * repairs the entry). A queued job's entry is never lost: it is written before the create script
+ * (ZADD NX) and set to 0 after it; an entry that names no job (perhaps a create under way) is not
+ * removed but marked missing (a negative score, listed after the ready jobs), and removed only once
+ * it has been missing for missingJobGraceMs, by a script that checks the mark is unchanged.
  *
  * Loading: `getJob` and `claimJob` read the state and chunks hashes and the stream's last entry in
  * one MULTI, decode them strictly and hold them to jobInvariantProblems; corrupt state is a
@@ -176,12 +178,15 @@ export class RedisJobStore implements JobStore {
       await this.redis.zadd(this.indexKey, 'NX', 0, request.jobId);
       const reply = await this.run('create-job', [keys.state, keys.chunks, keys.events], args);
       if (reply.code === ScriptCode.Applied) {
-        await this.redis.zadd(this.indexKey, 'NX', 0, request.jobId);
+        // Score 0 whatever the entry says now: a worker may have marked it missing before the
+        // script ran, and a missing mark is removed only while it is unchanged (forget-missing).
+        await this.redis.zadd(this.indexKey, 0, request.jobId);
         return { kind: 'ok', job: operations.newJob(request, integerValue(reply, 0)), created: true };
       }
       const existing = await this.load(request.jobId);
       if (existing === null) throw new StoreUnavailableError(`job ${request.jobId} expired while being created again; retry`);
       if (isTerminal(existing.job.phase)) await this.redis.zrem(this.indexKey, request.jobId);
+      else if (existing.job.phase === 'queued' && existing.job.epoch === 0) await this.redis.zadd(this.indexKey, 0, request.jobId);
       if (reply.code === ScriptCode.AlreadyExists) return { kind: 'already_exists' };
       expectCode(reply, ScriptCode.Duplicate, 'create-job');
       return { kind: 'ok', job: existing.job, created: false };
@@ -195,7 +200,7 @@ export class RedisJobStore implements JobStore {
       for (let attempt = 1; attempt <= claimConflictAttemptsMax; attempt += 1) {
         const snapshot = await this.readSnapshot(keys);
         if (snapshot === null) {
-          await this.redis.zrem(this.indexKey, request.jobId);
+          await this.forgetIfLongMissing(request.jobId);
           return { kind: 'not_found' };
         }
         const { revision } = decodeJob(request.jobId, snapshot.state, snapshot.chunks, snapshot.lastEventSeq);
@@ -226,7 +231,7 @@ export class RedisJobStore implements JobStore {
       if (reply.values[0] === 'terminal') await this.redis.zrem(this.indexKey, jobId);
       else await this.redis.zadd(this.indexKey, 'XX', integerValue(reply, 1), jobId);
     }
-    if (reply.code === ScriptCode.NotFound) await this.redis.zrem(this.indexKey, jobId);
+    if (reply.code === ScriptCode.NotFound) await this.forgetIfLongMissing(jobId);
     return refusalOf(jobId, reply);
   }
 
@@ -304,12 +309,40 @@ export class RedisJobStore implements JobStore {
     });
   }
 
+  /**
+   * Ids of jobs that may be claimable now: queued or released (score 0) and expired leases first,
+   * then, while the page has room, entries marked missing (negative scores), so that a create that
+   * was under way when they were marked is found.
+   */
   async listRecoverableJobs(limit: number): Promise<string[]> {
     if (!Number.isInteger(limit) || limit <= 0) throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
     return this.guard(null, async () => {
       const nowMs = this.clock === undefined ? await this.serverNow() : this.now();
-      return this.redis.zrangebyscore(this.indexKey, '-inf', String(nowMs), 'LIMIT', 0, limit);
+      const ready = await this.redis.zrangebyscore(this.indexKey, '0', String(nowMs), 'LIMIT', 0, limit);
+      if (ready.length >= limit) return ready;
+      const missing = await this.redis.zrangebyscore(this.indexKey, '-inf', '(0', 'LIMIT', 0, limit - ready.length);
+      return [...ready, ...missing];
     });
+  }
+
+  /**
+   * An index entry names a job that does not exist. It may be a create under way (the entry is
+   * written before the create script), so it is never removed at once: the first time, it is
+   * marked missing (score −(now + 1)); once it has been missing for missingJobGraceMs it is removed,
+   * by a script that removes it only if the mark is unchanged (a create sets the score to 0).
+   */
+  private async forgetIfLongMissing(jobId: string): Promise<void> {
+    const score = await this.redis.zscore(this.indexKey, jobId);
+    if (score === null) return;
+    const nowMs = this.clock === undefined ? await this.serverNow() : this.now();
+    const mark = Number(score);
+    if (!(mark < 0)) {
+      await this.redis.zadd(this.indexKey, 'XX', -(nowMs + 1), jobId);
+      return;
+    }
+    const missingSinceMs = -mark - 1;
+    if (nowMs - missingSinceMs < missingJobGraceMs) return;
+    await this.run('forget-missing', [this.indexKey], [jobId, score]);
   }
 
   async getJob(jobId: string): Promise<Job | null> {
@@ -414,6 +447,9 @@ export class RedisJobStore implements JobStore {
     return Number(seconds) * 1_000 + Math.floor(Number(microseconds) / 1_000);
   }
 }
+
+/** How long an index entry may name a job that does not exist before it is removed (ms). */
+export const missingJobGraceMs = 60_000;
 
 function flatToRecord(flat: readonly string[]): Flat {
   const record: Flat = {};

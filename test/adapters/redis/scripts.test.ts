@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadScripts, luaDirectory, RedisJobStore, ScriptCode, scriptNames } from '../../../src/adapters/redis/index.js';
+import { loadScripts, luaDirectory, missingJobGraceMs, RedisJobStore, ScriptCode, scriptNames } from '../../../src/adapters/redis/index.js';
 import { chunksPerJobMax } from '../../../src/core/limits.js';
 import { connectMockRedis, connectRealRedis, deleteKeysWithPrefix, describeWithRedis, randomPrefix, realRedis } from '../../support/redis.js';
 
@@ -154,6 +154,11 @@ function behaviourSuite(connect: () => Redis, close: (redis: Redis) => Promise<v
     expect(new Set(await store.listRecoverableJobs(5))).toEqual(new Set(['j', 'gone']));
     expect(await claim('j', 'w3', 'c4')).toEqual({ kind: 'not_claimable', reason: 'terminal' });
     expect(await claim('gone', 'w3', 'c5')).toEqual({ kind: 'not_found' });
+    // An entry that names no job may be a create under way: it is marked missing, kept, and
+    // removed only once it has been missing for missingJobGraceMs.
+    expect(await store.listRecoverableJobs(5)).toEqual(['gone']);
+    nowMs += missingJobGraceMs;
+    expect(await claim('gone', 'w3', 'c6')).toEqual({ kind: 'not_found' });
     expect(await store.listRecoverableJobs(5)).toEqual([]);
   });
 }
