@@ -98,7 +98,9 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
   const { FsChunkStore } = await import('../adapters/fs/index.js');
   const { FfmpegMedia } = await import('../adapters/ffmpeg/index.js');
   const { OpenAITranscriber } = await import('../adapters/openai/index.js');
-  const chunkStore = new FsChunkStore({ root: values['chunks-dir'] });
+  const { defaultKeyPrefix } = await import('../adapters/redis/index.js');
+  // Job directories are marked with the key prefix: the sweep touches only this deployment's.
+  const chunkStore = new FsChunkStore({ root: values['chunks-dir'], namespace: values['key-prefix'] ?? defaultKeyPrefix });
   const media = new FfmpegMedia({ chunkStore });
   const transcriber = new OpenAITranscriber({
     ...(values.model === undefined ? {} : { model: values.model as never }),

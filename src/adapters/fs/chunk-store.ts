@@ -4,7 +4,15 @@
  * ```
  * <root>/<jobId>/<index>.<extension>                  a published chunk file
  * <root>/<jobId>/<index>.<extension>.<nonce>.part     a partial file being written
+ * <root>/<jobId>/.chunkwise-owner                   the owner mark: the store's namespace
  * ```
+ *
+ * The root may be shared with other things (a mistyped directory, another deployment): the store
+ * touches only job directories that carry its owner mark with its own namespace. It writes the
+ * mark when it creates a job directory, refuses to write into a directory that is someone
+ * else's, and its sweep and removeJob delete only marked directories (an unmarked directory that
+ * is empty, which a crash between mkdir and the mark leaves, is removed with rmdir, which cannot
+ * delete anything else). Symlinks in the root are never followed or removed.
  *
  * A writer asks for a partial file with {@link FsChunkStore.partPath}, writes it, and calls
  * {@link FsChunkStore.publish}, which fsyncs it, renames it to its final name and fsyncs the
@@ -14,7 +22,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, type Dirent } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { assert } from '../../core/assert.js';
 import type { ChunkFileStatus } from '../../core/planner.js';
@@ -34,7 +42,18 @@ export interface FsChunkStoreOptions {
   readonly root: string;
   /** Extension of chunk files, without the dot (default `wav`). */
   readonly extension?: string;
+  /**
+   * Whose job directories these are (default `chunkwise`): written into each job directory's
+   * owner mark; directories with another namespace, or none, are never touched. Give each
+   * deployment that may share a root its own (the CLI uses the Redis key prefix).
+   */
+  readonly namespace?: string;
 }
+
+/** Name of the owner mark in a job directory. */
+export const ownerMarkFileName = '.chunkwise-owner';
+/** Longest namespace, in characters. */
+export const namespaceCharsMax = 200;
 
 /** Chunk files on disk, written atomically (`.part` → fsync → rename → fsync directory) and verified on read. */
 export class FsChunkStore implements ChunkStore {
@@ -51,9 +70,17 @@ export class FsChunkStore implements ChunkStore {
     if (!extensionPattern.test(extension) || extension === 'part') {
       throw new TypeError(`extension must match [a-z0-9]{1,16} and not be "part", got ${describe(extension)}`);
     }
+    const namespace = options.namespace ?? 'chunkwise';
+    if (typeof namespace !== 'string' || namespace.length === 0 || namespace.length > namespaceCharsMax || [...namespace].some((character) => character < ' ' || character === '\u007f')) {
+      throw new TypeError(`namespace must be 1 to 200 characters without control characters, got ${describe(namespace)}`);
+    }
     this.root = path.resolve(options.root);
     this.extension = extension;
+    this.namespace = namespace;
   }
+
+  /** The namespace written into (and required of) every job directory's owner mark. */
+  readonly namespace: string;
 
   /** The directory of a job's files. Throws a TypeError for an invalid job id. */
   jobDirectory(jobId: string): string {
@@ -76,6 +103,7 @@ export class FsChunkStore implements ChunkStore {
     const created = await mkdir(directory, { recursive: true });
     if (created !== undefined) await fsyncDirectory(this.root);
     await this.requireRealDirectory(directory);
+    await this.claimDirectory(directory);
     const nonce = randomBytes(8).toString('hex');
     return this.confined(jobId, `${this.chunkFileName(index)}.${nonce}.part`);
   }
@@ -132,17 +160,62 @@ export class FsChunkStore implements ChunkStore {
   }
 
   /** Removes the job's directory with every file in it, partial ones included. Idempotent. */
+  /** Removes the job's directory if it is this store's (marked) or empty; anything else is left alone. */
   async removeJob(jobId: string): Promise<void> {
-    // rm removes a symlink itself, never what it points to.
-    await rm(this.jobDirectory(jobId), { recursive: true, force: true });
+    const directory = this.jobDirectory(jobId);
+    const owner = await this.ownership(directory);
+    if (owner === 'ours') await rm(directory, { recursive: true, force: true });
+    else if (owner === 'empty') await rmdir(directory).catch(ignoreCodes('ENOENT', 'ENOTEMPTY', 'EEXIST'));
   }
 
   /**
-   * Sorted ids of every job directory in the root, empty ones and symlinks included, so that a
-   * sweep built on this list (and on removeJob) also clears what a crashed writer left behind.
+   * Sorted ids of the job directories in the root that are this store's (marked with its
+   * namespace) or empty, so that a sweep built on this list (and on removeJob) also clears what a
+   * crashed writer left behind, and nothing else.
    */
   async listJobIds(): Promise<string[]> {
-    return (await this.jobEntries()).map((entry) => entry.name);
+    const ids: string[] = [];
+    for (const entry of await this.jobEntries()) {
+      const owner = await this.ownership(path.join(this.root, entry.name));
+      if (owner === 'ours' || owner === 'empty') ids.push(entry.name);
+    }
+    return ids;
+  }
+
+  /**
+   * Whose directory this is: `ours` (marked with this namespace), `empty`, `absent`, or `foreign`
+   * (another namespace, no mark with files in it, or not a real directory).
+   */
+  private async ownership(directory: string): Promise<'ours' | 'empty' | 'absent' | 'foreign'> {
+    if (!(await this.isRealDirectory(directory))) {
+      return (await lstat(directory).then(() => true, () => false)) ? 'foreign' : 'absent';
+    }
+    const mark = await readFile(path.join(directory, ownerMarkFileName), { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW }).catch(() => undefined);
+    if (mark !== undefined) return mark === this.namespace ? 'ours' : 'foreign';
+    const entries = await readdir(directory).catch(() => ['?']);
+    return entries.length === 0 ? 'empty' : 'foreign';
+  }
+
+  /** Marks a job directory as this store's, or throws if it is someone else's. */
+  private async claimDirectory(directory: string): Promise<void> {
+    const owner = await this.ownership(directory);
+    if (owner === 'ours') return;
+    if (owner === 'empty') {
+      const handle = await open(path.join(directory, ownerMarkFileName), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW).catch((error: unknown) => {
+        if (errorCode(error) === 'EEXIST') return undefined;
+        throw error;
+      });
+      if (handle !== undefined) {
+        try {
+          await handle.writeFile(this.namespace);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+      if ((await this.ownership(directory)) === 'ours') return;
+    }
+    throw new Error(`job directory ${directory} exists and is not this store's (no owner mark "${this.namespace}"): refusing to write into it`);
   }
 
   /**
@@ -242,6 +315,12 @@ export class FsChunkStore implements ChunkStore {
 /** sha256 of `data` as lowercase hex. */
 function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+function ignoreCodes(...codes: string[]): (error: unknown) => void {
+  return (error) => {
+    if (!codes.includes(errorCode(error) ?? '')) throw error;
+  };
 }
 
 function isJobId(name: string): boolean {

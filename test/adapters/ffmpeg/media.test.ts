@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { FfmpegMedia, ToolUnavailableError, uploadBytesMaxDefault } from '../../../src/adapters/ffmpeg/index.js';
-import { FsChunkStore } from '../../../src/adapters/fs/index.js';
+import { FsChunkStore, ownerMarkFileName } from '../../../src/adapters/fs/index.js';
 import { planChunks } from '../../../src/core/planner.js';
 import { chunkTailMsMin } from '../../../src/core/limits.js';
 import type { ChunkSpec } from '../../../src/core/types.js';
@@ -53,7 +53,7 @@ function wavPcm(wav: Uint8Array): Buffer {
 }
 
 async function filesOf(chunkStore: FsChunkStore, jobId: string): Promise<string[]> {
-  return readdir(chunkStore.jobDirectory(jobId)).catch(() => []);
+  return (await readdir(chunkStore.jobDirectory(jobId)).catch(() => [])).filter((name) => name !== ownerMarkFileName);
 }
 
 async function extractAll(media: FfmpegMedia, jobId: string, source: string, chunks: readonly ChunkSpec[]) {

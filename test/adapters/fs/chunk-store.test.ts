@@ -1,9 +1,9 @@
-// Proves FsChunkStore's disk layout, atomic publish, root confinement, symlink refusal and orphan sweep on real temporary directories.
+// Proves FsChunkStore's disk layout, atomic publish, root confinement, symlink refusal, owner marks and orphan sweep on real temporary directories.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FsChunkStore } from '../../../src/adapters/fs/index.js';
+import { FsChunkStore, ownerMarkFileName } from '../../../src/adapters/fs/index.js';
 import { testBytes } from '../../contracts/chunk-store.contract.js';
 import { useTempDirectories } from '../../support/media.js';
 
@@ -13,6 +13,11 @@ async function publishBytes(store: FsChunkStore, jobId: string, index: number, d
   const part = await store.partPath(jobId, index);
   await writeFile(part, data);
   return store.publish(jobId, index, part);
+}
+
+/** The files of a job directory other than its owner mark. */
+async function files(directory: string): Promise<string[]> {
+  return (await readdir(directory)).filter((name) => name !== ownerMarkFileName);
 }
 
 function sha256(data: Uint8Array): string {
@@ -26,14 +31,14 @@ describe('FsChunkStore layout and publish', () => {
     await publishBytes(store, 'job-1', 0, testBytes(1));
     await publishBytes(store, 'job-1', 12, testBytes(2));
     expect((await readdir(root)).sort()).toEqual(['job-1']);
-    expect((await readdir(path.join(root, 'job-1'))).sort()).toEqual(['0.wav', '12.wav']);
+    expect((await readdir(path.join(root, 'job-1'))).sort()).toEqual([ownerMarkFileName, '0.wav', '12.wav']);
     expect(store.chunkPath('job-1', 12)).toBe(path.join(root, 'job-1', '12.wav'));
   });
 
   it('uses the configured extension', async () => {
     const store = new FsChunkStore({ root: await temp.make(), extension: 'flac' });
     await publishBytes(store, 'job-1', 0, testBytes(3));
-    expect(await readdir(store.jobDirectory('job-1'))).toEqual(['0.flac']);
+    expect(await files(store.jobDirectory('job-1'))).toEqual(['0.flac']);
   });
 
   it('publish renames the partial file, returns the digest of its bytes, and leaves no partial file', async () => {
@@ -44,7 +49,7 @@ describe('FsChunkStore layout and publish', () => {
     expect(path.basename(part)).toMatch(/^0\.wav\.[0-9a-f]{16}\.part$/);
     await writeFile(part, data);
     expect(await store.publish('job-1', 0, part)).toEqual({ bytes: data.byteLength, sha256: sha256(data) });
-    expect(await readdir(store.jobDirectory('job-1'))).toEqual(['0.wav']);
+    expect(await files(store.jobDirectory('job-1'))).toEqual(['0.wav']);
     expect(Buffer.from(await readFile(store.chunkPath('job-1', 0))).equals(Buffer.from(data))).toBe(true);
   });
 
@@ -67,14 +72,14 @@ describe('FsChunkStore layout and publish', () => {
     await writeFile(part, testBytes(7));
     await store.discardPart('job-1', 0, part);
     await store.discardPart('job-1', 0, part);
-    expect(await readdir(store.jobDirectory('job-1'))).toEqual([]);
+    expect(await files(store.jobDirectory('job-1'))).toEqual([]);
   });
 
   it('publish of a missing partial file throws and publishes nothing', async () => {
     const store = new FsChunkStore({ root: await temp.make() });
     const part = await store.partPath('job-1', 0);
     await expect(store.publish('job-1', 0, part)).rejects.toThrow(/ENOENT/);
-    expect(await readdir(store.jobDirectory('job-1'))).toEqual([]);
+    expect(await files(store.jobDirectory('job-1'))).toEqual([]);
   });
 
   it('publish and discardPart refuse a path that is not a partial file of that chunk', async () => {
@@ -133,10 +138,10 @@ describe('FsChunkStore confinement', () => {
     expect(await store.check('job-1', 0, digest)).toBe('missing');
     expect(await store.read('job-1', 0, digest)).toEqual({ kind: 'missing' });
     await expect(store.partPath('job-1', 0)).rejects.toThrow(/not a directory/);
-    // Listed (as a leftover to sweep) but never entered.
-    expect(await store.listJobIds()).toEqual(['job-1']);
+    // Not the store's (a symlink carries no owner mark): neither listed nor removed, never entered.
+    expect(await store.listJobIds()).toEqual([]);
     await store.removeJob('job-1');
-    expect(await readdir(root)).toEqual([]);
+    expect(await readdir(root)).toEqual(['job-1']);
     expect(await readdir(outside)).toEqual(['0.wav']);
   });
 
@@ -200,14 +205,42 @@ describe('FsChunkStore sweep', () => {
     expect(await readdir(outside)).toEqual(['keep.txt']);
   });
 
-  it('removes a symlinked job directory as a link, never what it points to', async () => {
+  it('leaves a symlinked job directory alone, and what it points to', async () => {
     const root = await temp.make();
     const outside = await temp.make();
     await writeFile(path.join(outside, '0.wav'), 'audio');
     await symlink(outside, path.join(root, 'job-1'));
     const store = new FsChunkStore({ root });
-    expect(await store.sweep(async () => false)).toEqual(['job-1']);
-    expect(await readdir(root)).toEqual([]);
+    expect(await store.sweep(async () => false)).toEqual([]);
+    expect(await readdir(root)).toEqual(['job-1']);
     expect(await readdir(outside)).toEqual(['0.wav']);
+  });
+
+  it('never removes a folder it did not mark: folders named like job ids, another namespace\'s, a non-empty unmarked one', async () => {
+    const root = await temp.make();
+    for (const folder of ['important-data', 'backups_2026']) {
+      await mkdir(path.join(root, folder));
+      await writeFile(path.join(root, folder, 'keep.txt'), 'keep');
+    }
+    const other = new FsChunkStore({ root, namespace: 'other-deployment:' });
+    await publishBytes(other, 'job-theirs', 0, testBytes(16));
+    const store = new FsChunkStore({ root, namespace: 'chunkwise:' });
+    await publishBytes(store, 'job-mine', 0, testBytes(17));
+    await mkdir(path.join(root, 'job-empty'));
+    expect(await store.listJobIds()).toEqual(['job-empty', 'job-mine']);
+    expect(await store.sweep(async () => false)).toEqual(['job-empty', 'job-mine']);
+    for (const jobId of ['important-data', 'backups_2026', 'job-theirs']) await store.removeJob(jobId);
+    expect((await readdir(root)).sort()).toEqual(['backups_2026', 'important-data', 'job-theirs']);
+    expect(await readdir(path.join(root, 'important-data'))).toEqual(['keep.txt']);
+    expect(await other.listJobIds()).toEqual(['job-theirs']);
+    await expect(store.partPath('important-data', 0)).rejects.toThrow(/not this store's/);
+    await expect(store.partPath('job-theirs', 0)).rejects.toThrow(/not this store's/);
+    expect(await readdir(path.join(root, 'important-data'))).toEqual(['keep.txt']);
+  });
+
+  it('refuses a namespace that cannot be written as a mark', () => {
+    for (const namespace of ['', 'x'.repeat(201), 'tab\t', 'line\nbreak']) {
+      expect(() => new FsChunkStore({ root: '/tmp/x', namespace }), JSON.stringify(namespace)).toThrow(TypeError);
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Proves MemoryChunkStore and FsChunkStore keep the same ChunkStore contract by running one suite against both.
 import { readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { MemoryChunkStore } from '../../../src/adapters/memory/chunks.js';
-import { FsChunkStore } from '../../../src/adapters/fs/index.js';
+import { FsChunkStore, ownerMarkFileName } from '../../../src/adapters/fs/index.js';
 import { chunkStoreContract } from '../../contracts/chunk-store.contract.js';
 import { useTempDirectories } from '../../support/media.js';
 
@@ -36,6 +36,6 @@ chunkStoreContract('FsChunkStore', async () => {
       await writeFile(store.chunkPath(jobId, index), data);
     },
     deleteFile: async (jobId, index) => unlink(store.chunkPath(jobId, index)),
-    fileCount: async (jobId) => (await readdir(store.jobDirectory(jobId)).catch(() => [])).length,
+    fileCount: async (jobId) => (await readdir(store.jobDirectory(jobId)).catch(() => [])).filter((name) => name !== ownerMarkFileName).length,
   };
 });
