@@ -60,9 +60,9 @@ function redisUrl(flag: string | undefined): string {
   return flag ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 }
 
-async function openStore(url: string, keyPrefix: string | undefined): Promise<JobStore & { close(): Promise<void> }> {
+async function openStore(url: string, keyPrefix: string | undefined, log?: (message: string) => void): Promise<JobStore & { close(): Promise<void> }> {
   const { RedisJobStore } = await import('../adapters/redis/index.js');
-  return new RedisJobStore({ url, ...(keyPrefix === undefined ? {} : { keyPrefix }) });
+  return new RedisJobStore({ url, ...(keyPrefix === undefined ? {} : { keyPrefix }), ...(log === undefined ? {} : { log }) });
 }
 
 function positiveInteger(name: string, text: string | undefined, fallback: number): number {
@@ -107,9 +107,9 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
     ...(values.language === undefined ? {} : { language: values.language }),
     ...(values['openai-base-url'] === undefined ? {} : { baseURL: values['openai-base-url'] }),
   });
-  const store = await openStore(redisUrl(values.redis), values['key-prefix']);
   const workerId = values['worker-id'] ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const log = (entry: WorkerLogEntry) => io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), ...entry })}\n`);
+  const store = await openStore(redisUrl(values.redis), values['key-prefix'], (message) => log({ workerId, what: 'error', detail: `store: ${message}` }));
   const trace = (line: StoreTraceLine) => io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'store', ...line })}\n`);
   const workerStore = values['trace-store'] === true ? tracingStore(store, trace) : store;
   const worker = new Worker({ workerId, store: workerStore, chunkStore, media, transcriber, clock: systemClock, random: Math.random, limits, log });

@@ -6,7 +6,7 @@
  * transcribe a chunk someone else committed), retries operating errors with capped backoff, stops
  * touching a job the moment a write is refused, and never lets one job's failure stop its loop.
  */
-import { assert, unreachable } from '../core/assert.js';
+import { AssertionError, assert, unreachable } from '../core/assert.js';
 import { backoffDelayMs } from '../core/backoff.js';
 import { defaultLimits, validateLimits, type Limits } from '../core/limits.js';
 import { jobInvariantProblems } from '../core/invariants.js';
@@ -58,6 +58,8 @@ export class Worker {
   private stopping = false;
   private requestCounter = 0;
   private lastSweepMs = Number.NEGATIVE_INFINITY;
+  /** Jobs whose claim failed with an error of their own, skipped until a time (ms), with the failures so far. */
+  private readonly skipped = new Map<string, { untilMs: number; failures: number }>();
 
   constructor(private readonly options: WorkerOptions) {
     this.workerId = validateWorkerId(options.workerId);
@@ -95,11 +97,38 @@ export class Worker {
   async runOnce(): Promise<'idle' | JobRunOutcome> {
     const ids = await this.storeCall(() => this.options.store.listRecoverableJobs(this.limits.recoverableJobsPageMax));
     for (const jobId of ids) {
-      const claimed = await this.claim(jobId);
+      if (this.isSkipped(jobId)) continue;
+      let claimed;
+      try {
+        claimed = await this.claim(jobId);
+      } catch (error) {
+        // One job's bad data (an id that is not one, keys a quarantine cannot write) must not
+        // stop the worker from claiming the others: skip it for a while, say so, go on.
+        if (error instanceof StopRequested || error instanceof AssertionError) throw error;
+        this.skip(jobId, error);
+        continue;
+      }
       if (claimed === undefined) continue;
+      this.skipped.delete(jobId);
       return this.process(claimed.job, claimed.recovery, claimed.sentMs);
     }
     return 'idle';
+  }
+
+  private isSkipped(jobId: string): boolean {
+    const entry = this.skipped.get(jobId);
+    return entry !== undefined && this.options.clock.now() < entry.untilMs;
+  }
+
+  /** Skips `jobId` for a backoff that doubles with each failure, up to the sweep interval. */
+  private skip(jobId: string, error: unknown): void {
+    const failures = (this.skipped.get(jobId)?.failures ?? 0) + 1;
+    const delayMs = Math.min(this.limits.sweepIntervalMs, this.limits.idlePollIntervalMs * 2 ** Math.min(failures, 20));
+    this.skipped.delete(jobId);
+    this.skipped.set(jobId, { untilMs: this.options.clock.now() + delayMs, failures });
+    // Bounded: the oldest entry goes first (a Map keeps insertion order).
+    if (this.skipped.size > skippedJobsMax) this.skipped.delete(this.skipped.keys().next().value as string);
+    this.note('error', jobId, `skipped for ${delayMs} ms after failure ${failures}: ${String(error)}`);
   }
 
   /** Removes chunk files of jobs that are terminal or unknown (orphans of crashed workers, P8). */
@@ -346,6 +375,9 @@ export class Worker {
 
 /** Thrown inside a worker to unwind when a stop was requested during a store outage. */
 class StopRequested extends Error {}
+
+/** Most jobs a worker remembers as skipped (their claims failed with errors of their own). */
+export const skippedJobsMax = 1_000;
 
 function chunkSpecOf(state: machine.MachineState, index: number): ChunkSpec {
   const recorded = state.job.chunks[index];

@@ -20,6 +20,7 @@
  */
 import { eventSchemas, parseEvent, type EventName, type JobEvent } from '../../core/events.js';
 import { jobInvariantProblems } from '../../core/invariants.js';
+import { chunksPerJobMax } from '../../core/limits.js';
 import { assembleTranscript } from '../../core/progress.js';
 import type { Chunk, FailureReason, Job, Phase } from '../../core/types.js';
 import { CorruptStateError } from '../../ports.js';
@@ -120,7 +121,10 @@ export function decodeJob(
   for (const name of Object.keys(state)) if (!known.has(name)) problems.push(`unknown state field ${JSON.stringify(name)}`);
   const id = read.text('id');
   if (id !== jobId) problems.push(`state id ${JSON.stringify(id)} is not ${JSON.stringify(jobId)}`);
-  const chunkCount = read.integer('chunkCount');
+  const storedChunkCount = read.integer('chunkCount');
+  // Checked before anything is allocated per chunk: an absurd count is corrupt state, not a loop.
+  if (storedChunkCount > chunksPerJobMax) problems.push(`chunkCount ${storedChunkCount} is above chunksPerJobMax (${chunksPerJobMax})`);
+  const chunkCount = Math.min(storedChunkCount, chunksPerJobMax);
   const chunks = decodeChunks(chunkHash, chunkCount, problems);
   const committedCount = read.integer('committedCount');
   const transcriptChars = read.integer('transcriptChars');

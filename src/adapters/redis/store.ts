@@ -108,6 +108,8 @@ export interface RedisJobStoreOptions {
   readonly clock?: StoreClock;
   /** How long the keys of a completed or failed job live on, in ms (default 7 days). */
   readonly terminalRetentionMs?: number;
+  /** Hears what the store repaired on its own (an index entry that can never name a job, removed). */
+  readonly log?: (message: string) => void;
 }
 
 /**
@@ -157,8 +159,11 @@ export class RedisJobStore implements JobStore {
     this.ownsClient = options.redis === undefined;
     this.redis = options.redis ?? createRedisClient(options.url as string);
     this.indexKey = recoverableIndexKey(this.keyPrefix);
+    this.log = options.log ?? (() => {});
     defineScripts(this.redis);
   }
+
+  private readonly log: (message: string) => void;
 
   /** The keys of job `jobId` in this store. */
   keys(jobId: string): JobKeys {
@@ -318,11 +323,25 @@ export class RedisJobStore implements JobStore {
     if (!Number.isInteger(limit) || limit <= 0) throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
     return this.guard(null, async () => {
       const nowMs = this.clock === undefined ? await this.serverNow() : this.now();
-      const ready = await this.redis.zrangebyscore(this.indexKey, '0', String(nowMs), 'LIMIT', 0, limit);
+      const ready = await this.validIds(await this.redis.zrangebyscore(this.indexKey, '0', String(nowMs), 'LIMIT', 0, limit));
       if (ready.length >= limit) return ready;
-      const missing = await this.redis.zrangebyscore(this.indexKey, '-inf', '(0', 'LIMIT', 0, limit - ready.length);
+      const missing = await this.validIds(await this.redis.zrangebyscore(this.indexKey, '-inf', '(0', 'LIMIT', 0, limit - ready.length));
       return [...ready, ...missing];
     });
+  }
+
+  /** `members` that are job ids; any other member can never name a job, so it is removed from the index. */
+  private async validIds(members: readonly string[]): Promise<string[]> {
+    const valid: string[] = [];
+    for (const member of members) {
+      try {
+        valid.push(validateJobId(member));
+      } catch {
+        await this.redis.zrem(this.indexKey, member);
+        this.log(`removed ${JSON.stringify(member.slice(0, 80))} from the recoverable index: not a job id`);
+      }
+    }
+    return valid;
   }
 
   /**

@@ -98,6 +98,10 @@ local function decode_job(hash)
   if job.nextSeq < 1 then
     return nil, 'nextSeq is below 1'
   end
+  -- chunksPerJobMax of src/core/limits.ts: an absurd count is corrupt state.
+  if job.chunkCount > 10000 then
+    return nil, 'chunkCount is above chunksPerJobMax (10000)'
+  end
   return job
 end
 
