@@ -65,6 +65,8 @@ export const simulationLimits: Limits = Object.freeze({
   leaseRenewIntervalMs: 3_000,
   recoveryAttemptsMax: 8,
   transcriptionAttemptsMax: 6,
+  transcriptionOutageMs: 20_000,
+  retryAfterMsMax: 10_000,
   mediaAttemptsMax: 5,
   retryDelayBaseMs: 100,
   retryDelayMaxMs: 4_000,

@@ -36,7 +36,8 @@ export function callMsMax(scenario: Scenario): { store: number; media: number; t
  * The bounds of the liveness phase of `scenario` under `limits`.
  *
  * Stall window: the longest stretch without progress on the slowest legal path: every attempt at
- * one chunk's transcription and at one extraction fails or times out with the longest backoff, a
+ * one chunk's transcription (for the whole outage window) and at one extraction fails or times out
+ * with the longest backoff (or the longest Retry-After), a
  * lease runs out and is noticed at the next poll, a store call backs off, and the sweep comes round.
  *
  * Cap: every chunk of every job done one after another by a single worker (no parallelism is
@@ -46,7 +47,9 @@ export function livenessBudget(scenario: Scenario, limits: Limits): LivenessBudg
   const call = callMsMax(scenario);
   const storeCallMs = call.store + limits.retryDelayMaxMs;
   const handOverMs = limits.leaseDurationMs + limits.leaseRenewIntervalMs + limits.idlePollIntervalMs;
-  const transcriptionMs = limits.transcriptionAttemptsMax * (call.transcribe + limits.retryDelayMaxMs);
+  // A chunk fails only after transcriptionAttemptsMax attempts and transcriptionOutageMs both.
+  const attemptMs = call.transcribe + Math.max(limits.retryDelayMaxMs, limits.retryAfterMsMax);
+  const transcriptionMs = Math.max(limits.transcriptionAttemptsMax * attemptMs, limits.transcriptionOutageMs + attemptMs);
   const extractionMs = limits.mediaAttemptsMax * (call.media + limits.retryDelayMaxMs);
   const quietMs = transcriptionMs + extractionMs + handOverMs + limits.sweepIntervalMs + storeCallMs * 4;
   const stallWindowMs = livenessMargin * quietMs;

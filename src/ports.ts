@@ -167,7 +167,8 @@ export interface TranscribeRequest {
 /** A transcription, or an error that is retryable (429, 5xx, timeout, connection) or not (400, 401, 413). */
 export type TranscribeResult =
   | { readonly kind: 'ok'; readonly text: string }
-  | { readonly kind: 'error'; readonly retryable: boolean; readonly status: number | null; readonly message: string };
+  /** `retryAfterMs`: the wait the service asked for before another attempt (HTTP Retry-After), if it said. */
+  | { readonly kind: 'error'; readonly retryable: boolean; readonly status: number | null; readonly message: string; readonly retryAfterMs?: number };
 
 /** Speech to text for one chunk. */
 export interface Transcriber {

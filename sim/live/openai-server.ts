@@ -17,7 +17,9 @@ import type { AddressInfo } from 'node:net';
 /** A fault the next request meets instead of a transcription. */
 export type TranscriptionFault =
   /** An error status with an OpenAI-shaped error body; `echoAuthorization` puts the request's Authorization header in the message. */
-  | { readonly kind: 'status'; readonly status: number; readonly echoAuthorization?: boolean }
+  | { readonly kind: 'status'; readonly status: number; readonly echoAuthorization?: boolean; readonly retryAfter?: string }
+  /** Starts a 200 answer, then cuts the connection mid-body (a reset: the client sees "terminated"). */
+  | { readonly kind: 'reset' }
   /** Waits `ms` before answering normally (longer than the client's timeout: the client gives up). */
   | { readonly kind: 'stall'; readonly ms: number }
   /** Answers 200 with a body that is not a transcription. */
@@ -144,7 +146,14 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<F
       case 'status': {
         log({ ...seen, status: fault.status, fault: fault.kind });
         const message = fault.echoAuthorization === true ? `upstream rejected request with ${authorization}` : `injected ${fault.status}`;
-        return later(delayMs, () => sendError(response, fault.status, message));
+        return later(delayMs, () => sendError(response, fault.status, message, fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter }));
+      }
+      case 'reset': {
+        log({ ...seen, status: 200, fault: fault.kind });
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        response.write('{"text":"half an ans');
+        setTimeout(() => response.socket?.destroy(), 20);
+        return;
       }
       case 'stall': {
         log({ ...seen, status: 200, fault: fault.kind });
@@ -206,13 +215,13 @@ async function readBody(request: IncomingMessage): Promise<Buffer | null> {
   return Buffer.concat(parts);
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   // The client may have gone (a killed worker) while the answer waited.
   if (response.destroyed) return;
-  response.writeHead(status, { 'content-type': 'application/json' });
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
   response.end(JSON.stringify(body));
 }
 
-function sendError(response: ServerResponse, status: number, message: string): void {
-  sendJson(response, status, { error: { message, type: 'invalid_request_error', param: null, code: null } });
+function sendError(response: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  sendJson(response, status, { error: { message, type: 'invalid_request_error', param: null, code: null } }, headers);
 }

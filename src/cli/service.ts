@@ -29,11 +29,15 @@ export class CommandUsageError extends Error {
 export const serviceUsage = `Usage:
   chunkwise worker --chunks-dir DIR [--redis URL] [--worker-id ID] [--key-prefix P] [--model M]
                    [--language L] [--openai-base-url URL] [--lease-ms N] [--poll-ms N] [--sweep-ms N]
-                   [--trace-store]
+                   [--api-outage-ms N] [--transcribe-timeout-ms N] [--trace-store]
       e.g. chunkwise worker --redis redis://127.0.0.1:6379 --chunks-dir /var/lib/chunkwise
       --poll-ms: idle wait between looks for work (default 1000); --sweep-ms: how often an idle
-      worker removes chunk files of finished jobs (default 30000); --trace-store: print every
-      lease grant, renewal and commit the store acknowledged as a JSON line (an audit trail).
+      worker removes chunk files of finished jobs (default 30000); --api-outage-ms: how long a
+      chunk's retryable API failures (429, 5xx, timeouts, resets) are waited out before the job
+      fails (default 600000; Retry-After is honoured up to 120000); --transcribe-timeout-ms: limit
+      of one transcription request (default 120000); --trace-store: print every lease grant,
+      renewal and commit the store acknowledged as a JSON line (an audit trail). The sweep touches
+      only job directories marked with this --key-prefix.
   chunkwise submit FILE [--redis URL] [--job-id ID] [--chunk-length-ms N] [--key-prefix P]
       e.g. chunkwise submit talk.mp3 --chunk-length-ms 600000
   chunkwise status JOB_ID [--redis URL] [--key-prefix P] [--json]
@@ -80,6 +84,7 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
         ...common, 'chunks-dir': { type: 'string' }, 'worker-id': { type: 'string' }, model: { type: 'string' },
         language: { type: 'string' }, 'openai-base-url': { type: 'string' }, 'lease-ms': { type: 'string' },
         'poll-ms': { type: 'string' }, 'sweep-ms': { type: 'string' }, 'trace-store': { type: 'boolean' },
+        'api-outage-ms': { type: 'string' }, 'transcribe-timeout-ms': { type: 'string' },
       },
     }),
   );
@@ -94,7 +99,9 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
     leaseRenewIntervalMs: Math.max(1, Math.floor(leaseMs / 3)),
     idlePollIntervalMs: positiveInteger('poll-ms', values['poll-ms'], defaultLimits.idlePollIntervalMs),
     sweepIntervalMs: positiveInteger('sweep-ms', values['sweep-ms'], defaultLimits.sweepIntervalMs),
+    transcriptionOutageMs: positiveInteger('api-outage-ms', values['api-outage-ms'], defaultLimits.transcriptionOutageMs),
   };
+  const transcribeTimeoutMs = values['transcribe-timeout-ms'] === undefined ? undefined : positiveInteger('transcribe-timeout-ms', values['transcribe-timeout-ms'], 0);
   const { FsChunkStore } = await import('../adapters/fs/index.js');
   const { FfmpegMedia } = await import('../adapters/ffmpeg/index.js');
   const { OpenAITranscriber } = await import('../adapters/openai/index.js');
@@ -106,6 +113,7 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
     ...(values.model === undefined ? {} : { model: values.model as never }),
     ...(values.language === undefined ? {} : { language: values.language }),
     ...(values['openai-base-url'] === undefined ? {} : { baseURL: values['openai-base-url'] }),
+    ...(transcribeTimeoutMs === undefined ? {} : { timeoutMs: transcribeTimeoutMs }),
   });
   const workerId = values['worker-id'] ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const log = (entry: WorkerLogEntry) => io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), ...entry })}\n`);

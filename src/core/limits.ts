@@ -9,8 +9,17 @@ export interface Limits {
   readonly leaseRenewIntervalMs: number;
   /** Recoveries allowed before a job fails with `recovery_attempts_exhausted` (P11). */
   readonly recoveryAttemptsMax: number;
-  /** Attempts at transcribing one chunk within one ownership before the job fails. */
+  /** Attempts at transcribing one chunk within one ownership before the job fails (see transcriptionOutageMs). */
   readonly transcriptionAttemptsMax: number;
+  /**
+   * How long retryable transcription failures of one chunk (rate limits, 5xx, timeouts, resets)
+   * are waited out before the job fails: it fails only once both this window has passed since the
+   * first failure and transcriptionAttemptsMax attempts were made. An API outage shorter than
+   * this costs time, never the job.
+   */
+  readonly transcriptionOutageMs: number;
+  /** Cap of a wait the API asks for (Retry-After) before the next attempt. */
+  readonly retryAfterMsMax: number;
   /** Attempts at one probe or extraction that fails with a retryable error before the job fails. */
   readonly mediaAttemptsMax: number;
   /** First backoff delay of a retry; doubled each attempt up to retryDelayMaxMs. */
@@ -31,6 +40,8 @@ export const defaultLimits: Limits = Object.freeze({
   leaseRenewIntervalMs: 10_000,
   recoveryAttemptsMax: 5,
   transcriptionAttemptsMax: 6,
+  transcriptionOutageMs: 600_000,
+  retryAfterMsMax: 120_000,
   mediaAttemptsMax: 5,
   retryDelayBaseMs: 200,
   retryDelayMaxMs: 10_000,

@@ -6,7 +6,7 @@
  */
 import { produce, type Draft } from './immer.js';
 import { assert, unreachable } from './assert.js';
-import type { Limits } from './limits.js';
+import { defaultLimits, type Limits } from './limits.js';
 import * as operations from './operations.js';
 import { planChunks, planRecovery, type ChunkFileStatus } from './planner.js';
 import { isTerminal, validateDurationMs, type ExtractedChunk, type FailureReason, type Job } from './types.js';
@@ -17,7 +17,8 @@ export type Effect =
   | { readonly type: 'extract'; readonly index: number; readonly purpose: 'plan' | 'recreate' }
   | { readonly type: 'check_chunks'; readonly indices: readonly number[] }
   | { readonly type: 'transcribe'; readonly index: number; readonly prompt: string | null }
-  | { readonly type: 'wait'; readonly attempt: number }
+  /** Back off before retrying; at least `delayMsMin` when the API asked for a wait (Retry-After). */
+  | { readonly type: 'wait'; readonly attempt: number; readonly delayMsMin?: number }
   | { readonly type: 'cleanup' }
   | { readonly type: 'record_plan'; readonly durationMs: number; readonly chunks: readonly ExtractedChunk[] }
   | { readonly type: 'record_recreated'; readonly index: number; readonly reason: 'missing' | 'corrupt'; readonly bytes: number; readonly sha256: string }
@@ -43,7 +44,11 @@ export type Input =
   | { readonly type: 'chunks_checked'; readonly results: readonly { readonly index: number; readonly status: ChunkFileStatus }[] }
   | { readonly type: 'chunk_unreadable'; readonly index: number; readonly status: 'missing' | 'corrupt' }
   | { readonly type: 'transcribed'; readonly index: number; readonly text: string }
-  | { readonly type: 'transcribe_failed'; readonly index: number; readonly retryable: boolean; readonly message: string }
+  /**
+   * `atMs`: when it failed (the worker's clock), for the outage window; without it the window is
+   * taken as passed. `retryAfterMs`: the wait the API asked for, if any.
+   */
+  | { readonly type: 'transcribe_failed'; readonly index: number; readonly retryable: boolean; readonly message: string; readonly atMs?: number; readonly retryAfterMs?: number }
   | { readonly type: 'waited' }
   | { readonly type: 'cleaned' }
   /** The last store effect was applied (or was a duplicate of an applied write). */
@@ -58,6 +63,8 @@ export interface MachineState {
   /** True when this ownership began with a recovery claim. */
   readonly recovering: boolean;
   readonly transcriptionAttemptsMax: number;
+  readonly transcriptionOutageMs: number;
+  readonly retryAfterMsMax: number;
   readonly mediaAttemptsMax: number;
   /** Consecutive retryable media failures. */
   readonly mediaAttempts: number;
@@ -71,7 +78,11 @@ export interface MachineState {
   readonly recreated: { readonly index: number; readonly reason: 'missing' | 'corrupt'; readonly bytes: number; readonly sha256: string } | null;
   readonly transcript: { readonly index: number; readonly text: string } | null;
   readonly attempts: Readonly<Record<number, number>>;
+  /** When each chunk's retryable failures began (ms, the worker's clock), in this ownership. */
+  readonly failingSinceMs: Readonly<Record<number, number>>;
   readonly waiting: number | null;
+  /** Least wait before the next attempt, when the API asked for one (0 otherwise). */
+  readonly waitMsMin: number;
   readonly failure: Extract<Effect, { type: 'fail' }> | null;
   readonly cleaned: boolean;
   readonly stopped: StopOutcome | null;
@@ -84,12 +95,14 @@ export function initialState(
   job: Job,
   workerId: string,
   recovering: boolean,
-  limits: Pick<Limits, 'transcriptionAttemptsMax' | 'mediaAttemptsMax'>,
+  limits: Pick<Limits, 'transcriptionAttemptsMax' | 'mediaAttemptsMax'> & Partial<Pick<Limits, 'transcriptionOutageMs' | 'retryAfterMsMax'>>,
 ): MachineState {
   return {
-    job, workerId, recovering, transcriptionAttemptsMax: limits.transcriptionAttemptsMax, mediaAttemptsMax: limits.mediaAttemptsMax, mediaAttempts: 0, recreations: {},
+    job, workerId, recovering, transcriptionAttemptsMax: limits.transcriptionAttemptsMax,
+    transcriptionOutageMs: limits.transcriptionOutageMs ?? defaultLimits.transcriptionOutageMs, retryAfterMsMax: limits.retryAfterMsMax ?? defaultLimits.retryAfterMsMax,
+    mediaAttemptsMax: limits.mediaAttemptsMax, mediaAttempts: 0, recreations: {},
     durationMs: job.durationMs, extracted: [], checked: false, reextract: [], recreated: null, transcript: null,
-    attempts: {}, waiting: null, failure: null, cleaned: false, stopped: null, inFlight: null,
+    attempts: {}, failingSinceMs: {}, waiting: null, waitMsMin: 0, failure: null, cleaned: false, stopped: null, inFlight: null,
   };
 }
 
@@ -162,6 +175,7 @@ function apply(draft: Draft<MachineState>, input: Input): void {
       return;
     case 'waited':
       draft.waiting = null;
+      draft.waitMsMin = 0;
       return;
     case 'cleaned':
       draft.cleaned = true;
@@ -189,14 +203,22 @@ function applyTranscribeFailure(draft: Draft<MachineState>, input: Extract<Input
   draft.attempts[input.index] = attempts;
   if (!input.retryable) {
     draft.failure = { type: 'fail', reason: 'transcription_rejected', message: input.message, chunkIndex: input.index, retryable: false };
-  } else if (attempts >= draft.transcriptionAttemptsMax) {
+    return;
+  }
+  const sinceMs = draft.failingSinceMs[input.index] ?? input.atMs;
+  if (sinceMs !== undefined) draft.failingSinceMs[input.index] = sinceMs;
+  // Without a time, the outage window counts as passed (the attempts alone decide).
+  const outageOver = input.atMs === undefined || sinceMs === undefined || input.atMs - sinceMs >= draft.transcriptionOutageMs;
+  if (attempts >= draft.transcriptionAttemptsMax && outageOver) {
+    const lasted = input.atMs === undefined || sinceMs === undefined ? '' : ` over ${input.atMs - sinceMs} ms`;
     draft.failure = {
       type: 'fail', reason: 'transcription_failed', chunkIndex: input.index, retryable: true,
-      message: `chunk ${input.index} failed ${attempts} times, last: ${input.message}`,
+      message: `chunk ${input.index} failed ${attempts} times${lasted}, last: ${input.message}`,
     };
-  } else {
-    draft.waiting = attempts;
+    return;
   }
+  draft.waiting = attempts;
+  draft.waitMsMin = Math.min(Math.max(0, input.retryAfterMs ?? 0), draft.retryAfterMsMax);
 }
 
 /** Applies the acknowledged store write to the local snapshot with the same pure operation the store ran. */
@@ -266,7 +288,9 @@ function nextEffect(state: MachineState): Effect {
     return { type: 'stop', outcome: job.phase === 'completed' ? 'completed' : 'failed' };
   }
   if (state.failure !== null) return state.failure;
-  if (state.waiting !== null && state.transcript === null) return { type: 'wait', attempt: state.waiting };
+  if (state.waiting !== null && state.transcript === null) {
+    return state.waitMsMin > 0 ? { type: 'wait', attempt: state.waiting, delayMsMin: state.waitMsMin } : { type: 'wait', attempt: state.waiting };
+  }
   switch (job.phase) {
     case 'queued':
       return { type: 'stop', outcome: 'lost' };

@@ -237,7 +237,7 @@ export class Worker {
   private async perform(state: machine.MachineState, effect: Exclude<machine.Effect, { type: 'stop' }>, lease: LeaseKeeper): Promise<machine.Input> {
     if (machine.isStoreEffect(effect)) return this.performStore(state, effect);
     if (effect.type === 'wait') {
-      await this.options.clock.sleep(backoffDelayMs(effect.attempt, this.limits, this.options.random()));
+      await this.options.clock.sleep(Math.max(backoffDelayMs(effect.attempt, this.limits, this.options.random()), effect.delayMsMin ?? 0));
       return { type: 'waited' };
     }
     if (effect.type === 'cleanup') {
@@ -288,7 +288,10 @@ export class Worker {
         if (held !== 'valid') return { type: 'refused', kind: held };
         const result = await transcriber.transcribe({ jobId: job.id, index: effect.index, audio: read.data, prompt: effect.prompt });
         if (result.kind === 'ok') return { type: 'transcribed', index: effect.index, text: result.text };
-        return { type: 'transcribe_failed', index: effect.index, retryable: result.retryable, message: result.message };
+        return {
+          type: 'transcribe_failed', index: effect.index, retryable: result.retryable, message: result.message, atMs: this.options.clock.now(),
+          ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
+        };
       }
       default:
         return unreachable(effect, 'effect');

@@ -37,6 +37,9 @@ export const testLimits: Limits = Object.freeze({
   leaseRenewIntervalMs: 3_000,
   recoveryAttemptsMax: 3,
   transcriptionAttemptsMax: 4,
+  // The attempts alone decide in most tests; test/runtime/transcription.test.ts sets a window.
+  transcriptionOutageMs: 1,
+  retryAfterMsMax: 5_000,
   mediaAttemptsMax: 3,
   retryDelayBaseMs: 100,
   retryDelayMaxMs: 2_000,

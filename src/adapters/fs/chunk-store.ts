@@ -22,7 +22,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, type Dirent } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { assert } from '../../core/assert.js';
 import type { ChunkFileStatus } from '../../core/planner.js';
@@ -52,6 +52,7 @@ export interface FsChunkStoreOptions {
 
 /** Name of the owner mark in a job directory. */
 export const ownerMarkFileName = '.chunkwise-owner';
+const markTempPattern = /^\.chunkwise-owner\.[0-9a-f]{16}\.tmp$/;
 /** Longest namespace, in characters. */
 export const namespaceCharsMax = 200;
 
@@ -165,7 +166,7 @@ export class FsChunkStore implements ChunkStore {
     const directory = this.jobDirectory(jobId);
     const owner = await this.ownership(directory);
     if (owner === 'ours') await rm(directory, { recursive: true, force: true });
-    else if (owner === 'empty') await rmdir(directory).catch(ignoreCodes('ENOENT', 'ENOTEMPTY', 'EEXIST'));
+    else if (owner === 'empty') await this.removeEmpty(directory);
   }
 
   /**
@@ -190,32 +191,46 @@ export class FsChunkStore implements ChunkStore {
     if (!(await this.isRealDirectory(directory))) {
       return (await lstat(directory).then(() => true, () => false)) ? 'foreign' : 'absent';
     }
-    const mark = await readFile(path.join(directory, ownerMarkFileName), { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW }).catch(() => undefined);
-    if (mark !== undefined) return mark === this.namespace ? 'ours' : 'foreign';
-    const entries = await readdir(directory).catch(() => ['?']);
-    return entries.length === 0 ? 'empty' : 'foreign';
+    const entries = await readdir(directory).catch(() => undefined);
+    if (entries === undefined) return 'foreign';
+    if (entries.includes(ownerMarkFileName)) {
+      const mark = await readFile(path.join(directory, ownerMarkFileName), { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW }).catch(() => undefined);
+      return mark === this.namespace ? 'ours' : 'foreign';
+    }
+    // Only half-written marks (of a writer that is marking it now, or crashed doing so): unclaimed.
+    return entries.every((name) => markTempPattern.test(name)) ? 'empty' : 'foreign';
   }
 
-  /** Marks a job directory as this store's, or throws if it is someone else's. */
+  /**
+   * Marks a job directory as this store's, or throws if it is someone else's. The mark is written
+   * to a temporary file and linked into place, so a mark is never seen half written and two
+   * writers marking at once agree.
+   */
   private async claimDirectory(directory: string): Promise<void> {
     const owner = await this.ownership(directory);
     if (owner === 'ours') return;
     if (owner === 'empty') {
-      const handle = await open(path.join(directory, ownerMarkFileName), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW).catch((error: unknown) => {
-        if (errorCode(error) === 'EEXIST') return undefined;
-        throw error;
-      });
-      if (handle !== undefined) {
-        try {
-          await handle.writeFile(this.namespace);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
+      const temporary = path.join(directory, `${ownerMarkFileName}.${randomBytes(8).toString('hex')}.tmp`);
+      const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW);
+      try {
+        await handle.writeFile(this.namespace);
+        await handle.sync();
+      } finally {
+        await handle.close();
       }
+      await link(temporary, path.join(directory, ownerMarkFileName)).catch(ignoreCodes('EEXIST'));
+      await unlink(temporary).catch(ignoreCodes('ENOENT'));
       if ((await this.ownership(directory)) === 'ours') return;
     }
     throw new Error(`job directory ${directory} exists and is not this store's (no owner mark "${this.namespace}"): refusing to write into it`);
+  }
+
+  /** Removes an unclaimed directory: its half-written marks, then the directory (rmdir: only if empty). */
+  private async removeEmpty(directory: string): Promise<void> {
+    for (const name of await readdir(directory).catch(() => [])) {
+      if (markTempPattern.test(name)) await unlink(path.join(directory, name)).catch(ignoreCodes('ENOENT'));
+    }
+    await rmdir(directory).catch(ignoreCodes('ENOENT', 'ENOTEMPTY', 'EEXIST'));
   }
 
   /**

@@ -238,6 +238,15 @@ describe('FsChunkStore sweep', () => {
     expect(await readdir(path.join(root, 'important-data'))).toEqual(['keep.txt']);
   });
 
+  it('lets many writers create and mark one new job directory at once', async () => {
+    const root = await temp.make();
+    const store = new FsChunkStore({ root });
+    const parts = await Promise.all(Array.from({ length: 20 }, (_, index) => store.partPath('job-race', index)));
+    expect(new Set(parts).size).toBe(20);
+    expect(await readdir(store.jobDirectory('job-race'))).toEqual([ownerMarkFileName]);
+    expect(await store.listJobIds()).toEqual(['job-race']);
+  });
+
   it('refuses a namespace that cannot be written as a mark', () => {
     for (const namespace of ['', 'x'.repeat(201), 'tab\t', 'line\nbreak']) {
       expect(() => new FsChunkStore({ root: '/tmp/x', namespace }), JSON.stringify(namespace)).toThrow(TypeError);
