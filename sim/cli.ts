@@ -312,7 +312,7 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
     if (flags.scenario !== undefined) await scenarioFromFile(flags.scenario);
     await storeOption(flags.store).then(async (world) => {
       // Reach the store once now, so that a wrong URL is reported before the campaign starts.
-      if (world.store !== undefined) await (await world.store({ now: () => 0 })).close?.();
+      if (world.store !== undefined) await (await world.store({ now: () => 0 }, { roundTrip: (_label, send) => send() })).close?.();
     });
   } catch (error) {
     await closeStores();

@@ -13,13 +13,20 @@ export interface JobSpec {
   readonly chunkLengthMs: number;
   /** The last chunk's length (chunkTailMsMin..chunkLengthMs, so the plan has exactly `chunks` chunks). */
   readonly lastChunkMs: number;
+  /** When the job is submitted (virtual ms); absent or 0: before the workers start. */
+  readonly submitAtMs?: number;
+  /**
+   * Submitted the moment the n-th look for work of any worker is sent (instead of at a time):
+   * a submission racing a worker's look at the index.
+   */
+  readonly submitOnPoll?: number;
 }
 
 /** Which of a worker's calls a crash or pause fault counts. */
 export type CallTarget = 'any' | 'claim' | 'extract' | 'transcribe' | 'commit' | 'complete';
 
 /** A transcriber error the fault plan can inject. */
-export type TranscriberError = 429 | 500 | 'timeout' | 400;
+export type TranscriberError = 429 | 500 | 'timeout' | 'reset' | 400;
 
 /** One injected fault. */
 export type Fault =
@@ -31,11 +38,13 @@ export type Fault =
   | { readonly kind: 'source_deleted'; readonly job: number; readonly atMs: number }
   | { readonly kind: 'transcriber_error'; readonly nth: number; readonly error: TranscriberError }
   | { readonly kind: 'state_corrupt'; readonly job: number; readonly atMs: number }
-  | { readonly kind: 'recoverers'; readonly atMs: number; readonly count: number };
+  | { readonly kind: 'recoverers'; readonly atMs: number; readonly count: number }
+  /** Every transcription started in the window fails with `status` (and asks for `retryAfterMs`, when above 0). */
+  | { readonly kind: 'api_outage'; readonly atMs: number; readonly durationMs: number; readonly status: 429 | 503; readonly retryAfterMs: number };
 
 /** Every fault kind, for coverage counts. */
 export const faultKinds = [
-  'crash', 'pause', 'store_down', 'reply_lost', 'chunk_file', 'source_deleted', 'transcriber_error', 'state_corrupt', 'recoverers',
+  'crash', 'pause', 'store_down', 'reply_lost', 'chunk_file', 'source_deleted', 'transcriber_error', 'state_corrupt', 'recoverers', 'api_outage',
 ] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
@@ -96,6 +105,8 @@ export function faultLabel(fault: Fault): string {
       return `state[j${fault.job}].corrupt@${fault.atMs}ms`;
     case 'recoverers':
       return `recoverers(${fault.count}@${fault.atMs}ms)`;
+    case 'api_outage':
+      return `api_outage(${fault.status} ${fault.atMs}ms +${fault.durationMs}ms${fault.retryAfterMs > 0 ? `, retry-after ${fault.retryAfterMs}ms` : ''})`;
   }
 }
 
@@ -127,11 +138,20 @@ export const scenarioVersion = 2;
 const chunkLengthMs = 10_000;
 
 function jobArbitrary(bounds: ScenarioBounds): fc.Arbitrary<Omit<JobSpec, 'id'>> {
-  return fc.record({
-    chunks: fc.integer({ min: 1, max: bounds.chunksMax }),
-    chunkLengthMs: fc.constant(chunkLengthMs),
-    lastChunkMs: fc.integer({ min: chunkTailMsMin, max: chunkLengthMs }),
-  });
+  return fc
+    .record({
+      chunks: fc.integer({ min: 1, max: bounds.chunksMax }),
+      chunkLengthMs: fc.constant(chunkLengthMs),
+      lastChunkMs: fc.integer({ min: chunkTailMsMin, max: chunkLengthMs }),
+      // Most jobs wait for the workers; some are submitted while they run: at a time, or racing
+      // the n-th look of a worker for work.
+      submit: fc.oneof(
+        { weight: 6, arbitrary: fc.constant({}) },
+        { weight: 1, arbitrary: fc.record({ submitAtMs: fc.integer({ min: 1, max: bounds.faultPhaseMs }) }) },
+        { weight: 1, arbitrary: fc.record({ submitOnPoll: fc.integer({ min: 1, max: 40 }) }) },
+      ),
+    })
+    .map(({ submit, ...job }) => ({ ...job, ...submit }));
 }
 
 /** Per-run weights of each fault kind: 0 switches a kind off for this run (swarm testing). */
@@ -178,7 +198,12 @@ function faultArbitrary(kind: FaultKind, bounds: ScenarioBounds): fc.Arbitrary<F
     case 'transcriber_error':
       return fc.record({
         kind: fc.constant('transcriber_error'), nth: fc.integer({ min: 1, max: 120 }),
-        error: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<TranscriberError>(429, 500, 'timeout') }, { weight: 1, arbitrary: fc.constant<TranscriberError>(400) }),
+        error: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<TranscriberError>(429, 500, 'timeout', 'reset') }, { weight: 1, arbitrary: fc.constant<TranscriberError>(400) }),
+      });
+    case 'api_outage':
+      return fc.record({
+        kind: fc.constant('api_outage'), atMs, durationMs: fc.integer({ min: 1_000, max: 60_000 }), status: fc.constantFrom<429 | 503>(429, 503),
+        retryAfterMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 30_000 })),
       });
     case 'state_corrupt':
       return fc.record({ kind: fc.constant('state_corrupt'), job, atMs });

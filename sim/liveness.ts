@@ -59,8 +59,11 @@ export function livenessBudget(scenario: Scenario, limits: Limits): LivenessBudg
   const jobMs = handOverMs + extractionMs + limits.sweepIntervalMs;
   const workMs = chunks * chunkMs + scenario.jobs.length * jobMs;
   const capMs = livenessMargin * (workMs + pauseMsMax) + stallWindowMs;
-  const actors = scenario.workers + recoverersMax(scenario) + 1;
-  const stepsMax = actors * (Math.ceil(capMs / limits.idlePollIntervalMs) + 200 * (chunks + scenario.jobs.length));
+  const actors = scenario.workers + recoverersMax(scenario) + 2;
+  // One idle look for work: a sleep, the list (a request, its round trips, the reply), and a
+  // refused claim of every listed job; each a few steps, the more where round trips interleave.
+  const stepsPerLook = 8 * (1 + Math.min(scenario.jobs.length, limits.recoverableJobsPageMax));
+  const stepsMax = actors * (Math.ceil(capMs / limits.idlePollIntervalMs) * stepsPerLook + 200 * (chunks + scenario.jobs.length));
   return { stallWindowMs, capMs, stepsMax };
 }
 

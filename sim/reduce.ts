@@ -184,6 +184,13 @@ function* fewerChunks(scenario: Scenario, job: number): Generator<Scenario> {
     const jobs = scenario.jobs.map((entry, index) => (index === job ? { ...entry, chunks, lastChunkMs: entry.chunkLengthMs } : entry));
     yield normalised({ ...scenario, jobs });
   }
+  if (spec.submitAtMs !== undefined || spec.submitOnPoll !== undefined) {
+    const { submitAtMs: _at, submitOnPoll: _poll, ...upfront } = spec;
+    yield { ...scenario, jobs: scenario.jobs.map((entry, index) => (index === job ? upfront : entry)) };
+    if (spec.submitOnPoll !== undefined && spec.submitOnPoll > 1) {
+      yield { ...scenario, jobs: scenario.jobs.map((entry, index) => (index === job ? { ...entry, submitOnPoll: 1 } : entry)) };
+    }
+  }
   if (spec.lastChunkMs !== spec.chunkLengthMs) {
     yield { ...scenario, jobs: scenario.jobs.map((entry, index) => (index === job ? { ...entry, lastChunkMs: entry.chunkLengthMs } : entry)) };
   }
@@ -210,5 +217,7 @@ function* simplerFaults(fault: Fault): Generator<Fault> {
     yield { ...fault, atMs: Math.floor(fault.atMs / 2) };
   }
   if (fault.kind === 'store_down' && fault.durationMs > 100) yield { ...fault, durationMs: Math.max(100, Math.floor(fault.durationMs / 2)) };
+  if (fault.kind === 'api_outage' && fault.durationMs > 1_000) yield { ...fault, durationMs: Math.max(1_000, Math.floor(fault.durationMs / 2)) };
+  if (fault.kind === 'api_outage' && fault.retryAfterMs > 0) yield { ...fault, retryAfterMs: 0 };
   if (fault.kind === 'recoverers' && fault.count > 1) yield { ...fault, count: fault.count - 1 };
 }

@@ -25,13 +25,16 @@ const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('reply_lost'), nth: positive }),
   z.strictObject({ kind: z.literal('chunk_file'), job: count, chunk: count, damage: z.enum(['delete', 'truncate', 'corrupt']), atMs: count }),
   z.strictObject({ kind: z.literal('source_deleted'), job: count, atMs: count }),
-  z.strictObject({ kind: z.literal('transcriber_error'), nth: positive, error: z.union([z.literal(429), z.literal(500), z.literal(400), z.literal('timeout')]) }),
+  z.strictObject({ kind: z.literal('transcriber_error'), nth: positive, error: z.union([z.literal(429), z.literal(500), z.literal(400), z.literal('timeout'), z.literal('reset')]) }),
   z.strictObject({ kind: z.literal('state_corrupt'), job: count, atMs: count }),
   z.strictObject({ kind: z.literal('recoverers'), atMs: count, count: positive }),
+  z.strictObject({ kind: z.literal('api_outage'), atMs: count, durationMs: positive, status: z.union([z.literal(429), z.literal(503)]), retryAfterMs: count }),
 ]);
 
 const jobSchema = z
-  .strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), chunks: positive.max(10_000), chunkLengthMs: positive.min(1_000), lastChunkMs: positive })
+  .strictObject({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), chunks: positive.max(10_000), chunkLengthMs: positive.min(1_000), lastChunkMs: positive, submitAtMs: count.optional(), submitOnPoll: positive.optional(),
+  })
   .refine((job) => job.lastChunkMs >= chunkTailMsMin && job.lastChunkMs <= job.chunkLengthMs + chunkTailMsMin, {
     message: `lastChunkMs must lie between ${chunkTailMsMin} and chunkLengthMs + ${chunkTailMsMin}`,
     path: ['lastChunkMs'],

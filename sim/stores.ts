@@ -9,7 +9,7 @@ import type { JobEvent } from '../src/core/events.js';
 import type { Job } from '../src/core/types.js';
 import { CorruptStateError } from '../src/ports.js';
 import type { Redis } from 'ioredis';
-import type { StoreFactory, StoreInspector, WorldOptions } from './world.js';
+import type { RoundTripHost, StoreFactory, StoreInspector, WorldOptions } from './world.js';
 
 const openClients = new Set<Redis>();
 
@@ -24,16 +24,25 @@ export async function closeStores(): Promise<void> {
 export const storeNames = ['memory', 'ioredis-mock'] as const;
 
 /**
+ * How a Redis store's calls meet the scheduler: `interleaved` (default) makes every round trip of
+ * the adapter a scheduling point, so another worker may run between a read and a write of one
+ * operation; `atomic` runs each store call whole, as the memory reference does (for comparing
+ * histories call for call).
+ */
+export type RoundTrips = 'interleaved' | 'atomic';
+
+/**
  * World options for `--store NAME`; memory when undefined. Each world's keys go under
  * `<keyPrefix><random>:`. Throws a TypeError naming a bad value.
  */
-export async function storeOption(name: string | undefined, options: { keyPrefix?: string } = {}): Promise<WorldOptions> {
+export async function storeOption(name: string | undefined, options: { keyPrefix?: string; roundTrips?: RoundTrips } = {}): Promise<WorldOptions> {
   const keyPrefix = options.keyPrefix ?? 'chunkwise-sim:';
+  const roundTrips = options.roundTrips ?? 'interleaved';
   if (name === undefined || name === 'memory') return {};
   if (name === 'ioredis-mock') return { store: await redisFactory(async () => {
     const { default: RedisMock } = await import('ioredis-mock');
     return new RedisMock() as unknown as Redis;
-  }, false, keyPrefix) };
+  }, false, keyPrefix, roundTrips) };
   if (/^rediss?:\/\//.test(name)) {
     let shared: Redis | undefined;
     return { store: await redisFactory(async () => {
@@ -48,21 +57,21 @@ export async function storeOption(name: string | undefined, options: { keyPrefix
         }
       }
       return shared;
-    }, true, keyPrefix) };
+    }, true, keyPrefix, roundTrips) };
   }
   throw new TypeError(`--store must be memory, ioredis-mock or a redis:// URL, got ${JSON.stringify(name)}`);
 }
 
-async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyPrefix: string): Promise<StoreFactory> {
+async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyPrefix: string, roundTrips: RoundTrips): Promise<StoreFactory> {
   const { RedisJobStore, jobKeys } = await import('../src/adapters/redis/index.js');
   const client = shared ? await connect() : undefined;
-  return (clock) => {
+  return (clock, host) => {
     const prefix = `${keyPrefix}${randomBytes(6).toString('hex')}:`;
     let redis = client;
     let store: InstanceType<typeof RedisJobStore> | undefined;
     const ready = async () => {
       redis ??= await connect();
-      store ??= new RedisJobStore({ redis, keyPrefix: prefix, clock });
+      store ??= new RedisJobStore({ redis: roundTrips === 'interleaved' ? roundTripClient(redis, host) : redis, keyPrefix: prefix, clock });
       return { redis, store };
     };
     const cache = new Map<string, Job | undefined>();
@@ -91,6 +100,7 @@ async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyP
     return ready().then(({ store: built }) => ({
       store: built,
       inspect,
+      interleaved: roundTrips === 'interleaved',
       close: async () => {
         const { redis: connection } = await ready();
         const keys = [...touched].flatMap((jobId) => Object.values(jobKeys(prefix, jobId)));
@@ -99,6 +109,47 @@ async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyP
       },
     }));
   };
+}
+
+/** Commands of the Redis adapter that are one round trip each (besides its scripts and MULTI). */
+const roundTripCommands = new Set(['zadd', 'zrem', 'zscore', 'zrange', 'zrangebyscore', 'hgetall', 'hset', 'hget', 'xrange', 'xrevrange', 'time', 'del', 'exists']);
+
+/**
+ * `redis` seen through `host`: each command the adapter sends (its scripts, which ioredis names
+ * `chunkwise…`, the commands above, and a MULTI's EXEC) is one round trip, a scheduling point of
+ * the actor whose store call sends it. Everything else passes through.
+ */
+function roundTripClient(redis: Redis, host: RoundTripHost): Redis {
+  const wrap = (name: string, send: () => Promise<unknown>) => host.roundTrip(`redis.${name}`, send);
+  return new Proxy(redis, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (property === 'multi') return (...args: unknown[]) => transaction(method.apply(target, args) as object, wrap);
+      if (property.startsWith('chunkwise') || roundTripCommands.has(property)) {
+        return (...args: unknown[]) => wrap(property, () => method.apply(target, args) as Promise<unknown>);
+      }
+      return method.bind(target);
+    },
+  });
+}
+
+/** A MULTI whose EXEC is one round trip; queued commands chain on the wrapper. */
+function transaction(pipeline: object, wrap: (name: string, send: () => Promise<unknown>) => Promise<unknown>): object {
+  const proxy: object = new Proxy(pipeline, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (property === 'exec') return (...args: unknown[]) => wrap('exec', () => method.apply(target, args) as Promise<unknown>);
+      return (...args: unknown[]) => {
+        const result = method.apply(target, args);
+        return result === target ? proxy : result;
+      };
+    },
+  });
+  return proxy;
 }
 
 export type { JobEvent };

@@ -204,8 +204,14 @@ export class SimMedia implements Media {
 /** What the simulated transcriber needs from the world. */
 export interface TranscriberWorld {
   /** The injected error for this call, if any (counted per call while faults are on). */
-  nextTranscriberFault(): 429 | 500 | 'timeout' | 400 | undefined;
+  nextTranscriberFault(): InjectedTranscriberFault | undefined;
   recordTranscription(actor: string, request: TranscribeRequest): void;
+}
+
+/** A transcriber failure injected into one call: a status, a timeout or a reset, and the wait asked for. */
+export interface InjectedTranscriberFault {
+  readonly error: 429 | 500 | 503 | 400 | 'timeout' | 'reset';
+  readonly retryAfterMs?: number;
 }
 
 /** How long an injected transcriber timeout holds the call before it fails. */
@@ -217,13 +223,16 @@ export class SimTranscriber implements Transcriber {
 
   transcribe(request: TranscribeRequest): Promise<TranscribeResult> {
     const fault = this.world.nextTranscriberFault();
-    const latencyMs = fault === 'timeout' ? transcriberTimeoutMs : this.latencyMs();
+    const latencyMs = fault?.error === 'timeout' ? transcriberTimeoutMs : this.latencyMs();
     return this.host.portCall(this.actor, {
       port: 'transcriber', op: 'transcribe', target: 'transcribe', subject: `${request.jobId}/${request.index}`, latencyMs,
       onIssue: () => this.world.recordTranscription(this.actor, request),
       body: async (): Promise<TranscribeResult> => {
-        if (fault === 'timeout') return { kind: 'error', retryable: true, status: null, message: 'request timed out' };
-        if (fault !== undefined) return { kind: 'error', retryable: fault !== 400, status: fault, message: `HTTP ${fault}` };
+        if (fault?.error === 'timeout') return { kind: 'error', retryable: true, status: null, message: 'request timed out' };
+        if (fault?.error === 'reset') return { kind: 'error', retryable: true, status: null, message: 'connection cut mid-reply (terminated)' };
+        if (fault !== undefined) {
+          return { kind: 'error', retryable: fault.error !== 400, status: fault.error, message: `HTTP ${fault.error}`, ...(fault.retryAfterMs === undefined ? {} : { retryAfterMs: fault.retryAfterMs }) };
+        }
         return { kind: 'ok', text: transcriptOf(request.jobId, request.index, request.audio) };
       },
       describe: (result) => (result.kind === 'ok' ? 'ok' : `error ${result.status ?? 'timeout'}`),

@@ -5,6 +5,7 @@
  * a terminal state. Everything is derived from the scenario, so the same scenario gives the same
  * history byte for byte.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { MemoryChunkStore } from '../src/adapters/memory/chunks.js';
 import { MemoryJobStore } from '../src/adapters/memory/store.js';
@@ -13,20 +14,35 @@ import type { Limits } from '../src/core/limits.js';
 import { isTerminal, type Job } from '../src/core/types.js';
 import { StoreUnavailableError, type ChunkStore, type JobStore, type TranscribeRequest } from '../src/ports.js';
 import { Worker } from '../src/runtime/worker.js';
-import { faultLabel, simulationLimits, type CallTarget, type Fault, type Scenario } from './faults.js';
+import { faultLabel, simulationLimits, type CallTarget, type Fault, type JobSpec, type Scenario } from './faults.js';
 import { History } from './history.js';
 import { livenessBudget, type LivenessBudget } from './liveness.js';
 import { mulberry32 } from './random.js';
 import { Scheduler } from './scheduler.js';
 import { SimChunkStore, SimMedia, SimStore, SimTranscriber, chunkContent, transcriptOf, type PortCallSpec, type TwinHost } from './twins.js';
 
-/** Builds the store a world uses; the memory reference unless a variant is asked for. */
-export type StoreFactory = (clock: { now(): number }) => BuiltStore | Promise<BuiltStore>;
+/**
+ * Builds the store a world uses; the memory reference unless a variant is asked for. A store that
+ * does real I/O sends each round trip through `host.roundTrip`, which makes it a scheduling point
+ * of the calling actor (and says so with `interleaved`).
+ */
+export type StoreFactory = (clock: { now(): number }, host: RoundTripHost) => BuiltStore | Promise<BuiltStore>;
+
+/** Where a store's round trips become scheduling points. */
+export interface RoundTripHost {
+  /**
+   * Runs `send` (one round trip: a command and its reply) as a scheduled step of the actor whose
+   * store call issued it; directly when no actor's call is running (the world's own reads).
+   */
+  roundTrip<T>(label: string, send: () => Promise<T>): Promise<T>;
+}
 
 /** A store built for one world. */
 export interface BuiltStore {
   readonly store: JobStore;
   readonly inspect: StoreInspector;
+  /** True when the store's round trips go through the world's RoundTripHost (each a scheduling point). */
+  readonly interleaved?: boolean;
   close?(): Promise<void>;
 }
 
@@ -110,6 +126,8 @@ interface Slot {
 }
 
 const worldActor = 'world';
+/** The actor that submits jobs while the workers run. */
+const submitterActor = 'submitter';
 
 /** A world built from a scenario; {@link run} plays it once. */
 export class World implements TwinHost {
@@ -129,6 +147,10 @@ export class World implements TwinHost {
   private readonly fired = new Set<Fault>();
   private readonly faultCounters = new Map<Fault, number>();
   private faultsOn = true;
+  /** The actor whose store call is running (for round trips of an interleaved store). */
+  private readonly callingActor = new AsyncLocalStorage<string>();
+  private interleaved = false;
+  private polls = 0;
   private storeCalls = 0;
   private transcriberCalls = 0;
   private transcriptions = 0;
@@ -144,9 +166,18 @@ export class World implements TwinHost {
 
   private async buildStore(): Promise<void> {
     const clock = { now: () => this.scheduler.now() };
-    const built: BuiltStore = this.options.store === undefined ? memoryStore(clock) : await this.options.store(clock);
+    const host: RoundTripHost = {
+      roundTrip: (label, send) => {
+        const actor = this.callingActor.getStore();
+        // Each round trip takes its own share of the store's latency, so that operations of
+        // different actors overlap in virtual time and their round trips interleave.
+        return actor === undefined ? send() : this.scheduler.call(actor, label, Math.floor(this.random() * (this.scenario.latencies.storeMaxMs + 1)), send);
+      },
+    };
+    const built: BuiltStore = this.options.store === undefined ? memoryStore(clock) : await this.options.store(clock, host);
     this.store = built.store;
     this.inspect = built.inspect;
+    this.interleaved = built.interleaved === true;
     this.closeStore = built.close === undefined ? undefined : () => built.close?.() ?? Promise.resolve();
   }
 
@@ -155,9 +186,11 @@ export class World implements TwinHost {
     const { scenario } = this;
     await this.buildStore();
     for (const job of scenario.jobs) {
+      if (submittedLater(job)) continue;
       await this.store.createJob({ jobId: job.id, source: sourceOf(job.id), chunkLengthMs: job.chunkLengthMs });
       await this.inspect.refresh?.(job.id);
     }
+    for (const job of scenario.jobs) if ((job.submitAtMs ?? 0) > 0) void this.submitLater(job);
     for (let index = 0; index < scenario.workers; index += 1) this.startSlot(index);
     for (const fault of scenario.faults) this.scheduleTimedFault(fault);
     const stepsMax = this.options.stepsMax ?? 200_000;
@@ -222,6 +255,8 @@ export class World implements TwinHost {
       void this.scheduler.sleep(worldActor, pause.durationMs).then(() => this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'resume' }));
     }
     call.onIssue?.();
+    if (call.port === 'store' && call.op === 'listRecoverableJobs') this.onPoll();
+    if (call.port === 'store' && this.interleaved) return this.interleavedStoreCall(actor, call, crash);
     return this.scheduler.call(actor, `${call.port}.${call.op}`, call.latencyMs, async () => {
       if (call.port === 'store' && this.storeDown()) {
         this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: 'unavailable' });
@@ -241,6 +276,60 @@ export class World implements TwinHost {
       if (call.port === 'store' && this.replyLost(storeCall)) throw new StoreUnavailableError('reply lost after the write was applied');
       return result;
     });
+  }
+
+  /**
+   * A store call of an interleaved store: the request is one scheduling point (latency, outage),
+   * each round trip of the body is one more (so another actor may run between a read and a write
+   * of one operation), and the reply is the last (where a crash after the effect lands).
+   */
+  private async interleavedStoreCall<T>(actor: string, call: PortCallSpec<T>, crash: Fault | undefined): Promise<T> {
+    // The latency is the round trips' (each draws its own), not the request's.
+    const down = await this.scheduler.call(actor, `store.${call.op}`, 0, () => this.storeDown());
+    if (down) {
+      this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: 'unavailable' });
+      throw new StoreUnavailableError('store is down');
+    }
+    const storeCall = this.countStoreCall();
+    const result = await this.callingActor.run(actor, () => call.body());
+    return this.scheduler.call(actor, `store.${call.op}.reply`, 0, async () => {
+      const subjectJob = call.subject.split('/')[0] ?? call.subject;
+      if (call.subject !== '*') {
+        await this.inspect.refresh?.(subjectJob);
+        this.noteEvents(actor, call.op, subjectJob);
+      }
+      this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: call.describe(result) });
+      this.recordApplied(actor, call.op, call.subject, result, call.epoch);
+      if (crash?.kind === 'crash') this.crash(actor, crash);
+      if (this.replyLost(storeCall)) throw new StoreUnavailableError('reply lost after the write was applied');
+      return result;
+    });
+  }
+
+  /** Counts a worker's look for work; submits the jobs that wait for this one. */
+  private onPoll(): void {
+    this.polls += 1;
+    for (const job of this.scenario.jobs) if (job.submitOnPoll === this.polls) void this.submitNow(job);
+  }
+
+  /** Submits a job at its time while the workers run. */
+  private async submitLater(job: JobSpec): Promise<void> {
+    await this.scheduler.sleep(submitterActor, job.submitAtMs ?? 0, `submit ${job.id}`);
+    await this.submitNow(job);
+  }
+
+  /** Submits a job as the submitter actor would (retrying while the store is down). */
+  private async submitNow(job: JobSpec): Promise<void> {
+    const store = new SimStore(this, submitterActor, this.store, () => 0);
+    for (;;) {
+      try {
+        await store.createJob({ jobId: job.id, source: sourceOf(job.id), chunkLengthMs: job.chunkLengthMs });
+        return;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        await this.scheduler.sleep(submitterActor, this.limits.retryDelayMaxMs, 'submit retry');
+      }
+    }
   }
 
   private startSlot(index: number): void {
@@ -434,10 +523,16 @@ export class World implements TwinHost {
       nextTranscriberFault: () => {
         if (!this.faultsOn) return undefined;
         this.transcriberCalls += 1;
+        const now = this.scheduler.now();
+        const outage = this.scenario.faults.find((entry) => entry.kind === 'api_outage' && now >= entry.atMs && now < entry.atMs + entry.durationMs);
+        if (outage?.kind === 'api_outage') {
+          if (!this.fired.has(outage)) this.fire(outage);
+          return { error: outage.status, ...(outage.retryAfterMs > 0 ? { retryAfterMs: outage.retryAfterMs } : {}) };
+        }
         const fault = this.scenario.faults.find((entry) => entry.kind === 'transcriber_error' && entry.nth === this.transcriberCalls && !this.fired.has(entry));
         if (fault?.kind !== 'transcriber_error') return undefined;
         this.fire(fault);
-        return fault.error;
+        return { error: fault.error };
       },
       recordTranscription: (actor: string, request: TranscribeRequest) => {
         this.transcriptions += 1;
@@ -471,6 +566,11 @@ export class World implements TwinHost {
       },
     };
   }
+}
+
+/** True for a job submitted while the workers run (at a time, or on a look for work). */
+function submittedLater(job: JobSpec): boolean {
+  return (job.submitAtMs ?? 0) > 0 || job.submitOnPoll !== undefined;
 }
 
 /** `fault` with its job, worker and chunk indices read modulo the scenario's counts (how the world applies it). */

@@ -11,7 +11,7 @@ import type { Checker, Violation } from './types.js';
 export const checkDegradation: Checker = (record) => {
   const violations: Violation[] = [];
   const fired = record.faultsFired;
-  const transcriberErrors = fired.filter((fault) => fault.kind === 'transcriber_error');
+  const transcriberErrors = fired.filter((fault) => fault.kind === 'transcriber_error' || fault.kind === 'api_outage');
   const ownershipFaults = fired.filter((fault) => fault.kind === 'crash' || fault.kind === 'pause' || fault.kind === 'store_down').length;
   for (const [jobId, job] of record.jobs) {
     if (job === undefined) continue;

@@ -54,7 +54,13 @@ transcriberContract('OpenAITranscriber (real SDK, local server)', async () => {
 
 transcriberContract('SimTranscriber (simulator twin)', async () => {
   const faults: (429 | 400)[] = [];
-  const world = { nextTranscriberFault: () => faults.shift(), recordTranscription: () => {} };
+  const world = {
+    nextTranscriberFault: () => {
+      const error = faults.shift();
+      return error === undefined ? undefined : { error };
+    },
+    recordTranscription: () => {},
+  };
   return {
     transcriber: new SimTranscriber(directHost, 'w', world, () => 1),
     audio: new Uint8Array([1, 2, 3, 4]),
