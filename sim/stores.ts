@@ -63,7 +63,7 @@ export async function storeOption(name: string | undefined, options: { keyPrefix
 }
 
 async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyPrefix: string, roundTrips: RoundTrips): Promise<StoreFactory> {
-  const { RedisJobStore, jobKeys } = await import('../src/adapters/redis/index.js');
+  const { RedisJobStore, asideKeys, jobKeys } = await import('../src/adapters/redis/index.js');
   const client = shared ? await connect() : undefined;
   return (clock, host) => {
     const prefix = `${keyPrefix}${randomBytes(6).toString('hex')}:`;
@@ -103,7 +103,7 @@ async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyP
       interleaved: roundTrips === 'interleaved',
       close: async () => {
         const { redis: connection } = await ready();
-        const keys = [...touched].flatMap((jobId) => Object.values(jobKeys(prefix, jobId)));
+        const keys = [...touched].flatMap((jobId) => [...Object.values(jobKeys(prefix, jobId)), ...Object.values(asideKeys(prefix, jobId))]);
         if (keys.length > 0) await connection.del(...keys, `${prefix}jobs:recoverable`);
         if (!shared) connection.disconnect();
       },

@@ -46,6 +46,15 @@ export function jobKeys(prefix: string, jobId: string): JobKeys {
   return { state: `${base}:state`, chunks: `${base}:chunks`, events: `${base}:events` };
 }
 
+/**
+ * Where the quarantine moves a key of job `jobId` that holds the wrong type (kept for inspection,
+ * expired with the job): the key with `:wrongtype` appended, in the same slot.
+ */
+export function asideKeys(prefix: string, jobId: string): JobKeys {
+  const keys = jobKeys(prefix, jobId);
+  return { state: `${keys.state}:wrongtype`, chunks: `${keys.chunks}:wrongtype`, events: `${keys.events}:wrongtype` };
+}
+
 /** The key of the cross-job index of recoverable jobs under `prefix`. */
 export function recoverableIndexKey(prefix: string): string {
   return `${prefix}jobs:recoverable`;

@@ -75,7 +75,7 @@ import {
 } from '../../ports.js';
 import { decodeEvent, decodeJob } from './codec.js';
 import { translateError } from './errors.js';
-import { defaultKeyPrefix, jobKeys, recoverableIndexKey, validateKeyPrefix, type JobKeys } from './keys.js';
+import { asideKeys, defaultKeyPrefix, jobKeys, recoverableIndexKey, validateKeyPrefix, type JobKeys } from './keys.js';
 import { defineScripts, runScript, ScriptCode, type ScriptName, type ScriptReply } from './scripts.js';
 
 /** Reads the store's notion of now, in ms. */
@@ -306,7 +306,8 @@ export class RedisJobStore implements JobStore {
     validateQuarantine(request);
     return this.guard(request.jobId, async () => {
       const keys = this.keys(request.jobId);
-      const reply = await this.run('quarantine-job', [keys.state, keys.chunks, keys.events], [
+      const aside = asideKeys(this.keyPrefix, request.jobId);
+      const reply = await this.run('quarantine-job', [keys.state, keys.chunks, keys.events, aside.state, aside.chunks, aside.events], [
         request.jobId, request.workerId, request.requestId, this.nowArgument(), String(this.retentionMs), clipMessage(request.message),
       ]);
       if (reply.code === ScriptCode.Applied || reply.code === ScriptCode.Terminal) await this.redis.zrem(this.indexKey, request.jobId);

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { RedisJobStore } from '../../../src/adapters/redis/index.js';
+import { asideKeys, RedisJobStore } from '../../../src/adapters/redis/index.js';
 import { CorruptStateError } from '../../../src/ports.js';
 import { connectMockRedis, connectRealRedis, deleteKeysWithPrefix, describeWithRedis, randomPrefix, realRedis } from '../../support/redis.js';
 
@@ -119,14 +119,35 @@ function corruptStateSuite(connect: () => Redis, checksKeyTypes: boolean): void 
   });
 
   // ioredis-mock does not check key types in stream commands (it fails with a TypeError of its own).
-  it.skipIf(!checksKeyTypes)('a key of the wrong type is corrupt state, not a crash', async () => {
+  it.skipIf(!checksKeyTypes)('a key of the wrong type is corrupt state, not a crash; the quarantine sets it aside and fails the job', async () => {
     const redis = connect();
     const subject = await setUp(redis, 'wrong-type');
     await redis.del(subject.keys.events);
     await redis.set(subject.keys.events, 'not a stream');
     await expectCorrupt(subject.store.getJob('wrong-type'), /wrong type/);
     await expectCorrupt(subject.store.readEvents('wrong-type'), /wrong type/);
-    await expectCorrupt(subject.store.quarantineJob({ jobId: 'wrong-type', workerId: 'doctor', message: 'x', requestId: 'q' }), /wrong type/);
+    expect((await subject.store.quarantineJob({ jobId: 'wrong-type', workerId: 'doctor', message: 'x', requestId: 'q' })).kind).toBe('ok');
+    expect(await redis.get(asideKeys(subject.keyPrefix, 'wrong-type').events)).toBe('not a stream');
+    const failed = await subject.store.getJob('wrong-type');
+    expect(failed?.phase).toBe('failed');
+    expect(failed?.failure?.reason).toBe('state_corrupt');
+    expect((await subject.store.readEvents('wrong-type')).map((event) => event.event)).toEqual(['job_failed']);
+    await deleteKeysWithPrefix(redis, subject.keyPrefix);
+  });
+
+  it.skipIf(!checksKeyTypes)('a state key of the wrong type: the quarantine sets it aside and leaves a whole failed job', async () => {
+    const redis = connect();
+    const subject = await setUp(redis, 'wrong-state');
+    await redis.del(subject.keys.state);
+    await redis.rpush(subject.keys.state, 'not', 'a', 'hash');
+    await expectCorrupt(subject.store.getJob('wrong-state'), /wrong type/);
+    expect((await subject.store.quarantineJob({ jobId: 'wrong-state', workerId: 'doctor', message: 'x', requestId: 'q' })).kind).toBe('ok');
+    expect(await redis.lrange(asideKeys(subject.keyPrefix, 'wrong-state').state, 0, -1)).toEqual(['not', 'a', 'hash']);
+    const failed = await subject.store.getJob('wrong-state');
+    expect(failed).toMatchObject({ phase: 'failed', failure: { reason: 'state_corrupt' } });
+    const events = await subject.store.readEvents('wrong-state');
+    expect(events.at(-1)?.event).toBe('job_failed');
+    expect(events.at(-1)?.seq).toBe((failed?.nextSeq ?? 0) - 1);
     await deleteKeysWithPrefix(redis, subject.keyPrefix);
   });
 }

@@ -6,9 +6,18 @@ fields that cannot be read. The epoch is the stored one + 1, or the last event's
 stored one is unreadable; the seq continues the event stream (its last entry + 1), which equals
 nextSeq whenever the state is consistent.
 
-KEYS[1] state   hash    the job's fields
-KEYS[2] chunks  hash    the job's chunks (expired with the job)
-KEYS[3] events  stream  the job's outbox (expired with the job)
+A key of the wrong type (which no other script can read or write) is first renamed aside, to the
+matching KEYS[4..6] in the same slot, kept for inspection and expired with the job: a fresh hash
+or stream takes its place. A state set aside is replaced by a whole failed state (source '?',
+no chunks; its chunks go aside too), so the job still ends failed, readable, with a continuous
+outbox.
+
+KEYS[1] state         hash    the job's fields
+KEYS[2] chunks        hash    the job's chunks (expired with the job)
+KEYS[3] events        stream  the job's outbox (expired with the job)
+KEYS[4] stateAside    string  where a state key of the wrong type is moved (any type)
+KEYS[5] chunksAside   string  where a chunks key of the wrong type is moved (any type)
+KEYS[6] eventsAside   string  where an events key of the wrong type is moved (any type)
 ARGV[1] jobId        string
 ARGV[2] workerId     string, the quarantining worker (the job's new owner, without a lease)
 ARGV[3] requestId    string
@@ -30,6 +39,9 @@ afterwards (a hint).
 local stateKey = KEYS[1]
 local chunksKey = KEYS[2]
 local eventsKey = KEYS[3]
+local stateAsideKey = KEYS[4]
+local chunksAsideKey = KEYS[5]
+local eventsAsideKey = KEYS[6]
 local jobId = ARGV[1]
 local workerId = ARGV[2]
 local requestId = ARGV[3]
@@ -38,7 +50,35 @@ local message = ARGV[6]
 
 --- @include "common"
 
-local hash = read_hash(stateKey)
+-- Renames `key` to `aside` when a read of its expected type (`probe`) fails on it (a key of
+-- another type); true when it did. A probe, not TYPE: the mock reports its streams as lists.
+local function set_aside(key, aside, probe)
+  local reply = redis.pcall(probe, key)
+  if type(reply) ~= 'table' or reply['err'] == nil then
+    return false
+  end
+  redis.call('RENAME', key, aside)
+  return true
+end
+
+local stateAside = set_aside(stateKey, stateAsideKey, 'HLEN')
+set_aside(chunksKey, chunksAsideKey, 'HLEN')
+set_aside(eventsKey, eventsAsideKey, 'XLEN')
+
+local hash
+if stateAside then
+  -- Chunks cannot be read without their state: they go aside too (unless already there).
+  if redis.call('EXISTS', chunksKey) == 1 then
+    redis.call('RENAME', chunksKey, chunksAsideKey)
+  end
+  -- A whole state to fail: the fields quarantine writes below complete it.
+  hash = { id = jobId, phase = 'transcribing' }
+  redis.call('HSET', stateKey, 'id', jobId, 'source', '?', 'chunkLengthMs', '1000', 'recoveryAttempts', '0', 'recoveryOpen', '0',
+    'recoveryStartedAtMs', '0', 'recoveryResumed', '0', 'recoveryRecreatedChunks', '0', 'createdAtMs', '0', 'chunkCount', '0',
+    'committedCount', '0', 'transcriptChars', '0', 'revision', '0')
+else
+  hash = read_hash(stateKey)
+end
 if hash == nil then
   return { CODE_NOT_FOUND }
 end
@@ -68,5 +108,5 @@ redis.call('HSET', stateKey,
   'phase', 'failed', 'epoch', int(epoch), 'owner', workerId, 'leaseExpiresAtMs', '0', 'failureReason', 'state_corrupt',
   'failureMessage', message, 'recoveryOpen', '0', 'lastRequestId', requestId, 'nextSeq', int(writer.next_seq),
   'updatedAtMs', int(nowMs), 'revision', int((parse_int(hash.revision) or 0) + 1))
-expire_all({ stateKey, chunksKey, eventsKey }, retentionMs)
+expire_all({ stateKey, chunksKey, eventsKey, stateAsideKey, chunksAsideKey, eventsAsideKey }, retentionMs)
 return { CODE_APPLIED }
