@@ -25,6 +25,9 @@ export interface JobSpec {
 /** Which of a worker's calls a crash or pause fault counts. */
 export type CallTarget = 'any' | 'claim' | 'extract' | 'transcribe' | 'commit' | 'complete';
 
+/** What a poison fault writes. */
+export type PoisonKind = 'absurd_size' | 'index_member';
+
 /** A transcriber error the fault plan can inject. */
 export type TranscriberError = 429 | 500 | 'timeout' | 'reset' | 400;
 
@@ -39,12 +42,19 @@ export type Fault =
   | { readonly kind: 'transcriber_error'; readonly nth: number; readonly error: TranscriberError }
   | { readonly kind: 'state_corrupt'; readonly job: number; readonly atMs: number }
   | { readonly kind: 'recoverers'; readonly atMs: number; readonly count: number }
+  /**
+   * Poison data written straight into the store (Redis stores only): an absurd chunk count of job
+   * `job`, or an index entry that is no job id. (Keys of the wrong type, whose quarantine sets the
+   * job's history aside, are tested by hand in test/adapters/redis/corrupt-state.test.ts: no
+   * checker could hold P5–P7 over a history the fault itself destroyed.)
+   */
+  | { readonly kind: 'poison'; readonly job: number; readonly atMs: number; readonly what: PoisonKind }
   /** Every transcription started in the window fails with `status` (and asks for `retryAfterMs`, when above 0). */
   | { readonly kind: 'api_outage'; readonly atMs: number; readonly durationMs: number; readonly status: 429 | 503; readonly retryAfterMs: number };
 
 /** Every fault kind, for coverage counts. */
 export const faultKinds = [
-  'crash', 'pause', 'store_down', 'reply_lost', 'chunk_file', 'source_deleted', 'transcriber_error', 'state_corrupt', 'recoverers', 'api_outage',
+  'crash', 'pause', 'store_down', 'reply_lost', 'chunk_file', 'source_deleted', 'transcriber_error', 'state_corrupt', 'recoverers', 'api_outage', 'poison',
 ] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
@@ -105,6 +115,8 @@ export function faultLabel(fault: Fault): string {
       return `state[j${fault.job}].corrupt@${fault.atMs}ms`;
     case 'recoverers':
       return `recoverers(${fault.count}@${fault.atMs}ms)`;
+    case 'poison':
+      return `poison(${fault.what}${fault.what === 'index_member' ? '' : ` j${fault.job}`}@${fault.atMs}ms)`;
     case 'api_outage':
       return `api_outage(${fault.status} ${fault.atMs}ms +${fault.durationMs}ms${fault.retryAfterMs > 0 ? `, retry-after ${fault.retryAfterMs}ms` : ''})`;
   }
@@ -200,6 +212,8 @@ function faultArbitrary(kind: FaultKind, bounds: ScenarioBounds): fc.Arbitrary<F
         kind: fc.constant('transcriber_error'), nth: fc.integer({ min: 1, max: 120 }),
         error: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<TranscriberError>(429, 500, 'timeout', 'reset') }, { weight: 1, arbitrary: fc.constant<TranscriberError>(400) }),
       });
+    case 'poison':
+      return fc.record({ kind: fc.constant('poison'), job, atMs, what: fc.constantFrom<PoisonKind>('absurd_size', 'index_member') });
     case 'api_outage':
       return fc.record({
         kind: fc.constant('api_outage'), atMs, durationMs: fc.integer({ min: 1_000, max: 60_000 }), status: fc.constantFrom<429 | 503>(429, 503),

@@ -148,7 +148,7 @@ const coveredOps = new Set(['claimJob', 'commitChunk', 'transcribe', 'extractChu
 const listingOps = new Set(['listRecoverableJobs', 'getJob', 'listJobIds', 'readEvents']);
 
 const faultGlyphs: Readonly<Record<string, string>> = {
-  crash: '✕', pause: '‖', store_down: '↓', reply_lost: '?', chunk_file: '⚠', source_deleted: 'S', transcriber_error: '!', state_corrupt: '#', recoverers: '+', api_outage: '≈',
+  crash: '✕', pause: '‖', store_down: '↓', reply_lost: '?', chunk_file: '⚠', source_deleted: 'S', transcriber_error: '!', state_corrupt: '#', recoverers: '+', api_outage: '≈', poison: '☠',
 };
 
 const eventGlyphs: Readonly<Record<string, { glyph: string; css: string; shape: Shape }>> = {

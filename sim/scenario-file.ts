@@ -28,6 +28,7 @@ const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('transcriber_error'), nth: positive, error: z.union([z.literal(429), z.literal(500), z.literal(400), z.literal('timeout'), z.literal('reset')]) }),
   z.strictObject({ kind: z.literal('state_corrupt'), job: count, atMs: count }),
   z.strictObject({ kind: z.literal('recoverers'), atMs: count, count: positive }),
+  z.strictObject({ kind: z.literal('poison'), job: count, atMs: count, what: z.enum(['absurd_size', 'index_member']) }),
   z.strictObject({ kind: z.literal('api_outage'), atMs: count, durationMs: positive, status: z.union([z.literal(429), z.literal(503)]), retryAfterMs: count }),
 ]);
 

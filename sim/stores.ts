@@ -87,6 +87,14 @@ async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyP
           if (!(error instanceof CorruptStateError)) throw error;
         }
       },
+      poison: async (jobId, what) => {
+        const { redis: raw } = await ready();
+        const keys = jobKeys(prefix, jobId);
+        if (what === 'index_member') await raw.zadd(`${prefix}jobs:recoverable`, 0, '../../etc/passwd');
+        if (what === 'absurd_size') await raw.hset(keys.state, 'chunkCount', String(Number.MAX_SAFE_INTEGER));
+        touched.add(jobId);
+        return true;
+      },
       tamper: async (jobId, change) => {
         const current = cache.get(jobId);
         if (current === undefined) return;

@@ -14,7 +14,7 @@ import type { Limits } from '../src/core/limits.js';
 import { isTerminal, type Job } from '../src/core/types.js';
 import { StoreUnavailableError, type ChunkStore, type JobStore, type TranscribeRequest } from '../src/ports.js';
 import { Worker } from '../src/runtime/worker.js';
-import { faultLabel, simulationLimits, type CallTarget, type Fault, type JobSpec, type Scenario } from './faults.js';
+import { faultLabel, simulationLimits, type CallTarget, type Fault, type JobSpec, type PoisonKind, type Scenario } from './faults.js';
 import { History } from './history.js';
 import { livenessBudget, type LivenessBudget } from './liveness.js';
 import { mulberry32 } from './random.js';
@@ -53,6 +53,8 @@ export interface StoreInspector {
   /** Reloads the cached state of a job after a store call touched it (stores with real I/O). */
   refresh?(jobId: string): Promise<void>;
   tamper(jobId: string, change: (job: Job) => Job): void | Promise<void>;
+  /** Writes poison data (stores with real keys only); resolves false when this store cannot hold it. */
+  poison?(jobId: string, what: PoisonKind): Promise<boolean>;
 }
 
 /** Options beyond the scenario. */
@@ -490,6 +492,15 @@ export class World implements TwinHost {
         this.corruptedStates.add(spec.id);
         // A hand-edited record: the phase says every chunk is done while the chunks say otherwise.
         await this.inspect.tamper(spec.id, (current) => ({ ...current, phase: current.phase === 'finalizing' ? 'transcribing' : 'finalizing' }));
+        return;
+      }
+      case 'poison': {
+        if (spec === undefined || this.inspect.poison === undefined) return;
+        const job = this.inspect.job(spec.id);
+        if (fault.what !== 'index_member' && (job === undefined || isTerminal(job.phase))) return;
+        if (!(await this.inspect.poison(spec.id, fault.what))) return;
+        this.fire(fault);
+        if (fault.what !== 'index_member') this.corruptedStates.add(spec.id);
         return;
       }
       case 'recoverers':

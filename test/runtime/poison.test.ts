@@ -79,6 +79,8 @@ function redisPoisonSuite(connect: () => Redis): void {
     const claim = await store.claimJob({ jobId: 'huge', workerId: 'w1', leaseMs: 10_000, recoveryAttemptsMax: 3, requestId: 'c' }).then(() => undefined, (thrown: unknown) => thrown);
     expect(claim).toBeInstanceOf(CorruptStateError);
     expect((await store.quarantineJob({ jobId: 'huge', workerId: 'doctor', message: 'absurd size', requestId: 'q' })).kind).toBe('ok');
+    // Quarantined, the job is readable again: failed, with no chunks.
+    expect(await store.getJob('huge')).toMatchObject({ phase: 'failed', chunks: [], failure: { reason: 'state_corrupt' } });
     await deleteKeysWithPrefix(redis, keyPrefix);
   });
 }
