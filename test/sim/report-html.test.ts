@@ -74,7 +74,8 @@ describe('run report', () => {
     const html = await readFile(files.html, 'utf8');
 
     const actors = actorsOf(record.history.entries);
-    expect(actors).toEqual(expect.arrayContaining(['w0#1', 'w0#2']));
+    expect(actors).toContain('w0#1');
+    expect(actors.length).toBeGreaterThanOrEqual(2);
     for (const lane of [...actors, 'world', 'store', 'files']) expect(html).toContain(`data-lane="${escapeHtml(lane)}"`);
 
     const flag = elementById(html, 'violation');
