@@ -26,6 +26,8 @@ export const memoryLimits: Limits = Object.freeze({
   leaseRenewIntervalMs: 300,
   recoveryAttemptsMax: 5,
   transcriptionAttemptsMax: 6,
+  transcriptionOutageMs: 1_000,
+  retryAfterMsMax: 1_000,
   mediaAttemptsMax: 5,
   retryDelayBaseMs: 20,
   retryDelayMaxMs: 200,
