@@ -3,16 +3,12 @@
  * transcription fails retryably for longer than transcriptionAttemptsMax backoffs is waited out for
  * transcriptionOutageMs and then completes; a wait the API asks for (Retry-After) is honoured up to
  * retryAfterMsMax; an outage longer than the window fails the job with transcription_failed after
- * both the window and the attempts. Against a local server through the openai SDK, a reset
- * mid-reply is retryable and Retry-After reaches the result.
+ * both the window and the attempts. (The adapter's side, a reset mid-reply and Retry-After through
+ * the openai SDK, is in test/adapters/openai/transcriber.test.ts.)
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OpenAITranscriber } from '../../src/adapters/openai/index.js';
-import { retryAfterMsOf } from '../../src/adapters/openai/errors.js';
+import { describe, expect, it } from 'vitest';
 import type { Limits } from '../../src/core/limits.js';
-import { testBytes } from '../contracts/chunk-store.contract.js';
 import { Harness, testLimits } from '../support/fakes.js';
-import { startOpenAIServer, type FakeOpenAIServer } from '../support/openai-server.js';
 
 const patient: Limits = { ...testLimits, transcriptionOutageMs: 60_000, retryAfterMsMax: 30_000 };
 
@@ -52,41 +48,5 @@ describe('the worker waits out an API outage', () => {
     expect((second ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(20_000);
     expect((third ?? 0) - (second ?? 0)).toBeGreaterThanOrEqual(patient.retryAfterMsMax);
     expect((third ?? 0) - (second ?? 0)).toBeLessThan(patient.retryAfterMsMax + 5_000);
-  });
-});
-
-describe('the OpenAI adapter on resets and Retry-After', () => {
-  const apiKey = 'sk-test-0123456789abcdefSECRET';
-  let server: FakeOpenAIServer;
-  beforeEach(async () => {
-    server = await startOpenAIServer({ apiKey });
-  });
-  afterEach(async () => {
-    await server.close();
-  });
-  const transcribe = () =>
-    new OpenAITranscriber({ apiKey, baseURL: server.baseURL, timeoutMs: 2_000, logLevel: 'off' }).transcribe({ jobId: 'job-1', index: 0, audio: testBytes(3, 500), prompt: null });
-
-  it('makes a connection cut mid-reply a retryable error', async () => {
-    server.inject({ kind: 'reset' });
-    const result = await transcribe();
-    expect(result).toMatchObject({ kind: 'error', retryable: true, status: null });
-    expect(result.kind === 'error' ? result.message : '').toMatch(/cut off: terminated/);
-    expect(server.requests).toHaveLength(1);
-  });
-
-  it('passes Retry-After (seconds) on as retryAfterMs', async () => {
-    server.inject({ kind: 'status', status: 429, retryAfter: '30' });
-    expect(await transcribe()).toMatchObject({ kind: 'error', retryable: true, status: 429, retryAfterMs: 30_000 });
-  });
-
-  it('reads retry-after-ms, seconds and HTTP dates, and ignores what it cannot read', () => {
-    const headers = (entries: Record<string, string>) => new Headers(entries);
-    expect(retryAfterMsOf(headers({ 'retry-after-ms': '1500' }))).toBe(1_500);
-    expect(retryAfterMsOf(headers({ 'retry-after': '2.5' }))).toBe(2_500);
-    expect(retryAfterMsOf(headers({ 'retry-after': 'Mon, 30 Nov 2026 12:00:30 GMT' }), Date.parse('Mon, 30 Nov 2026 12:00:00 GMT'))).toBe(30_000);
-    expect(retryAfterMsOf(headers({ 'retry-after': 'soon' }))).toBeUndefined();
-    expect(retryAfterMsOf(headers({}))).toBeUndefined();
-    expect(retryAfterMsOf(undefined)).toBeUndefined();
   });
 });

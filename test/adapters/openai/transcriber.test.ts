@@ -1,8 +1,9 @@
-// Proves OpenAITranscriber speaks the audio API through the real openai SDK against a local fake server: what it sends, how each failure maps to a typed result, one request per call, and that the API key never leaks.
+// Proves OpenAITranscriber speaks the audio API through the real openai SDK against a local fake server: what it sends, how each failure maps to a typed result (a reset mid-reply is retryable, Retry-After is passed on), one request per call, and that the API key never leaks.
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OpenAITranscriber, promptCharsMax, type OpenAITranscriberOptions } from '../../../src/adapters/openai/index.js';
+import { retryAfterMsOf } from '../../../src/adapters/openai/errors.js';
 import type { TranscribeResult } from '../../../src/ports.js';
 import { testBytes } from '../../contracts/chunk-store.contract.js';
 import { startOpenAIServer, transcriptFor, type FakeOpenAIServer } from '../../support/openai-server.js';
@@ -178,5 +179,32 @@ describe('OpenAITranscriber configuration and secrecy', () => {
     await subject.transcribe({ jobId: 'job-1', index: 0, audio, prompt: null });
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expectNoKey(line);
+  });
+});
+
+describe('OpenAITranscriber on resets and Retry-After', () => {
+  const transcribe = () => transcriber().transcribe({ jobId: 'job-1', index: 0, audio, prompt: null });
+
+  it('makes a connection cut mid-reply a retryable error', async () => {
+    server.inject({ kind: 'reset' });
+    const result = await transcribe();
+    expect(result).toMatchObject({ kind: 'error', retryable: true, status: null });
+    expect(result.kind === 'error' ? result.message : '').toMatch(/cut off: terminated/);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('passes Retry-After (seconds) on as retryAfterMs', async () => {
+    server.inject({ kind: 'status', status: 429, retryAfter: '30' });
+    expect(await transcribe()).toMatchObject({ kind: 'error', retryable: true, status: 429, retryAfterMs: 30_000 });
+  });
+
+  it('reads retry-after-ms, seconds and HTTP dates, and ignores what it cannot read', () => {
+    const headers = (entries: Record<string, string>) => new Headers(entries);
+    expect(retryAfterMsOf(headers({ 'retry-after-ms': '1500' }))).toBe(1_500);
+    expect(retryAfterMsOf(headers({ 'retry-after': '2.5' }))).toBe(2_500);
+    expect(retryAfterMsOf(headers({ 'retry-after': 'Mon, 30 Nov 2026 12:00:30 GMT' }), Date.parse('Mon, 30 Nov 2026 12:00:00 GMT'))).toBe(30_000);
+    expect(retryAfterMsOf(headers({ 'retry-after': 'soon' }))).toBeUndefined();
+    expect(retryAfterMsOf(headers({}))).toBeUndefined();
+    expect(retryAfterMsOf(undefined)).toBeUndefined();
   });
 });
