@@ -9,10 +9,14 @@
  *   start a standby in its slot at once, as an orchestrator replaces an unresponsive worker, so
  *   that someone is there to take the expired lease over; then SIGCONT: a zombie whose writes the
  *   store must fence out. 1.5 s after it woke, the zombie is retired with SIGTERM;
- * - redis: kill -9 the redis-server, start it again on the same port and directory 0.3–1.5 s later;
+ * - redis: kill -9 the redis-server, start it again on the same port and directory 0.3–1.5 s later
+ *   (one time in three: after the lease plus 1–3 s, an outage longer than every lease);
  * - damage: delete, truncate or corrupt the file of a pending chunk of a transcribing job (a new
  *   file renamed over the old one, as writers do, so no reader sees a torn file);
- * - api: every transcription request of the next 0.8–3 s gets HTTP 429 or 500.
+ * - api: every transcription request of the next 0.8–3 s gets HTTP 429 or 500 (one time in three:
+ *   5–15 s of 429/500 with a Retry-After of 1–3 s, a rate-limit window that outlasts the retries a
+ *   worker would make without waiting it out); one time in three, 1–3 requests are cut mid-reply.
+ *   (A hanging API is the SDK timeout: the `stall` fault of the server, used by the tests.)
  *
  * The seed fixes the schedule (which move comes when: its own mulberry32 stream) and the draws of
  * each move's parameters (another stream), but not the interleaving with the workers, nor which
@@ -164,7 +168,7 @@ export class Nemesis {
   }
 
   private async restartRedis(): Promise<void> {
-    const downMs = this.between(300, 1_500);
+    const downMs = this.random() < 1 / 3 ? this.context.leaseMs + this.between(1_000, 3_000) : this.between(300, 1_500);
     const atMs = Date.now();
     await this.context.redis.crash();
     this.context.say(`kill -9 redis-server, restart in ${downMs} ms`);
@@ -174,11 +178,16 @@ export class Nemesis {
   }
 
   private async apiErrors(): Promise<void> {
-    const durationMs = this.between(800, 3_000);
+    const long = this.random() < 1 / 3;
+    const durationMs = long ? this.between(5_000, 15_000) : this.between(800, 3_000);
+    const retryAfterMs = long ? this.between(1, 3) * 1_000 : 0;
+    const resets = this.random() < 1 / 3 ? this.between(1, 3) : 0;
     const atMs = Date.now();
-    this.context.server.failUntil(atMs + durationMs, () => (this.statusRandom() < 0.5 ? 429 : 500));
-    this.context.act({ atMs, kind: 'api_errors', durationMs });
-    this.context.say(`API answers 429/500 for ${durationMs} ms`);
+    this.context.server.failUntil(atMs + durationMs, () => (this.statusRandom() < 0.5 ? 429 : 500), retryAfterMs > 0 ? String(retryAfterMs / 1_000) : undefined);
+    // Resets go first: they meet the requests after the window.
+    for (let reset = 0; reset < resets; reset += 1) this.context.server.inject({ kind: 'reset' });
+    this.context.act({ atMs, kind: 'api_errors', durationMs, retryAfterMs, resets });
+    this.context.say(`API answers 429/500 for ${durationMs} ms${retryAfterMs > 0 ? ` with Retry-After ${retryAfterMs / 1_000} s` : ''}${resets > 0 ? `; ${resets} reply(ies) cut mid-body` : ''}`);
   }
 
   private async damageChunk(): Promise<void> {

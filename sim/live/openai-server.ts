@@ -51,8 +51,11 @@ export interface FakeOpenAIServer {
   readonly requests: readonly LoggedRequest[];
   /** Queues faults; each is consumed by one request. */
   inject(...faults: TranscriptionFault[]): void;
-  /** Until `untilMs` (epoch ms), every transcription request is answered with the status `status()` picks. */
-  failUntil(untilMs: number, status: () => number): void;
+  /**
+   * Until `untilMs` (epoch ms), every transcription request is answered with the status `status()`
+   * picks, with a `Retry-After` header when `retryAfter` is given.
+   */
+  failUntil(untilMs: number, status: () => number, retryAfter?: string): void;
   /** Base URL for a client tagged `tag` (any non-empty string). */
   clientURL(tag: string): string;
   close(): Promise<void>;
@@ -86,7 +89,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<F
   const requests: LoggedRequest[] = [];
   const faults: TranscriptionFault[] = [];
   const stalls = new Set<NodeJS.Timeout>();
-  const failing = { untilMs: 0, status: () => 500 };
+  const failing: { untilMs: number; status: () => number; retryAfter?: string } = { untilMs: 0, status: () => 500 };
   const later = (ms: number, answer: () => void) => {
     if (ms <= 0) return answer();
     const timer = setTimeout(() => {
@@ -135,7 +138,8 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<F
       fileName: file.name, jobId: chunkOfFileName(file.name)?.jobId ?? null, index: chunkOfFileName(file.name)?.index ?? null,
       sha256: createHash('sha256').update(bytes).digest('hex'), prompt: field('prompt'), model: field('model'), language: field('language'),
     };
-    const fault: TranscriptionFault | null = faults.shift() ?? (atMs < failing.untilMs ? { kind: 'status', status: failing.status() } : null);
+    const windowFault: TranscriptionFault = { kind: 'status', status: failing.status(), ...(failing.retryAfter === undefined ? {} : { retryAfter: failing.retryAfter }) };
+    const fault: TranscriptionFault | null = faults.shift() ?? (atMs < failing.untilMs ? windowFault : null);
     const text = transcriptFor(seen.fileName, seen.sha256);
     const delayMs = options.latencyMs?.() ?? 0;
     if (fault === null) {
@@ -185,9 +189,11 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<F
     inject: (...more) => {
       faults.push(...more);
     },
-    failUntil: (untilMs, status) => {
+    failUntil: (untilMs, status, retryAfter) => {
       failing.untilMs = untilMs;
       failing.status = status;
+      if (retryAfter === undefined) delete failing.retryAfter;
+      else failing.retryAfter = retryAfter;
     },
     clientURL: (tag) => {
       if (typeof tag !== 'string' || tag.length === 0) throw new TypeError('tag must be a non-empty string');

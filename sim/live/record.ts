@@ -83,7 +83,8 @@ export type NemesisAction =
   | { readonly atMs: number; readonly kind: 'resume'; readonly actor: string }
   | { readonly atMs: number; readonly kind: 'redis_down'; readonly durationMs: number }
   | { readonly atMs: number; readonly kind: 'chunk_damage'; readonly job: string; readonly index: number; readonly damage: ChunkDamage }
-  | { readonly atMs: number; readonly kind: 'api_errors'; readonly durationMs: number }
+  /** A window of 429/500 answers (`retryAfterMs`: the Retry-After they carried, 0 for none), and connection resets queued. */
+  | { readonly atMs: number; readonly kind: 'api_errors'; readonly durationMs: number; readonly retryAfterMs?: number; readonly resets?: number }
   | { readonly atMs: number; readonly kind: 'liveness' }
   | { readonly atMs: number; readonly kind: 'worker_error'; readonly actor: string; readonly detail: string };
 

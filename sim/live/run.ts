@@ -71,6 +71,12 @@ export interface LiveSummary {
   /** SIGSTOPs that lasted longer than the lease. */
   readonly pauses: number;
   readonly redisRestarts: number;
+  /** Redis outages that lasted longer than a lease. */
+  readonly redisOutagesPastLease: number;
+  /** API error windows that carried a Retry-After (5–15 s long). */
+  readonly apiLongWindows: number;
+  /** Transcription replies cut mid-body. */
+  readonly apiResets: number;
   /** Chunk files deleted, truncated or corrupted. */
   readonly corruptions: number;
   /** Requests answered with an injected 429 or 500. */
@@ -282,6 +288,9 @@ function summarise(observations: LiveObservations, built: ReturnType<typeof buil
     kills: actions.filter((action) => action.kind === 'kill').length,
     pauses: actions.filter((action): action is NemesisAction & { kind: 'pause' } => action.kind === 'pause').filter((pause) => resumedAt(pause) - pause.atMs > observations.limits.leaseDurationMs).length,
     redisRestarts: actions.filter((action) => action.kind === 'redis_down').length,
+    redisOutagesPastLease: actions.filter((action) => action.kind === 'redis_down' && action.durationMs > observations.limits.leaseDurationMs).length,
+    apiLongWindows: actions.filter((action) => action.kind === 'api_errors' && (action.retryAfterMs ?? 0) > 0).length,
+    apiResets: requests.filter((request) => request.fault === 'reset').length,
     corruptions: actions.filter((action) => action.kind === 'chunk_damage').length,
     apiErrors: requests.filter((request) => request.fault === 'status').length,
     violations,
