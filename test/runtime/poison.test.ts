@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { RedisJobStore } from '../../src/adapters/redis/index.js';
 import { CorruptStateError } from '../../src/ports.js';
 import { Harness, storeWith } from '../support/fakes.js';
-import { connectMockRedis, connectRealRedis, deleteKeysWithPrefix, describeWithRedis, randomPrefix, realRedis } from '../support/redis.js';
+import { deleteKeysWithPrefix, describeOnMockAndReal, randomPrefix, realRedis } from '../support/redis.js';
 
 describe('a worker skips a job that fails on its own and goes on', () => {
   for (const [name, failure] of [
@@ -85,17 +85,4 @@ function redisPoisonSuite(connect: () => Redis): void {
   });
 }
 
-describe('poison data on ioredis-mock', () => redisPoisonSuite(connectMockRedis));
-
-const probe = await realRedis();
-describeWithRedis('poison data on a real server', probe, () => {
-  const clients: Redis[] = [];
-  redisPoisonSuite(() => {
-    const client = connectRealRedis();
-    clients.push(client);
-    return client;
-  });
-  it('closes its clients', async () => {
-    for (const client of clients) await client.quit();
-  });
-});
+describeOnMockAndReal('poison data', await realRedis(), redisPoisonSuite);

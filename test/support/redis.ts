@@ -112,3 +112,22 @@ export async function deleteKeysWithPrefix(client: Redis, prefix: string): Promi
     cursor = next;
   } while (cursor !== '0');
 }
+
+/**
+ * Runs `suite` twice: on ioredis-mock (`real` false), and on the real server when one answers
+ * (`real` true; see {@link describeWithRedis}), whose clients are closed after the suite.
+ */
+export function describeOnMockAndReal(name: string, probeResult: RedisProbe, suite: (connect: () => Redis, real: boolean) => void): void {
+  describe(`${name} on ioredis-mock`, () => suite(connectMockRedis, false));
+  describeWithRedis(`${name} on a real server`, probeResult, () => {
+    const clients: Redis[] = [];
+    suite(() => {
+      const client = connectRealRedis();
+      clients.push(client);
+      return client;
+    }, true);
+    it('closes its clients', async () => {
+      for (const client of clients) await client.quit();
+    });
+  });
+}

@@ -7,10 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { asideKeys, RedisJobStore } from '../../../src/adapters/redis/index.js';
 import { CorruptStateError } from '../../../src/ports.js';
-import { connectMockRedis, connectRealRedis, deleteKeysWithPrefix, describeWithRedis, randomPrefix, realRedis } from '../../support/redis.js';
+import { deleteKeysWithPrefix, describeOnMockAndReal, randomPrefix, realRedis } from '../../support/redis.js';
 
 const leaseMs = 10_000;
 const chunks = [0, 1, 2].map((index) => ({
@@ -152,17 +152,4 @@ function corruptStateSuite(connect: () => Redis, checksKeyTypes: boolean): void 
   });
 }
 
-describe('corrupt state on ioredis-mock', () => corruptStateSuite(connectMockRedis, false));
-
-const probe = await realRedis();
-describeWithRedis('corrupt state on a real server', probe, () => {
-  const clients: Redis[] = [];
-  corruptStateSuite(() => {
-    const client = connectRealRedis();
-    clients.push(client);
-    return client;
-  }, true);
-  it('closes its clients', async () => {
-    for (const client of clients) await client.quit();
-  });
-});
+describeOnMockAndReal('corrupt state', await realRedis(), corruptStateSuite);

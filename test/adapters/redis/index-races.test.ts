@@ -6,9 +6,9 @@
  * create touched it since.
  */
 import type { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { missingJobGraceMs, RedisJobStore } from '../../../src/adapters/redis/index.js';
-import { connectMockRedis, connectRealRedis, deleteKeysWithPrefix, describeWithRedis, randomPrefix, realRedis } from '../../support/redis.js';
+import { deleteKeysWithPrefix, describeOnMockAndReal, randomPrefix, realRedis } from '../../support/redis.js';
 
 /** A gate: calls wait at it until it opens; `reached` resolves when the first call arrives. */
 interface Gate {
@@ -120,17 +120,4 @@ function indexRaceSuite(connect: () => Redis): void {
   });
 }
 
-describe('recoverable index races on ioredis-mock', () => indexRaceSuite(connectMockRedis));
-
-const probe = await realRedis();
-describeWithRedis('recoverable index races on a real server', probe, () => {
-  const clients: Redis[] = [];
-  indexRaceSuite(() => {
-    const client = connectRealRedis();
-    clients.push(client);
-    return client;
-  });
-  it('closes its clients', async () => {
-    for (const client of clients) await client.quit();
-  });
-});
+describeOnMockAndReal('recoverable index races', await realRedis(), indexRaceSuite);
