@@ -170,7 +170,7 @@ export async function main(argv: readonly string[], io: LiveCliIo = process): Pr
 /** The closing text: the figures, then the verdict or the counterexample. */
 export function verdictText(summary: LiveSummary, record: RunRecord, colours: ReturnType<typeof palette>): string {
   const figures = `${summary.jobs} jobs: ${summary.completed} completed, ${summary.failed} failed · kills ${summary.kills} · pauses past the lease ${summary.pauses} · ` +
-    `Redis restarts ${summary.redisRestarts} (${summary.redisOutagesPastLease} past the lease) · chunk files damaged ${summary.corruptions} · ` +
+    `Redis restarts ${summary.redisRestarts} (${summary.redisOutagesPastLease} past the lease) · chunk files damaged ${summary.corruptions} · states corrupted ${summary.stateCorruptions} · ` +
     `API errors ${summary.apiErrors} (${summary.apiLongWindows} Retry-After windows, ${summary.apiResets} resets) · ` +
     `${summary.transcriptionRequests} transcription requests (${summary.wastedTranscriptions} wasted) · ${(summary.wallMs / 1_000).toFixed(1)} s\n`;
   if (summary.violations.length === 0) return `${figures}${colours.green('✓')} every promise held (P1-P11) on real processes\n`;

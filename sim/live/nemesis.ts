@@ -13,6 +13,8 @@
  *   (one time in three: after the lease plus 1–3 s, an outage longer than every lease);
  * - damage: delete, truncate or corrupt the file of a pending chunk of a transcribing job (a new
  *   file renamed over the old one, as writers do, so no reader sees a torn file);
+ * - tamper: the stored state of a transcribing job is hand-edited into an inconsistent one (its
+ *   phase says finalizing while chunks are pending): the engine must quarantine it (P10);
  * - api: every transcription request of the next 0.8–3 s gets HTTP 429 or 500 (one time in three:
  *   5–15 s of 429/500 with a Retry-After of 1–3 s, a rate-limit window that outlasts the retries a
  *   worker would make without waiting it out); one time in three, 1–3 requests are cut mid-reply.
@@ -33,10 +35,10 @@ import type { LiveRedis } from './redis-server.js';
 import type { LiveWorker, WorkerPool } from './workers.js';
 
 /** One kind of move. */
-export type NemesisMove = 'kill' | 'pause' | 'redis' | 'damage' | 'api';
+export type NemesisMove = 'kill' | 'pause' | 'redis' | 'damage' | 'api' | 'tamper';
 
 /** The deck each round shuffles: kills are the commonest move. */
-export const nemesisDeck: readonly NemesisMove[] = ['kill', 'kill', 'kill', 'pause', 'pause', 'redis', 'damage', 'damage', 'api'];
+export const nemesisDeck: readonly NemesisMove[] = ['kill', 'kill', 'kill', 'pause', 'pause', 'redis', 'damage', 'damage', 'api', 'tamper'];
 
 /** Gap between two moves, in ms. */
 const moveGapMsMin = 700;
@@ -114,6 +116,8 @@ export class Nemesis {
         return this.damageChunk();
       case 'api':
         return this.apiErrors();
+      case 'tamper':
+        return this.tamperState();
     }
   }
 
@@ -188,6 +192,34 @@ export class Nemesis {
     for (let reset = 0; reset < resets; reset += 1) this.context.server.inject({ kind: 'reset' });
     this.context.act({ atMs, kind: 'api_errors', durationMs, retryAfterMs, resets });
     this.context.say(`API answers 429/500 for ${durationMs} ms${retryAfterMs > 0 ? ` with Retry-After ${retryAfterMs / 1_000} s` : ''}${resets > 0 ? `; ${resets} reply(ies) cut mid-body` : ''}`);
+  }
+
+  /**
+   * Hand-edits the stored state of a transcribing job into an inconsistent one (the phase says
+   * every chunk is done while chunks are pending), as the simulator's state_corrupt does: the next
+   * write or claim must detect it and quarantine the job.
+   */
+  private async tamperState(): Promise<void> {
+    const jobIds = await readdir(this.context.chunksDir).catch(() => [] as string[]);
+    const { createRedisClient } = await import('../../src/adapters/redis/index.js');
+    const client = createRedisClient(this.context.redis.url);
+    try {
+      for (const jobId of shuffled(jobIds.sort(), this.random).slice(0, damageCandidatesMax)) {
+        const job = await this.context.store.getJob(jobId).catch(() => null);
+        if (job === null || job.phase !== 'transcribing' || job.chunks.every((chunk) => chunk.transcript !== null)) continue;
+        const stateKey = this.context.store.keys(jobId).state;
+        // Only while it is still transcribing: a script's own write in between wins.
+        const changed = await client.eval("if redis.call('HGET', KEYS[1], 'phase') == 'transcribing' then redis.call('HSET', KEYS[1], 'phase', 'finalizing') return 1 end return 0", 1, stateKey);
+        if (changed !== 1) continue;
+        this.context.act({ atMs: Date.now(), kind: 'state_corrupt', job: jobId });
+        this.context.say(`state of ${jobId} hand-edited: phase finalizing with chunks pending`);
+        return;
+      }
+    } catch {
+      // Redis down (a restart move): no edit this time.
+    } finally {
+      client.disconnect();
+    }
   }
 
   private async damageChunk(): Promise<void> {

@@ -85,6 +85,8 @@ export type NemesisAction =
   | { readonly atMs: number; readonly kind: 'chunk_damage'; readonly job: string; readonly index: number; readonly damage: ChunkDamage }
   /** A window of 429/500 answers (`retryAfterMs`: the Retry-After they carried, 0 for none), and connection resets queued. */
   | { readonly atMs: number; readonly kind: 'api_errors'; readonly durationMs: number; readonly retryAfterMs?: number; readonly resets?: number }
+  /** The stored state of `job` was hand-edited into an inconsistent one. */
+  | { readonly atMs: number; readonly kind: 'state_corrupt'; readonly job: string }
   | { readonly atMs: number; readonly kind: 'liveness' }
   | { readonly atMs: number; readonly kind: 'worker_error'; readonly actor: string; readonly detail: string };
 
@@ -154,7 +156,7 @@ export function buildLiveRecord(observations: LiveObservations): LiveRecord {
   const answered = observations.requests.filter((request) => request.status === 200 && request.jobId !== null).length;
   const record: RunRecord = {
     scenario, limits: observations.limits, history, jobs: observations.jobs, events, files: observations.files,
-    deletedSources: new Set(), corruptedStates: new Set(), damagedChunks: world.damagedChunks, workerErrors: world.workerErrors,
+    deletedSources: new Set(), corruptedStates: world.corruptedStates, damagedChunks: world.damagedChunks, workerErrors: world.workerErrors,
     faultsFired: world.faults, end: observations.end, simulatedMs: at(observations.endMs), steps: history.entries.length, decisions: 0,
     wastedTranscriptions: Math.max(0, answered - committed),
     expectedTranscripts: (jobId) => (observations.jobs.get(jobId)?.chunks ?? []).map((chunk) => transcriptFor(uploadFileName({ jobId, index: chunk.index }), chunk.sha256)),
@@ -177,6 +179,7 @@ function worldEntries(observations: LiveObservations, at: (epochMs: number) => n
   const placed: Placed[] = [];
   const faults: { readonly atMs: number; readonly fault: Fault }[] = [];
   const damagedChunks = new Set<string>();
+  const corruptedStates = new Set<string>();
   const workerErrors: string[] = [];
   const add = (entry: HistoryEntry) => placed.push({ entry, rank: 0, seq: 0 });
   const fire = (atMs: number, fault: Fault) => {
@@ -216,6 +219,10 @@ function worldEntries(observations: LiveObservations, at: (epochMs: number) => n
       }
       case 'api_errors':
         break;
+      case 'state_corrupt':
+        corruptedStates.add(action.job);
+        fire(action.atMs, { kind: 'state_corrupt', job: Math.max(0, observations.jobIds.indexOf(action.job)), atMs: t });
+        break;
       case 'liveness':
         add({ t, kind: 'phase', what: 'liveness' });
         break;
@@ -230,7 +237,7 @@ function worldEntries(observations: LiveObservations, at: (epochMs: number) => n
     fire(request.atMs, { kind: 'transcriber_error', nth: position + 1, error: request.status === 429 ? 429 : 500 });
   });
   faults.sort((a, b) => a.atMs - b.atMs);
-  return { placed, faults: faults.map((entry) => entry.fault), damagedChunks, workerErrors };
+  return { placed, faults: faults.map((entry) => entry.fault), damagedChunks, corruptedStates, workerErrors };
 }
 
 /** Each actor's pauses, from SIGSTOP to SIGCONT (to the end of the run when never resumed). */

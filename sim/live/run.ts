@@ -79,6 +79,8 @@ export interface LiveSummary {
   readonly apiResets: number;
   /** Chunk files deleted, truncated or corrupted. */
   readonly corruptions: number;
+  /** Stored states hand-edited into inconsistent ones. */
+  readonly stateCorruptions: number;
   /** Requests answered with an injected 429 or 500. */
   readonly apiErrors: number;
   readonly violations: readonly Violation[];
@@ -292,6 +294,7 @@ function summarise(observations: LiveObservations, built: ReturnType<typeof buil
     apiLongWindows: actions.filter((action) => action.kind === 'api_errors' && (action.retryAfterMs ?? 0) > 0).length,
     apiResets: requests.filter((request) => request.fault === 'reset').length,
     corruptions: actions.filter((action) => action.kind === 'chunk_damage').length,
+    stateCorruptions: actions.filter((action) => action.kind === 'state_corrupt').length,
     apiErrors: requests.filter((request) => request.fault === 'status').length,
     violations,
     wallMs,

@@ -42,7 +42,7 @@ export interface WorkerOptions {
 /** One structured log line of a worker. */
 export interface WorkerLogEntry {
   readonly workerId: string;
-  readonly what: 'claimed' | 'stopped' | 'retry' | 'quarantined' | 'swept' | 'released' | 'error';
+  readonly what: 'claimed' | 'stopped' | 'retry' | 'quarantined' | 'swept' | 'released' | 'skipped' | 'error';
   readonly jobId?: string;
   /** What happened, in words: the outcome, the reason, the error. */
   readonly detail: string;
@@ -128,7 +128,7 @@ export class Worker {
     this.skipped.set(jobId, { untilMs: this.options.clock.now() + delayMs, failures });
     // Bounded: the oldest entry goes first (a Map keeps insertion order).
     if (this.skipped.size > skippedJobsMax) this.skipped.delete(this.skipped.keys().next().value as string);
-    this.note('error', jobId, `skipped for ${delayMs} ms after failure ${failures}: ${String(error)}`);
+    this.note('skipped', jobId, `for ${delayMs} ms after failure ${failures}: ${String(error)}`);
   }
 
   /** Removes chunk files of jobs that are terminal or unknown (orphans of crashed workers, P8). */

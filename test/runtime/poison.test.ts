@@ -40,9 +40,10 @@ describe('a worker skips a job that fails on its own and goes on', () => {
           }),
       });
       await harness.runUntil(() => harness.isIn('good', 'completed'));
-      const skips = handle.log.filter((entry) => entry.what === 'error' && entry.jobId === 'poison');
+      const skips = handle.log.filter((entry) => entry.what === 'skipped' && entry.jobId === 'poison');
       expect(skips.length).toBeGreaterThanOrEqual(1);
-      expect(skips[0]?.detail).toMatch(/^skipped for \d+ ms after failure 1: /);
+      expect(skips[0]?.detail).toMatch(/^for \d+ ms after failure 1: /);
+      expect(handle.log.filter((entry) => entry.what === 'error')).toEqual([]);
       // Skipped with a backoff: far fewer attempts than polls.
       await harness.runFor(60_000);
       expect(poisonClaims).toBeLessThan(60_000 / harness.limits.idlePollIntervalMs / 4);
