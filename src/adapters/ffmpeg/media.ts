@@ -124,7 +124,13 @@ export class FfmpegMedia implements Media {
     this.validateChunk(chunk);
     const found = await statSource(source);
     if (found.kind !== 'ok') return found;
-    const partPath = await this.chunkStore.partPath(jobId, chunk.index);
+    let partPath: string;
+    try {
+      partPath = await this.chunkStore.partPath(jobId, chunk.index);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+      return { kind: 'error', retryable: true, message: clipMessage(`the directory of job ${jobId} vanished while chunk ${chunk.index} was being written: ${(error as Error).message}`) };
+    }
     let published = false;
     try {
       const run = await runFfmpeg(this.ffmpegPath, inputUrl(found.absolutePath), partPath, extractionOptions(chunk, this), this.timeoutMs);

@@ -50,6 +50,9 @@ export interface FsChunkStoreOptions {
   readonly namespace?: string;
 }
 
+/** Times a job directory removed while being made is made again. */
+const directoryAttemptsMax = 3;
+
 /** Name of the owner mark in a job directory. */
 export const ownerMarkFileName = '.chunkwise-owner';
 const markTempPattern = /^\.chunkwise-owner\.[0-9a-f]{16}\.tmp$/;
@@ -101,10 +104,7 @@ export class FsChunkStore implements ChunkStore {
   async partPath(jobId: string, index: number): Promise<string> {
     const directory = this.jobDirectory(jobId);
     validateChunkIndex(index);
-    const created = await mkdir(directory, { recursive: true });
-    if (created !== undefined) await fsyncDirectory(this.root);
-    await this.requireRealDirectory(directory);
-    await this.claimDirectory(directory);
+    await this.makeJobDirectory(directory);
     const nonce = randomBytes(8).toString('hex');
     return this.confined(jobId, `${this.chunkFileName(index)}.${nonce}.part`);
   }
@@ -199,6 +199,29 @@ export class FsChunkStore implements ChunkStore {
     }
     // Only half-written marks (of a writer that is marking it now, or crashed doing so): unclaimed.
     return entries.every((name) => markTempPattern.test(name)) ? 'empty' : 'foreign';
+  }
+
+  /**
+   * Creates (or finds) a job directory and marks it. Another worker may remove the directory
+   * meanwhile (the job ended): it is made again, a few times; after that the error has code
+   * ENOENT, which a writer treats as a retryable vanishing.
+   */
+  private async makeJobDirectory(directory: string): Promise<void> {
+    for (let attempt = 1; attempt <= directoryAttemptsMax; attempt += 1) {
+      const created = await mkdir(directory, { recursive: true });
+      if (created !== undefined) await fsyncDirectory(this.root);
+      if (!(await this.isRealDirectory(directory))) {
+        if (await lstat(directory).then(() => true, () => false)) await this.requireRealDirectory(directory);
+        continue;
+      }
+      try {
+        await this.claimDirectory(directory);
+        return;
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT' && (await this.ownership(directory)) !== 'absent') throw error;
+      }
+    }
+    throw Object.assign(new Error(`job directory ${directory} was removed while it was being made, ${directoryAttemptsMax} times`), { code: 'ENOENT' });
   }
 
   /**
