@@ -191,12 +191,15 @@ export class FsChunkStore implements ChunkStore {
     if (!(await this.isRealDirectory(directory))) {
       return (await lstat(directory).then(() => true, () => false)) ? 'foreign' : 'absent';
     }
+    // The mark first: a job directory is read on every chunk written, and it is nearly always ours.
+    const mark = await readFile(path.join(directory, ownerMarkFileName), { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW }).then(
+      (text) => ({ text }),
+      (error: unknown) => ({ code: errorCode(error) }),
+    );
+    if ('text' in mark) return mark.text === this.namespace ? 'ours' : 'foreign';
+    if (mark.code !== 'ENOENT') return 'foreign';
     const entries = await readdir(directory).catch(() => undefined);
-    if (entries === undefined) return 'foreign';
-    if (entries.includes(ownerMarkFileName)) {
-      const mark = await readFile(path.join(directory, ownerMarkFileName), { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW }).catch(() => undefined);
-      return mark === this.namespace ? 'ours' : 'foreign';
-    }
+    if (entries === undefined) return (await this.isRealDirectory(directory)) ? 'foreign' : 'absent';
     // Only half-written marks (of a writer that is marking it now, or crashed doing so): unclaimed.
     return entries.every((name) => markTempPattern.test(name)) ? 'empty' : 'foreign';
   }
