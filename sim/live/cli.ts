@@ -16,7 +16,7 @@ import { exitCodes } from '../cli.js';
 import { colourEnabled, describeEntry, palette } from '../report.js';
 import type { RunRecord } from '../world.js';
 import { killEverything } from './processes.js';
-import { redisServerVersion } from './redis-server.js';
+import { livePersistences, redisServerVersion, type LivePersistence } from './redis-server.js';
 import type { LiveSummary } from './run.js';
 
 /** Exit codes of the live run: the simulator's, and two of its own. */
@@ -38,7 +38,8 @@ export const liveUsage = `Usage: npm run chaos:live -- [options]   (also: chunkw
 
 Runs real worker processes on their own redis-server (AOF, fsync before every reply) and a fake
 OpenAI audio API on 127.0.0.1, while a seeded nemesis SIGKILLs workers, SIGSTOPs them past their
-lease, kill -9s Redis, damages chunk files and makes the API answer 429/500; then a liveness phase
+lease, kill -9s Redis, damages chunk files, hand-edits stored states (and replaces keys by ones of
+the wrong type), and makes the API answer 429/500, cut replies or hang; then a liveness phase
 with faults off. Promises P1-P11 are checked on what really happened.
 
 Options:
@@ -48,6 +49,10 @@ Options:
   --seed S        nemesis seed (default: random, printed first)            e.g. --seed 42
   --json          print one JSON summary on stdout                         e.g. --json
   --report DIR    write DIR/report.html and DIR/report.json (timeline)     e.g. --report out/live
+  --persistence P how redis-server keeps data across its kill -9s: always (AOF, fsync before
+                  every reply; default), everysec, or none (no AOF: a restart loses every
+                  write; the loss and the violations it causes are reported as the store's,
+                  not the engine's)                                        e.g. --persistence none
   --keep          keep the temporary directory (AOF, sources, chunk files, worker logs)   e.g. --keep
   --help          this text
 
@@ -67,6 +72,7 @@ export interface LiveFlags {
   readonly workers: number;
   readonly jobs: number;
   readonly seed: number;
+  readonly persistence: LivePersistence;
   readonly json: boolean;
   readonly report: string | undefined;
   readonly keep: boolean;
@@ -81,7 +87,7 @@ export function parseLiveFlags(argv: readonly string[]): LiveFlags {
       args: [...argv], strict: true, allowPositionals: false,
       options: {
         seconds: { type: 'string' }, workers: { type: 'string' }, jobs: { type: 'string' }, seed: { type: 'string' },
-        json: { type: 'boolean' }, report: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean' },
+        json: { type: 'boolean' }, report: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean' }, persistence: { type: 'string' },
       },
     });
   } catch (error) {
@@ -94,11 +100,14 @@ export function parseLiveFlags(argv: readonly string[]): LiveFlags {
     return Number(text);
   };
   if (values.report !== undefined && values.report.length === 0) throw new LiveUsageError('--report needs a directory');
+  const persistence = values.persistence ?? 'always';
+  if (!(livePersistences as readonly string[]).includes(persistence)) throw new LiveUsageError(`--persistence must be one of ${livePersistences.join(', ')}, got ${JSON.stringify(persistence)}`);
   return {
     seconds: integer('seconds', values.seconds, 30, 1, liveBounds.secondsMax),
     workers: integer('workers', values.workers, 4, 1, liveBounds.workersMax),
     jobs: integer('jobs', values.jobs, 20, 1, liveBounds.jobsMax),
     seed: integer('seed', values.seed, Math.floor(Math.random() * 0x7fffffff), 0, 0x7fffffff),
+    persistence: persistence as LivePersistence,
     json: values.json === true,
     report: values.report,
     keep: values.keep === true,
@@ -145,7 +154,7 @@ export async function main(argv: readonly string[], io: LiveCliIo = process): Pr
   process.on('SIGTERM', interrupt);
   try {
     const { runLiveChaos } = await import('./run.js');
-    const outcome = await runLiveChaos({ seconds: flags.seconds, workers: flags.workers, jobs: flags.jobs, seed: flags.seed, keep: flags.keep, signal: controller.signal, ...(say === undefined ? {} : { say }) });
+    const outcome = await runLiveChaos({ seconds: flags.seconds, workers: flags.workers, jobs: flags.jobs, seed: flags.seed, persistence: flags.persistence, keep: flags.keep, signal: controller.signal, ...(say === undefined ? {} : { say }) });
     if (flags.report !== undefined) {
       const { writeRunReport } = await import('../report-html.js');
       const files = await writeRunReport(flags.report, { record: outcome.record, violations: outcome.violations, replay: null, seed: flags.seed });
@@ -170,11 +179,27 @@ export async function main(argv: readonly string[], io: LiveCliIo = process): Pr
 /** The closing text: the figures, then the verdict or the counterexample. */
 export function verdictText(summary: LiveSummary, record: RunRecord, colours: ReturnType<typeof palette>): string {
   const figures = `${summary.jobs} jobs: ${summary.completed} completed, ${summary.failed} failed · kills ${summary.kills} · pauses past the lease ${summary.pauses} · ` +
-    `Redis restarts ${summary.redisRestarts} (${summary.redisOutagesPastLease} past the lease) · chunk files damaged ${summary.corruptions} · states corrupted ${summary.stateCorruptions} · ` +
-    `API errors ${summary.apiErrors} (${summary.apiLongWindows} Retry-After windows, ${summary.apiResets} resets) · ` +
+    `Redis restarts ${summary.redisRestarts} (${summary.redisOutagesPastLease} past the lease; ${summary.persistence}) · chunk files damaged ${summary.corruptions} · ` +
+    `states corrupted ${summary.stateCorruptions} (${summary.wrongTypes} wrong-typed keys) · ` +
+    `API errors ${summary.apiErrors} (${summary.apiLongWindows} Retry-After windows, ${summary.apiResets} resets, ${summary.apiHangs} hangs) · ` +
     `${summary.transcriptionRequests} transcription requests (${summary.wastedTranscriptions} wasted) · ${(summary.wallMs / 1_000).toFixed(1)} s\n`;
-  if (summary.violations.length === 0) return `${figures}${colours.green('✓')} every promise held (P1-P11) on real processes\n`;
-  return `${figures}\n${counterexampleText(record, summary.violations, summary.seed, colours)}\n`;
+  const store = storeLossText(summary, colours);
+  if (summary.violations.length === 0) return `${figures}${store}${colours.green('✓')} every promise held (P1-P11) on real processes${summary.storeLosses.length > 0 ? ' for every job the store kept' : ''}\n`;
+  return `${figures}${store}\n${counterexampleText(record, summary.violations, summary.seed, colours)}\n`;
+}
+
+/** Redis's own losses, and the violations they explain (empty when the store kept everything). */
+export function storeLossText(summary: LiveSummary, colours: ReturnType<typeof palette>): string {
+  if (summary.storeLosses.length === 0) return '';
+  return [
+    colours.yellow(`! Redis lost acknowledged writes (${summary.persistence}): ${summary.storeLosses.length} job(s) — ${summary.storeLosses.map((loss) => loss.job).join(', ')}`),
+    summary.persistence.includes('appendfsync always')
+      ? '  with the AOF fsynced before every reply Redis keeps what it acknowledged: their violations are counted against the engine'
+      : `  ${summary.storeViolations.length} violation(s) on those jobs are the store's, not the engine's:`,
+    ...summary.storeViolations.slice(0, 10).map((violation) => `    ${violation.promise} ${violation.job ?? ''}: ${violation.message}`),
+    ...(summary.storeViolations.length > 10 ? [`    … and ${summary.storeViolations.length - 10} more`] : []),
+    '',
+  ].join('\n');
 }
 
 /** The violated jobs' timeline (their store entries and transcriptions, the faults, the involved workers' lives), then the violations. */

@@ -15,10 +15,14 @@
  *   file renamed over the old one, as writers do, so no reader sees a torn file);
  * - tamper: the stored state of a transcribing job is hand-edited into an inconsistent one (its
  *   phase says finalizing while chunks are pending): the engine must quarantine it (P10);
+ * - wrongtype: a key of a transcribing job is replaced by one of the wrong Redis type (its state
+ *   hash by a list, or its chunks hash by a string): the engine must quarantine the job in O(1)
+ *   and go on claiming the others (P10). Its event stream is left alone: the checkers judge it;
+ * - hang: the next 1–2 transcription requests get no answer for 60 s: the worker's request
+ *   timeout (`--transcribe-timeout-ms`) must give up on them and retry;
  * - api: every transcription request of the next 0.8–3 s gets HTTP 429 or 500 (one time in three:
  *   5–15 s of 429/500 with a Retry-After of 1–3 s, a rate-limit window that outlasts the retries a
  *   worker would make without waiting it out); one time in three, 1–3 requests are cut mid-reply.
- *   (A hanging API is the SDK timeout: the `stall` fault of the server, used by the tests.)
  *
  * The seed fixes the schedule (which move comes when: its own mulberry32 stream) and the draws of
  * each move's parameters (another stream), but not the interleaving with the workers, nor which
@@ -30,15 +34,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisJobStore } from '../../src/adapters/redis/index.js';
 import { mulberry32 } from '../random.js';
 import type { FakeOpenAIServer } from './openai-server.js';
-import type { ChunkDamage, NemesisAction } from './record.js';
+import type { ChunkDamage, NemesisAction, StateEdit } from './record.js';
 import type { LiveRedis } from './redis-server.js';
 import type { LiveWorker, WorkerPool } from './workers.js';
 
 /** One kind of move. */
-export type NemesisMove = 'kill' | 'pause' | 'redis' | 'damage' | 'api' | 'tamper';
+export type NemesisMove = 'kill' | 'pause' | 'redis' | 'damage' | 'api' | 'tamper' | 'wrongtype' | 'hang';
 
 /** The deck each round shuffles: kills are the commonest move. */
-export const nemesisDeck: readonly NemesisMove[] = ['kill', 'kill', 'kill', 'pause', 'pause', 'redis', 'damage', 'damage', 'api', 'tamper'];
+export const nemesisDeck: readonly NemesisMove[] = ['kill', 'kill', 'kill', 'pause', 'pause', 'redis', 'damage', 'damage', 'api', 'tamper', 'wrongtype', 'hang'];
+
+/** How long a hung request goes unanswered: longer than any worker waits. */
+export const hangMs = 60_000;
 
 /** Gap between two moves, in ms. */
 const moveGapMsMin = 700;
@@ -118,6 +125,10 @@ export class Nemesis {
         return this.apiErrors();
       case 'tamper':
         return this.tamperState();
+      case 'wrongtype':
+        return this.wrongType();
+      case 'hang':
+        return this.hang();
     }
   }
 
@@ -200,6 +211,25 @@ export class Nemesis {
    * write or claim must detect it and quarantine the job.
    */
   private async tamperState(): Promise<void> {
+    // Only while it is still transcribing: a script's own write in between wins.
+    const edit = "if redis.call('HGET', KEYS[1], 'phase') == 'transcribing' then redis.call('HSET', KEYS[1], 'phase', 'finalizing') return 1 end return 0";
+    await this.editState(edit, 'phase', (jobId) => `state of ${jobId} hand-edited: phase finalizing with chunks pending`);
+  }
+
+  /** Replaces the state hash of a transcribing job by a list, or its chunks hash by a string. */
+  private async wrongType(): Promise<void> {
+    const chunks = this.random() < 0.5;
+    const edit = chunks
+      ? "if redis.call('HGET', KEYS[1], 'phase') == 'transcribing' then redis.call('DEL', KEYS[2]) redis.call('SET', KEYS[2], 'not a hash') return 1 end return 0"
+      : "if redis.call('HGET', KEYS[1], 'phase') == 'transcribing' then redis.call('DEL', KEYS[1]) redis.call('RPUSH', KEYS[1], 'not a hash') return 1 end return 0";
+    await this.editState(edit, chunks ? 'chunks_type' : 'state_type', (jobId) => `${chunks ? 'chunks' : 'state'} key of ${jobId} replaced by a ${chunks ? 'string' : 'list'}`);
+  }
+
+  /**
+   * Runs `edit` (KEYS: state, chunks; 1 when it edited) on the first of a few transcribing jobs
+   * with chunks pending that it applies to, and records a state_corrupt action.
+   */
+  private async editState(edit: string, how: StateEdit, describe: (jobId: string) => string): Promise<void> {
     const jobIds = await readdir(this.context.chunksDir).catch(() => [] as string[]);
     const { createRedisClient } = await import('../../src/adapters/redis/index.js');
     const client = createRedisClient(this.context.redis.url);
@@ -207,19 +237,27 @@ export class Nemesis {
       for (const jobId of shuffled(jobIds.sort(), this.random).slice(0, damageCandidatesMax)) {
         const job = await this.context.store.getJob(jobId).catch(() => null);
         if (job === null || job.phase !== 'transcribing' || job.chunks.every((chunk) => chunk.transcript !== null)) continue;
-        const stateKey = this.context.store.keys(jobId).state;
-        // Only while it is still transcribing: a script's own write in between wins.
-        const changed = await client.eval("if redis.call('HGET', KEYS[1], 'phase') == 'transcribing' then redis.call('HSET', KEYS[1], 'phase', 'finalizing') return 1 end return 0", 1, stateKey);
+        const keys = this.context.store.keys(jobId);
+        const changed = await client.eval(edit, 2, keys.state, keys.chunks);
         if (changed !== 1) continue;
-        this.context.act({ atMs: Date.now(), kind: 'state_corrupt', job: jobId });
-        this.context.say(`state of ${jobId} hand-edited: phase finalizing with chunks pending`);
+        this.context.act({ atMs: Date.now(), kind: 'state_corrupt', job: jobId, how });
+        this.context.say(describe(jobId));
         return;
       }
+      this.context.say(`no transcribing job with chunks pending to edit (${how})`);
     } catch {
-      // Redis down (a restart move): no edit this time.
+      this.context.say(`Redis down: no state edit (${how})`);
     } finally {
       client.disconnect();
     }
+  }
+
+  /** The next 1–2 transcription requests get no answer for {@link hangMs}. */
+  private async hang(): Promise<void> {
+    const requests = this.between(1, 2);
+    for (let request = 0; request < requests; request += 1) this.context.server.inject({ kind: 'stall', ms: hangMs });
+    this.context.act({ atMs: Date.now(), kind: 'api_hang', requests });
+    this.context.say(`the next ${requests} transcription request(s) hang for ${hangMs / 1_000} s`);
   }
 
   private async damageChunk(): Promise<void> {

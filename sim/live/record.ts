@@ -71,9 +71,13 @@ import { faultLabel, type Fault, type JobSpec, type Scenario } from '../faults.j
 import { History, type HistoryEntry } from '../history.js';
 import type { RunRecord } from '../world.js';
 import { transcriptFor, type LoggedRequest } from './openai-server.js';
+import type { StoreLoss } from './watcher.js';
 
 /** Chunk damage the nemesis does. */
 export type ChunkDamage = 'delete' | 'truncate' | 'corrupt';
+
+/** How the nemesis edited a stored state: its phase, or a key replaced by one of the wrong type. */
+export type StateEdit = 'phase' | 'state_type' | 'chunks_type';
 
 /** One thing the nemesis did (epoch ms). */
 export type NemesisAction =
@@ -85,8 +89,10 @@ export type NemesisAction =
   | { readonly atMs: number; readonly kind: 'chunk_damage'; readonly job: string; readonly index: number; readonly damage: ChunkDamage }
   /** A window of 429/500 answers (`retryAfterMs`: the Retry-After they carried, 0 for none), and connection resets queued. */
   | { readonly atMs: number; readonly kind: 'api_errors'; readonly durationMs: number; readonly retryAfterMs?: number; readonly resets?: number }
-  /** The stored state of `job` was hand-edited into an inconsistent one. */
-  | { readonly atMs: number; readonly kind: 'state_corrupt'; readonly job: string }
+  /** The stored state of `job` was hand-edited into an inconsistent one (`how`: absent in older records, read as `phase`). */
+  | { readonly atMs: number; readonly kind: 'state_corrupt'; readonly job: string; readonly how?: StateEdit }
+  /** The next `requests` transcription requests were left unanswered. */
+  | { readonly atMs: number; readonly kind: 'api_hang'; readonly requests: number }
   | { readonly atMs: number; readonly kind: 'liveness' }
   | { readonly atMs: number; readonly kind: 'worker_error'; readonly actor: string; readonly detail: string };
 
@@ -114,6 +120,8 @@ export interface LiveObservations {
   readonly requests: readonly LoggedRequest[];
   readonly trace: readonly TraceRecord[];
   readonly actions: readonly NemesisAction[];
+  /** Jobs whose event stream lost entries the store had shown (watcher.ts). */
+  readonly storeLosses: readonly StoreLoss[];
 }
 
 /** The record and what had to be inferred to build it. */
@@ -153,7 +161,7 @@ export function buildLiveRecord(observations: LiveObservations): LiveRecord {
     faultPhaseMs: observations.faultPhaseMs, seed: observations.seed, choices: [],
   };
   const committed = specs.reduce((sum, spec) => sum + (observations.jobs.get(spec.id)?.chunks.filter((chunk) => chunk.transcript !== null).length ?? 0), 0);
-  const answered = observations.requests.filter((request) => request.status === 200 && request.jobId !== null).length;
+  const answered = observations.requests.filter((request) => request.status === 200 && request.fault === null && request.jobId !== null).length;
   const record: RunRecord = {
     scenario, limits: observations.limits, history, jobs: observations.jobs, events, files: observations.files,
     deletedSources: new Set(), corruptedStates: world.corruptedStates, damagedChunks: world.damagedChunks, workerErrors: world.workerErrors,
@@ -218,6 +226,7 @@ function worldEntries(observations: LiveObservations, at: (epochMs: number) => n
         break;
       }
       case 'api_errors':
+      case 'api_hang':
         break;
       case 'state_corrupt':
         corruptedStates.add(action.job);
@@ -233,8 +242,9 @@ function worldEntries(observations: LiveObservations, at: (epochMs: number) => n
     }
   }
   observations.requests.forEach((request, position) => {
-    if (request.fault !== 'status') return;
-    fire(request.atMs, { kind: 'transcriber_error', nth: position + 1, error: request.status === 429 ? 429 : 500 });
+    if (request.fault === 'status') fire(request.atMs, { kind: 'transcriber_error', nth: position + 1, error: request.status === 429 ? 429 : 500 });
+    if (request.fault === 'stall') fire(request.atMs, { kind: 'transcriber_error', nth: position + 1, error: 'timeout' });
+    if (request.fault === 'reset') fire(request.atMs, { kind: 'transcriber_error', nth: position + 1, error: 'reset' });
   });
   faults.sort((a, b) => a.atMs - b.atMs);
   return { placed, faults: faults.map((entry) => entry.fault), damagedChunks, corruptedStates, workerErrors };

@@ -1,7 +1,10 @@
 /**
- * The live run's own Redis: Debian's `redis-server` on a free loopback port (never 6379), with the
- * append-only file on and fsynced before every reply (`--appendonly yes --appendfsync always`),
- * so that every write a client saw acknowledged survives a kill -9. The nemesis kills it with
+ * The live run's own Redis: Debian's `redis-server` on a free loopback port (never 6379). By
+ * default the append-only file is on and fsynced before every reply (`--appendonly yes
+ * --appendfsync always`), so that every write a client saw acknowledged survives a kill -9;
+ * `persistence` may ask for `everysec` or for no persistence at all (`none`: a restart comes back
+ * empty, every acknowledged write is lost — the store's failure, which the run's watcher reports
+ * as such). What the server really runs with is read back with CONFIG GET. The nemesis kills it with
  * SIGKILL and starts it again on the same port and directory; it then reloads the AOF before it
  * answers (clients meanwhile get connection errors or LOADING, which the store adapter turns into
  * StoreUnavailableError).
@@ -39,19 +42,47 @@ export async function freeLoopbackPort(): Promise<number> {
   }
 }
 
+/** How the live Redis keeps its data across a kill -9. */
+export type LivePersistence = 'always' | 'everysec' | 'none';
+export const livePersistences: readonly LivePersistence[] = ['always', 'everysec', 'none'];
+
+/** The redis-server flags of each persistence. */
+function persistenceFlags(persistence: LivePersistence): string[] {
+  if (persistence === 'none') return ['--appendonly', 'no', '--save', ''];
+  return ['--appendonly', 'yes', '--appendfsync', persistence, '--save', ''];
+}
+
 /** One redis-server, started and restarted on the same port and directory. */
 export class LiveRedis {
   private process: TrackedChild | undefined;
   /** How many times it was started. */
   starts = 0;
 
-  private constructor(readonly port: number, readonly directory: string, private readonly logFile: string) {}
+  private constructor(readonly port: number, readonly directory: string, private readonly logFile: string, readonly persistence: LivePersistence) {}
 
-  /** Starts a server on a free loopback port with its AOF in `directory`. */
-  static async start(directory: string, logFile: string): Promise<LiveRedis> {
-    const redis = new LiveRedis(await freeLoopbackPort(), directory, logFile);
+  /** Starts a server on a free loopback port with its AOF (if any) in `directory`. */
+  static async start(directory: string, logFile: string, persistence: LivePersistence = 'always'): Promise<LiveRedis> {
+    const redis = new LiveRedis(await freeLoopbackPort(), directory, logFile, persistence);
     await redis.boot();
     return redis;
+  }
+
+  /** What the running server says it does, read with CONFIG GET: e.g. "AOF on, appendfsync always" or "no AOF, no snapshots". */
+  async describePersistence(): Promise<string> {
+    const { createRedisClient } = await import('../../src/adapters/redis/index.js');
+    const client = createRedisClient(this.url);
+    try {
+      const config = new Map<string, string>();
+      for (const name of ['appendonly', 'appendfsync', 'save']) {
+        const reply = (await client.call('CONFIG', 'GET', name)) as string[];
+        config.set(name, reply[1] ?? '?');
+      }
+      const aof = config.get('appendonly') === 'yes' ? `AOF on, appendfsync ${config.get('appendfsync')}` : 'no AOF';
+      const save = config.get('save') === '' ? 'no snapshots' : `snapshots "${config.get('save')}"`;
+      return `${aof}, ${save}`;
+    } finally {
+      client.disconnect();
+    }
   }
 
   /** `redis://127.0.0.1:<port>`. */
@@ -88,7 +119,7 @@ export class LiveRedis {
     try {
       child = spawnTracked(redisServerBinary, [
         '--port', String(this.port), '--bind', '127.0.0.1', '--protected-mode', 'yes',
-        '--appendonly', 'yes', '--appendfsync', 'always', '--dir', path.resolve(this.directory), '--save', '',
+        ...persistenceFlags(this.persistence), '--dir', path.resolve(this.directory),
         '--daemonize', 'no', '--databases', '1', '--loglevel', 'warning',
       ], { stdio: ['ignore', log, log] });
     } finally {

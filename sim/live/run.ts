@@ -1,11 +1,15 @@
 /**
- * One live chaos run: its own redis-server (AOF, fsync before every reply) on a free loopback
- * port, a fake OpenAI audio API with latency and error injection, M generated WAV sources
+ * One live chaos run: its own redis-server (by default AOF with fsync before every reply) on a
+ * free loopback port, a fake OpenAI audio API with latency and error injection, M generated WAV sources
  * submitted as jobs over the first part of the fault phase (5 s chunks), K real worker processes,
  * and the nemesis (nemesis.ts) for the fault phase. Then a liveness phase with every fault off,
  * bounded in time, until every job is terminal and no chunk file of a terminal job remains. The
  * workers are stopped, what really happened is read back (record.ts) and the simulator's
- * checkers judge it. Everything started is stopped and every temporary directory removed on every
+ * checkers judge it. A watcher (watcher.ts) meanwhile samples every job's event stream: a job
+ * whose stream lost entries it had shown, or that a Redis restart wiped after its submission was
+ * acknowledged, was hit by Redis losing acknowledged writes. When Redis ran without an AOF fsynced
+ * before every reply (`persistence` everysec or none) its violations are reported as the store's,
+ * apart from the engine's; with `always` Redis promises to keep them, so they stay the engine's. Everything started is stopped and every temporary directory removed on every
  * way out (processes.ts); everything listens on and talks to 127.0.0.1 only.
  */
 import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
@@ -25,7 +29,8 @@ import { ffmpegPath, ffprobePath, generateSources } from './media.js';
 import { Nemesis } from './nemesis.js';
 import { startOpenAIServer, type FakeOpenAIServer } from './openai-server.js';
 import { acknowledgedWriteViolations, buildLiveRecord, type LiveObservations, type NemesisAction, type TraceRecord } from './record.js';
-import { LiveRedis } from './redis-server.js';
+import { LiveRedis, type LivePersistence } from './redis-server.js';
+import { lostSubmissions, StoreWatcher, type StoreLoss } from './watcher.js';
 import { keepDirectory, removeDirectory, trackDirectory } from './processes.js';
 import { WorkerPool } from './workers.js';
 
@@ -34,6 +39,8 @@ export const liveLeaseMs = 3_000;
 /** Idle poll and orphan sweep intervals of every worker. */
 export const livePollMs = 200;
 export const liveSweepMs = 2_000;
+/** Each transcription request's limit: a hung request is given up on after it. */
+export const liveTranscribeTimeoutMs = 5_000;
 /** Chunk length jobs ask for. */
 export const liveChunkLengthMs = 5_000;
 /** Longest liveness phase. */
@@ -54,6 +61,8 @@ export interface LiveOptions {
   readonly workers: number;
   readonly jobs: number;
   readonly seed: number;
+  /** How Redis keeps its data across a kill -9 (default `always`: AOF fsynced before every reply). */
+  readonly persistence?: LivePersistence;
   /** Keep the temporary directory (AOF, sources, chunk files, worker logs). */
   readonly keep?: boolean;
   /** Progress lines (none when absent). */
@@ -79,10 +88,21 @@ export interface LiveSummary {
   readonly apiResets: number;
   /** Chunk files deleted, truncated or corrupted. */
   readonly corruptions: number;
-  /** Stored states hand-edited into inconsistent ones. */
+  /** Stored states hand-edited into inconsistent ones (phase edits and wrong-typed keys). */
   readonly stateCorruptions: number;
+  /** Of those, keys replaced by one of the wrong Redis type. */
+  readonly wrongTypes: number;
+  /** Transcription requests left unanswered until the worker's timeout. */
+  readonly apiHangs: number;
+  /** What redis-server said it ran with (CONFIG GET appendonly, appendfsync, save). */
+  readonly persistence: string;
+  /** Jobs whose event stream lost entries the store had shown (Redis lost acknowledged writes). */
+  readonly storeLosses: readonly StoreLoss[];
+  /** Violations on those jobs: the store's, not counted against the engine (only when the persistence is not `always`). */
+  readonly storeViolations: readonly Violation[];
   /** Requests answered with an injected 429 or 500. */
   readonly apiErrors: number;
+  /** The engine's violations. */
   readonly violations: readonly Violation[];
   readonly wallMs: number;
   readonly seed: number;
@@ -99,6 +119,7 @@ export interface LiveSummary {
 export interface LiveOutcome {
   readonly summary: LiveSummary;
   readonly record: RunRecord;
+  /** The engine's violations (those on jobs the store lost data of are in `summary.storeViolations`). */
   readonly violations: readonly Violation[];
 }
 
@@ -108,6 +129,7 @@ interface Rig {
   server?: FakeOpenAIServer;
   store?: RedisJobStore;
   pool?: WorkerPool;
+  watcher?: StoreWatcher;
 }
 
 type Directories = Record<'redis' | 'media' | 'chunks' | 'scratch' | 'logs', string>;
@@ -122,17 +144,21 @@ export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
   const rig: Rig = {};
   try {
     const sources = await generateSources(directories.media, options.jobs, mulberry32(options.seed ^ 0x2545f491), 'job-', options.signal);
-    rig.redis = await LiveRedis.start(directories.redis, path.join(directories.logs, 'redis.log'));
+    rig.redis = await LiveRedis.start(directories.redis, path.join(directories.logs, 'redis.log'), options.persistence ?? 'always');
+    const persistence = await rig.redis.describePersistence();
     const latency = mulberry32(options.seed ^ 0x68e31da4);
     rig.server = await startOpenAIServer({ apiKey, latencyMs: () => Math.round(apiLatencyMsMin + latency() * (apiLatencyMsMax - apiLatencyMsMin)) });
     rig.store = new RedisJobStore({ url: rig.redis.url, keyPrefix });
-    options.say?.(`redis-server on ${rig.redis.url} (AOF, appendfsync always), fake OpenAI API on ${rig.server.baseURL}, ${sources.length} sources in ${root}`);
+    options.say?.(`redis-server on ${rig.redis.url} (${persistence}), fake OpenAI API on ${rig.server.baseURL}, ${sources.length} sources in ${root}`);
     const observations = await play(options, { redis: rig.redis, server: rig.server, store: rig.store }, rig, directories, sources.map((source) => source.path));
     const built = buildLiveRecord(observations);
-    const violations = [...checkAll(built.record), ...acknowledgedWriteViolations(observations)];
-    const summary = summarise(observations, built, violations, Date.now() - startedMs, options.keep === true ? root : undefined);
-    return { summary, record: built.record, violations };
+    // With the AOF fsynced before every reply Redis promises to lose nothing acknowledged: what is gone then is the engine's doing.
+    const blamed = (options.persistence ?? 'always') === 'always' ? [] : observations.storeLosses;
+    const { engine, store } = attribute([...checkAll(built.record), ...acknowledgedWriteViolations(observations)], blamed);
+    const summary = summarise(observations, built, { engine, store, persistence }, Date.now() - startedMs, options.keep === true ? root : undefined);
+    return { summary, record: built.record, violations: engine };
   } finally {
+    rig.watcher?.abandon();
     await rig.pool?.killAll();
     await rig.store?.close();
     await rig.redis?.stop();
@@ -142,9 +168,22 @@ export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
   }
 }
 
+/**
+ * Splits violations into the engine's and the store's: a violation on a job whose event stream
+ * lost entries the store had shown is the store's (Redis lost acknowledged writes; no engine can
+ * keep a promise over data its store forgot). Violations on other jobs, or on no job, are the engine's.
+ */
+export function attribute(violations: readonly Violation[], losses: readonly StoreLoss[]): { engine: Violation[]; store: Violation[] } {
+  const lost = new Set(losses.map((loss) => loss.job));
+  return {
+    engine: violations.filter((violation) => violation.job === undefined || !lost.has(violation.job)),
+    store: violations.filter((violation) => violation.job !== undefined && lost.has(violation.job)),
+  };
+}
+
 /** Starts the workers, plays the fault phase and the liveness phase, stops the workers and reads back what happened. */
 async function play(
-  options: LiveOptions, started: Required<Omit<Rig, 'pool'>>, rig: Rig, directories: Directories, sources: readonly string[],
+  options: LiveOptions, started: Required<Omit<Rig, 'pool' | 'watcher'>>, rig: Rig, directories: Directories, sources: readonly string[],
 ): Promise<LiveObservations> {
   const { redis, server, store } = started;
   const signal = options.signal ?? new AbortController().signal;
@@ -155,13 +194,17 @@ async function play(
   const say = (text: string) => options.say?.(`[${seconds(Date.now() - originMs)}] ${text}`);
   const pool = new WorkerPool({
     redisUrl: redis.url, chunksDir: directories.chunks, keyPrefix, leaseMs: liveLeaseMs, pollMs: livePollMs, sweepMs: liveSweepMs,
-    logDir: directories.logs, baseURLFor: (actor) => server.clientURL(actor), environment: workerEnvironment(),
+    transcribeTimeoutMs: liveTranscribeTimeoutMs, logDir: directories.logs, baseURLFor: (actor) => server.clientURL(actor), environment: workerEnvironment(),
   }, { action: (action) => actions.push(action), trace: (record) => trace.push(record) });
   rig.pool = pool;
   for (let slot = 0; slot < options.workers; slot += 1) pool.start(slot);
+  const submittedAtMs = new Map<string, number>();
+  const watcher = new StoreWatcher(redis.url, keyPrefix, () => [...submittedAtMs.keys()]);
+  rig.watcher = watcher;
+  watcher.start();
 
   const faultEndMs = originMs + options.seconds * 1_000;
-  const submitting = submitJobs(sources, redis.url, faultEndMs, options.seconds * 1_000 * submitSpreadShare, signal);
+  const submitting = submitJobs(sources, redis.url, faultEndMs, options.seconds * 1_000 * submitSpreadShare, signal, (jobId) => submittedAtMs.set(jobId, Date.now()));
   // Awaited after the fault phase; until then an abort must not make it an unhandled rejection.
   submitting.catch(() => undefined);
   const nemesis = new Nemesis({
@@ -177,14 +220,22 @@ async function play(
   const livenessStartMs = Date.now();
   actions.push({ atMs: livenessStartMs, kind: 'liveness' });
   say(`faults off: liveness phase (at most ${livenessMsMax / 1_000} s)`);
-  const settled = await waitUntilSettled(store, jobIds, directories.chunks, livenessStartMs + livenessMsMax, signal);
+  const restartsAtMs = () => actions.flatMap((action) => (action.kind === 'redis_down' ? [action.atMs] : []));
+  // Called for a job that is gone: lost when the watcher saw it lose entries, or when a restart came after its submission.
+  const lost = (jobId: string) => (options.persistence ?? 'always') !== 'always' && watcher.losses().some((loss) => loss.job === jobId) || restartsAtMs().some((atMs) => atMs > (submittedAtMs.get(jobId) ?? Infinity));
+  const settled = await waitUntilSettled(store, jobIds, directories.chunks, livenessStartMs + livenessMsMax, signal, lost);
   const endMs = Date.now();
   say(settled ? 'every job terminal, no chunk file of a terminal job left' : 'the liveness phase ran out of time');
   await pool.stopAll(workerStopMs);
+  const seen = await watcher.stop();
+  const readBackData = await readBack(store, jobIds, directories.chunks);
+  const gone = (jobId: string) => readBackData.jobs.get(jobId) === undefined && (readBackData.events.get(jobId) ?? []).length === 0;
+  const storeLosses = [...seen, ...lostSubmissions(submittedAtMs, restartsAtMs(), gone, seen)];
+  for (const loss of storeLosses) say(`Redis lost acknowledged writes of ${loss.job}: ${loss.seenSeq === 0 ? 'its submission was acknowledged before a restart' : `its events reached seq ${loss.seenSeq}`}, then ${loss.nowSeq < 0 ? 'the job was gone' : `only seq ${loss.nowSeq}`}`);
   return {
     seed: options.seed, originMs, endMs, end: settled ? 'done' : 'time', limits: liveLimits(), workerSlots: options.workers,
     faultPhaseMs: faultEndMs - originMs, livenessPhaseMs: endMs - livenessStartMs, jobIds,
-    ...(await readBack(store, jobIds, directories.chunks)), requests: [...server.requests], trace, actions,
+    ...readBackData, requests: [...server.requests], trace, actions, storeLosses,
   };
 }
 
@@ -208,7 +259,9 @@ function seconds(ms: number): string {
 }
 
 /** Submits each source with `chunkwise submit`'s own code, spread over `spreadMs`, retrying while Redis is down. */
-async function submitJobs(files: readonly string[], redisUrl: string, faultEndMs: number, spreadMs: number, signal: AbortSignal): Promise<void> {
+async function submitJobs(
+  files: readonly string[], redisUrl: string, faultEndMs: number, spreadMs: number, signal: AbortSignal, onSubmitted: (jobId: string) => void,
+): Promise<void> {
   const startMs = Date.now();
   const ignore = { write: () => true };
   for (const [position, file] of files.entries()) {
@@ -217,7 +270,10 @@ async function submitJobs(files: readonly string[], redisUrl: string, faultEndMs
     const jobId = path.basename(file, '.wav');
     for (let attempt = 1; ; attempt += 1) {
       const code = await submitCommand([file, '--redis', redisUrl, '--key-prefix', keyPrefix, '--job-id', jobId, '--chunk-length-ms', String(liveChunkLengthMs)], { stdout: ignore, stderr: ignore }).catch(() => 1);
-      if (code === 0) break;
+      if (code === 0) {
+        onSubmitted(jobId);
+        break;
+      }
       if (attempt >= 100) throw new Error(`could not submit ${jobId}: Redis kept refusing`);
       await sleep(200, undefined, { signal });
     }
@@ -225,18 +281,22 @@ async function submitJobs(files: readonly string[], redisUrl: string, faultEndMs
 }
 
 /** Polls until every job is terminal and no terminal job has a chunk file, or `deadlineMs`. */
-async function waitUntilSettled(store: RedisJobStore, jobIds: readonly string[], chunksDir: string, deadlineMs: number, signal: AbortSignal): Promise<boolean> {
+async function waitUntilSettled(
+  store: RedisJobStore, jobIds: readonly string[], chunksDir: string, deadlineMs: number, signal: AbortSignal, lost: (jobId: string) => boolean,
+): Promise<boolean> {
   while (Date.now() < deadlineMs) {
-    if (await settled(store, jobIds, chunksDir)) return true;
+    if (await settled(store, jobIds, chunksDir, lost)) return true;
     await sleep(250, undefined, { signal });
   }
-  return settled(store, jobIds, chunksDir);
+  return settled(store, jobIds, chunksDir, lost);
 }
 
-async function settled(store: RedisJobStore, jobIds: readonly string[], chunksDir: string): Promise<boolean> {
+/** Every job terminal and without chunk files; a job the store lost (it is gone) is not waited for. */
+async function settled(store: RedisJobStore, jobIds: readonly string[], chunksDir: string, lost: (jobId: string) => boolean): Promise<boolean> {
   for (const jobId of jobIds) {
-    const job = await store.getJob(jobId).catch(() => null);
-    if (job === null || !isTerminal(job.phase)) return false;
+    const job = await store.getJob(jobId).catch(() => undefined);
+    if (job === null && lost(jobId)) continue;
+    if (job === undefined || job === null || !isTerminal(job.phase)) return false;
     if ((await filesOf(chunksDir, jobId)).length > 0) return false;
   }
   return true;
@@ -278,7 +338,13 @@ async function persistently<T>(read: () => Promise<T>): Promise<T> {
   }
 }
 
-function summarise(observations: LiveObservations, built: ReturnType<typeof buildLiveRecord>, violations: readonly Violation[], wallMs: number, kept: string | undefined): LiveSummary {
+interface Verdicts {
+  readonly engine: readonly Violation[];
+  readonly store: readonly Violation[];
+  readonly persistence: string;
+}
+
+function summarise(observations: LiveObservations, built: ReturnType<typeof buildLiveRecord>, verdicts: Verdicts, wallMs: number, kept: string | undefined): LiveSummary {
   const { actions, requests, jobs } = observations;
   const resumedAt = (pause: NemesisAction & { kind: 'pause' }) =>
     actions.find((action) => action.kind === 'resume' && action.actor === pause.actor && action.atMs >= pause.atMs)?.atMs ?? observations.endMs;
@@ -295,8 +361,13 @@ function summarise(observations: LiveObservations, built: ReturnType<typeof buil
     apiResets: requests.filter((request) => request.fault === 'reset').length,
     corruptions: actions.filter((action) => action.kind === 'chunk_damage').length,
     stateCorruptions: actions.filter((action) => action.kind === 'state_corrupt').length,
+    wrongTypes: actions.filter((action) => action.kind === 'state_corrupt' && (action.how === 'state_type' || action.how === 'chunks_type')).length,
+    apiHangs: requests.filter((request) => request.fault === 'stall').length,
     apiErrors: requests.filter((request) => request.fault === 'status').length,
-    violations,
+    persistence: verdicts.persistence,
+    storeLosses: observations.storeLosses,
+    storeViolations: verdicts.store,
+    violations: verdicts.engine,
     wallMs,
     seed: observations.seed,
     end: observations.end,

@@ -26,6 +26,8 @@ export interface WorkerSettings {
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly sweepMs: number;
+  /** Each transcription request's own limit (`--transcribe-timeout-ms`): a hung API is given up on after it. */
+  readonly transcribeTimeoutMs: number;
   readonly logDir: string;
   readonly baseURLFor: (actor: string) => string;
   readonly environment: NodeJS.ProcessEnv;
@@ -74,7 +76,8 @@ export class WorkerPool {
     const tracked = spawnTracked(process.execPath, [
       binPath, 'worker', '--redis', settings.redisUrl, '--chunks-dir', settings.chunksDir, '--key-prefix', settings.keyPrefix,
       '--worker-id', actor, '--openai-base-url', settings.baseURLFor(actor), '--lease-ms', String(settings.leaseMs),
-      '--poll-ms', String(settings.pollMs), '--sweep-ms', String(settings.sweepMs), '--trace-store',
+      '--poll-ms', String(settings.pollMs), '--sweep-ms', String(settings.sweepMs),
+      '--transcribe-timeout-ms', String(settings.transcribeTimeoutMs), '--trace-store',
     ], { stdio: ['ignore', 'pipe', 'pipe'], env: settings.environment });
     const log = createWriteStream(path.join(settings.logDir, `${actor.replace('#', '-')}.log`));
     const drained = this.read(tracked, actor, log);

@@ -12,8 +12,8 @@ const redisVersion = redisServerVersion();
 const required = process.env['CHUNKWISE_REQUIRE_REDIS'] === '1';
 if (redisVersion === null && !required) console.warn('SKIPPED: live chaos tests need redis-server on the PATH (Debian: apt-get install redis-server); CHUNKWISE_REQUIRE_REDIS=1 fails instead');
 
-/** Seed 3 schedules a kill at ~1.4 s, a pause at ~2.3 s, a state edit at ~3.1 s and a Redis restart at ~4.5 s (sim/live/nemesis.ts scheduledMoves). */
-const seed = 3;
+/** Seed 15 schedules a pause at ~0.9 s, a hung request at ~1.7 s, a wrong-typed key at ~3.1 s, a kill at ~4.0 s and a Redis restart at ~5.0 s (sim/live/nemesis.ts scheduledMoves). */
+const seed = 15;
 
 interface Finished {
   readonly code: number | null;
@@ -64,8 +64,24 @@ describe.runIf(redisVersion !== null || required)('chunkwise chaos --live', () =
     expect(summary['kills']).toBeGreaterThanOrEqual(1);
     expect(summary['pauses']).toBeGreaterThanOrEqual(1);
     expect(summary['redisRestarts']).toBeGreaterThanOrEqual(1);
+    expect(summary['apiHangs']).toBeGreaterThanOrEqual(1);
+    expect(summary['persistence']).toBe('AOF on, appendfsync always, no snapshots');
+    expect(summary['storeLosses']).toEqual([]);
     expect(Number(summary['completed']) + Number(summary['failed'])).toBe(6);
     expect(newSince(before)).toEqual({ directories: [], processes: [] });
+  }, 240_000);
+
+  it('with Redis keeping nothing across its kill -9 (--persistence none), reports the lost jobs as the store\'s, not the engine\'s', async () => {
+    const result = await chunkwise(['chaos', '--live', '--seconds', '8', '--workers', '2', '--jobs', '3', '--seed', String(seed), '--persistence', 'none', '--json']);
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    expect(summary['persistence']).toBe('no AOF, no snapshots');
+    expect(summary['redisRestarts']).toBeGreaterThanOrEqual(1);
+    // job-00 was submitted at 0 s, the restart came at ~5 s: it is gone, and so are its promises.
+    const losses = summary['storeLosses'] as { job: string }[];
+    expect(losses.map((loss) => loss.job)).toContain('job-00');
+    expect((summary['storeViolations'] as { job: string }[]).map((violation) => violation.job)).toContain('job-00');
+    expect(summary['violations'], result.stderr).toEqual([]);
+    expect(result.code, result.stderr).toBe(0);
   }, 240_000);
 
   it('stops every process it started and removes its files on Ctrl-C', async () => {

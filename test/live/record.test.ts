@@ -42,7 +42,7 @@ function observations(change: { events?: JobEvent[]; requests?: LoggedRequest[];
       { actor: 'w0#1', line: { op: 'renewLease', jobId: 'job-a', epoch: 1, leaseExpiresAtMs: origin + 1_050 + lease } },
       { actor: 'w0#1', line: { op: 'commitChunk', jobId: 'job-a', index: 0, epoch: 1, duplicate: false } },
     ],
-    actions: change.actions ?? [],
+    actions: change.actions ?? [], storeLosses: [],
   };
 }
 

@@ -150,6 +150,21 @@ function corruptStateSuite(connect: () => Redis, checksKeyTypes: boolean): void 
     expect(events.at(-1)?.seq).toBe((failed?.nextSeq ?? 0) - 1);
     await deleteKeysWithPrefix(redis, subject.keyPrefix);
   });
+
+  it.skipIf(!checksKeyTypes)('a chunks key of the wrong type: the quarantine sets it aside and leaves a readable failed job with no chunks', async () => {
+    const redis = connect();
+    const subject = await setUp(redis, 'wrong-chunks');
+    await redis.del(subject.keys.chunks);
+    await redis.set(subject.keys.chunks, 'not a hash');
+    await expectCorrupt(subject.store.getJob('wrong-chunks'), /wrong type/);
+    await expectCorrupt(subject.store.commitChunk({ jobId: 'wrong-chunks', workerId: 'w1', epoch: 1, requestId: 'c1', index: 1, transcript: 'one' }), /wrong type/);
+    expect((await subject.store.quarantineJob({ jobId: 'wrong-chunks', workerId: 'doctor', message: 'x', requestId: 'q' })).kind).toBe('ok');
+    expect(await redis.get(asideKeys(subject.keyPrefix, 'wrong-chunks').chunks)).toBe('not a hash');
+    const failed = await subject.store.getJob('wrong-chunks');
+    expect(failed).toMatchObject({ phase: 'failed', failure: { reason: 'state_corrupt' }, chunks: [] });
+    expect((await subject.store.readEvents('wrong-chunks')).map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
+    await deleteKeysWithPrefix(redis, subject.keyPrefix);
+  });
 }
 
 describeOnMockAndReal('corrupt state', await realRedis(), corruptStateSuite);

@@ -10,7 +10,8 @@ A key of the wrong type (which no other script can read or write) is first renam
 matching KEYS[4..6] in the same slot, kept for inspection and expired with the job: a fresh hash
 or stream takes its place. A state set aside is replaced by a whole failed state (source '?',
 no chunks; its chunks go aside too), so the job still ends failed, readable, with a continuous
-outbox. An absurd or unreadable chunk count sends the chunks aside the same way.
+outbox. A chunks key set aside, or an absurd or unreadable chunk count, leaves the failed job
+with no chunks the same way.
 
 KEYS[1] state         hash    the job's fields
 KEYS[2] chunks        hash    the job's chunks (expired with the job)
@@ -62,7 +63,7 @@ local function set_aside(key, aside, probe)
 end
 
 local stateAside = set_aside(stateKey, stateAsideKey, 'HLEN')
-set_aside(chunksKey, chunksAsideKey, 'HLEN')
+local chunksAside = set_aside(chunksKey, chunksAsideKey, 'HLEN')
 set_aside(eventsKey, eventsAsideKey, 'XLEN')
 
 local hash
@@ -82,10 +83,10 @@ end
 if hash == nil then
   return { CODE_NOT_FOUND }
 end
--- An absurd or unreadable chunk count (chunksPerJobMax of src/core/limits.ts is 10000): the chunks
--- cannot be read against it, so they go aside and the failed job keeps none.
+-- Chunks set aside, or an absurd or unreadable chunk count (chunksPerJobMax of src/core/limits.ts
+-- is 10000) that they cannot be read against: the failed job keeps none.
 local chunkCount = parse_int(hash.chunkCount)
-if not stateAside and (chunkCount == nil or chunkCount > 10000) then
+if not stateAside and (chunksAside or chunkCount == nil or chunkCount > 10000) then
   if redis.call('EXISTS', chunksKey) == 1 then
     redis.call('RENAME', chunksKey, chunksAsideKey)
   end
