@@ -151,6 +151,21 @@ function corruptStateSuite(connect: () => Redis, checksKeyTypes: boolean): void 
     await deleteKeysWithPrefix(redis, subject.keyPrefix);
   });
 
+  it.skipIf(!checksKeyTypes)('a state key of the wrong type during a recovery: the outbox says the attempt was open, and it ends with recovery_failed', async () => {
+    const redis = connect();
+    const subject = await setUp(redis, 'wrong-recovering');
+    subject.advance(leaseMs + 1);
+    expect((await subject.store.claimJob({ jobId: 'wrong-recovering', workerId: 'w2', leaseMs, recoveryAttemptsMax: 3, requestId: 'claim-2' })).kind).toBe('ok');
+    await redis.del(subject.keys.state);
+    await redis.rpush(subject.keys.state, 'not a hash');
+    expect((await subject.store.quarantineJob({ jobId: 'wrong-recovering', workerId: 'doctor', message: 'x', requestId: 'q' })).kind).toBe('ok');
+    const events = await subject.store.readEvents('wrong-recovering');
+    expect(events.slice(-3).map((event) => event.event)).toEqual(['recovery_started', 'job_failed', 'recovery_failed']);
+    expect(events.at(-1)).toMatchObject({ attempt: 1, recovery_result: 'job_failed', reason: 'state_corrupt' });
+    expect(events.at(-1)?.seq).toBe(events.length);
+    await deleteKeysWithPrefix(redis, subject.keyPrefix);
+  });
+
   it.skipIf(!checksKeyTypes)('a chunks key of the wrong type: the quarantine sets it aside and leaves a readable failed job with no chunks', async () => {
     const redis = connect();
     const subject = await setUp(redis, 'wrong-chunks');

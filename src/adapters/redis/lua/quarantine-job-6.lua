@@ -10,7 +10,8 @@ A key of the wrong type (which no other script can read or write) is first renam
 matching KEYS[4..6] in the same slot, kept for inspection and expired with the job: a fresh hash
 or stream takes its place. A state set aside is replaced by a whole failed state (source '?',
 no chunks; its chunks go aside too), so the job still ends failed, readable, with a continuous
-outbox. A chunks key set aside, or an absurd or unreadable chunk count, leaves the failed job
+outbox; whether a recovery attempt was open is then read from the outbox, so that an open attempt
+still ends with its recovery_failed. A chunks key set aside, or an absurd or unreadable chunk count, leaves the failed job
 with no chunks the same way.
 
 KEYS[1] state         hash    the job's fields
@@ -62,6 +63,24 @@ local function set_aside(key, aside, probe)
   return true
 end
 
+-- The recovery attempt the outbox shows open: the latest recovery_started of the last 1000
+-- events with no recovery_completed or recovery_failed after it. Returns open, attempt.
+local function open_attempt(key)
+  local entries = redis.call('XREVRANGE', key, '+', '-', 'COUNT', '1000')
+  for position = 1, #entries do
+    local fields = nested(entries[position], 2)
+    local name = entry_field(fields, 'event')
+    if name == 'recovery_completed' or name == 'recovery_failed' then
+      return false, nil
+    end
+    if name == 'recovery_started' then
+      local attempt = parse_int(entry_field(fields, 'attempt'))
+      return attempt ~= nil, attempt
+    end
+  end
+  return false, nil
+end
+
 local stateAside = set_aside(stateKey, stateAsideKey, 'HLEN')
 local chunksAside = set_aside(chunksKey, chunksAsideKey, 'HLEN')
 set_aside(eventsKey, eventsAsideKey, 'XLEN')
@@ -108,6 +127,10 @@ end
 epoch = epoch + 1
 local open = hash.recoveryOpen == '1'
 local attempts = parse_int(hash.recoveryAttempts)
+if stateAside then
+  -- The state that said whether a recovery attempt is open is gone: the outbox says it instead.
+  open, attempts = open_attempt(eventsKey)
+end
 
 local writer = event_writer(eventsKey, jobId, lastSeq + 1, nowMs, workerId, epoch, open)
 writer.add('job_failed', 'reason', 'state_corrupt', 'message', message)
