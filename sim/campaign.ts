@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { checkAll, isLiveness, type PromiseId, type Violation } from './checkers/index.js';
+import { addCoverage, runCoverage, type CoverageCounts } from './coverage.js';
 import { defaultBounds, faultKinds, faultLabel, scenarioArbitrary, type FaultKind, type Scenario, type ScenarioBounds } from './faults.js';
 import { reduceScenario, scenarioSize, type ScenarioSize } from './reduce.js';
 import { timeline } from './report.js';
@@ -49,6 +50,8 @@ export interface RunSummary {
   readonly steps: number;
   readonly faults: Partial<Record<FaultKind, number>>;
   readonly wastedTranscriptions: number;
+  /** What the run reached (sim/coverage.ts). */
+  readonly coverage: CoverageCounts;
   /** Set when the run broke a promise (not shrunk: see {@link shrinkRun}). */
   readonly failed?: FoundFailure;
 }
@@ -192,7 +195,7 @@ function summarise(index: number, record: RunRecord): RunSummary {
   for (const fault of record.faultsFired) faults[fault.kind] = (faults[fault.kind] ?? 0) + 1;
   return {
     index, fingerprint: record.history.fingerprint(), simulatedMs: record.simulatedMs, steps: record.steps, faults,
-    wastedTranscriptions: record.wastedTranscriptions,
+    wastedTranscriptions: record.wastedTranscriptions, coverage: runCoverage(record),
   };
 }
 
@@ -204,6 +207,8 @@ export interface CampaignTotals {
   readonly steps: number;
   readonly faults: Record<FaultKind, number>;
   readonly wastedTranscriptions: number;
+  /** What the campaign reached, summed over its runs. */
+  readonly coverage: CoverageCounts;
   /** Runs that broke a promise, in run order (not shrunk). */
   readonly failed: (FoundFailure & { readonly index: number })[];
 }
@@ -216,7 +221,9 @@ export function totals(summaries: readonly RunSummary[]): CampaignTotals {
   let simulatedMs = 0;
   let steps = 0;
   let wasted = 0;
+  const coverage: CoverageCounts = {};
   for (const summary of ordered) {
+    addCoverage(coverage, summary.coverage);
     hash.update(`${summary.index}:${summary.fingerprint}\n`);
     simulatedMs += summary.simulatedMs;
     steps += summary.steps;
@@ -224,7 +231,7 @@ export function totals(summaries: readonly RunSummary[]): CampaignTotals {
     for (const [kind, count] of Object.entries(summary.faults)) faults[kind as FaultKind] += count;
   }
   return {
-    runs: ordered.length, fingerprint: hash.digest('hex').slice(0, 16), simulatedMs, steps, faults, wastedTranscriptions: wasted,
+    runs: ordered.length, fingerprint: hash.digest('hex').slice(0, 16), simulatedMs, steps, faults, wastedTranscriptions: wasted, coverage,
     failed: ordered.flatMap((summary) => (summary.failed === undefined ? [] : [{ index: summary.index, ...summary.failed }])),
   };
 }

@@ -9,12 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { encodeReplay, playRun, replay, shrinkRun, totals, type CampaignTotals, type FailureReport, type RunSummary, type ShrinkProgress } from './campaign.js';
-import type { Scenario } from './faults.js';
+import { simulationLimits, type Scenario } from './faults.js';
+import { coverageSections, coverageText } from './coverage.js';
 import type { WorldOptions } from './world.js';
 import { sizeText } from './reduce.js';
 import { colourEnabled, counterexampleText, palette } from './report.js';
 import { decodeReplay, parseScenarioFile } from './scenario-file.js';
 import { closeStores, storeOption } from './stores.js';
+import { differentialRun, differentialRunsDefault, type DifferentialRun } from './differential.js';
 
 /** Exit codes of the simulator. */
 export const exitCodes = { pass: 0, safety: 1, liveness: 2, usage: 64 } as const;
@@ -39,9 +41,15 @@ Options:
   --parallel N      worker threads; same results as serial           e.g. --parallel 2
   --shard K/N       run only shard K of N (for CI matrices)          e.g. --shard 1/4
   --store NAME      memory (default), ioredis-mock, or redis://host:port  e.g. --store ioredis-mock
+  --differential N  with the memory store, N more runs (default 24) played through the memory
+                    store and the Redis adapter's Lua on ioredis-mock, whose histories must be
+                    equal; 0 turns the slice off                     e.g. --differential 100
   --quick           the seed's named chaos scenarios + a short fuzz (60 runs)
   --full            every named scenario + a long fuzz (1500 runs, 2 threads)
   --coverage        the chaos tests under vitest with v8 coverage
+  --coverage-report what the campaign reached: store operation × outcome, job phase × operation,
+                    fault kind × job phase, recovery depths, events, failure reasons; and
+                    which reachable pairs it did not reach              e.g. --coverage-report
   --report DIR      write DIR/report.html and DIR/report.json (timeline, fault coverage)  e.g. --report out
   --json            print one JSON object on stdout
   --verbose         print every run and full timelines
@@ -71,6 +79,8 @@ interface Flags {
   suite: 'quick' | 'full' | undefined;
   coverage: boolean;
   report: string | undefined;
+  differential: number;
+  coverageReport: boolean;
 }
 
 /** Parses argv into flags; throws {@link UsageError} naming a bad or unknown flag. */
@@ -86,6 +96,7 @@ export function parseFlags(argv: readonly string[]): Flags {
         'max-failures': { type: 'string' }, 'keep-going': { type: 'boolean' },
         shard: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
         quick: { type: 'boolean' }, full: { type: 'boolean' }, coverage: { type: 'boolean' }, report: { type: 'string' },
+        differential: { type: 'string' }, 'coverage-report': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -114,6 +125,8 @@ export function parseFlags(argv: readonly string[]): Flags {
     suite,
     coverage: values.coverage === true,
     report: values.report,
+    coverageReport: values['coverage-report'] === true,
+    differential: integer('differential', values.differential, suite === 'quick' ? 0 : differentialRunsDefault, 0),
     runs: integer('runs', values.runs, defaultRuns, 1),
     seed: integer('seed', values.seed, randomInt(0, 2 ** 31 - 1), Number.MIN_SAFE_INTEGER),
     seedGiven: values.seed !== undefined,
@@ -291,6 +304,10 @@ export function jsonSummary(seed: number, wallMs: number, campaign: CampaignTota
     runs: campaign.runs, seed, wallMs, runsPerSecond: Number((campaign.runs / Math.max(0.001, wallMs / 1000)).toFixed(2)),
     simulatedMs: campaign.simulatedMs, steps: campaign.steps, fingerprint: campaign.fingerprint, faults: campaign.faults,
     wastedTranscriptions: campaign.wastedTranscriptions,
+    coverage: coverageSections(campaign.coverage, simulationLimits.recoveryAttemptsMax).map(({ name, pairs }) => ({
+      name, reached: pairs.filter((pair) => pair.count > 0).map((pair) => ({ pair: pair.label, count: pair.count })),
+      notReached: pairs.filter((pair) => pair.count === 0 && pair.unreachable === undefined).map((pair) => pair.label),
+    })),
     violations: failures.map((failure) => ({
       run: failure.index, promise: failure.promise, liveness: failure.liveness, replay: failure.replay, events: failure.events, faults: failure.faults,
       size: failure.size, timelineLines: failure.timelineLines, shrink: failure.shrink,
@@ -312,7 +329,7 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
     if (flags.scenario !== undefined) await scenarioFromFile(flags.scenario);
     await storeOption(flags.store).then(async (world) => {
       // Reach the store once now, so that a wrong URL is reported before the campaign starts.
-      if (world.store !== undefined) await (await world.store({ now: () => 0 }, { roundTrip: (_label, send) => send() })).close?.();
+      if (world.store !== undefined) await (await world.store({ now: () => 0 }, { roundTrip: (_label, send) => send(), caller: () => undefined })).close?.();
     });
   } catch (error) {
     await closeStores();
@@ -427,6 +444,7 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
   const summaries = await playAll(flags.seed, indices, { parallel: flags.parallel, store: flags.store, maxFailures: flags.maxFailures, listener });
   const playedMs = Date.now() - startMs;
   const campaign = totals(summaries);
+  const sliced = campaign.failed.length === 0 ? await differentialSlice(flags, io) : [];
   const failures = await shrinkAll(flags, io, campaign);
   const wallMs = Date.now() - startMs;
   if (flags.json) {
@@ -442,8 +460,17 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
         `${campaign.steps} scheduling steps, fingerprint ${campaign.fingerprint}\n`,
     );
     io.stdout.write(`faults injected: ${Object.entries(campaign.faults).map(([kind, count]) => `${kind} ${count}`).join(', ')}; wasted transcriptions ${campaign.wastedTranscriptions}\n`);
+    if (flags.coverageReport) io.stdout.write(coverageText(campaign.coverage, simulationLimits.recoveryAttemptsMax));
+  }
+  const diverged = sliced.filter((run) => !run.same || run.violations.length > 0);
+  if (flags.json) {
+    // The summary line above already went out; the slice's findings follow it as a line of their own.
+    if (sliced.length > 0) io.stdout.write(`${JSON.stringify({ differential: { runs: sliced.length, failed: diverged } })}\n`);
+  } else if (sliced.length > 0) {
+    io.stdout.write(differentialText(sliced, colours));
   }
   const first = failures[0];
+  if (first === undefined && diverged.length > 0) return exitCodes.safety;
   const counterexample = first === undefined ? undefined : await replay(first.scenario, await storeOption(flags.store));
   if (flags.report !== undefined) {
     const { writeCampaignReport } = await import('./report-html.js');
@@ -463,6 +490,41 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
     io.stdout.write(`seed was ${flags.seed}\n`);
   }
   return failures.some((failure) => !failure.liveness) ? exitCodes.safety : exitCodes.liveness;
+}
+
+/** The differential slice of a default campaign (memory store only): reference and Redis adapter run for run. */
+async function differentialSlice(flags: Flags, io: CliIo): Promise<DifferentialRun[]> {
+  if (flags.differential === 0 || (flags.store ?? 'memory') !== 'memory' || flags.shard !== undefined) return [];
+  const adapter = await storeOption('ioredis-mock', { roundTrips: 'atomic' });
+  const runs: DifferentialRun[] = [];
+  try {
+    for (let index = 0; index < flags.differential; index += 1) {
+      runs.push(await differentialRun(flags.seed, index, adapter));
+      if (io.stderr.isTTY === true) io.stderr.write(`\r  differential slice: ${index + 1}/${flags.differential}`);
+    }
+  } finally {
+    if (io.stderr.isTTY === true) io.stderr.write('\n');
+    await closeStores();
+  }
+  return runs;
+}
+
+/** The slice's verdict: one line when the histories agreed and every promise held, else each divergence. */
+export function differentialText(runs: readonly DifferentialRun[], colours: ReturnType<typeof palette>): string {
+  const failed = runs.filter((run) => !run.same || run.violations.length > 0);
+  const head = `differential slice: ${runs.length} runs through the memory store and the Redis adapter on ioredis-mock`;
+  if (failed.length === 0) return `${head}: same histories, every promise held\n`;
+  const lines = [colours.bold(colours.red(`✗ ${head}: ${failed.length} disagreed`))];
+  for (const run of failed) {
+    if (run.divergence !== undefined) {
+      lines.push(`  run ${run.index}: the two differ at ${run.divergence.where}`);
+      lines.push(`    memory store:  ${run.divergence.reference ?? '(ended)'}`);
+      lines.push(`    Redis adapter: ${run.divergence.adapter ?? '(ended)'}`);
+    }
+    for (const violation of run.violations) lines.push(`  run ${run.index}: through the Redis adapter, ${violation.promise}${violation.job === undefined ? '' : ` ${violation.job}`}: ${violation.message}`);
+    lines.push(`    replay: npm run sim -- --replay ${run.replay}   (the reference; the slice ran it again through the adapter, each store call whole)`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 export { encodeReplay };

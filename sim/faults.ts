@@ -50,11 +50,31 @@ export type Fault =
    */
   | { readonly kind: 'poison'; readonly job: number; readonly atMs: number; readonly what: PoisonKind }
   /** Every transcription started in the window fails with `status` (and asks for `retryAfterMs`, when above 0). */
-  | { readonly kind: 'api_outage'; readonly atMs: number; readonly durationMs: number; readonly status: 429 | 503; readonly retryAfterMs: number };
+  | { readonly kind: 'api_outage'; readonly atMs: number; readonly durationMs: number; readonly status: 429 | 503; readonly retryAfterMs: number }
+  /**
+   * A graceful stop (a rolling deploy): at its nth call of `target`, the worker is told to stop; it
+   * releases what it holds and exits, and a new incarnation starts in its slot.
+   */
+  | { readonly kind: 'stop'; readonly worker: number; readonly target: CallTarget; readonly nth: number }
+  /**
+   * The clock of a worker's machine (every incarnation of its slot) is `offsetMs` ahead of the
+   * store's and runs `driftPpm` parts per million fast (or slow, below 0), for the whole run. The
+   * store keeps its own time; the engine must not mix the two.
+   */
+  | { readonly kind: 'clock_skew'; readonly worker: number; readonly offsetMs: number; readonly driftPpm: number }
+  /** The nth media call (probe or extraction) fails with a retryable error (a timeout, a full disk). */
+  | { readonly kind: 'media_error'; readonly nth: number }
+  /**
+   * Triggered by events, not by time: each of the first `count` owners job `job` gets (each grant
+   * of its lease in the fault phase) crashes before its next call. With `count` near
+   * recoveryAttemptsMax this drives one job through all its recoveries and past the limit (P11).
+   */
+  | { readonly kind: 'owner_crash'; readonly job: number; readonly count: number };
 
 /** Every fault kind, for coverage counts. */
 export const faultKinds = [
   'crash', 'pause', 'store_down', 'reply_lost', 'chunk_file', 'source_deleted', 'transcriber_error', 'state_corrupt', 'recoverers', 'api_outage', 'poison',
+  'stop', 'clock_skew', 'media_error', 'owner_crash',
 ] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
@@ -119,6 +139,14 @@ export function faultLabel(fault: Fault): string {
       return `poison(${fault.what}${fault.what === 'index_member' ? '' : ` j${fault.job}`}@${fault.atMs}ms)`;
     case 'api_outage':
       return `api_outage(${fault.status} ${fault.atMs}ms +${fault.durationMs}ms${fault.retryAfterMs > 0 ? `, retry-after ${fault.retryAfterMs}ms` : ''})`;
+    case 'stop':
+      return `stop(w${fault.worker} at ${fault.target}#${fault.nth})`;
+    case 'clock_skew':
+      return `clock_skew(w${fault.worker} ${fault.offsetMs >= 0 ? '+' : ''}${fault.offsetMs}ms, ${fault.driftPpm >= 0 ? '+' : ''}${fault.driftPpm}ppm)`;
+    case 'media_error':
+      return `media_error(call #${fault.nth})`;
+    case 'owner_crash':
+      return `owner_crash(j${fault.job} ×${fault.count})`;
   }
 }
 
@@ -129,6 +157,8 @@ export interface ScenarioBounds {
   readonly workersMax: number;
   readonly faultsMax: number;
   readonly faultPhaseMs: number;
+  /** The fault kinds generated (default: every kind). */
+  readonly kinds?: readonly FaultKind[];
 }
 
 /** The defaults: 1–4 jobs of 1–40 chunks, 1–5 workers, up to 12 faults in a 120 s fault phase. */
@@ -145,7 +175,7 @@ export const defaultBounds: ScenarioBounds = {
  * scenario carries it; one made by another version is refused with a clear error, never replayed
  * as a different run.
  */
-export const scenarioVersion = 2;
+export const scenarioVersion = 3;
 
 const chunkLengthMs = 10_000;
 
@@ -223,8 +253,33 @@ function faultArbitrary(kind: FaultKind, bounds: ScenarioBounds): fc.Arbitrary<F
       return fc.record({ kind: fc.constant('state_corrupt'), job, atMs });
     case 'recoverers':
       return fc.record({ kind: fc.constant('recoverers'), atMs, count: fc.integer({ min: 2, max: 4 }) });
+    case 'stop':
+      return fc.record({ kind: fc.constant('stop'), worker, target, nth });
+    case 'clock_skew':
+      return fc.record({
+        kind: fc.constant('clock_skew'), worker, offsetMs: fc.integer({ min: 0, max: clockOffsetMsMax }),
+        driftPpm: fc.integer({ min: -clockDriftPpmMax, max: clockDriftPpmMax }),
+      });
+    case 'media_error':
+      return fc.record({ kind: fc.constant('media_error'), nth: fc.integer({ min: 1, max: 60 }) });
+    case 'owner_crash':
+      // A few owners, or enough to reach the recovery limit and pass it by one or two.
+      return fc.record({
+        kind: fc.constant('owner_crash'), job,
+        count: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: simulationLimits.recoveryAttemptsMax - 1, max: simulationLimits.recoveryAttemptsMax + 2 })),
+      });
   }
 }
+
+/**
+ * Largest clock offset of a worker against the store, and largest drift. Offsets are ahead of the
+ * store only: virtual time starts at 0 and no real clock reads below it; a clock behind the store
+ * comes from a negative drift (and two skewed workers are ahead of each other either way). The drift stays well
+ * inside the lease margin the runtime keeps (a tenth of the lease): a clock slower than that can
+ * make any lease-based scheme act after its lease ended, and is a machine to take out of service.
+ */
+export const clockOffsetMsMax = 10 * 60_000;
+export const clockDriftPpmMax = 20_000;
 
 /** Longest pause a fault plan holds a worker for. */
 export const pauseMsMax = 60_000;
@@ -246,9 +301,12 @@ function faultPlanArbitrary(bounds: ScenarioBounds): fc.Arbitrary<Fault[]> {
     ticket: fc.integer({ min: 0, max: swarmWeightMax - 1 }),
     fault: fc.oneof(...faultKinds.map((kind) => faultArbitrary(kind, bounds))),
   });
+  // Kinds left out are dropped after generation, so the other kinds' draws stay those of a full campaign.
+  const kinds = new Set<FaultKind>(bounds.kinds ?? faultKinds);
   return fc
     .tuple(swarmArbitrary(), fc.array(candidate, { maxLength: bounds.faultsMax * 3, size: 'max' }))
-    .map(([swarm, candidates]) => candidates.filter(({ ticket, fault }) => ticket < swarm[fault.kind]).map(({ fault }) => fault).slice(0, bounds.faultsMax));
+    .map(([swarm, candidates]) =>
+      candidates.filter(({ ticket, fault }) => ticket < swarm[fault.kind] && kinds.has(fault.kind)).map(({ fault }) => fault).slice(0, bounds.faultsMax));
 }
 
 /**

@@ -15,7 +15,7 @@ export type HistoryEntry =
   | { readonly t: number; readonly kind: 'transcribe'; readonly actor: string; readonly job: string; readonly index: number; readonly digest: string }
   | { readonly t: number; readonly kind: 'file'; readonly actor: string; readonly job: string; readonly op: string; readonly index?: number }
   | { readonly t: number; readonly kind: 'fault'; readonly label: string }
-  | { readonly t: number; readonly kind: 'worker'; readonly actor: string; readonly what: 'start' | 'crash' | 'pause' | 'resume' | 'error'; readonly detail?: string }
+  | { readonly t: number; readonly kind: 'worker'; readonly actor: string; readonly what: 'start' | 'crash' | 'stop' | 'pause' | 'resume' | 'error'; readonly detail?: string }
   | { readonly t: number; readonly kind: 'phase'; readonly what: 'liveness' };
 
 /** An append-only log of a run. */

@@ -123,7 +123,7 @@ function withoutJob(scenario: Scenario, dropped: number): Scenario {
 function* retargeted(scenario: Scenario): Generator<Scenario> {
   for (let position = 0; position < scenario.faults.length; position += 1) {
     const fault = scenario.faults[position] as Fault;
-    if (fault.kind !== 'crash' && fault.kind !== 'pause') continue;
+    if (!('worker' in fault)) continue;
     for (let worker = 0; worker < scenario.workers; worker += 1) {
       if (worker === fault.worker) continue;
       yield { ...scenario, faults: scenario.faults.map((entry, index) => (index === position ? { ...fault, worker } : entry)) };
@@ -145,7 +145,7 @@ function fewerWorkers(scenario: Scenario, workers: number): Scenario {
 
 function withoutWorker(scenario: Scenario, dropped: number): Scenario {
   const faults = scenario.faults.flatMap((fault): Fault[] => {
-    if (fault.kind !== 'crash' && fault.kind !== 'pause') return [fault];
+    if (!('worker' in fault)) return [fault];
     if (fault.worker === dropped) return [];
     return [{ ...fault, worker: fault.worker > dropped ? fault.worker - 1 : fault.worker }];
   });
@@ -220,4 +220,7 @@ function* simplerFaults(fault: Fault): Generator<Fault> {
   if (fault.kind === 'api_outage' && fault.durationMs > 1_000) yield { ...fault, durationMs: Math.max(1_000, Math.floor(fault.durationMs / 2)) };
   if (fault.kind === 'api_outage' && fault.retryAfterMs > 0) yield { ...fault, retryAfterMs: 0 };
   if (fault.kind === 'recoverers' && fault.count > 1) yield { ...fault, count: fault.count - 1 };
+  if (fault.kind === 'owner_crash' && fault.count > 1) yield { ...fault, count: fault.count - 1 };
+  if (fault.kind === 'clock_skew' && fault.driftPpm !== 0) yield { ...fault, driftPpm: 0 };
+  if (fault.kind === 'clock_skew' && fault.offsetMs !== 0) yield { ...fault, offsetMs: 0 };
 }

@@ -357,6 +357,8 @@ function lifeMarks(entries: readonly HistoryEntry[], entry: HistoryEntry & { kin
     }
     case 'resume':
       return [{ ...base, kind: 'resume', shape: 'tick', row: acts, css: 'resume' }];
+    case 'stop':
+      return [{ ...base, kind: 'stop', shape: 'dot', row: acts, css: 'resume', glyph: '■' }];
     case 'error':
       return [{ ...base, kind: 'error', shape: 'dot', row: acts, css: 'error', glyph: '!' }];
   }

@@ -30,6 +30,10 @@ const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('recoverers'), atMs: count, count: positive }),
   z.strictObject({ kind: z.literal('poison'), job: count, atMs: count, what: z.enum(['absurd_size', 'index_member']) }),
   z.strictObject({ kind: z.literal('api_outage'), atMs: count, durationMs: positive, status: z.union([z.literal(429), z.literal(503)]), retryAfterMs: count }),
+  z.strictObject({ kind: z.literal('stop'), worker: count, target: callTarget, nth: positive }),
+  z.strictObject({ kind: z.literal('clock_skew'), worker: count, offsetMs: count, driftPpm: z.number().int().min(-500_000).max(500_000) }),
+  z.strictObject({ kind: z.literal('media_error'), nth: positive }),
+  z.strictObject({ kind: z.literal('owner_crash'), job: count, count: positive }),
 ]);
 
 const jobSchema = z

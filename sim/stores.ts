@@ -35,13 +35,18 @@ export type RoundTrips = 'interleaved' | 'atomic';
  * World options for `--store NAME`; memory when undefined. Each world's keys go under
  * `<keyPrefix><random>:`. Throws a TypeError naming a bad value.
  */
-export async function storeOption(name: string | undefined, options: { keyPrefix?: string; roundTrips?: RoundTrips } = {}): Promise<WorldOptions> {
+export async function storeOption(
+  name: string | undefined, options: { keyPrefix?: string; roundTrips?: RoundTrips; prepare?: (redis: Redis) => void } = {},
+): Promise<WorldOptions> {
   const keyPrefix = options.keyPrefix ?? 'chunkwise-sim:';
   const roundTrips = options.roundTrips ?? 'interleaved';
   if (name === undefined || name === 'memory') return {};
   if (name === 'ioredis-mock') return { store: await redisFactory(async () => {
     const { default: RedisMock } = await import('ioredis-mock');
-    return new RedisMock() as unknown as Redis;
+    const redis = new RedisMock() as unknown as Redis;
+    // A seam for tests: scripts defined here first are the ones the store runs (planted Lua bugs).
+    options.prepare?.(redis);
+    return redis;
   }, false, keyPrefix, roundTrips) };
   if (/^rediss?:\/\//.test(name)) {
     let shared: Redis | undefined;

@@ -168,6 +168,8 @@ export interface MediaWorld {
   durationMsOf(source: string): number | undefined;
   jobIdOf(source: string): string | undefined;
   writeChunk(actor: string, jobId: string, index: number, data: Uint8Array): { bytes: number; sha256: string };
+  /** The message of a retryable error injected into this media call, if any (counted per call while faults are on). */
+  nextMediaFault?(jobId: string | undefined): string | undefined;
 }
 
 /** Media tools over simulated sources: probing and extraction are deterministic. */
@@ -180,6 +182,8 @@ export class SimMedia implements Media {
       body: async (): Promise<ProbeResult> => {
         const jobId = this.world.jobIdOf(source);
         const durationMs = this.world.durationMsOf(source);
+        const failure = this.world.nextMediaFault?.(jobId);
+        if (failure !== undefined) return { kind: 'error', retryable: true, message: failure };
         if (jobId === undefined || durationMs === undefined || !this.world.sourceExists(jobId)) return { kind: 'source_missing', message: `${source} does not exist` };
         return { kind: 'ok', durationMs };
       },
@@ -192,6 +196,8 @@ export class SimMedia implements Media {
     return this.host.portCall(this.actor, {
       port: 'media', op: 'extractChunk', target: 'extract', subject: `${jobId}/${chunk.index}`, latencyMs: this.latencyMs(),
       body: async (): Promise<ExtractResult> => {
+        const failure = this.world.nextMediaFault?.(jobId);
+        if (failure !== undefined) return { kind: 'error', retryable: true, message: failure };
         if (!this.world.sourceExists(jobId)) return { kind: 'source_missing', message: `${request.source} does not exist` };
         const digest = this.world.writeChunk(this.actor, jobId, chunk.index, chunkContent(jobId, chunk.index));
         return { kind: 'ok', ...digest };
@@ -204,7 +210,7 @@ export class SimMedia implements Media {
 /** What the simulated transcriber needs from the world. */
 export interface TranscriberWorld {
   /** The injected error for this call, if any (counted per call while faults are on). */
-  nextTranscriberFault(): InjectedTranscriberFault | undefined;
+  nextTranscriberFault(jobId: string): InjectedTranscriberFault | undefined;
   recordTranscription(actor: string, request: TranscribeRequest): void;
 }
 
@@ -222,7 +228,7 @@ export class SimTranscriber implements Transcriber {
   constructor(private readonly host: TwinHost, private readonly actor: string, private readonly world: TranscriberWorld, private readonly latencyMs: () => number) {}
 
   transcribe(request: TranscribeRequest): Promise<TranscribeResult> {
-    const fault = this.world.nextTranscriberFault();
+    const fault = this.world.nextTranscriberFault(request.jobId);
     const latencyMs = fault?.error === 'timeout' ? transcriberTimeoutMs : this.latencyMs();
     return this.host.portCall(this.actor, {
       port: 'transcriber', op: 'transcribe', target: 'transcribe', subject: `${request.jobId}/${request.index}`, latencyMs,

@@ -35,6 +35,8 @@ export interface RoundTripHost {
    * store call issued it; directly when no actor's call is running (the world's own reads).
    */
   roundTrip<T>(label: string, send: () => Promise<T>): Promise<T>;
+  /** The actor whose store call is running, if any (a seam for tests that plant clock bugs). */
+  caller(): string | undefined;
 }
 
 /** A store built for one world. */
@@ -100,6 +102,8 @@ export interface RunRecord {
   /** Choices the scheduler read (decisions among several ready items); later choices are unused. */
   readonly decisions: number;
   readonly wastedTranscriptions: number;
+  /** Pairs the world saw as they happened (job phase × store operation, fault kind × job phase): see sim/coverage.ts. */
+  readonly coverage?: Readonly<Record<string, number>>;
   /** The chunk transcripts a crash-free run of the job produces, in order (for P7). */
   expectedTranscripts(jobId: string): string[];
 }
@@ -125,6 +129,10 @@ interface Slot {
   actor: string;
   worker: Worker | undefined;
   readonly calls: Map<CallTarget, number>;
+  /** When the slot's machine first started (its skewed clock counts drift from there). */
+  clockOriginMs?: number;
+  /** The incarnation told to stop gracefully, until it exited. */
+  stopping?: string | undefined;
 }
 
 const worldActor = 'world';
@@ -152,6 +160,8 @@ export class World implements TwinHost {
   /** The actor whose store call is running (for round trips of an interleaved store). */
   private readonly callingActor = new AsyncLocalStorage<string>();
   private interleaved = false;
+  /** The actor whose store call body is starting (synchronous part only). */
+  private syncCaller: string | undefined;
   private polls = 0;
   private storeCalls = 0;
   private transcriberCalls = 0;
@@ -159,6 +169,12 @@ export class World implements TwinHost {
   private readonly eventCounts = new Map<string, number>();
   private lastProgress = { atMs: 0, what: 'the fault phase' };
   private pausesEndMs = 0;
+  private mediaCalls = 0;
+  private readonly coverage: Record<string, number> = {};
+  /** Crashes of owner_crash faults that have happened, per fault. */
+  private readonly ownerCrashes = new Map<Fault, number>();
+  /** Actors that crash before their next call (an owner_crash fault armed by their grant). */
+  private readonly armedCrashes = new Map<string, Fault>();
 
   constructor(readonly scenario: Scenario, private readonly options: WorldOptions = {}) {
     this.limits = options.limits ?? simulationLimits;
@@ -175,6 +191,7 @@ export class World implements TwinHost {
         // different actors overlap in virtual time and their round trips interleave.
         return actor === undefined ? send() : this.scheduler.call(actor, label, Math.floor(this.random() * (this.scenario.latencies.storeMaxMs + 1)), send);
       },
+      caller: () => this.syncCaller ?? (this.interleaved ? this.callingActor.getStore() : undefined),
     };
     const built: BuiltStore = this.options.store === undefined ? memoryStore(clock) : await this.options.store(clock, host);
     this.store = built.store;
@@ -243,12 +260,21 @@ export class World implements TwinHost {
 
   portCall<T>(actor: string, call: PortCallSpec<T>): Promise<T> {
     const slot = this.slots.find((entry) => entry.actor === actor);
-    const crash = slot === undefined ? undefined : this.triggered(slot, call.target, 'crash');
-    const pause = slot === undefined ? undefined : this.triggered(slot, call.target, 'pause');
+    const armed = this.armedCrashes.get(actor);
+    if (armed !== undefined && this.faultsOn) {
+      this.armedCrashes.delete(actor);
+      this.history.add({ t: this.scheduler.now(), kind: 'fault', label: faultLabel(this.resolved(armed)) });
+      this.crash(actor, armed);
+      return new Promise<T>(() => {});
+    }
+    const crash = slot === undefined ? undefined : this.triggered(slot, call.target, 'crash', call.subject);
+    const pause = slot === undefined ? undefined : this.triggered(slot, call.target, 'pause', call.subject);
+    const stop = slot === undefined ? undefined : this.triggered(slot, call.target, 'stop', call.subject);
     if (crash?.kind === 'crash' && crash.when === 'before') {
       this.crash(actor, crash);
       return new Promise<T>(() => {});
     }
+    if (stop !== undefined && slot !== undefined) this.gracefulStop(slot, stop);
     if (pause?.kind === 'pause') {
       const untilMs = this.scheduler.now() + pause.durationMs;
       this.pausesEndMs = Math.max(this.pausesEndMs, untilMs);
@@ -257,6 +283,7 @@ export class World implements TwinHost {
       void this.scheduler.sleep(worldActor, pause.durationMs).then(() => this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'resume' }));
     }
     call.onIssue?.();
+    if (call.port === 'store' && call.subject !== '*') this.count(`phase-op|${this.phaseOf(call.subject)}|${call.op}`);
     if (call.port === 'store' && call.op === 'listRecoverableJobs') this.onPoll();
     if (call.port === 'store' && this.interleaved) return this.interleavedStoreCall(actor, call, crash);
     return this.scheduler.call(actor, `${call.port}.${call.op}`, call.latencyMs, async () => {
@@ -265,7 +292,16 @@ export class World implements TwinHost {
         throw new StoreUnavailableError('store is down');
       }
       const storeCall = call.port === 'store' ? this.countStoreCall() : 0;
-      const result = await call.body();
+      // The caller is known while the body starts (a store that reads its clock at once sees it):
+      // a plain field, not the AsyncLocalStorage of interleaved stores, which slows every promise.
+      this.syncCaller = actor;
+      let pending: Promise<T>;
+      try {
+        pending = call.body();
+      } finally {
+        this.syncCaller = undefined;
+      }
+      const result = await pending;
       const subjectJob = call.subject.split('/')[0] ?? call.subject;
       if (call.port === 'store' && call.subject !== '*') {
         await this.inspect.refresh?.(subjectJob);
@@ -275,7 +311,7 @@ export class World implements TwinHost {
       if (call.port === 'store') this.recordApplied(actor, call.op, call.subject, result, call.epoch);
       // A crash after the effect: the call was applied, the scheduler never delivers its reply.
       if (crash?.kind === 'crash') this.crash(actor, crash);
-      if (call.port === 'store' && this.replyLost(storeCall)) throw new StoreUnavailableError('reply lost after the write was applied');
+      if (call.port === 'store' && this.replyLost(storeCall, call.subject)) throw new StoreUnavailableError('reply lost after the write was applied');
       return result;
     });
   }
@@ -303,7 +339,7 @@ export class World implements TwinHost {
       this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: call.describe(result) });
       this.recordApplied(actor, call.op, call.subject, result, call.epoch);
       if (crash?.kind === 'crash') this.crash(actor, crash);
-      if (this.replyLost(storeCall)) throw new StoreUnavailableError('reply lost after the write was applied');
+      if (this.replyLost(storeCall, call.subject)) throw new StoreUnavailableError('reply lost after the write was applied');
       return result;
     });
   }
@@ -350,7 +386,7 @@ export class World implements TwinHost {
       chunkStore: new SimChunkStore(this, actor, this.files as ChunkStore),
       media: new SimMedia(this, actor, this.mediaWorld(), () => Math.max(1, Math.floor(this.scenario.latencies.mediaMs * (0.5 + this.random())))),
       transcriber: new SimTranscriber(this, actor, this.transcriberWorld(), () => Math.max(1, Math.floor(this.scenario.latencies.transcribeMs * (0.5 + this.random())))),
-      clock: { now: () => this.scheduler.now(), sleep: (ms: number) => this.scheduler.sleep(actor, ms) },
+      clock: this.clockOf(slot, actor),
       random: mulberry32(hashSeed(this.scenario.seed, actor)),
       limits: this.limits,
       log: (entry: { what: string; detail?: string }) => {
@@ -362,7 +398,40 @@ export class World implements TwinHost {
     const worker = this.options.workerFactory?.(options) ?? new Worker(options);
     slot.worker = worker;
     this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'start' });
-    void worker.run();
+    void worker.run().then(() => this.exited(slot, actor));
+  }
+
+  /**
+   * The clock of a slot's machine: the store's, unless a clock_skew fault names the slot; then
+   * offset and drifting from when the machine first started (a skew stays for the whole run:
+   * it is the machine's, not a passing fault). Sleeps last the machine's own milliseconds.
+   */
+  private clockOf(slot: Slot, actor: string): { now(): number; sleep(ms: number): Promise<void> } {
+    const skew = this.scenario.faults.find((fault) => fault.kind === 'clock_skew' && fault.worker % this.scenario.workers === slot.index);
+    if (skew?.kind !== 'clock_skew') return { now: () => this.scheduler.now(), sleep: (ms: number) => this.scheduler.sleep(actor, ms) };
+    if (!this.fired.has(skew)) this.fire(skew);
+    const originMs = (slot.clockOriginMs ??= this.scheduler.now());
+    const rate = 1 + skew.driftPpm / 1_000_000;
+    return {
+      now: () => Math.round(originMs + skew.offsetMs + (this.scheduler.now() - originMs) * rate),
+      sleep: (ms: number) => this.scheduler.sleep(actor, Math.ceil(ms / rate)),
+    };
+  }
+
+  /** Tells a worker to stop (a graceful stop: it releases what it holds); a new incarnation takes the slot once it exited. */
+  private gracefulStop(slot: Slot, fault: Fault): void {
+    this.history.add({ t: this.scheduler.now(), kind: 'worker', actor: slot.actor, what: 'stop', detail: faultLabel(this.resolved(fault)) });
+    slot.stopping = slot.actor;
+    slot.worker?.stop();
+  }
+
+  /** A worker's run() returned: after a graceful stop, the slot gets a new incarnation (as after a crash). */
+  private exited(slot: Slot, actor: string): void {
+    if (slot.stopping !== actor || slot.actor !== actor) return;
+    slot.stopping = undefined;
+    void this.scheduler.sleep(worldActor, this.options.restartDelayMs ?? 1_000, 'restart').then(() => {
+      if (slot.actor === actor) this.startSlot(slot.index);
+    });
   }
 
   private crash(actor: string, fault: Fault): void {
@@ -379,7 +448,7 @@ export class World implements TwinHost {
   }
 
   /** The crash or pause fault this call triggers, if any (each fires once, in the fault phase only). */
-  private triggered(slot: Slot, target: CallTarget | 'other', kind: 'crash' | 'pause'): Fault | undefined {
+  private triggered(slot: Slot, target: CallTarget | 'other', kind: 'crash' | 'pause' | 'stop', subject: string): Fault | undefined {
     if (!this.faultsOn) return undefined;
     for (const fault of this.scenario.faults) {
       if (fault.kind !== kind || fault.worker % this.scenario.workers !== slot.index || this.fired.has(fault)) continue;
@@ -387,16 +456,28 @@ export class World implements TwinHost {
       const count = (this.faultCounters.get(fault) ?? 0) + 1;
       this.faultCounters.set(fault, count);
       if (count === fault.nth) {
-        this.fire(fault);
+        this.fire(fault, subject);
         return fault;
       }
     }
     return undefined;
   }
 
-  private fire(fault: Fault): void {
+  /** Records a fault as fired; `subject` (a job id, or `job/index`) names the job it struck, for coverage. */
+  private fire(fault: Fault, subject?: string): void {
     this.fired.add(fault);
     this.history.add({ t: this.scheduler.now(), kind: 'fault', label: faultLabel(this.resolved(fault)) });
+    this.count(`fault|${fault.kind}|${subject === undefined ? '—' : this.phaseOf(subject)}`);
+  }
+
+  private count(key: string): void {
+    this.coverage[key] = (this.coverage[key] ?? 0) + 1;
+  }
+
+  /** The stored phase of the job `subject` names (`job` or `job/index`), or `—` for no known job. */
+  private phaseOf(subject: string): string {
+    const jobId = subject.split('/')[0] ?? subject;
+    return this.inspect.job(jobId)?.phase ?? '—';
   }
 
   /** `fault` with its job, worker and chunk indices read modulo this run's counts, as it acts. */
@@ -420,11 +501,11 @@ export class World implements TwinHost {
     });
   }
 
-  private replyLost(storeCall: number): boolean {
+  private replyLost(storeCall: number, subject: string): boolean {
     if (!this.faultsOn || storeCall === 0) return false;
     const fault = this.scenario.faults.find((entry) => entry.kind === 'reply_lost' && entry.nth === storeCall && !this.fired.has(entry));
     if (fault === undefined) return false;
-    this.fire(fault);
+    this.fire(fault, subject);
     return true;
   }
 
@@ -435,6 +516,7 @@ export class World implements TwinHost {
     if (op === 'claimJob' && (outcome.kind === 'ok' || outcome.kind === 'exhausted') && outcome.duplicate !== true && outcome.job !== undefined) {
       const leaseUntilMs = outcome.kind === 'ok' ? outcome.job.leaseExpiresAtMs : 0;
       this.history.add({ t, kind: 'grant', actor, job, epoch: outcome.job.epoch, leaseUntilMs, recovery: outcome.job.recovery.open });
+      if (outcome.kind === 'ok') this.armOwnerCrash(actor, job);
     }
     if (op === 'quarantineJob' && outcome.kind === 'ok' && outcome.duplicate !== true) {
       const stored = this.inspect.job(job);
@@ -452,6 +534,18 @@ export class World implements TwinHost {
     }
   }
 
+  /** The new owner of `jobId` crashes before its next call when an owner_crash fault of the job has crashes left. */
+  private armOwnerCrash(actor: string, jobId: string): void {
+    if (!this.faultsOn) return;
+    const position = this.scenario.jobs.findIndex((spec) => spec.id === jobId);
+    const fault = this.scenario.faults.find((entry) => entry.kind === 'owner_crash' && entry.job % this.scenario.jobs.length === position && (this.ownerCrashes.get(entry) ?? 0) < entry.count);
+    if (fault === undefined) return;
+    this.ownerCrashes.set(fault, (this.ownerCrashes.get(fault) ?? 0) + 1);
+    this.fired.add(fault);
+    this.count(`fault|owner_crash|${this.phaseOf(jobId)}`);
+    this.armedCrashes.set(actor, fault);
+  }
+
   private scheduleTimedFault(fault: Fault): void {
     if (!('atMs' in fault) || fault.kind === 'store_down') return;
     void this.scheduler.call(worldActor, faultLabel(fault), fault.atMs, async () => {
@@ -467,7 +561,7 @@ export class World implements TwinHost {
         const index = fault.chunk % spec.chunks;
         const data = this.files.peek(spec.id, index);
         if (data === undefined) return;
-        this.fire(fault);
+        this.fire(fault, spec.id);
         this.damagedChunks.add(`${spec.id}/${index}`);
         if (fault.damage === 'delete') this.files.deleteFile(spec.id, index);
         if (fault.damage === 'truncate') this.files.overwrite(spec.id, index, data.slice(0, data.length >> 1));
@@ -481,14 +575,14 @@ export class World implements TwinHost {
       }
       case 'source_deleted':
         if (spec === undefined) return;
-        this.fire(fault);
+        this.fire(fault, spec.id);
         this.deletedSources.add(spec.id);
         return;
       case 'state_corrupt': {
         if (spec === undefined) return;
         const job = this.inspect.job(spec.id);
         if (job === undefined || isTerminal(job.phase)) return;
-        this.fire(fault);
+        this.fire(fault, spec.id);
         this.corruptedStates.add(spec.id);
         // A hand-edited record: the phase says every chunk is done while the chunks say otherwise.
         await this.inspect.tamper(spec.id, (current) => ({ ...current, phase: current.phase === 'finalizing' ? 'transcribing' : 'finalizing' }));
@@ -499,7 +593,7 @@ export class World implements TwinHost {
         const job = this.inspect.job(spec.id);
         if (fault.what !== 'index_member' && (job === undefined || isTerminal(job.phase))) return;
         if (!(await this.inspect.poison(spec.id, fault.what))) return;
-        this.fire(fault);
+        this.fire(fault, fault.what === 'index_member' ? undefined : spec.id);
         if (fault.what !== 'index_member') this.corruptedStates.add(spec.id);
         return;
       }
@@ -514,6 +608,14 @@ export class World implements TwinHost {
 
   private mediaWorld() {
     return {
+      nextMediaFault: (jobId: string | undefined) => {
+        if (!this.faultsOn) return undefined;
+        this.mediaCalls += 1;
+        const fault = this.scenario.faults.find((entry) => entry.kind === 'media_error' && entry.nth === this.mediaCalls && !this.fired.has(entry));
+        if (fault === undefined) return undefined;
+        this.fire(fault, jobId);
+        return 'media tool timed out (injected)';
+      },
       sourceExists: (jobId: string) => !this.deletedSources.has(jobId),
       jobIdOf: (source: string) => this.scenario.jobs.find((job) => sourceOf(job.id) === source)?.id,
       durationMsOf: (source: string) => {
@@ -531,18 +633,18 @@ export class World implements TwinHost {
 
   private transcriberWorld() {
     return {
-      nextTranscriberFault: () => {
+      nextTranscriberFault: (jobId: string) => {
         if (!this.faultsOn) return undefined;
         this.transcriberCalls += 1;
         const now = this.scheduler.now();
         const outage = this.scenario.faults.find((entry) => entry.kind === 'api_outage' && now >= entry.atMs && now < entry.atMs + entry.durationMs);
         if (outage?.kind === 'api_outage') {
-          if (!this.fired.has(outage)) this.fire(outage);
+          if (!this.fired.has(outage)) this.fire(outage, jobId);
           return { error: outage.status, ...(outage.retryAfterMs > 0 ? { retryAfterMs: outage.retryAfterMs } : {}) };
         }
         const fault = this.scenario.faults.find((entry) => entry.kind === 'transcriber_error' && entry.nth === this.transcriberCalls && !this.fired.has(entry));
         if (fault?.kind !== 'transcriber_error') return undefined;
-        this.fire(fault);
+        this.fire(fault, jobId);
         return { error: fault.error };
       },
       recordTranscription: (actor: string, request: TranscribeRequest) => {
@@ -568,7 +670,7 @@ export class World implements TwinHost {
     return {
       scenario: this.scenario, limits: this.limits, history: this.history, jobs, events, files,
       deletedSources: this.deletedSources, corruptedStates: this.corruptedStates, damagedChunks: this.damagedChunks,
-      workerErrors: this.workerErrors, faultsFired: [...this.fired].map((fault) => this.resolved(fault)), end, liveness: outcome,
+      workerErrors: this.workerErrors, coverage: this.coverage, faultsFired: [...this.fired].map((fault) => this.resolved(fault)), end, liveness: outcome,
       simulatedMs: this.scheduler.now(), steps: this.scheduler.stats.steps, decisions: this.scheduler.stats.decisions,
       wastedTranscriptions: Math.max(0, this.transcriptions - chunksTotal),
       expectedTranscripts: (jobId) => {
@@ -589,6 +691,8 @@ export function resolveFault(fault: Fault, scenario: Scenario): Fault {
   switch (fault.kind) {
     case 'crash':
     case 'pause':
+    case 'stop':
+    case 'clock_skew':
       return { ...fault, worker: fault.worker % scenario.workers };
     case 'chunk_file': {
       const job = fault.job % scenario.jobs.length;
@@ -596,6 +700,7 @@ export function resolveFault(fault: Fault, scenario: Scenario): Fault {
     }
     case 'source_deleted':
     case 'state_corrupt':
+    case 'owner_crash':
       return { ...fault, job: fault.job % scenario.jobs.length };
     default:
       return fault;

@@ -124,6 +124,24 @@ export function jobStoreContract(name: string, make: () => Promise<ContractSubje
       });
     });
 
+    it('keeps its promises under concurrent callers in one process: one of many racing claims wins, one of racing commits', async () => {
+      await store.createJob({ jobId: 'j-race', source: '/a', chunkLengthMs: 1_000 });
+      const claims = await Promise.all(['w1', 'w2', 'w3', 'w4', 'w5'].map((workerId) =>
+        store.claimJob({ jobId: 'j-race', workerId, leaseMs, recoveryAttemptsMax: attemptsMax, requestId: request() })));
+      const granted = claims.filter((claim) => claim.kind === 'ok');
+      expect(granted).toHaveLength(1);
+      expect(claims.filter((claim) => claim.kind !== 'ok')).toEqual(Array.from({ length: 4 }, () => ({ kind: 'not_claimable', reason: 'leased' })));
+      const owner = granted[0]?.kind === 'ok' ? granted[0].job.owner ?? '' : '';
+      await store.recordChunkPlan({ jobId: 'j-race', workerId: owner, epoch: 1, requestId: request(), durationMs: 2_000, chunks: chunkPlan(2) });
+      const commits = await Promise.all([0, 0, 0, 1].map((index) =>
+        store.commitChunk({ jobId: 'j-race', workerId: owner, epoch: 1, requestId: request(), index, transcript: `text ${index}` })));
+      expect(commits.map((commit) => commit.kind).sort()).toEqual(['already_committed', 'already_committed', 'ok', 'ok']);
+      const events = await store.readEvents('j-race');
+      expect(events.map((event) => event.seq)).toEqual(events.map((_, position) => position + 1));
+      expect(events.filter((event) => event.event === 'chunk_transcribed')).toHaveLength(2);
+      expect((await store.getJob('j-race'))?.phase).toBe('finalizing');
+    });
+
     it('treats a retried claim (same request id) as the same grant', async () => {
       await store.createJob({ jobId: 'j4', source: '/a', chunkLengthMs: 1_000 });
       const requestId = request();

@@ -85,7 +85,7 @@ describe('fail fast', () => {
   });
 
   it('keeps, from runs played on threads, exactly what a serial campaign keeps', () => {
-    const run = (index: number, failed = false) => ({ index, fingerprint: '', simulatedMs: 0, steps: 0, faults: {}, wastedTranscriptions: 0, ...(failed ? { failed: { promise: 'P3' as const, liveness: false, violations: [] } } : {}) });
+    const run = (index: number, failed = false) => ({ index, fingerprint: '', simulatedMs: 0, steps: 0, faults: {}, wastedTranscriptions: 0, coverage: {}, ...(failed ? { failed: { promise: 'P3' as const, liveness: false, violations: [] } } : {}) });
     const played = [run(4), run(0), run(2, true), run(1), run(3, true), run(6)];
     expect(serialPrefix(played, [0, 1, 2, 3, 4, 5, 6], 1).map((summary) => summary.index)).toEqual([0, 1, 2]);
     expect(serialPrefix(played, [0, 1, 2, 3, 4, 5, 6], 2).map((summary) => summary.index)).toEqual([0, 1, 2, 3]);

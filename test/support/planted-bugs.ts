@@ -150,6 +150,69 @@ export const unboundedRecoveries: PlantedBug = {
   world: { store: memoryVariant({ claim: (job, request, nowMs) => operations.claim(job, { ...request, recoveryAttemptsMax: 1_000 }, nowMs) }) },
 };
 
+/** A claim after a graceful release records the recovery as an expired lease (recovery_type lease_expired, not released). */
+export const mislabelledHandOver: PlantedBug = {
+  name: 'claim after a release says the lease expired',
+  caughtBy: ['P5'],
+  world: {
+    store: memoryVariant({
+      claim: (job, request, nowMs) => {
+        const outcome = operations.claim(job, request, nowMs);
+        if (outcome.kind !== 'ok') return outcome;
+        const events = outcome.events.map((event) => (event.event === 'recovery_started' && event.recovery_type === 'released' ? { ...event, recovery_type: 'lease_expired' as const } : event));
+        return { ...outcome, events };
+      },
+    }),
+  },
+};
+
+/**
+ * The store reads time from the calling worker's clock instead of its own (a store adapter handed
+ * the client's clock): a worker whose clock runs ahead sees other workers' leases as expired.
+ */
+export const clientClockStore: PlantedBug = (() => {
+  const clocks = new Map<string, () => number>();
+  return {
+    name: "store reads the calling worker's clock",
+    caughtBy: ['P2', 'P3', 'P4'],
+    world: {
+      store: (clock, host) => {
+        const store = new MemoryJobStore({ now: () => (clocks.get(host.caller() ?? '') ?? (() => clock.now()))() });
+        return { store, inspect: { job: (id) => store.peek(id), events: (id) => store.peekEvents(id), tamper: (id, change) => store.tamper(id, change) } };
+      },
+      workerFactory: (options) => {
+        clocks.set(options.workerId, () => options.clock.now());
+        return new Worker(options);
+      },
+    },
+  };
+})();
+
+/** The worker takes a retryable media error (a timeout) for a broken source and fails the job at once. */
+export const impatientMedia: PlantedBug = {
+  name: 'worker fails a job on a retryable media error',
+  caughtBy: ['P9'],
+  world: {
+    workerFactory: withPorts((options) => {
+      const inner = options.media;
+      const permanent = <T extends { kind: string }>(result: T): T | { kind: 'invalid'; message: string } => (result.kind === 'error' ? { kind: 'invalid', message: 'media tool failed' } : result);
+      return {
+        media: {
+          probe: async (source) => permanent(await inner.probe(source)) as Awaited<ReturnType<typeof inner.probe>>,
+          extractChunk: async (request) => permanent(await inner.extractChunk(request)) as Awaited<ReturnType<typeof inner.extractChunk>>,
+        },
+      };
+    }),
+  },
+};
+
+/** The store allows one recovery more than the limit (an off-by-one in the attempts check). */
+export const offByOneRecoveries: PlantedBug = {
+  name: 'store allows one recovery past the limit',
+  caughtBy: ['P11'],
+  world: { store: memoryVariant({ claim: (job, request, nowMs) => operations.claim(job, { ...request, recoveryAttemptsMax: request.recoveryAttemptsMax + 1 }, nowMs) }) },
+};
+
 /** Every planted bug the fuzzer must find. */
 export const plantedBugs: readonly PlantedBug[] = [
   unfencedCommit, forgetfulRecovery, silentFinalizer, trustingReader, forgetfulCleanup, leaseIgnoringClaim, silentProgress,
