@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { encodeReplay, playRun, replay, shrinkRun, totals, type CampaignTotals, type FailureReport, type RunSummary, type ShrinkProgress } from './campaign.js';
 import { simulationLimits, type Scenario } from './faults.js';
 import { coverageSections, coverageText } from './coverage.js';
+import { exhaustive, exhaustivePreemptionsDefault, exhaustiveText } from './exhaustive.js';
 import type { WorldOptions } from './world.js';
 import { sizeText } from './reduce.js';
 import { colourEnabled, counterexampleText, palette } from './report.js';
@@ -44,6 +45,10 @@ Options:
   --differential N  with the memory store, N more runs (default 24) played through the memory
                     store and the Redis adapter's Lua on ioredis-mock, whose histories must be
                     equal; 0 turns the slice off                     e.g. --differential 100
+  --exhaustive      every schedule of a small world (1 job x 2 chunks x 2 workers, every plan of
+                    at most 2 faults from a fixed menu) up to a preemption bound, instead of a
+                    random campaign; prints how many schedules it checked  e.g. --exhaustive
+  --preemptions N   the bound of --exhaustive (default 3)             e.g. --preemptions 4
   --quick           the seed's named chaos scenarios + a short fuzz (60 runs)
   --full            every named scenario + a long fuzz (1500 runs, 2 threads)
   --coverage        the chaos tests under vitest with v8 coverage
@@ -81,6 +86,8 @@ interface Flags {
   report: string | undefined;
   differential: number;
   coverageReport: boolean;
+  exhaustive: boolean;
+  preemptions: number;
 }
 
 /** Parses argv into flags; throws {@link UsageError} naming a bad or unknown flag. */
@@ -96,7 +103,7 @@ export function parseFlags(argv: readonly string[]): Flags {
         'max-failures': { type: 'string' }, 'keep-going': { type: 'boolean' },
         shard: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
         quick: { type: 'boolean' }, full: { type: 'boolean' }, coverage: { type: 'boolean' }, report: { type: 'string' },
-        differential: { type: 'string' }, 'coverage-report': { type: 'boolean' },
+        differential: { type: 'string' }, 'coverage-report': { type: 'boolean' }, exhaustive: { type: 'boolean' }, preemptions: { type: 'string' },
       },
     });
   } catch (error) {
@@ -126,6 +133,8 @@ export function parseFlags(argv: readonly string[]): Flags {
     coverage: values.coverage === true,
     report: values.report,
     coverageReport: values['coverage-report'] === true,
+    exhaustive: values.exhaustive === true,
+    preemptions: integer('preemptions', values.preemptions, exhaustivePreemptionsDefault, 0),
     differential: integer('differential', values.differential, suite === 'quick' ? 0 : differentialRunsDefault, 0),
     runs: integer('runs', values.runs, defaultRuns, 1),
     seed: integer('seed', values.seed, randomInt(0, 2 ** 31 - 1), Number.MIN_SAFE_INTEGER),
@@ -339,6 +348,7 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
   }
   try {
     if (flags.coverage) return await coverageCommand(io);
+    if (flags.exhaustive) return await exhaustiveCommand(flags, io);
     if (flags.replay !== undefined) return await replayCommand(flags, io, decodeReplay(flags.replay));
     if (flags.scenario !== undefined) return await replayCommand(flags, io, await scenarioFromFile(flags.scenario));
     const scenarios = flags.suite === undefined ? [] : await scenariosCommand(flags, io);
@@ -449,6 +459,7 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
   const wallMs = Date.now() - startMs;
   if (flags.json) {
     const summary = jsonSummary(flags.seed, wallMs, campaign, failures);
+    summary.differential = { runs: sliced.length, failed: sliced.filter((run) => !run.same || run.violations.length > 0) };
     if (flags.suite !== undefined) summary.scenarios = scenarios.map(({ name, group, passed, ms }) => ({ name, group, passed, ms }));
     io.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
@@ -463,12 +474,7 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
     if (flags.coverageReport) io.stdout.write(coverageText(campaign.coverage, simulationLimits.recoveryAttemptsMax));
   }
   const diverged = sliced.filter((run) => !run.same || run.violations.length > 0);
-  if (flags.json) {
-    // The summary line above already went out; the slice's findings follow it as a line of their own.
-    if (sliced.length > 0) io.stdout.write(`${JSON.stringify({ differential: { runs: sliced.length, failed: diverged } })}\n`);
-  } else if (sliced.length > 0) {
-    io.stdout.write(differentialText(sliced, colours));
-  }
+  if (!flags.json && sliced.length > 0) io.stdout.write(differentialText(sliced, colours));
   const first = failures[0];
   if (first === undefined && diverged.length > 0) return exitCodes.safety;
   const counterexample = first === undefined ? undefined : await replay(first.scenario, await storeOption(flags.store));
@@ -490,6 +496,27 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
     io.stdout.write(`seed was ${flags.seed}\n`);
   }
   return failures.some((failure) => !failure.liveness) ? exitCodes.safety : exitCodes.liveness;
+}
+
+async function exhaustiveCommand(flags: Flags, io: CliIo): Promise<number> {
+  const colour = colourEnabled(io.stdout);
+  if (!flags.json) io.stdout.write(`chunkwise sim --exhaustive: preemption bound ${flags.preemptions}\n`);
+  const result = await exhaustive({
+    preemptionsMax: flags.preemptions, world: await storeOption(flags.store),
+    onPlan: (done, total, schedules) => {
+      if (io.stderr.isTTY === true) io.stderr.write(`\r  fault plan ${done}/${total}, ${schedules} schedules`);
+    },
+  });
+  if (io.stderr.isTTY === true) io.stderr.write('\n');
+  if (flags.json) {
+    const { failure, ...counts } = result;
+    io.stdout.write(`${JSON.stringify({ ...counts, preemptions: flags.preemptions, ...(failure === undefined ? {} : { replay: failure.replay, violations: failure.violations }) })}\n`);
+  } else {
+    io.stdout.write(exhaustiveText(result, flags.preemptions));
+    if (result.failure !== undefined) io.stdout.write(`\n${counterexampleText(result.failure.record, [...result.failure.violations], result.failure.replay, { colour, verbose: flags.verbose })}\n`);
+  }
+  if (result.failure !== undefined) return result.failure.violations.every((violation) => violation.promise === 'P1') ? exitCodes.liveness : exitCodes.safety;
+  return result.complete ? exitCodes.pass : exitCodes.liveness;
 }
 
 /** The differential slice of a default campaign (memory store only): reference and Redis adapter run for run. */

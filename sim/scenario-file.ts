@@ -102,9 +102,17 @@ function savedOf(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Versions this simulator replays: its own, and version 2, whose scenarios are a subset of
+ * version 3's (3 added fault kinds; every version-2 fault acts as it did).
+ */
+export const readableVersions: readonly number[] = [2, scenarioVersion];
+
 function checkVersion(version: number, what: string): void {
-  if (version !== scenarioVersion) {
-    throw new ScenarioFormatError(`${what} of scenario version ${version}; this simulator reads version ${scenarioVersion} only (rerun the campaign that found it to get a new one)`);
+  if (!readableVersions.includes(version)) {
+    throw new ScenarioFormatError(
+      `${what} of scenario version ${version}; this simulator reads versions ${readableVersions.join(' and ')} only (rerun the campaign that found it to get a new one)`,
+    );
   }
 }
 

@@ -38,6 +38,8 @@ export class Scheduler {
   private readonly dead = new Set<Actor>();
   private readonly pausedUntil = new Map<Actor, number>();
   readonly stats: SchedulerStats = { steps: 0, decisions: 0, nonZeroChoices: 0 };
+  /** How many items were ready at each decision, in order (what an exhaustive search branches on). */
+  readonly branching: number[] = [];
 
   constructor(private readonly choices: readonly number[], startMs = 0) {
     this.nowMs = startMs;
@@ -157,6 +159,7 @@ export class Scheduler {
     const choice = this.choices[this.cursor] ?? 0;
     this.cursor += 1;
     this.stats.decisions += 1;
+    this.branching.push(ready.length);
     if (choice !== 0) this.stats.nonZeroChoices += 1;
     const item = ready[choice % ready.length];
     assert(item !== undefined, 'choice within ready items');

@@ -72,7 +72,7 @@ export interface WorldOptions {
   readonly restartDelayMs?: number;
   /** Workers started, all at once, to replace each crashed one (default 1; more = concurrent recoverers). */
   readonly replacementsPerCrash?: number;
-  /** End the fault phase early once every job is settled (hand-written scenarios). */
+  /** End the fault phase early once every job is settled and every paused worker woke (hand-written scenarios). */
   readonly endWhenSettled?: boolean;
 }
 
@@ -213,7 +213,7 @@ export class World implements TwinHost {
     for (let index = 0; index < scenario.workers; index += 1) this.startSlot(index);
     for (const fault of scenario.faults) this.scheduleTimedFault(fault);
     const stepsMax = this.options.stepsMax ?? 200_000;
-    await this.scheduler.runUntil({ untilMs: scenario.faultPhaseMs, stepsMax, ...(this.options.endWhenSettled === true ? { done: () => this.settled() } : {}) });
+    await this.scheduler.runUntil({ untilMs: scenario.faultPhaseMs, stepsMax, ...(this.options.endWhenSettled === true ? { done: () => this.settled() && this.scheduler.now() > this.pausesEndMs } : {}) });
     this.faultsOn = false;
     this.history.add({ t: this.scheduler.now(), kind: 'phase', what: 'liveness' });
     const liveness = await this.livenessPhase();

@@ -108,7 +108,9 @@ describe('replays that last', () => {
     const old = Buffer.from(JSON.stringify({ seed: 1377368499, path: '0:87:2' })).toString('base64url');
     expect(() => decodeReplay(old)).toThrow(ScenarioFormatError);
     expect(() => decodeReplay(old)).toThrow(/older simulator.*seed and shrink path/);
-    expect(() => decodeReplay(`v1${encodeReplay(scenario).slice(2)}`)).toThrow(/scenario version 1; this simulator reads version 2/);
+    expect(() => decodeReplay(`v1${encodeReplay(scenario).slice(2)}`)).toThrow(/scenario version 1; this simulator reads versions 2 and 3/);
+    // Version 2 scenarios are a subset of version 3's: they still replay.
+    expect(decodeReplay(`v2${encodeReplay(scenario).slice(2)}`)).toEqual(scenario);
     expect(() => decodeReplay(`v${scenarioVersion}.AAAA`)).toThrow(/damaged/);
     expect(() => parseScenarioFile({ version: 1, scenario })).toThrow(/version 1/);
     expect(() => parseScenarioFile({ version: scenarioVersion, scenario: { ...scenario, workers: 0 } })).toThrow(/scenario\.workers/);
