@@ -17,6 +17,7 @@ import { sizeText } from './reduce.js';
 import { colourEnabled, counterexampleText, palette } from './report.js';
 import { decodeReplay, parseScenarioFile } from './scenario-file.js';
 import { closeStores, storeOption } from './stores.js';
+import { chunkFilesKinds, type ChunkFilesKind } from './fs-files.js';
 import { differentialRun, differentialRunsDefault, type DifferentialRun } from './differential.js';
 
 /** Exit codes of the simulator. */
@@ -42,6 +43,8 @@ Options:
   --parallel N      worker threads; same results as serial           e.g. --parallel 2
   --shard K/N       run only shard K of N (for CI matrices)          e.g. --shard 1/4
   --store NAME      memory (default), ioredis-mock, or redis://host:port  e.g. --store ioredis-mock
+  --chunk-files K   memory (default) or fs: chunk files through the file-system store on a
+                    temporary directory (partial files of crashed extractions included)  e.g. --chunk-files fs
   --differential N  with the memory store, N more runs (default 24) played through the memory
                     store and the Redis adapter's Lua on ioredis-mock, whose histories must be
                     equal; 0 turns the slice off                     e.g. --differential 100
@@ -86,6 +89,7 @@ interface Flags {
   report: string | undefined;
   differential: number;
   coverageReport: boolean;
+  chunkFiles: ChunkFilesKind;
   exhaustive: boolean;
   preemptions: number;
 }
@@ -103,7 +107,7 @@ export function parseFlags(argv: readonly string[]): Flags {
         'max-failures': { type: 'string' }, 'keep-going': { type: 'boolean' },
         shard: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
         quick: { type: 'boolean' }, full: { type: 'boolean' }, coverage: { type: 'boolean' }, report: { type: 'string' },
-        differential: { type: 'string' }, 'coverage-report': { type: 'boolean' }, exhaustive: { type: 'boolean' }, preemptions: { type: 'string' },
+        differential: { type: 'string' }, 'coverage-report': { type: 'boolean' }, 'chunk-files': { type: 'string' }, exhaustive: { type: 'boolean' }, preemptions: { type: 'string' },
       },
     });
   } catch (error) {
@@ -133,6 +137,7 @@ export function parseFlags(argv: readonly string[]): Flags {
     coverage: values.coverage === true,
     report: values.report,
     coverageReport: values['coverage-report'] === true,
+    chunkFiles: chunkFilesOf(values['chunk-files']),
     exhaustive: values.exhaustive === true,
     preemptions: integer('preemptions', values.preemptions, exhaustivePreemptionsDefault, 0),
     differential: integer('differential', values.differential, suite === 'quick' ? 0 : differentialRunsDefault, 0),
@@ -149,6 +154,12 @@ export function parseFlags(argv: readonly string[]): Flags {
     verbose: values.verbose === true,
     help: values.help === true,
   };
+}
+
+function chunkFilesOf(text: string | undefined): ChunkFilesKind {
+  if (text === undefined) return 'memory';
+  if (!(chunkFilesKinds as readonly string[]).includes(text)) throw new UsageError(`--chunk-files must be memory or fs, got ${JSON.stringify(text)}`);
+  return text as ChunkFilesKind;
 }
 
 /** The run indices this process plays. */
@@ -175,7 +186,7 @@ export interface PlayListener {
 export async function playAll(
   seed: number,
   indices: readonly number[],
-  options: { parallel: number; store: string | undefined; maxFailures?: number; listener?: PlayListener; world?: WorldOptions },
+  options: { parallel: number; store: string | undefined; chunkFiles?: ChunkFilesKind; maxFailures?: number; listener?: PlayListener; world?: WorldOptions },
 ): Promise<RunSummary[]> {
   if (options.world !== undefined && options.parallel > 1) throw new TypeError('world options (functions) cannot cross to pool threads: use parallel 1');
   const maxFailures = options.maxFailures ?? Number.POSITIVE_INFINITY;
@@ -190,7 +201,7 @@ export async function playAll(
     }
   };
   if (options.parallel <= 1) {
-    const world = options.world ?? (await storeOption(options.store));
+    const world = options.world ?? (await storeOption(options.store, { chunkFiles: options.chunkFiles ?? 'memory' }));
     for (const index of indices) {
       take(await playRun(seed, index, { world }));
       listener.progress?.(summaries.length, failed);
@@ -198,7 +209,7 @@ export async function playAll(
     }
     return summaries;
   }
-  await playPooled(seed, indices, { parallel: options.parallel, store: options.store, maxFailures }, (batch) => {
+  await playPooled(seed, indices, { parallel: options.parallel, store: options.store, chunkFiles: options.chunkFiles ?? 'memory', maxFailures }, (batch) => {
     for (const summary of batch) take(summary);
     listener.progress?.(summaries.length, failed);
     return failed >= maxFailures;
@@ -210,7 +221,7 @@ export async function playAll(
 async function playPooled(
   seed: number,
   indices: readonly number[],
-  options: { parallel: number; store: string | undefined; maxFailures: number },
+  options: { parallel: number; store: string | undefined; chunkFiles: ChunkFilesKind; maxFailures: number },
   onBatch: (summaries: RunSummary[]) => boolean,
 ): Promise<void> {
   const { Tinypool } = await import('tinypool');
@@ -227,7 +238,7 @@ async function playPooled(
         const batch = batches[next] as number[];
         next += 1;
         const stopAfterFailures = Number.isFinite(options.maxFailures) ? options.maxFailures : undefined;
-        const result = (await pool.run({ seed, indices: batch, store: options.store, stopAfterFailures })) as RunSummary[];
+        const result = (await pool.run({ seed, indices: batch, store: options.store, chunkFiles: options.chunkFiles, stopAfterFailures })) as RunSummary[];
         if (onBatch(result)) stop = true;
       }
     };
@@ -293,7 +304,7 @@ function shrinkProgress(io: CliIo): (progress: ShrinkProgress) => void {
 
 /** Shrinks each failing run (in run order), telling the user before, during and after. */
 async function shrinkAll(flags: Flags, io: CliIo, campaign: CampaignTotals): Promise<FailureReport[]> {
-  const world = await storeOption(flags.store);
+  const world = await storeOption(flags.store, { chunkFiles: flags.chunkFiles });
   const reports: FailureReport[] = [];
   for (const failed of campaign.failed) {
     const report = await shrinkRun(flags.seed, failed.index, { world, onProgress: shrinkProgress(io) });
@@ -336,7 +347,7 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
     }
     if (flags.replay !== undefined) decodeReplay(flags.replay);
     if (flags.scenario !== undefined) await scenarioFromFile(flags.scenario);
-    await storeOption(flags.store).then(async (world) => {
+    await storeOption(flags.store, { chunkFiles: flags.chunkFiles }).then(async (world) => {
       // Reach the store once now, so that a wrong URL is reported before the campaign starts.
       if (world.store !== undefined) await (await world.store({ now: () => 0 }, { roundTrip: (_label, send) => send(), caller: () => undefined })).close?.();
     });
@@ -416,7 +427,7 @@ async function scenarioFromFile(path: string): Promise<Scenario> {
 }
 
 async function replayCommand(flags: Flags, io: CliIo, scenario: Scenario): Promise<number> {
-  const run = await replay(scenario, await storeOption(flags.store));
+  const run = await replay(scenario, await storeOption(flags.store, { chunkFiles: flags.chunkFiles }));
   const token = encodeReplay(scenario);
   const colour = colourEnabled(io.stdout);
   if (flags.report !== undefined) {
@@ -451,7 +462,7 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
       io.stderr.write(`run ${summary.index} failed ${summary.failed?.promise ?? '?'} after ${((Date.now() - startMs) / 1000).toFixed(1)} s — shrinking…${more}\n`);
     },
   };
-  const summaries = await playAll(flags.seed, indices, { parallel: flags.parallel, store: flags.store, maxFailures: flags.maxFailures, listener });
+  const summaries = await playAll(flags.seed, indices, { parallel: flags.parallel, store: flags.store, chunkFiles: flags.chunkFiles, maxFailures: flags.maxFailures, listener });
   const playedMs = Date.now() - startMs;
   const campaign = totals(summaries);
   const sliced = campaign.failed.length === 0 ? await differentialSlice(flags, io) : [];
@@ -477,7 +488,7 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
   if (!flags.json && sliced.length > 0) io.stdout.write(differentialText(sliced, colours));
   const first = failures[0];
   if (first === undefined && diverged.length > 0) return exitCodes.safety;
-  const counterexample = first === undefined ? undefined : await replay(first.scenario, await storeOption(flags.store));
+  const counterexample = first === undefined ? undefined : await replay(first.scenario, await storeOption(flags.store, { chunkFiles: flags.chunkFiles }));
   if (flags.report !== undefined) {
     const { writeCampaignReport } = await import('./report-html.js');
     const files = await writeCampaignReport(flags.report, {
@@ -502,7 +513,7 @@ async function exhaustiveCommand(flags: Flags, io: CliIo): Promise<number> {
   const colour = colourEnabled(io.stdout);
   if (!flags.json) io.stdout.write(`chunkwise sim --exhaustive: preemption bound ${flags.preemptions}\n`);
   const result = await exhaustive({
-    preemptionsMax: flags.preemptions, world: await storeOption(flags.store),
+    preemptionsMax: flags.preemptions, world: await storeOption(flags.store, { chunkFiles: flags.chunkFiles }),
     onPlan: (done, total, schedules) => {
       if (io.stderr.isTTY === true) io.stderr.write(`\r  fault plan ${done}/${total}, ${schedules} schedules`);
     },

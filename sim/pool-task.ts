@@ -1,5 +1,6 @@
 /** One batch of campaign runs, played inside a tinypool worker thread. */
 import { playRun, type RunOptions, type RunSummary } from './campaign.js';
+import type { ChunkFilesKind } from './fs-files.js';
 import { closeStores, storeOption } from './stores.js';
 
 /** What the main thread sends: the campaign seed, the run indices, and the run options. */
@@ -8,6 +9,7 @@ export interface PoolTask {
   readonly indices: readonly number[];
   readonly bounds?: RunOptions['bounds'];
   readonly store?: string;
+  readonly chunkFiles?: ChunkFilesKind;
   /** Stop the batch after this many failing runs (the campaign stops generating there). */
   readonly stopAfterFailures?: number;
 }
@@ -15,7 +17,7 @@ export interface PoolTask {
 export default async function runBatch(task: PoolTask): Promise<RunSummary[]> {
   const summaries: RunSummary[] = [];
   try {
-    const world = await storeOption(task.store);
+    const world = await storeOption(task.store, { chunkFiles: task.chunkFiles ?? 'memory' });
     let failed = 0;
     for (const index of task.indices) {
       const summary = await playRun(task.seed, index, { ...(task.bounds === undefined ? {} : { bounds: task.bounds }), world });

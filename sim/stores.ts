@@ -9,6 +9,7 @@ import type { JobEvent } from '../src/core/events.js';
 import type { Job } from '../src/core/types.js';
 import { CorruptStateError } from '../src/ports.js';
 import type { Redis } from 'ioredis';
+import type { ChunkFilesKind } from './fs-files.js';
 import type { RoundTripHost, StoreFactory, StoreInspector, WorldOptions } from './world.js';
 
 const openClients = new Set<Redis>();
@@ -36,8 +37,13 @@ export type RoundTrips = 'interleaved' | 'atomic';
  * `<keyPrefix><random>:`. Throws a TypeError naming a bad value.
  */
 export async function storeOption(
-  name: string | undefined, options: { keyPrefix?: string; roundTrips?: RoundTrips; prepare?: (redis: Redis) => void } = {},
+  name: string | undefined, options: { keyPrefix?: string; roundTrips?: RoundTrips; prepare?: (redis: Redis) => void; chunkFiles?: ChunkFilesKind } = {},
 ): Promise<WorldOptions> {
+  const files: WorldOptions = options.chunkFiles === undefined || options.chunkFiles === 'memory' ? {} : { chunkFiles: options.chunkFiles };
+  return { ...(await storeOnly(name, options)), ...files };
+}
+
+async function storeOnly(name: string | undefined, options: { keyPrefix?: string; roundTrips?: RoundTrips; prepare?: (redis: Redis) => void }): Promise<WorldOptions> {
   const keyPrefix = options.keyPrefix ?? 'chunkwise-sim:';
   const roundTrips = options.roundTrips ?? 'interleaved';
   if (name === undefined || name === 'memory') return {};

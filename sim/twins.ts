@@ -167,7 +167,7 @@ export interface MediaWorld {
   sourceExists(jobId: string): boolean;
   durationMsOf(source: string): number | undefined;
   jobIdOf(source: string): string | undefined;
-  writeChunk(actor: string, jobId: string, index: number, data: Uint8Array): { bytes: number; sha256: string };
+  writeChunk(actor: string, jobId: string, index: number, data: Uint8Array): { bytes: number; sha256: string } | Promise<{ bytes: number; sha256: string }>;
   /** The message of a retryable error injected into this media call, if any (counted per call while faults are on). */
   nextMediaFault?(jobId: string | undefined): string | undefined;
 }
@@ -199,7 +199,7 @@ export class SimMedia implements Media {
         const failure = this.world.nextMediaFault?.(jobId);
         if (failure !== undefined) return { kind: 'error', retryable: true, message: failure };
         if (!this.world.sourceExists(jobId)) return { kind: 'source_missing', message: `${request.source} does not exist` };
-        const digest = this.world.writeChunk(this.actor, jobId, chunk.index, chunkContent(jobId, chunk.index));
+        const digest = await this.world.writeChunk(this.actor, jobId, chunk.index, chunkContent(jobId, chunk.index));
         return { kind: 'ok', ...digest };
       },
       describe: resultKind,

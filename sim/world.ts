@@ -7,7 +7,6 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { MemoryChunkStore } from '../src/adapters/memory/chunks.js';
 import { MemoryJobStore } from '../src/adapters/memory/store.js';
 import type { JobEvent } from '../src/core/events.js';
 import type { Limits } from '../src/core/limits.js';
@@ -15,6 +14,7 @@ import { isTerminal, type Job } from '../src/core/types.js';
 import { StoreUnavailableError, type ChunkStore, type JobStore, type TranscribeRequest } from '../src/ports.js';
 import { Worker } from '../src/runtime/worker.js';
 import { faultLabel, simulationLimits, type CallTarget, type Fault, type JobSpec, type PoisonKind, type Scenario } from './faults.js';
+import { simChunkFiles, type ChunkFilesKind, type SimChunkFiles } from './fs-files.js';
 import { History } from './history.js';
 import { livenessBudget, type LivenessBudget } from './liveness.js';
 import { mulberry32 } from './random.js';
@@ -72,6 +72,8 @@ export interface WorldOptions {
   readonly restartDelayMs?: number;
   /** Workers started, all at once, to replace each crashed one (default 1; more = concurrent recoverers). */
   readonly replacementsPerCrash?: number;
+  /** Where chunk files live: the memory reference (default) or FsChunkStore on a temporary directory. */
+  readonly chunkFiles?: ChunkFilesKind;
   /** End the fault phase early once every job is settled and every paused worker woke (hand-written scenarios). */
   readonly endWhenSettled?: boolean;
 }
@@ -147,7 +149,7 @@ export class World implements TwinHost {
   private store!: JobStore;
   private inspect!: StoreInspector;
   private closeStore: (() => Promise<void>) | undefined;
-  private readonly files = new MemoryChunkStore();
+  private readonly files: SimChunkFiles;
   private readonly slots: Slot[] = [];
   private readonly random: () => number;
   private readonly deletedSources = new Set<string>();
@@ -178,6 +180,7 @@ export class World implements TwinHost {
 
   constructor(readonly scenario: Scenario, private readonly options: WorldOptions = {}) {
     this.limits = options.limits ?? simulationLimits;
+    this.files = simChunkFiles(options.chunkFiles);
     this.scheduler = new Scheduler(scenario.choices);
     this.random = mulberry32(scenario.seed);
   }
@@ -220,6 +223,7 @@ export class World implements TwinHost {
     for (const slot of this.slots) slot.worker?.stop();
     const record = await this.record(liveness);
     await this.closeStore?.();
+    this.files.close?.();
     return record;
   }
 
@@ -271,6 +275,7 @@ export class World implements TwinHost {
     const pause = slot === undefined ? undefined : this.triggered(slot, call.target, 'pause', call.subject);
     const stop = slot === undefined ? undefined : this.triggered(slot, call.target, 'stop', call.subject);
     if (crash?.kind === 'crash' && crash.when === 'before') {
+      if (call.port === 'media' && call.op === 'extractChunk') this.leavePartial(actor, call.subject);
       this.crash(actor, crash);
       return new Promise<T>(() => {});
     }
@@ -341,6 +346,18 @@ export class World implements TwinHost {
       if (crash?.kind === 'crash') this.crash(actor, crash);
       if (this.replyLost(storeCall, call.subject)) throw new StoreUnavailableError('reply lost after the write was applied');
       return result;
+    });
+  }
+
+  /** A worker killed in the middle of extracting chunk `subject` (`job/index`) leaves half a partial file behind. */
+  private leavePartial(actor: string, subject: string): void {
+    const [jobId = subject, indexText = '0'] = subject.split('/');
+    const index = Number(indexText);
+    const data = chunkContent(jobId, index);
+    // A step of the world, awaited whole by the scheduler (real file I/O included), so that the history stays deterministic.
+    void this.scheduler.call(worldActor, `partial ${subject}`, 0, async () => {
+      await this.files.putPart(jobId, index, data.slice(0, data.length >> 1));
+      this.history.add({ t: this.scheduler.now(), kind: 'file', actor, job: jobId, op: 'partial', index });
     });
   }
 
@@ -622,8 +639,8 @@ export class World implements TwinHost {
         const job = this.scenario.jobs.find((spec) => sourceOf(spec.id) === source);
         return job === undefined ? undefined : (job.chunks - 1) * job.chunkLengthMs + job.lastChunkMs;
       },
-      writeChunk: (actor: string, jobId: string, index: number, data: Uint8Array) => {
-        const digest = this.files.put(jobId, index, data);
+      writeChunk: async (actor: string, jobId: string, index: number, data: Uint8Array) => {
+        const digest = await this.files.put(jobId, index, data);
         this.history.add({ t: this.scheduler.now(), kind: 'file', actor, job: jobId, op: 'write', index });
         if (!this.faultsOn) this.lastProgress = { atMs: this.scheduler.now(), what: `chunk file ${jobId}/${index} written by ${actor}` };
         return digest;

@@ -160,8 +160,7 @@ export class FsChunkStore implements ChunkStore {
     return this.verify(jobId, index, expected, true);
   }
 
-  /** Removes the job's directory with every file in it, partial ones included. Idempotent. */
-  /** Removes the job's directory if it is this store's (marked) or empty; anything else is left alone. */
+  /** Removes the job's directory, partial files included, if it is this store's (marked) or empty; anything else is left alone. Idempotent. */
   async removeJob(jobId: string): Promise<void> {
     const directory = this.jobDirectory(jobId);
     const owner = await this.ownership(directory);
