@@ -40,6 +40,12 @@ const unreachable: Readonly<Record<string, string>> = {
   'outcome|releaseJob|invalid_state': 'a release takes any live phase', 'outcome|renewLease|invalid_state': 'a renewal takes any live phase',
   'outcome|failJob|invalid_state': 'a failure takes any live phase', 'outcome|renewLease|ok duplicate': 'a renewal is described as ok',
   ...Object.fromEntries(fencedOps.map((op) => [`phase-op|queued|${op}`, 'a fenced write carries the epoch of a claim, and a claim leaves queued'])),
+  'fault|transcriber_error|queued': 'transcription starts once chunks exist', 'fault|transcriber_error|chunking': 'transcription starts once chunks exist',
+  'fault|api_outage|queued': 'transcription starts once chunks exist', 'fault|api_outage|chunking': 'transcription starts once chunks exist',
+  'fault|chunk_file|queued': 'no chunk file exists before chunking', 'fault|media_error|queued': 'media runs after a claim, which leaves queued',
+  'fault|owner_crash|queued': 'it strikes after a grant, which leaves queued',
+  'fault|owner_crash|transcribing': 'each struck owner dies right after its grant, before the job leaves chunking',
+  'fault|owner_crash|finalizing': 'each struck owner dies right after its grant, before the job leaves chunking',
 };
 
 /** The counts of one finished run, from its record. */
