@@ -25,17 +25,19 @@ function sim(args: string[], env: Record<string, string> = {}): Promise<Ran> {
 
 describe('npm run sim', () => {
   it('prints no escape codes with NO_COLOR when piped, and its seed first', async () => {
-    const ran = await sim(['--runs', '20', '--seed', '5'], { NO_COLOR: '1' });
+    const ran = await sim(['--runs', '20', '--seed', '5', '--differential', '3', '--coverage-report'], { NO_COLOR: '1' });
     expect(ran.code).toBe(0);
     expect(ran.stdout + ran.stderr).not.toContain('\u001b[');
     expect(ran.stdout.split('\n')[0]).toContain('seed 5');
+    expect(ran.stdout).toContain('differential slice: 3 runs through the memory store and the Redis adapter on ioredis-mock: same histories');
+    expect(ran.stdout).toMatch(/recovery depth of a job: \d+\/7 reachable pairs reached/);
     expect(ran.stdout).toContain('every promise held');
   }, 60_000);
 
   it('lists every flag with an example in --help', async () => {
     const ran = await sim(['--help']);
     expect(ran.code).toBe(0);
-    for (const flag of ['--runs', '--seed', '--replay', '--parallel', '--shard', '--store', '--quick', '--full', '--coverage', '--report', '--json', '--verbose', '--help']) {
+    for (const flag of ['--runs', '--seed', '--replay', '--parallel', '--shard', '--store', '--chunk-files', '--differential', '--exhaustive', '--preemptions', '--quick', '--full', '--coverage', '--coverage-report', '--report', '--json', '--verbose', '--help']) {
       expect(ran.stdout).toContain(flag);
     }
     expect(ran.stdout).toMatch(/e\.g\. --runs 2000/);
@@ -55,7 +57,7 @@ describe('npm run sim', () => {
   it('writes report.html and report.json with --report', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'chunkwise-cli-'));
     try {
-      const ran = await sim(['--runs', '10', '--seed', '8', '--report', dir]);
+      const ran = await sim(['--runs', '10', '--seed', '8', '--differential', '0', '--report', dir]);
       expect(ran.code).toBe(0);
       const html = await readFile(path.join(dir, 'report.html'), 'utf8');
       expect(html).toContain('<html');
