@@ -597,6 +597,7 @@ export class World implements TwinHost {
         return;
       case 'state_corrupt': {
         if (spec === undefined) return;
+        await this.inspect.refresh?.(spec.id);
         const job = this.inspect.job(spec.id);
         if (job === undefined || isTerminal(job.phase)) return;
         this.fire(fault, spec.id);
@@ -607,6 +608,8 @@ export class World implements TwinHost {
       }
       case 'poison': {
         if (spec === undefined || this.inspect.poison === undefined) return;
+        // The cached view may lag a write whose reply is still on its way: read the job afresh.
+        await this.inspect.refresh?.(spec.id);
         const job = this.inspect.job(spec.id);
         if (fault.what !== 'index_member' && (job === undefined || isTerminal(job.phase))) return;
         if (!(await this.inspect.poison(spec.id, fault.what))) return;
