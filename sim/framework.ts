@@ -81,8 +81,11 @@ export class ChaosScenario {
   private world: WorldOptions = {};
   private loaded: Scenario | undefined;
 
-  /** Adds a job of the given size, cut into chunks of `chunkLengthMs` (default 10 s). Returns its id. */
-  job(size: JobSize, chunkLengthMs = 10_000): string {
+  /**
+   * Adds a job of the given size, cut into chunks of `chunkLengthMs` (default 10 s). Jobs are named
+   * `job0`, `job1`, … in the order they are added. Returns the scenario, so calls chain.
+   */
+  job(size: JobSize, chunkLengthMs = 10_000): this {
     const durationMs = 'durationMs' in size ? size.durationMs : Math.round(((size.sizeMb * 1_000_000) / audioBytesPerSecond) * 1_000);
     if (!Number.isFinite(durationMs) || durationMs < 1_000) throw new RangeError(`job size must be at least 1 s of audio, got ${durationMs} ms`);
     if (!Number.isInteger(chunkLengthMs) || chunkLengthMs < 1_000) throw new RangeError(`chunkLengthMs must be an integer >= 1000, got ${chunkLengthMs}`);
@@ -91,7 +94,7 @@ export class ChaosScenario {
     const id = `job${this.jobs.length}`;
     const [chunks, lastChunkMs] = tail === 0 ? [whole, chunkLengthMs] : tail < 1_000 ? [whole, chunkLengthMs + tail] : [whole + 1, tail];
     this.jobs.push({ id, chunks, chunkLengthMs, lastChunkMs });
-    return id;
+    return this;
   }
 
   /** Starts `count` workers at time 0. */

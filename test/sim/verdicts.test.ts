@@ -117,6 +117,13 @@ describe('replays that last', () => {
     expect(() => parseScenarioFile({ version: scenarioVersion, scenario: { ...scenario, faults: [{ kind: 'meteor' }] } })).toThrow(/scenario\.faults\.0/);
   });
 
+  it('runs the scenario builder chained as the README shows it', async () => {
+    const result = await chaos().job({ durationMs: 30_000 }).crashAt('mid_transcription').damageChunk(1, 'corrupt', 5_000).storeDown(8_000, 2_000).recoverWith(2).run();
+    expect(result.violations).toEqual([]);
+    expect(result.crashes).toBe(1);
+    expect(result.job('job0').phase).toBe('completed');
+  });
+
   it('replays a pasted counterexample as a named regression test (finalizer forgets recovery_completed)', async () => {
     const saved = {
       version: 2,
