@@ -144,7 +144,7 @@ export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
   const rig: Rig = {};
   try {
     const sources = await generateSources(directories.media, options.jobs, mulberry32(options.seed ^ 0x2545f491), 'job-', options.signal);
-    rig.redis = await LiveRedis.start(directories.redis, path.join(directories.logs, 'redis.log'), options.persistence ?? 'always');
+    rig.redis = await LiveRedis.start(directories.redis, path.join(directories.logs, 'redis.log'), persistenceOf(options));
     const persistence = await rig.redis.describePersistence();
     const latency = mulberry32(options.seed ^ 0x68e31da4);
     rig.server = await startOpenAIServer({ apiKey, latencyMs: () => Math.round(apiLatencyMsMin + latency() * (apiLatencyMsMax - apiLatencyMsMin)) });
@@ -153,7 +153,7 @@ export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
     const observations = await play(options, { redis: rig.redis, server: rig.server, store: rig.store }, rig, directories, sources.map((source) => source.path));
     const built = buildLiveRecord(observations);
     // With the AOF fsynced before every reply Redis promises to lose nothing acknowledged: what is gone then is the engine's doing.
-    const blamed = (options.persistence ?? 'always') === 'always' ? [] : observations.storeLosses;
+    const blamed = persistenceOf(options) === 'always' ? [] : observations.storeLosses;
     const { engine, store } = attribute([...checkAll(built.record), ...acknowledgedWriteViolations(observations)], blamed);
     const summary = summarise(observations, built, { engine, store, persistence }, Date.now() - startedMs, options.keep === true ? root : undefined);
     return { summary, record: built.record, violations: engine };
@@ -166,6 +166,10 @@ export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
     if (options.keep === true) keepDirectory(root);
     else await removeDirectory(root);
   }
+}
+
+function persistenceOf(options: LiveOptions): LivePersistence {
+  return options.persistence ?? 'always';
 }
 
 /**
@@ -222,7 +226,9 @@ async function play(
   say(`faults off: liveness phase (at most ${livenessMsMax / 1_000} s)`);
   const restartsAtMs = () => actions.flatMap((action) => (action.kind === 'redis_down' ? [action.atMs] : []));
   // Called for a job that is gone: lost when the watcher saw it lose entries, or when a restart came after its submission.
-  const lost = (jobId: string) => (options.persistence ?? 'always') !== 'always' && watcher.losses().some((loss) => loss.job === jobId) || restartsAtMs().some((atMs) => atMs > (submittedAtMs.get(jobId) ?? Infinity));
+  const lost = (jobId: string) =>
+    persistenceOf(options) !== 'always' &&
+    (watcher.losses().some((loss) => loss.job === jobId) || restartsAtMs().some((atMs) => atMs > (submittedAtMs.get(jobId) ?? Infinity)));
   const settled = await waitUntilSettled(store, jobIds, directories.chunks, livenessStartMs + livenessMsMax, signal, lost);
   const endMs = Date.now();
   say(settled ? 'every job terminal, no chunk file of a terminal job left' : 'the liveness phase ran out of time');
