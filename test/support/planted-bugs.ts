@@ -5,11 +5,11 @@
  */
 import * as operations from '../../src/core/operations.js';
 import { MemoryJobStore } from '../../src/adapters/memory/store.js';
-import type { Specification } from '../../src/adapters/memory/store.js';
+import type { Specification, StoreClock } from '../../src/adapters/memory/store.js';
 import type { ChunkStore, JobStore } from '../../src/ports.js';
 import { Worker } from '../../src/runtime/worker.js';
 import type { PromiseId } from '../../sim/checkers/index.js';
-import type { WorldOptions } from '../../sim/world.js';
+import type { StoreFactory, WorldOptions } from '../../sim/world.js';
 
 /** A planted bug: how to build the broken world, and which promises should catch it. */
 export interface PlantedBug {
@@ -18,9 +18,10 @@ export interface PlantedBug {
   readonly caughtBy: readonly PromiseId[];
 }
 
-function memoryVariant(variant: Partial<Specification>): WorldOptions['store'] {
-  return (clock) => {
-    const store = new MemoryJobStore(clock, variant);
+/** The memory store with `variant` replacing some operations; `clockFor` may give it another clock than the world's. */
+function memoryVariant(variant: Partial<Specification>, clockFor?: (...args: Parameters<StoreFactory>) => StoreClock): WorldOptions['store'] {
+  return (clock, host) => {
+    const store = new MemoryJobStore(clockFor?.(clock, host) ?? clock, variant);
     return { store, inspect: { job: (id) => store.peek(id), events: (id) => store.peekEvents(id), tamper: (id, change) => store.tamper(id, change) } };
   };
 }
@@ -176,10 +177,7 @@ export const clientClockStore: PlantedBug = (() => {
     name: "store reads the calling worker's clock",
     caughtBy: ['P2', 'P3', 'P4'],
     world: {
-      store: (clock, host) => {
-        const store = new MemoryJobStore({ now: () => (clocks.get(host.caller() ?? '') ?? (() => clock.now()))() });
-        return { store, inspect: { job: (id) => store.peek(id), events: (id) => store.peekEvents(id), tamper: (id, change) => store.tamper(id, change) } };
-      },
+      store: memoryVariant({}, (clock, host) => ({ now: () => (clocks.get(host.caller() ?? '') ?? (() => clock.now()))() })),
       workerFactory: (options) => {
         clocks.set(options.workerId, () => options.clock.now());
         return new Worker(options);
