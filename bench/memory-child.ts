@@ -46,11 +46,19 @@ export const liveHeapIntervalMs = 100;
 /** Longest a sample may run, in ms. */
 export const sampleWaitMsMax = 60_000;
 
-const { values } = parseArgs({ options: { mode: { type: 'string' }, jobs: { type: 'string', default: '6' }, store: { type: 'string', default: 'memory' } } });
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string' },
+    jobs: { type: 'string', default: '6' },
+    store: { type: 'string', default: 'memory' },
+  },
+});
 const mode = values.mode;
-if (mode !== 'steady' && mode !== 'recovery') throw new TypeError(`--mode must be steady or recovery, got ${JSON.stringify(mode)}`);
+if (mode !== 'steady' && mode !== 'recovery')
+  throw new TypeError(`--mode must be steady or recovery, got ${JSON.stringify(mode)}`);
 const jobCount = Number(values.jobs);
-if (!Number.isInteger(jobCount) || jobCount < 1) throw new RangeError(`--jobs must be a positive integer, got ${JSON.stringify(values.jobs)}`);
+if (!Number.isInteger(jobCount) || jobCount < 1)
+  throw new RangeError(`--jobs must be a positive integer, got ${JSON.stringify(values.jobs)}`);
 const exposedGc = (globalThis as { gc?: () => void }).gc;
 if (exposedGc === undefined) throw new Error('run with node --expose-gc');
 const gc: () => void = exposedGc;
@@ -152,13 +160,28 @@ async function main(): Promise<void> {
   clearInterval(liveSampler);
   for (const worker of workers) worker.stop();
   await close();
-  const summary = (samples: number[]) => ({ peakMiB: megabytes(Math.max(...samples)), meanMiB: megabytes(samples.reduce((sum, value) => sum + value, 0) / samples.length) });
-  process.stdout.write(`${JSON.stringify({
-    mode, jobs: jobCount, chunks: memoryChunks, store: values.store === 'memory' ? 'memory' : 'redis', completed, crashes, recoveries,
-    transcriptions: calls.length, wallMs: Math.round(wallMs), samples: heap.length,
-    baseline: { heapUsedMiB: megabytes(baseline.heapUsed), rssMiB: megabytes(baseline.rss) },
-    heapUsed: summary(heap), rss: summary(rss), liveHeap: summary(live),
-  })}\n`);
+  const summary = (samples: number[]) => ({
+    peakMiB: megabytes(Math.max(...samples)),
+    meanMiB: megabytes(samples.reduce((sum, value) => sum + value, 0) / samples.length),
+  });
+  process.stdout.write(
+    `${JSON.stringify({
+      mode,
+      jobs: jobCount,
+      chunks: memoryChunks,
+      store: values.store === 'memory' ? 'memory' : 'redis',
+      completed,
+      crashes,
+      recoveries,
+      transcriptions: calls.length,
+      wallMs: Math.round(wallMs),
+      samples: heap.length,
+      baseline: { heapUsedMiB: megabytes(baseline.heapUsed), rssMiB: megabytes(baseline.rss) },
+      heapUsed: summary(heap),
+      rss: summary(rss),
+      liveHeap: summary(live),
+    })}\n`,
+  );
 }
 
 await main();

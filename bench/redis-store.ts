@@ -31,7 +31,13 @@ const leaseMs = 600_000;
 const transcript = 'the quick brown fox jumps over the lazy dog '.repeat(20);
 
 const sha = (index: number) => createHash('sha256').update(String(index)).digest('hex');
-const plan = Array.from({ length: chunkCount }, (_, index) => ({ index, startMs: index * 1_000, durationMs: 1_000, bytes: 16_000, sha256: sha(index) }));
+const plan = Array.from({ length: chunkCount }, (_, index) => ({
+  index,
+  startMs: index * 1_000,
+  durationMs: 1_000,
+  bytes: 16_000,
+  sha256: sha(index),
+}));
 
 function percentile(sortedMs: readonly number[], fraction: number): number {
   const value = sortedMs[Math.min(sortedMs.length - 1, Math.floor(fraction * sortedMs.length))] ?? Number.NaN;
@@ -41,7 +47,12 @@ function percentile(sortedMs: readonly number[], fraction: number): number {
 function summary(samplesMs: number[]): { count: number; p50Ms: number; p99Ms: number; meanMs: number } {
   const sorted = [...samplesMs].sort((a, b) => a - b);
   const mean = sorted.reduce((sum, value) => sum + value, 0) / sorted.length;
-  return { count: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), meanMs: Math.round(mean * 1_000) / 1_000 };
+  return {
+    count: sorted.length,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    meanMs: Math.round(mean * 1_000) / 1_000,
+  };
 }
 
 async function timed<T>(samplesMs: number[], action: () => Promise<T>): Promise<T> {
@@ -67,39 +78,97 @@ async function main(): Promise<void> {
     const queued = Array.from({ length: Math.max(claimCount, 2 * jobCount) }, (_, index) => `queued-${index}`);
     for (const jobId of queued) await store.createJob({ jobId, source: `/media/${jobId}.wav`, chunkLengthMs: 1_000 });
     for (const jobId of queued) {
-      expectOk(await timed(claimMs, () => store.claimJob({ jobId, workerId: 'bench', leaseMs, recoveryAttemptsMax: 3, requestId: `claim-${jobId}` })), 'claim');
+      expectOk(
+        await timed(claimMs, () =>
+          store.claimJob({ jobId, workerId: 'bench', leaseMs, recoveryAttemptsMax: 3, requestId: `claim-${jobId}` }),
+        ),
+        'claim',
+      );
     }
     // Recovery claims of planned jobs whose 1 ms lease ran out (the read includes every chunk).
     const abandoned = Array.from({ length: recoveryCount }, (_, index) => `abandoned-${index}`);
     for (const jobId of abandoned) {
       await store.createJob({ jobId, source: `/media/${jobId}.wav`, chunkLengthMs: 1_000 });
-      expectOk(await store.claimJob({ jobId, workerId: 'crashed', leaseMs: 1, recoveryAttemptsMax: 3, requestId: `claim-${jobId}` }), 'claim');
-      expectOk(await store.recordChunkPlan({ jobId, workerId: 'crashed', epoch: 1, requestId: `plan-${jobId}`, durationMs: chunkCount * 1_000, chunks: plan }), 'plan');
+      expectOk(
+        await store.claimJob({
+          jobId,
+          workerId: 'crashed',
+          leaseMs: 1,
+          recoveryAttemptsMax: 3,
+          requestId: `claim-${jobId}`,
+        }),
+        'claim',
+      );
+      expectOk(
+        await store.recordChunkPlan({
+          jobId,
+          workerId: 'crashed',
+          epoch: 1,
+          requestId: `plan-${jobId}`,
+          durationMs: chunkCount * 1_000,
+          chunks: plan,
+        }),
+        'plan',
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
     for (const jobId of abandoned) {
-      expectOk(await timed(recoveryClaimMs, () => store.claimJob({ jobId, workerId: 'bench', leaseMs, recoveryAttemptsMax: 3, requestId: `recover-${jobId}` })), 'recovery claim');
+      expectOk(
+        await timed(recoveryClaimMs, () =>
+          store.claimJob({ jobId, workerId: 'bench', leaseMs, recoveryAttemptsMax: 3, requestId: `recover-${jobId}` }),
+        ),
+        'recovery claim',
+      );
     }
     const ids = queued.slice(0, 2 * jobCount);
     for (const jobId of ids) {
-      expectOk(await store.recordChunkPlan({ jobId, workerId: 'bench', epoch: 1, requestId: `plan-${jobId}`, durationMs: chunkCount * 1_000, chunks: plan }), 'plan');
+      expectOk(
+        await store.recordChunkPlan({
+          jobId,
+          workerId: 'bench',
+          epoch: 1,
+          requestId: `plan-${jobId}`,
+          durationMs: chunkCount * 1_000,
+          chunks: plan,
+        }),
+        'plan',
+      );
     }
     // Commits one at a time: latency.
     const sequentialJobs = ids.slice(0, jobCount);
     for (const jobId of sequentialJobs) {
       for (let index = 0; index < chunkCount; index += 1) {
-        const request = { jobId, workerId: 'bench', epoch: 1, requestId: `commit-${jobId}-${index}`, index, transcript };
+        const request = {
+          jobId,
+          workerId: 'bench',
+          epoch: 1,
+          requestId: `commit-${jobId}-${index}`,
+          index,
+          transcript,
+        };
         expectOk(await timed(commitMs, () => store.commitChunk(request)), 'commit');
       }
     }
     // Commits with inFlightMax in flight on the same connection: throughput.
-    const queue = ids.slice(jobCount).flatMap((jobId) => Array.from({ length: chunkCount }, (_, index) => ({ jobId, index })));
+    const queue = ids
+      .slice(jobCount)
+      .flatMap((jobId) => Array.from({ length: chunkCount }, (_, index) => ({ jobId, index })));
     const started = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: inFlightMax }, async () => {
         for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
           const { jobId, index } = next;
-          expectOk(await store.commitChunk({ jobId, workerId: 'bench', epoch: 1, requestId: `commit-${jobId}-${index}`, index, transcript }), 'commit');
+          expectOk(
+            await store.commitChunk({
+              jobId,
+              workerId: 'bench',
+              epoch: 1,
+              requestId: `commit-${jobId}-${index}`,
+              index,
+              transcript,
+            }),
+            'commit',
+          );
         }
       }),
     );
@@ -112,11 +181,20 @@ async function main(): Promise<void> {
       transcriptChars: transcript.length,
       claimJobQueued: summary(claimMs),
       claimJobRecovery: summary(recoveryClaimMs),
-      commitChunkSequential: { ...summary(commitMs), commitsPerSecond: Math.round(commitMs.length / (commitMs.reduce((sum, value) => sum + value, 0) / 1_000)) },
-      commitChunkConcurrent: { commits: concurrentCommits, inFlight: inFlightMax, seconds: Math.round(elapsedS * 1_000) / 1_000, commitsPerSecond: Math.round(concurrentCommits / elapsedS) },
+      commitChunkSequential: {
+        ...summary(commitMs),
+        commitsPerSecond: Math.round(commitMs.length / (commitMs.reduce((sum, value) => sum + value, 0) / 1_000)),
+      },
+      commitChunkConcurrent: {
+        commits: concurrentCommits,
+        inFlight: inFlightMax,
+        seconds: Math.round(elapsedS * 1_000) / 1_000,
+        commitsPerSecond: Math.round(concurrentCommits / elapsedS),
+      },
     };
     const check = await store.readEvents(ids[0] ?? 'queued-0');
-    if (check.length !== 2 + 2 * chunkCount) throw new Error(`expected ${2 + 2 * chunkCount} events, read ${check.length}`);
+    if (check.length !== 2 + 2 * chunkCount)
+      throw new Error(`expected ${2 + 2 * chunkCount} events, read ${check.length}`);
     console.log(JSON.stringify(report, null, 2));
   } finally {
     await deleteKeysWithPrefix(redis, keyPrefix);

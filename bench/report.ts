@@ -30,7 +30,9 @@ function at(value: unknown, path: string): unknown {
 function reasonOf(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'not measured: missing from the results';
   const entry = value as Json;
-  return entry['measured'] === false ? `not measured: ${String(entry['reason']).replace(/^not measured: /, '')}` : undefined;
+  return entry['measured'] === false
+    ? `not measured: ${String(entry['reason']).replace(/^not measured: /, '')}`
+    : undefined;
 }
 
 function number(value: unknown, digits = 0): string {
@@ -57,7 +59,11 @@ function cell(text: string): string {
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+  ].join('\n');
 }
 
 /** The summary rows: figure, result, compared with, meaning. */
@@ -69,95 +75,180 @@ export function summaryRows(results: Json): string[][] {
     rows.push(reason === undefined ? [figure, result(), compared(), meaning] : [figure, reason, '', meaning]);
   };
   const throughput = figures['throughput'];
-  row('1. Simulator throughput, memory store', throughput,
-    () => `${number(at(throughput, 'memory.runsPerSecond'), 1)} runs/s, ${number(at(throughput, 'memory.stepsPerSecond'))} steps/s`,
-    () => `bare fast-check loop: ${number(at(throughput, 'ceiling.runsPerSecond'), 1)} runs/s; simulator at ${number(100 * Number(at(throughput, 'fractionOfCeiling')))} % of it`,
-    'checked runs (P1–P11) per second, one thread; the ceiling does only the generation and one macrotask turn per scheduling step');
-  for (const [key, label] of [['ioredisMock', 'ioredis-mock'], ['redis', 'real Redis']] as const) {
+  row(
+    '1. Simulator throughput, memory store',
+    throughput,
+    () =>
+      `${number(at(throughput, 'memory.runsPerSecond'), 1)} runs/s, ${number(at(throughput, 'memory.stepsPerSecond'))} steps/s`,
+    () =>
+      `bare fast-check loop: ${number(at(throughput, 'ceiling.runsPerSecond'), 1)} runs/s; simulator at ${number(100 * Number(at(throughput, 'fractionOfCeiling')))} % of it`,
+    'checked runs (P1–P11) per second, one thread; the ceiling does only the generation and one macrotask turn per scheduling step',
+  );
+  for (const [key, label] of [
+    ['ioredisMock', 'ioredis-mock'],
+    ['redis', 'real Redis'],
+  ] as const) {
     const entry = at(throughput, key);
-    row(`1. Simulator throughput, ${label}`, entry,
+    row(
+      `1. Simulator throughput, ${label}`,
+      entry,
       () => `${number(at(entry, 'runsPerSecond'), 2)} runs/s, ${number(at(entry, 'stepsPerSecond'))} steps/s`,
-      () => `${number(at(entry, 'slowdownVsMemory'), 1)}× slower than memory on the same runs; same histories: ${at(entry, 'sameHistoriesAsMemory') === true ? 'yes' : 'NO'}`,
-      'the same runs through RedisJobStore (Lua scripts); histories must equal the memory store\'s byte for byte');
+      () =>
+        `${number(at(entry, 'slowdownVsMemory'), 1)}× slower than memory on the same runs; same histories: ${at(entry, 'sameHistoriesAsMemory') === true ? 'yes' : 'NO'}`,
+      "the same runs through RedisJobStore (Lua scripts); histories must equal the memory store's byte for byte",
+    );
   }
   const compression = figures['timeCompression'];
-  row('2. Time compression', compression,
+  row(
+    '2. Time compression',
+    compression,
     () => `${number(at(compression, 'memory'))}× (memory)`,
-    () => `ioredis-mock ${typeof at(compression, 'ioredisMock') === 'number' ? `${number(at(compression, 'ioredisMock'))}×` : 'n/a'}, real Redis ${typeof at(compression, 'redis') === 'number' ? `${number(at(compression, 'redis'))}×` : 'n/a'}`,
-    'simulated ms per wall-clock ms');
+    () =>
+      `ioredis-mock ${typeof at(compression, 'ioredisMock') === 'number' ? `${number(at(compression, 'ioredisMock'))}×` : 'n/a'}, real Redis ${typeof at(compression, 'redis') === 'number' ? `${number(at(compression, 'redis'))}×` : 'n/a'}`,
+    'simulated ms per wall-clock ms',
+  );
   const suites = figures['seedSuites'];
-  row('3. `npm run sim -- --quick`', reasonOf(suites) === undefined ? at(suites, 'quick') : suites,
-    () => `${seconds(at(suites, 'quick.wallMs'))} (${number(at(suites, 'quick.namedScenarios'))} scenarios + ${number(at(suites, 'quick.fuzzRuns'))} runs)`,
+  row(
+    '3. `npm run sim -- --quick`',
+    reasonOf(suites) === undefined ? at(suites, 'quick') : suites,
+    () =>
+      `${seconds(at(suites, 'quick.wallMs'))} (${number(at(suites, 'quick.namedScenarios'))} scenarios + ${number(at(suites, 'quick.fuzzRuns'))} runs)`,
     () => `seed document: ~30 s (${number(at(suites, 'quick.timesFaster'), 1)}× faster)`,
-    'whole suite spawned from a shell, start-up included');
-  row('3. `npm run sim -- --full`', reasonOf(suites) === undefined ? at(suites, 'full') : suites,
-    () => `${seconds(at(suites, 'full.wallMs'))} (${number(at(suites, 'full.namedScenarios'))} scenarios + ${number(at(suites, 'full.fuzzRuns'))} runs)`,
+    'whole suite spawned from a shell, start-up included',
+  );
+  row(
+    '3. `npm run sim -- --full`',
+    reasonOf(suites) === undefined ? at(suites, 'full') : suites,
+    () =>
+      `${seconds(at(suites, 'full.wallMs'))} (${number(at(suites, 'full.namedScenarios'))} scenarios + ${number(at(suites, 'full.fuzzRuns'))} runs)`,
     () => `seed document: 2–3 min (${number(at(suites, 'full.timesFaster'), 1)}× faster)`,
-    'the same with the long campaign on 2 threads');
-  row('3. One named scenario', reasonOf(suites) === undefined ? at(suites, 'perScenario') : suites,
-    () => `median ${milliseconds(at(suites, 'perScenario.medianMs'))}, max ${milliseconds(at(suites, 'perScenario.maxMs'))}`,
+    'the same with the long campaign on 2 threads',
+  );
+  row(
+    '3. One named scenario',
+    reasonOf(suites) === undefined ? at(suites, 'perScenario') : suites,
+    () =>
+      `median ${milliseconds(at(suites, 'perScenario.medianMs'))}, max ${milliseconds(at(suites, 'perScenario.maxMs'))}`,
     () => 'seed document: 5–10 s per test',
-    'one simulated world, every promise checked');
-  row('3. Peak RSS, `--quick`', suites,
+    'one simulated world, every promise checked',
+  );
+  row(
+    '3. Peak RSS, `--quick`',
+    suites,
     () => `${number(at(suites, 'memory.quickPeakRssMiB'))} MiB for the whole suite`,
     () => 'seed document: ~50 MB per test',
-    'all named scenarios and the fuzz campaign in one process');
+    'all named scenarios and the fuzz campaign in one process',
+  );
   const bugs = figures['bugFinding'];
   const bugRows = ((at(bugs, 'bugs') ?? []) as Json[]).filter((bug) => reasonOf(bug) === undefined);
   const found = bugRows.filter((bug) => typeof bug['foundIn'] === 'string' && !String(bug['foundIn']).startsWith('0/'));
-  const acrossBugs = (path: string) => `median ${count(medianOf(bugRows.map((bug) => at(bug, `${path}.median`))))}, worst ${count(maxOf(bugRows.map((bug) => at(bug, `${path}.worst`))))}`;
-  row('4. Planted bugs found', bugs,
-    () => `${found.length}/${((at(bugs, 'bugs') ?? []) as unknown[]).length} bugs; runs to first failure: ${acrossBugs('runsToFailure')}; wall time to first failure: worst ${milliseconds(maxOf(bugRows.map((bug) => at(bug, 'msToFailure.worst'))))}`,
+  const acrossBugs = (path: string) =>
+    `median ${count(medianOf(bugRows.map((bug) => at(bug, `${path}.median`))))}, worst ${count(maxOf(bugRows.map((bug) => at(bug, `${path}.worst`))))}`;
+  row(
+    '4. Planted bugs found',
+    bugs,
+    () =>
+      `${found.length}/${((at(bugs, 'bugs') ?? []) as unknown[]).length} bugs; runs to first failure: ${acrossBugs('runsToFailure')}; wall time to first failure: worst ${milliseconds(maxOf(bugRows.map((bug) => at(bug, 'msToFailure.worst'))))}`,
     () => {
-      const total = (key: string) => bugRows.reduce((sum, bug) => sum + (typeof bug[key] === 'number' ? bug[key] : 0), 0);
+      const total = (key: string) =>
+        bugRows.reduce((sum, bug) => sum + (typeof bug[key] === 'number' ? bug[key] : 0), 0);
       const worstOf = (path: string) => count(maxOf(bugRows.map((bug) => at(bug, path))));
-      return `shrunk in ≤ ${seconds(maxOf(bugRows.map((bug) => at(bug, 'shrinkMs.worst'))))} to ≤ ${worstOf('shrunkSize.jobs.worst')} jobs of ≤ ${worstOf('shrunkSize.chunksMax.worst')} chunks, ` +
+      return (
+        `shrunk in ≤ ${seconds(maxOf(bugRows.map((bug) => at(bug, 'shrinkMs.worst'))))} to ≤ ${worstOf('shrunkSize.jobs.worst')} jobs of ≤ ${worstOf('shrunkSize.chunksMax.worst')} chunks, ` +
         `≤ ${worstOf('shrunkSize.workers.worst')} workers, ≤ ${worstOf('shrunkSize.faults.worst')} faults, ≤ ${worstOf('shrunkSize.timelineLines.worst')} timeline lines; ` +
-        `of ${total('shrunk')} shrunk counterexamples, the replay token reproduces ${total('reproduces')}, the expected promise ${total('expectedPromise')}`;
+        `of ${total('shrunk')} shrunk counterexamples, the replay token reproduces ${total('reproduces')}, the expected promise ${total('expectedPromise')}`
+      );
     },
-    'per bug, the median and the worst over campaign seeds (a worst here: the worst bug\'s); details below');
-  row('4. Planted bugs hunted live', at(bugs, 'live'), () => '', () => '', 'the same bugs through `npm run chaos:live`');
+    "per bug, the median and the worst over campaign seeds (a worst here: the worst bug's); details below",
+  );
+  row(
+    '4. Planted bugs hunted live',
+    at(bugs, 'live'),
+    () => '',
+    () => '',
+    'the same bugs through `npm run chaos:live`',
+  );
   const alarms = figures['falseAlarms'];
-  row('4. False alarms (correct engine)', alarms,
-    () => `false alarms: ${count(at(alarms, 'failingRuns'))} of ${count(at(alarms, 'runs'))} runs over ${count(at(alarms, 'seedsPlayed'))} seeds` +
-      (typeof at(alarms, 'truncated') === 'string' ? ` (time budget spent: ${count(at(alarms, 'plannedRuns'))} runs planned)` : ''),
-    () => `${number(at(alarms, 'runsPerSecond'), 1)} runs/s on ${count(at(alarms, 'threads'))} thread(s); ` +
-      (typeof at(alarms, 'rateUpperBound95') === 'number' ? `rate < ${number(100 * Number(at(alarms, 'rateUpperBound95')), 2)} % (95 %)` : `rate ${number(100 * Number(at(alarms, 'rate')), 3)} %`),
-    `runs 0–${count(Number(at(alarms, 'runsPerSeed')) - 1)} of campaign seeds drawn at random for this benchmark, every promise checked; any failure is a checker, simulator or engine defect`);
+  row(
+    '4. False alarms (correct engine)',
+    alarms,
+    () =>
+      `false alarms: ${count(at(alarms, 'failingRuns'))} of ${count(at(alarms, 'runs'))} runs over ${count(at(alarms, 'seedsPlayed'))} seeds` +
+      (typeof at(alarms, 'truncated') === 'string'
+        ? ` (time budget spent: ${count(at(alarms, 'plannedRuns'))} runs planned)`
+        : ''),
+    () =>
+      `${number(at(alarms, 'runsPerSecond'), 1)} runs/s on ${count(at(alarms, 'threads'))} thread(s); ` +
+      (typeof at(alarms, 'rateUpperBound95') === 'number'
+        ? `rate < ${number(100 * Number(at(alarms, 'rateUpperBound95')), 2)} % (95 %)`
+        : `rate ${number(100 * Number(at(alarms, 'rate')), 3)} %`),
+    `runs 0–${count(Number(at(alarms, 'runsPerSeed')) - 1)} of campaign seeds drawn at random for this benchmark, every promise checked; any failure is a checker, simulator or engine defect`,
+  );
   const scaling = figures['scaling'];
-  row('5. `--parallel 2` vs `--parallel 1`', reasonOf(scaling) === undefined ? at(scaling, 'threads') : scaling,
-    () => `${number(at(scaling, 'threads.speedup'), 2)}× runs/s on ${number(at(scaling, 'threads.cores'))} cores (${number(at(scaling, 'threads.speedupWithoutFixedCost'), 2)}× without the fixed cost)`,
-    () => `fixed cost ${seconds(at(scaling, 'threads.fixedCostMs.parallel2'))} on 2 threads vs ${seconds(at(scaling, 'threads.fixedCostMs.parallel1'))} on 1; fingerprints match: ${at(scaling, 'threads.fingerprintsMatch') === true ? 'yes' : 'NO'}`,
-    `the same ${count(at(scaling, 'threads.runs'))}-run campaign on 1 and 2 threads; fixed cost: a 2-run campaign (pool threads load and warm up on their own)`);
-  row('5. Cost growth per run', reasonOf(scaling) === undefined ? at(scaling, 'perRun') : scaling,
-    () => `time ∝ jobs^${number(at(scaling, 'perRun.growthExponent.jobs.ms'), 2)} · chunks^${number(at(scaling, 'perRun.growthExponent.chunks.ms'), 2)} · workers^${number(at(scaling, 'perRun.growthExponent.workers.ms'), 2)}`,
-    () => `steps ∝ jobs^${number(at(scaling, 'perRun.growthExponent.jobs.steps'), 2)} · chunks^${number(at(scaling, 'perRun.growthExponent.chunks.steps'), 2)} · workers^${number(at(scaling, 'perRun.growthExponent.workers.steps'), 2)}`,
-    'exponents fitted on the jobs 1/2/4 × chunks 10/40 × workers 1/5 grid below');
+  row(
+    '5. `--parallel 2` vs `--parallel 1`',
+    reasonOf(scaling) === undefined ? at(scaling, 'threads') : scaling,
+    () =>
+      `${number(at(scaling, 'threads.speedup'), 2)}× runs/s on ${number(at(scaling, 'threads.cores'))} cores (${number(at(scaling, 'threads.speedupWithoutFixedCost'), 2)}× without the fixed cost)`,
+    () =>
+      `fixed cost ${seconds(at(scaling, 'threads.fixedCostMs.parallel2'))} on 2 threads vs ${seconds(at(scaling, 'threads.fixedCostMs.parallel1'))} on 1; fingerprints match: ${at(scaling, 'threads.fingerprintsMatch') === true ? 'yes' : 'NO'}`,
+    `the same ${count(at(scaling, 'threads.runs'))}-run campaign on 1 and 2 threads; fixed cost: a 2-run campaign (pool threads load and warm up on their own)`,
+  );
+  row(
+    '5. Cost growth per run',
+    reasonOf(scaling) === undefined ? at(scaling, 'perRun') : scaling,
+    () =>
+      `time ∝ jobs^${number(at(scaling, 'perRun.growthExponent.jobs.ms'), 2)} · chunks^${number(at(scaling, 'perRun.growthExponent.chunks.ms'), 2)} · workers^${number(at(scaling, 'perRun.growthExponent.workers.ms'), 2)}`,
+    () =>
+      `steps ∝ jobs^${number(at(scaling, 'perRun.growthExponent.jobs.steps'), 2)} · chunks^${number(at(scaling, 'perRun.growthExponent.chunks.steps'), 2)} · workers^${number(at(scaling, 'perRun.growthExponent.workers.steps'), 2)}`,
+    'exponents fitted on the jobs 1/2/4 × chunks 10/40 × workers 1/5 grid below',
+  );
   const redis = figures['redis'];
   const recovery = at(redis, 'recovery');
-  row('6. Recovery latency (real Redis)', reasonOf(redis) === undefined ? recovery : redis,
-    () => `p50 ${milliseconds(at(recovery, 'expiryToFirstTranscription.p50Ms'))}, max ${milliseconds(at(recovery, 'expiryToFirstTranscription.maxMs'))}`,
+  row(
+    '6. Recovery latency (real Redis)',
+    reasonOf(redis) === undefined ? recovery : redis,
+    () =>
+      `p50 ${milliseconds(at(recovery, 'expiryToFirstTranscription.p50Ms'))}, max ${milliseconds(at(recovery, 'expiryToFirstTranscription.maxMs'))}`,
     () => `seed document: < 5 s; the worker looks for work every ${number(at(recovery, 'idlePollIntervalMs'))} ms`,
-    'lease expiry → the recoverer\'s first resumed transcription request');
-  row('6. Recovery event latency (real Redis)', reasonOf(redis) === undefined ? recovery : redis,
-    () => `p50 ${milliseconds(at(recovery, 'recoveryStartedEvent.p50Ms'))}, max ${milliseconds(at(recovery, 'recoveryStartedEvent.maxMs'))}`,
+    "lease expiry → the recoverer's first resumed transcription request",
+  );
+  row(
+    '6. Recovery event latency (real Redis)',
+    reasonOf(redis) === undefined ? recovery : redis,
+    () =>
+      `p50 ${milliseconds(at(recovery, 'recoveryStartedEvent.p50Ms'))}, max ${milliseconds(at(recovery, 'recoveryStartedEvent.maxMs'))}`,
     () => 'seed document: < 100 ms',
-    'recovery claim sent → an EventConsumer reads `recovery_started`');
+    'recovery claim sent → an EventConsumer reads `recovery_started`',
+  );
   const events = at(redis, 'eventLatency');
-  row('6. Event latency (real Redis)', reasonOf(redis) === undefined ? events : redis,
+  row(
+    '6. Event latency (real Redis)',
+    reasonOf(redis) === undefined ? events : redis,
     () => `p50 ${milliseconds(at(events, 'p50Ms'))}, p99 ${milliseconds(at(events, 'p99Ms'))}`,
     () => 'seed document: < 100 ms',
-    'commit sent → an EventConsumer reads its `chunk_transcribed`');
+    'commit sent → an EventConsumer reads its `chunk_transcribed`',
+  );
   const store = at(redis, 'store');
-  row('6. Commit and claim (real Redis)', reasonOf(redis) === undefined ? store : redis,
-    () => `commit p50 ${milliseconds(at(store, 'report.commitChunkSequential.p50Ms'))} / p99 ${milliseconds(at(store, 'report.commitChunkSequential.p99Ms'))}; claim p50 ${milliseconds(at(store, 'report.claimJobQueued.p50Ms'))} / p99 ${milliseconds(at(store, 'report.claimJobQueued.p99Ms'))}; recovery claim p50 ${milliseconds(at(store, 'report.claimJobRecovery.p50Ms'))}`,
-    () => `${number(at(store, 'report.commitChunkConcurrent.commitsPerSecond'))} commits/s with ${number(at(store, 'report.commitChunkConcurrent.inFlight'))} in flight`,
-    'bench/redis-store.ts, one operation at a time, then many in flight on one connection');
+  row(
+    '6. Commit and claim (real Redis)',
+    reasonOf(redis) === undefined ? store : redis,
+    () =>
+      `commit p50 ${milliseconds(at(store, 'report.commitChunkSequential.p50Ms'))} / p99 ${milliseconds(at(store, 'report.commitChunkSequential.p99Ms'))}; claim p50 ${milliseconds(at(store, 'report.claimJobQueued.p50Ms'))} / p99 ${milliseconds(at(store, 'report.claimJobQueued.p99Ms'))}; recovery claim p50 ${milliseconds(at(store, 'report.claimJobRecovery.p50Ms'))}`,
+    () =>
+      `${number(at(store, 'report.commitChunkConcurrent.commitsPerSecond'))} commits/s with ${number(at(store, 'report.commitChunkConcurrent.inFlight'))} in flight`,
+    'bench/redis-store.ts, one operation at a time, then many in flight on one connection',
+  );
   const memory = figures['memory'];
-  row('7. Memory during recovery', memory,
-    () => `live heap peak ${signed(at(memory, 'overheadPercent.liveHeapPeak'))} %, mean ${signed(at(memory, 'overheadPercent.liveHeapMean'))} %; heapUsed peak ${signed(at(memory, 'overheadPercent.heapUsedPeak'))} %; RSS peak ${signed(at(memory, 'overheadPercent.rssPeak'))} %, mean ${signed(at(memory, 'overheadPercent.rssMean'))} %`,
-    () => `seed document: < 10 %; steady: live heap ${number(at(memory, 'steady.liveHeapPeakMiB'), 1)} MiB, RSS ${number(at(memory, 'steady.rssPeakMiB'))} MiB at peak`,
-    'workers that crash and are recovered vs the same jobs processed without crashes (live heap: heapUsed after a forced full GC)');
+  row(
+    '7. Memory during recovery',
+    memory,
+    () =>
+      `live heap peak ${signed(at(memory, 'overheadPercent.liveHeapPeak'))} %, mean ${signed(at(memory, 'overheadPercent.liveHeapMean'))} %; heapUsed peak ${signed(at(memory, 'overheadPercent.heapUsedPeak'))} %; RSS peak ${signed(at(memory, 'overheadPercent.rssPeak'))} %, mean ${signed(at(memory, 'overheadPercent.rssMean'))} %`,
+    () =>
+      `seed document: < 10 %; steady: live heap ${number(at(memory, 'steady.liveHeapPeakMiB'), 1)} MiB, RSS ${number(at(memory, 'steady.rssPeakMiB'))} MiB at peak`,
+    'workers that crash and are recovered vs the same jobs processed without crashes (live heap: heapUsed after a forced full GC)',
+  );
   return rows;
 }
 
@@ -166,10 +257,14 @@ function signed(value: unknown): string {
 }
 
 function medianOf(values: readonly unknown[]): number {
-  const numbers = values.filter((value): value is number => typeof value === 'number' && Number.isFinite(value)).sort((a, b) => a - b);
+  const numbers = values
+    .filter((value): value is number => typeof value === 'number' && Number.isFinite(value))
+    .sort((a, b) => a - b);
   if (numbers.length === 0) return Number.NaN;
   const middle = numbers.length >> 1;
-  return numbers.length % 2 === 1 ? (numbers[middle] ?? Number.NaN) : ((numbers[middle - 1] ?? 0) + (numbers[middle] ?? 0)) / 2;
+  return numbers.length % 2 === 1
+    ? (numbers[middle] ?? Number.NaN)
+    : ((numbers[middle - 1] ?? 0) + (numbers[middle] ?? 0)) / 2;
 }
 
 function maxOf(values: readonly unknown[]): number {
@@ -180,9 +275,11 @@ function maxOf(values: readonly unknown[]): number {
 /** The header line under the summary: when, where, how. */
 export function provenance(results: Json): string {
   const machine = (results['machine'] ?? {}) as Json;
-  return `\`npm run bench${results['mode'] === 'quick' ? ' -- --quick' : ''}\` on ${String(machine['cpus'])} × ${String(machine['cpuModel'])}, Node ${String(machine['node'])}, ` +
+  return (
+    `\`npm run bench${results['mode'] === 'quick' ? ' -- --quick' : ''}\` on ${String(machine['cpus'])} × ${String(machine['cpuModel'])}, Node ${String(machine['node'])}, ` +
     `${String(results['generatedAt']).slice(0, 10)} (load average ${number(machine['loadAverage1MinuteAtStart'], 1)} at the start, ${number(machine['loadAverage1MinuteAtEnd'], 1)} at the end); ` +
-    `the whole benchmark took ${seconds(results['wallMs'])}. Ratios are taken within one run; absolute figures move with the machine and its load.`;
+    `the whole benchmark took ${seconds(results['wallMs'])}. Ratios are taken within one run; absolute figures move with the machine and its load.`
+  );
 }
 
 /** The summary table, as it goes into README.md. */
@@ -203,18 +300,39 @@ function bugTable(results: Json): string {
     const size = bug['shrunkSize'];
     const shrunk = count(bug['shrunk']);
     return [
-      String(bug['name']), String(bug['foundIn']), medianWorst(bug['runsToFailure']), medianWorst(bug['msToFailure'], milliseconds),
+      String(bug['name']),
+      String(bug['foundIn']),
+      medianWorst(bug['runsToFailure']),
+      medianWorst(bug['msToFailure'], milliseconds),
       medianWorst(bug['shrinkMs'], milliseconds),
       `${medianWorst(at(size, 'jobs'))} jobs, ${medianWorst(at(size, 'chunksMax'))} chunks (longest job), ${medianWorst(at(size, 'workers'))} workers, ${medianWorst(at(size, 'faults'))} faults`,
       medianWorst(at(size, 'timelineLines')),
-      [...new Set(((bug['counterexamples'] ?? []) as Json[]).map((entry) => entry['promise']).filter((promise) => typeof promise === 'string'))].join(', '),
-      `${count(bug['reproduces'])}/${shrunk}`, `${count(bug['expectedPromise'])}/${shrunk}`,
+      [
+        ...new Set(
+          ((bug['counterexamples'] ?? []) as Json[])
+            .map((entry) => entry['promise'])
+            .filter((promise) => typeof promise === 'string'),
+        ),
+      ].join(', '),
+      `${count(bug['reproduces'])}/${shrunk}`,
+      `${count(bug['expectedPromise'])}/${shrunk}`,
     ];
   });
-  return table([
-    'planted bug', 'found in (seeds)', 'runs to first failure (median / worst)', 'wall time to first failure (median / worst)', 'time to shrink (median / worst)',
-    'shrunk counterexample (median / worst)', 'timeline lines (median / worst)', 'promise broken', 'replay token reproduces', 'expected promise',
-  ], rows);
+  return table(
+    [
+      'planted bug',
+      'found in (seeds)',
+      'runs to first failure (median / worst)',
+      'wall time to first failure (median / worst)',
+      'time to shrink (median / worst)',
+      'shrunk counterexample (median / worst)',
+      'timeline lines (median / worst)',
+      'promise broken',
+      'replay token reproduces',
+      'expected promise',
+    ],
+    rows,
+  );
 }
 
 function falseAlarmText(results: Json): string {
@@ -229,40 +347,79 @@ function falseAlarmText(results: Json): string {
   const truncated = at(alarms, 'truncated');
   if (typeof truncated === 'string') lines.push('', `Truncated: ${truncated}.`);
   const errors = (at(alarms, 'taskErrors') ?? []) as Json[];
-  if (errors.length > 0) lines.push('', `${errors.length} batch(es) failed to run: ${errors.map((entry) => `seed ${String(entry['seed'])} runs ${String(entry['indices'])}: ${String(entry['error'])}`).join('; ')}.`);
+  if (errors.length > 0)
+    lines.push(
+      '',
+      `${errors.length} batch(es) failed to run: ${errors.map((entry) => `seed ${String(entry['seed'])} runs ${String(entry['indices'])}: ${String(entry['error'])}`).join('; ')}.`,
+    );
   const failures = (at(alarms, 'failures') ?? []) as Json[];
   if (failures.length > 0) {
-    lines.push('', table(['seed', 'run', 'promise', 'first violation', 'replay token'], failures.map((entry) => [
-      String(entry['seed']), String(entry['index']), String(entry['promise']), String(entry['firstViolation']),
-      typeof entry['replay'] === 'string' ? `\`${entry['replay']}\`` : String(entry['shrinkError'] ?? 'not shrunk'),
-    ])));
+    lines.push(
+      '',
+      table(
+        ['seed', 'run', 'promise', 'first violation', 'replay token'],
+        failures.map((entry) => [
+          String(entry['seed']),
+          String(entry['index']),
+          String(entry['promise']),
+          String(entry['firstViolation']),
+          typeof entry['replay'] === 'string' ? `\`${entry['replay']}\`` : String(entry['shrinkError'] ?? 'not shrunk'),
+        ]),
+      ),
+    );
   }
   return lines.join('\n');
 }
 
 function gridTable(results: Json): string {
   const cells = (at(results, 'figures.scaling.perRun.cells') ?? []) as Json[];
-  return table(['jobs', 'chunks per job', 'workers', 'ms per run (median)', 'steps per run', 'µs per step', 'simulated s'], cells.map((entry) => [
-    number(entry['jobs']), number(entry['chunks']), number(entry['workers']), number(entry['msMedian'], 1), number(entry['stepsMedian']),
-    number(entry['microsecondsPerStep'], 1), number(Number(entry['simulatedMsMedian']) / 1_000),
-  ]));
+  return table(
+    ['jobs', 'chunks per job', 'workers', 'ms per run (median)', 'steps per run', 'µs per step', 'simulated s'],
+    cells.map((entry) => [
+      number(entry['jobs']),
+      number(entry['chunks']),
+      number(entry['workers']),
+      number(entry['msMedian'], 1),
+      number(entry['stepsMedian']),
+      number(entry['microsecondsPerStep'], 1),
+      number(Number(entry['simulatedMsMedian']) / 1_000),
+    ]),
+  );
 }
 
 function scenarioTable(results: Json): string {
   const list = (at(results, 'figures.seedSuites.perScenario.list') ?? []) as Json[];
-  return table(['group', 'named scenario', 'ms'], list.map((entry) => [String(entry['group']), String(entry['name']), number(entry['ms'])]));
+  return table(
+    ['group', 'named scenario', 'ms'],
+    list.map((entry) => [String(entry['group']), String(entry['name']), number(entry['ms'])]),
+  );
 }
 
 /** The whole Markdown report. */
 export function renderMarkdown(results: Json): string {
   return [
-    '# chunkwise benchmarks', '',
-    'Generated by `npm run bench` from `latest.json`; timings are measured here, never asserted in tests.', '',
-    summaryTable(results), '',
-    '## Planted bugs', '', bugTable(results), '',
-    '## False alarms', '', falseAlarmText(results), '',
-    '## Cost of one run by size', '', gridTable(results), '',
-    '## Named chaos scenarios', '', scenarioTable(results), '',
+    '# chunkwise benchmarks',
+    '',
+    'Generated by `npm run bench` from `latest.json`; timings are measured here, never asserted in tests.',
+    '',
+    summaryTable(results),
+    '',
+    '## Planted bugs',
+    '',
+    bugTable(results),
+    '',
+    '## False alarms',
+    '',
+    falseAlarmText(results),
+    '',
+    '## Cost of one run by size',
+    '',
+    gridTable(results),
+    '',
+    '## Named chaos scenarios',
+    '',
+    scenarioTable(results),
+    '',
   ].join('\n');
 }
 
@@ -270,7 +427,8 @@ export function renderMarkdown(results: Json): string {
 export function replaceBetweenMarkers(readme: string, content: string): string {
   const start = readme.indexOf(readmeMarkers.start);
   const end = readme.indexOf(readmeMarkers.end);
-  if (start < 0 || end < start) throw new Error(`README.md lacks the ${readmeMarkers.start} … ${readmeMarkers.end} markers`);
+  if (start < 0 || end < start)
+    throw new Error(`README.md lacks the ${readmeMarkers.start} … ${readmeMarkers.end} markers`);
   return `${readme.slice(0, start + readmeMarkers.start.length)}\n${content}\n${readme.slice(end)}`;
 }
 

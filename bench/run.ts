@@ -25,17 +25,35 @@ import { measureSuite, suitesFigure, type SuiteRow } from './figures/suites.js';
 import { measureThroughput } from './figures/throughput.js';
 import { resultsDirectory, writeReports } from './report.js';
 import { fullBudget, quickBudget, type Budget } from './support/budget.js';
-import { messageOf, nowMs, progress, remainingMs, round, setTimeBudget, unmeasured, type Unmeasured } from './support/measure.js';
+import {
+  messageOf,
+  nowMs,
+  progress,
+  remainingMs,
+  round,
+  setTimeBudget,
+  unmeasured,
+  type Unmeasured,
+} from './support/measure.js';
 import { probeRedis, redisUrl } from './support/redis.js';
 
 /** The figures, in the order they are measured and reported. */
-export const figureNames = ['throughput', 'timeCompression', 'seedSuites', 'bugFinding', 'falseAlarms', 'scaling', 'redis', 'memory'] as const;
+export const figureNames = [
+  'throughput',
+  'timeCompression',
+  'seedSuites',
+  'bugFinding',
+  'falseAlarms',
+  'scaling',
+  'redis',
+  'memory',
+] as const;
 type FigureName = (typeof figureNames)[number];
 
 const figureMeanings: Record<FigureName, string> = {
   throughput: 'simulator throughput against a bare fast-check loop',
   timeCompression: 'simulated ms per wall-clock ms',
-  seedSuites: 'the seed suites\' wall time against the seed document',
+  seedSuites: "the seed suites' wall time against the seed document",
   bugFinding: 'runs and time to find each planted bug, and the shrunk counterexample',
   falseAlarms: 'failing runs of the correct engine over random campaign seeds (each one a false alarm)',
   scaling: 'throughput across threads, cost per run by size',
@@ -43,20 +61,31 @@ const figureMeanings: Record<FigureName, string> = {
   memory: 'memory during recovery against steady processing',
 };
 
-function parseFlags(argv: readonly string[]): { budget: Budget; only: Set<string> | undefined; timeBudgetSeconds: number | null } {
-  const { values } = parseArgs({ args: [...argv], options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'time-budget': { type: 'string' } }, strict: true });
+function parseFlags(argv: readonly string[]): {
+  budget: Budget;
+  only: Set<string> | undefined;
+  timeBudgetSeconds: number | null;
+} {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'time-budget': { type: 'string' } },
+    strict: true,
+  });
   const timeBudget = values['time-budget'];
-  if (timeBudget !== undefined && !(Number(timeBudget) > 0)) throw new RangeError(`--time-budget must be a positive number of seconds, got ${JSON.stringify(timeBudget)}`);
+  if (timeBudget !== undefined && !(Number(timeBudget) > 0))
+    throw new RangeError(`--time-budget must be a positive number of seconds, got ${JSON.stringify(timeBudget)}`);
   let only: Set<string> | undefined;
   if (values.only !== undefined) {
     only = new Set(values.only.split(',').map((name) => name.trim()));
     // Figures 1 and 2 come from the same runs, and so do the bug figure's parts.
     if (only.has('throughput') || only.has('timeCompression')) only.add('throughput').add('timeCompression');
     const unknown = [...only].filter((name) => !(figureNames as readonly string[]).includes(name));
-    if (unknown.length > 0) throw new TypeError(`--only takes ${figureNames.join(', ')}; unknown: ${unknown.join(', ')}`);
+    if (unknown.length > 0)
+      throw new TypeError(`--only takes ${figureNames.join(', ')}; unknown: ${unknown.join(', ')}`);
   }
   const budget = values.quick === true ? quickBudget : fullBudget;
-  const timeBudgetSeconds = timeBudget !== undefined ? Number(timeBudget) : budget.mode === 'quick' ? quickTimeBudgetSeconds : null;
+  const timeBudgetSeconds =
+    timeBudget !== undefined ? Number(timeBudget) : budget.mode === 'quick' ? quickTimeBudgetSeconds : null;
   return { budget, only, timeBudgetSeconds };
 }
 
@@ -65,7 +94,11 @@ function parseFlags(argv: readonly string[]): { budget: Budget; only: Set<string
  * measurement failed (the error's message). Never throws.
  */
 async function part<T>(meaning: string, measure: () => Promise<T>): Promise<T | Unmeasured> {
-  if (remainingMs() <= 0) return unmeasured(meaning, `the time budget was spent before this part (load average ${round(loadavg()[0] ?? 0, 1)} on ${availableParallelism()} cores)`);
+  if (remainingMs() <= 0)
+    return unmeasured(
+      meaning,
+      `the time budget was spent before this part (load average ${round(loadavg()[0] ?? 0, 1)} on ${availableParallelism()} cores)`,
+    );
   try {
     return await measure();
   } catch (error) {
@@ -92,16 +125,28 @@ async function main(): Promise<void> {
   if (wanted('throughput')) {
     const measured = await part(figureMeanings.throughput, () => measureThroughput(budget, redis, redisUrl));
     if ('throughput' in measured) Object.assign(figures, measured);
-    else Object.assign(figures, { throughput: measured, timeCompression: { ...measured, meaning: figureMeanings.timeCompression } });
+    else
+      Object.assign(figures, {
+        throughput: measured,
+        timeCompression: { ...measured, meaning: figureMeanings.timeCompression },
+      });
   }
-  const quickSuite: SuiteRow | Unmeasured = wanted('seedSuites') ? await part('npm run sim -- --quick', () => measureSuite('--quick', budget.seed)) : skipped('seedSuites');
+  const quickSuite: SuiteRow | Unmeasured = wanted('seedSuites')
+    ? await part('npm run sim -- --quick', () => measureSuite('--quick', budget.seed))
+    : skipped('seedSuites');
   if (wanted('bugFinding')) figures.bugFinding = await part(figureMeanings.bugFinding, () => measureBugs(budget));
-  if (wanted('falseAlarms')) figures.falseAlarms = await part(figureMeanings.falseAlarms, () => measureFalseAlarms(budget));
+  if (wanted('falseAlarms'))
+    figures.falseAlarms = await part(figureMeanings.falseAlarms, () => measureFalseAlarms(budget));
   const grid = wanted('scaling') ? await part('cost per run by size', () => measureGrid(budget)) : skipped('scaling');
   if (wanted('redis')) figures.redis = await part(figureMeanings.redis, () => measureRedis(redis, redisUrl, budget));
-  if (wanted('memory')) figures.memory = await part(figureMeanings.memory, () => measureMemory(budget, redis, redisUrl));
-  const threads = wanted('scaling') ? await part('--parallel 1 vs --parallel 2', () => measureThreads(budget)) : skipped('scaling');
-  const fullSuite: SuiteRow | Unmeasured = wanted('seedSuites') ? await part('npm run sim -- --full', () => measureSuite('--full', budget.seed)) : skipped('seedSuites');
+  if (wanted('memory'))
+    figures.memory = await part(figureMeanings.memory, () => measureMemory(budget, redis, redisUrl));
+  const threads = wanted('scaling')
+    ? await part('--parallel 1 vs --parallel 2', () => measureThreads(budget))
+    : skipped('scaling');
+  const fullSuite: SuiteRow | Unmeasured = wanted('seedSuites')
+    ? await part('npm run sim -- --full', () => measureSuite('--full', budget.seed))
+    : skipped('seedSuites');
   if (wanted('seedSuites')) figures.seedSuites = suitesFigure(quickSuite, fullSuite);
   if (wanted('scaling')) figures.scaling = scalingFigure(threads, grid);
   for (const name of figureNames) figures[name] ??= skipped(name);
@@ -120,7 +165,12 @@ async function main(): Promise<void> {
       loadAverage1MinuteAtStart: loadAtStart[0],
       loadAverage1MinuteAtEnd: round(loadavg()[0] ?? Number.NaN, 2),
     },
-    redis: { url: redis.url, available: redis.available, version: redis.version, ...(redis.available ? {} : { reason: redis.reason }) },
+    redis: {
+      url: redis.url,
+      available: redis.available,
+      version: redis.version,
+      ...(redis.available ? {} : { reason: redis.reason }),
+    },
     budget,
     timeBudgetSeconds,
     figures: Object.fromEntries(figureNames.map((name) => [name, figures[name]])),

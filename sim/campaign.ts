@@ -10,7 +10,15 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { checkAll, isLiveness, type PromiseId, type Violation } from './checkers/index.js';
 import { addCoverage, runCoverage, type CoverageCounts } from './coverage.js';
-import { defaultBounds, faultKinds, faultLabel, scenarioArbitrary, type FaultKind, type Scenario, type ScenarioBounds } from './faults.js';
+import {
+  defaultBounds,
+  faultKinds,
+  faultLabel,
+  scenarioArbitrary,
+  type FaultKind,
+  type Scenario,
+  type ScenarioBounds,
+} from './faults.js';
 import { reduceScenario, scenarioSize, type ScenarioSize } from './reduce.js';
 import { timeline } from './report.js';
 import { encodeReplay } from './scenario-file.js';
@@ -104,7 +112,14 @@ export async function playRun(seed: number, index: number, options: RunOptions =
   const summary = summarise(index, first.record);
   const violation = first.violations[0];
   if (violation === undefined) return summary;
-  return { ...summary, failed: { promise: violation.promise, liveness: first.violations.every((entry) => isLiveness(entry.promise)), violations: first.violations } };
+  return {
+    ...summary,
+    failed: {
+      promise: violation.promise,
+      liveness: first.violations.every((entry) => isLiveness(entry.promise)),
+      violations: first.violations,
+    },
+  };
 }
 
 /** Where a shrink is, for progress lines. */
@@ -142,7 +157,10 @@ export async function shrinkRun(seed: number, index: number, options: ShrinkOpti
   const property = fc.asyncProperty(scenarioArbitrary(bounds), async (scenario) => {
     if (best !== undefined && Date.now() >= deadlineMs) return true;
     const run = await simulate(scenario, options.world);
-    const failing = target === undefined ? run.violations[0]?.promise : run.violations.find((violation) => violation.promise === target)?.promise;
+    const failing =
+      target === undefined
+        ? run.violations[0]?.promise
+        : run.violations.find((violation) => violation.promise === target)?.promise;
     if (best === undefined) target = failing;
     else runs += 1;
     if (failing === undefined) return true;
@@ -152,16 +170,26 @@ export async function shrinkRun(seed: number, index: number, options: ShrinkOpti
     return false;
   });
   await fc.check(property, { seed: runSeed(seed, index), numRuns: 1 });
-  if (best === undefined || target === undefined) throw new Error(`run ${index} of campaign ${seed} does not fail: nothing to shrink`);
+  if (best === undefined || target === undefined)
+    throw new Error(`run ${index} of campaign ${seed} does not fail: nothing to shrink`);
   const promise = target;
-  const stillFails = async (candidate: Scenario) => (await simulate(candidate, options.world)).violations.some((violation) => violation.promise === promise);
+  const stillFails = async (candidate: Scenario) =>
+    (await simulate(candidate, options.world)).violations.some((violation) => violation.promise === promise);
   const reduceStartedMs = Date.now();
-  const reduced = await reduceScenario(best, stillFails, { attemptsMax: options.reduceRunsMax ?? 1_000, deadlineMs: reduceStartedMs + stageMsMax }, (scenario, attempts) =>
-    options.onProgress?.({ stage: 'reduce', runs: attempts, accepted: 0, size: scenarioSize(scenario) }),
+  const reduced = await reduceScenario(
+    best,
+    stillFails,
+    { attemptsMax: options.reduceRunsMax ?? 1_000, deadlineMs: reduceStartedMs + stageMsMax },
+    (scenario, attempts) =>
+      options.onProgress?.({ stage: 'reduce', runs: attempts, accepted: 0, size: scenarioSize(scenario) }),
   );
   const shrunk = await finalRun(reduced.scenario, options.world);
   return failureReport(index, promise, shrunk, {
-    fastCheckRuns: runs, fastCheckAccepted: accepted, reduceRuns: reduced.attempts, reduceAccepted: reduced.accepted, ms: Date.now() - startedMs,
+    fastCheckRuns: runs,
+    fastCheckAccepted: accepted,
+    reduceRuns: reduced.attempts,
+    reduceAccepted: reduced.accepted,
+    ms: Date.now() - startedMs,
   });
 }
 
@@ -175,9 +203,17 @@ async function finalRun(scenario: Scenario, world: WorldOptions | undefined): Pr
 
 function failureReport(index: number, promise: PromiseId, run: CheckedRun, shrink: ShrinkStats): FailureReport {
   const { record, violations } = run;
-  const ordered = [...violations.filter((violation) => violation.promise === promise), ...violations.filter((violation) => violation.promise !== promise)];
+  const ordered = [
+    ...violations.filter((violation) => violation.promise === promise),
+    ...violations.filter((violation) => violation.promise !== promise),
+  ];
   return {
-    index, promise, liveness: isLiveness(promise), replay: encodeReplay(record.scenario), scenario: record.scenario, violations: ordered,
+    index,
+    promise,
+    liveness: isLiveness(promise),
+    replay: encodeReplay(record.scenario),
+    scenario: record.scenario,
+    violations: ordered,
     faults: record.faultsFired.map(faultLabel),
     events: [...record.events.values()].reduce((sum, events) => sum + events.length, 0),
     size: scenarioSize(record.scenario),
@@ -194,8 +230,13 @@ function summarise(index: number, record: RunRecord): RunSummary {
   const faults: Partial<Record<FaultKind, number>> = {};
   for (const fault of record.faultsFired) faults[fault.kind] = (faults[fault.kind] ?? 0) + 1;
   return {
-    index, fingerprint: record.history.fingerprint(), simulatedMs: record.simulatedMs, steps: record.steps, faults,
-    wastedTranscriptions: record.wastedTranscriptions, coverage: runCoverage(record),
+    index,
+    fingerprint: record.history.fingerprint(),
+    simulatedMs: record.simulatedMs,
+    steps: record.steps,
+    faults,
+    wastedTranscriptions: record.wastedTranscriptions,
+    coverage: runCoverage(record),
   };
 }
 
@@ -231,8 +272,16 @@ export function totals(summaries: readonly RunSummary[]): CampaignTotals {
     for (const [kind, count] of Object.entries(summary.faults)) faults[kind as FaultKind] += count;
   }
   return {
-    runs: ordered.length, fingerprint: hash.digest('hex').slice(0, 16), simulatedMs, steps, faults, wastedTranscriptions: wasted, coverage,
-    failed: ordered.flatMap((summary) => (summary.failed === undefined ? [] : [{ index: summary.index, ...summary.failed }])),
+    runs: ordered.length,
+    fingerprint: hash.digest('hex').slice(0, 16),
+    simulatedMs,
+    steps,
+    faults,
+    wastedTranscriptions: wasted,
+    coverage,
+    failed: ordered.flatMap((summary) =>
+      summary.failed === undefined ? [] : [{ index: summary.index, ...summary.failed }],
+    ),
   };
 }
 

@@ -8,7 +8,17 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { encodeReplay, playRun, replay, shrinkRun, totals, type CampaignTotals, type FailureReport, type RunSummary, type ShrinkProgress } from './campaign.js';
+import {
+  encodeReplay,
+  playRun,
+  replay,
+  shrinkRun,
+  totals,
+  type CampaignTotals,
+  type FailureReport,
+  type RunSummary,
+  type ShrinkProgress,
+} from './campaign.js';
 import { simulationLimits, type Scenario } from './faults.js';
 import { coverageSections, coverageText } from './coverage.js';
 import { exhaustive, exhaustivePreemptionsDefault, exhaustiveText } from './exhaustive.js';
@@ -103,11 +113,27 @@ export function parseFlags(argv: readonly string[]): Flags {
       strict: true,
       allowPositionals: false,
       options: {
-        runs: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' }, scenario: { type: 'string' }, parallel: { type: 'string' },
-        'max-failures': { type: 'string' }, 'keep-going': { type: 'boolean' },
-        shard: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
-        quick: { type: 'boolean' }, full: { type: 'boolean' }, coverage: { type: 'boolean' }, report: { type: 'string' },
-        differential: { type: 'string' }, 'coverage-report': { type: 'boolean' }, 'chunk-files': { type: 'string' }, exhaustive: { type: 'boolean' }, preemptions: { type: 'string' },
+        runs: { type: 'string' },
+        seed: { type: 'string' },
+        replay: { type: 'string' },
+        scenario: { type: 'string' },
+        parallel: { type: 'string' },
+        'max-failures': { type: 'string' },
+        'keep-going': { type: 'boolean' },
+        shard: { type: 'string' },
+        store: { type: 'string' },
+        json: { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean' },
+        quick: { type: 'boolean' },
+        full: { type: 'boolean' },
+        coverage: { type: 'boolean' },
+        report: { type: 'string' },
+        differential: { type: 'string' },
+        'coverage-report': { type: 'boolean' },
+        'chunk-files': { type: 'string' },
+        exhaustive: { type: 'boolean' },
+        preemptions: { type: 'string' },
       },
     });
   } catch (error) {
@@ -116,7 +142,8 @@ export function parseFlags(argv: readonly string[]): Flags {
   const values = parsed.values;
   const integer = (name: string, text: string | undefined, fallback: number, min: number): number => {
     if (text === undefined) return fallback;
-    if (!/^-?\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
+    if (!/^-?\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text)))
+      throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
     return Number(text);
   };
   let shard: Flags['shard'];
@@ -124,14 +151,17 @@ export function parseFlags(argv: readonly string[]): Flags {
     const match = /^(\d+)\/(\d+)$/.exec(values.shard);
     const index = Number(match?.[1]);
     const count = Number(match?.[2]);
-    if (match === null || count < 1 || index < 1 || index > count) throw new UsageError(`--shard must be K/N with 1 <= K <= N, got ${JSON.stringify(values.shard)}`);
+    if (match === null || count < 1 || index < 1 || index > count)
+      throw new UsageError(`--shard must be K/N with 1 <= K <= N, got ${JSON.stringify(values.shard)}`);
     shard = { index, count };
   }
   if (values.quick === true && values.full === true) throw new UsageError('--quick and --full exclude each other');
   const suite = values.quick === true ? 'quick' : values.full === true ? 'full' : undefined;
   const defaultRuns = suite === 'quick' ? 60 : suite === 'full' ? 1_500 : 400;
-  if (values.replay !== undefined && values.scenario !== undefined) throw new UsageError('--replay and --scenario exclude each other');
-  if (values['keep-going'] === true && values['max-failures'] !== undefined) throw new UsageError('--keep-going and --max-failures exclude each other');
+  if (values.replay !== undefined && values.scenario !== undefined)
+    throw new UsageError('--replay and --scenario exclude each other');
+  if (values['keep-going'] === true && values['max-failures'] !== undefined)
+    throw new UsageError('--keep-going and --max-failures exclude each other');
   return {
     suite,
     coverage: values.coverage === true,
@@ -146,7 +176,8 @@ export function parseFlags(argv: readonly string[]): Flags {
     seedGiven: values.seed !== undefined,
     replay: values.replay,
     scenario: values.scenario,
-    maxFailures: values['keep-going'] === true ? Number.POSITIVE_INFINITY : integer('max-failures', values['max-failures'], 1, 1),
+    maxFailures:
+      values['keep-going'] === true ? Number.POSITIVE_INFINITY : integer('max-failures', values['max-failures'], 1, 1),
     parallel: integer('parallel', values.parallel, suite === 'full' ? Math.min(2, availableParallelism()) : 1, 1),
     shard,
     store: values.store,
@@ -158,7 +189,8 @@ export function parseFlags(argv: readonly string[]): Flags {
 
 function chunkFilesOf(text: string | undefined): ChunkFilesKind {
   if (text === undefined) return 'memory';
-  if (!(chunkFilesKinds as readonly string[]).includes(text)) throw new UsageError(`--chunk-files must be memory or fs, got ${JSON.stringify(text)}`);
+  if (!(chunkFilesKinds as readonly string[]).includes(text))
+    throw new UsageError(`--chunk-files must be memory or fs, got ${JSON.stringify(text)}`);
   return text as ChunkFilesKind;
 }
 
@@ -186,9 +218,17 @@ export interface PlayListener {
 export async function playAll(
   seed: number,
   indices: readonly number[],
-  options: { parallel: number; store: string | undefined; chunkFiles?: ChunkFilesKind; maxFailures?: number; listener?: PlayListener; world?: WorldOptions },
+  options: {
+    parallel: number;
+    store: string | undefined;
+    chunkFiles?: ChunkFilesKind;
+    maxFailures?: number;
+    listener?: PlayListener;
+    world?: WorldOptions;
+  },
 ): Promise<RunSummary[]> {
-  if (options.world !== undefined && options.parallel > 1) throw new TypeError('world options (functions) cannot cross to pool threads: use parallel 1');
+  if (options.world !== undefined && options.parallel > 1)
+    throw new TypeError('world options (functions) cannot cross to pool threads: use parallel 1');
   const maxFailures = options.maxFailures ?? Number.POSITIVE_INFINITY;
   const listener = options.listener ?? {};
   const summaries: RunSummary[] = [];
@@ -209,15 +249,22 @@ export async function playAll(
     }
     return summaries;
   }
-  await playPooled(seed, indices, { parallel: options.parallel, store: options.store, chunkFiles: options.chunkFiles ?? 'memory', maxFailures }, (batch) => {
-    for (const summary of batch) take(summary);
-    listener.progress?.(summaries.length, failed);
-    return failed >= maxFailures;
-  });
+  await playPooled(
+    seed,
+    indices,
+    { parallel: options.parallel, store: options.store, chunkFiles: options.chunkFiles ?? 'memory', maxFailures },
+    (batch) => {
+      for (const summary of batch) take(summary);
+      listener.progress?.(summaries.length, failed);
+      return failed >= maxFailures;
+    },
+  );
   return serialPrefix(summaries, indices, maxFailures);
 }
 
-/** Batches on a tinypool, dispatched in run order, one in flight per thread; stops dispatching when `onBatch` says so. */
+/**
+ * Batches on a tinypool, dispatched in run order, one in flight per thread; stops dispatching when `onBatch` says so.
+ */
 async function playPooled(
   seed: number,
   indices: readonly number[],
@@ -226,11 +273,16 @@ async function playPooled(
 ): Promise<void> {
   const { Tinypool } = await import('tinypool');
   const threads = Math.min(options.parallel, Math.max(1, availableParallelism()), indices.length);
-  const pool = new Tinypool({ filename: new URL('./pool-entry.mjs', import.meta.url).href, minThreads: threads, maxThreads: threads });
+  const pool = new Tinypool({
+    filename: new URL('./pool-entry.mjs', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+  });
   try {
     const batchSize = Math.max(1, Math.min(25, Math.ceil(indices.length / (threads * 4))));
     const batches: number[][] = [];
-    for (let start = 0; start < indices.length; start += batchSize) batches.push(indices.slice(start, start + batchSize));
+    for (let start = 0; start < indices.length; start += batchSize)
+      batches.push(indices.slice(start, start + batchSize));
     let next = 0;
     let stop = false;
     const lane = async (): Promise<void> => {
@@ -238,7 +290,13 @@ async function playPooled(
         const batch = batches[next] as number[];
         next += 1;
         const stopAfterFailures = Number.isFinite(options.maxFailures) ? options.maxFailures : undefined;
-        const result = (await pool.run({ seed, indices: batch, store: options.store, chunkFiles: options.chunkFiles, stopAfterFailures })) as RunSummary[];
+        const result = (await pool.run({
+          seed,
+          indices: batch,
+          store: options.store,
+          chunkFiles: options.chunkFiles,
+          stopAfterFailures,
+        })) as RunSummary[];
         if (onBatch(result)) stop = true;
       }
     };
@@ -249,7 +307,11 @@ async function playPooled(
 }
 
 /** The summaries a serial campaign would have: in run order, up to the `maxFailures`-th failure, without gaps. */
-export function serialPrefix(summaries: readonly RunSummary[], indices: readonly number[], maxFailures: number): RunSummary[] {
+export function serialPrefix(
+  summaries: readonly RunSummary[],
+  indices: readonly number[],
+  maxFailures: number,
+): RunSummary[] {
   const byIndex = new Map(summaries.map((summary) => [summary.index, summary]));
   const prefix: RunSummary[] = [];
   let failed = 0;
@@ -277,7 +339,9 @@ function campaignProgress(io: CliIo, total: number, startMs: number): (done: num
     if (tty) {
       const width = 30;
       const filled = Math.round((done / total) * width);
-      io.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} runs  ${rate.toFixed(0)} runs/s  ${failures} `);
+      io.stderr.write(
+        `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} runs  ${rate.toFixed(0)} runs/s  ${failures} `,
+      );
       if (done === total) io.stderr.write('\n');
     } else if (nowMs - lastLineMs >= progressLineMs) {
       lastLineMs = nowMs;
@@ -319,19 +383,41 @@ async function shrinkAll(flags: Flags, io: CliIo, campaign: CampaignTotals): Pro
 }
 
 /** The JSON summary `--json` prints. */
-export function jsonSummary(seed: number, wallMs: number, campaign: CampaignTotals, failures: readonly FailureReport[]): Record<string, unknown> {
+export function jsonSummary(
+  seed: number,
+  wallMs: number,
+  campaign: CampaignTotals,
+  failures: readonly FailureReport[],
+): Record<string, unknown> {
   return {
-    runs: campaign.runs, seed, wallMs, runsPerSecond: Number((campaign.runs / Math.max(0.001, wallMs / 1000)).toFixed(2)),
-    simulatedMs: campaign.simulatedMs, steps: campaign.steps, fingerprint: campaign.fingerprint, faults: campaign.faults,
+    runs: campaign.runs,
+    seed,
+    wallMs,
+    runsPerSecond: Number((campaign.runs / Math.max(0.001, wallMs / 1000)).toFixed(2)),
+    simulatedMs: campaign.simulatedMs,
+    steps: campaign.steps,
+    fingerprint: campaign.fingerprint,
+    faults: campaign.faults,
     wastedTranscriptions: campaign.wastedTranscriptions,
     coverage: coverageSections(campaign.coverage, simulationLimits.recoveryAttemptsMax).map(({ name, pairs }) => ({
-      name, reached: pairs.filter((pair) => pair.count > 0).map((pair) => ({ pair: pair.label, count: pair.count })),
+      name,
+      reached: pairs.filter((pair) => pair.count > 0).map((pair) => ({ pair: pair.label, count: pair.count })),
       notReached: pairs.filter((pair) => pair.count === 0 && pair.unreachable === undefined).map((pair) => pair.label),
     })),
     violations: failures.map((failure) => ({
-      run: failure.index, promise: failure.promise, liveness: failure.liveness, replay: failure.replay, events: failure.events, faults: failure.faults,
-      size: failure.size, timelineLines: failure.timelineLines, shrink: failure.shrink,
-      messages: failure.violations.map((violation) => `${violation.promise}${violation.job === undefined ? '' : ` ${violation.job}`}: ${violation.message}`),
+      run: failure.index,
+      promise: failure.promise,
+      liveness: failure.liveness,
+      replay: failure.replay,
+      events: failure.events,
+      faults: failure.faults,
+      size: failure.size,
+      timelineLines: failure.timelineLines,
+      shrink: failure.shrink,
+      messages: failure.violations.map(
+        (violation) =>
+          `${violation.promise}${violation.job === undefined ? '' : ` ${violation.job}`}: ${violation.message}`,
+      ),
     })),
   };
 }
@@ -349,7 +435,10 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
     if (flags.scenario !== undefined) await scenarioFromFile(flags.scenario);
     await storeOption(flags.store, { chunkFiles: flags.chunkFiles }).then(async (world) => {
       // Reach the store once now, so that a wrong URL is reported before the campaign starts.
-      if (world.store !== undefined) await (await world.store({ now: () => 0 }, { roundTrip: (_label, send) => send(), caller: () => undefined })).close?.();
+      if (world.store !== undefined)
+        await (
+          await world.store({ now: () => 0 }, { roundTrip: (_label, send) => send(), caller: () => undefined })
+        ).close?.();
     });
   } catch (error) {
     await closeStores();
@@ -375,7 +464,10 @@ async function coverageCommand(io: CliIo): Promise<number> {
   const { spawn } = await import('node:child_process');
   const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
   io.stdout.write('chunkwise sim --coverage: vitest run test/chaos test/sim --coverage\n');
-  const child = spawn(process.execPath, [vitest, 'run', 'test/chaos', 'test/sim', '--coverage'], { stdio: 'inherit', cwd: fileURLToPath(new URL('..', import.meta.url)) });
+  const child = spawn(process.execPath, [vitest, 'run', 'test/chaos', 'test/sim', '--coverage'], {
+    stdio: 'inherit',
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+  });
   return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
 }
 
@@ -395,7 +487,13 @@ async function scenariosCommand(flags: Flags, io: CliIo): Promise<ScenarioLine[]
   if (!flags.json) io.stdout.write(`chunkwise sim --${flags.suite}: ${seedScenarios.length} named chaos scenarios\n`);
   for (const scenario of seedScenarios) {
     const outcome = await runScenario(scenario);
-    lines.push({ name: outcome.name, group: outcome.group, passed: outcome.passed, ms: outcome.ms, failures: outcome.failures });
+    lines.push({
+      name: outcome.name,
+      group: outcome.group,
+      passed: outcome.passed,
+      ms: outcome.ms,
+      failures: outcome.failures,
+    });
     if (!flags.json) {
       const mark = outcome.passed ? colours.green('✓') : colours.red('✗');
       io.stdout.write(`  ${mark} ${outcome.group.padEnd(12)} ${outcome.name} ${colours.dim(`(${outcome.ms} ms)`)}\n`);
@@ -436,9 +534,13 @@ async function replayCommand(flags: Flags, io: CliIo, scenario: Scenario): Promi
     if (!flags.json) io.stdout.write(`report: ${files.html}\n`);
   }
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ replay: token, fingerprint: run.record.history.fingerprint(), violations: run.violations })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ replay: token, fingerprint: run.record.history.fingerprint(), violations: run.violations })}\n`,
+    );
   } else if (run.violations.length === 0) {
-    io.stdout.write(`${palette(colour).green('✓')} replayed run passes every promise (fingerprint ${run.record.history.fingerprint()})\n`);
+    io.stdout.write(
+      `${palette(colour).green('✓')} replayed run passes every promise (fingerprint ${run.record.history.fingerprint()})\n`,
+    );
   } else {
     io.stdout.write(`${counterexampleText(run.record, run.violations, token, { colour, verbose: flags.verbose })}\n`);
   }
@@ -452,17 +554,27 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
   const colours = palette(colour);
   if (!flags.json) {
     const shard = flags.shard === undefined ? '' : `, shard ${flags.shard.index}/${flags.shard.count}`;
-    io.stdout.write(`chunkwise sim: seed ${flags.seed}, ${indices.length} runs${shard}, store ${flags.store ?? 'memory'}, ${flags.parallel} thread(s)\n`);
+    io.stdout.write(
+      `chunkwise sim: seed ${flags.seed}, ${indices.length} runs${shard}, store ${flags.store ?? 'memory'}, ${flags.parallel} thread(s)\n`,
+    );
   }
   const startMs = Date.now();
   const listener: PlayListener = {
     progress: campaignProgress(io, indices.length, startMs),
     failed: (summary) => {
       const more = flags.maxFailures > 1 ? '' : ' (generation stops here; --keep-going plays on)';
-      io.stderr.write(`run ${summary.index} failed ${summary.failed?.promise ?? '?'} after ${((Date.now() - startMs) / 1000).toFixed(1)} s — shrinking…${more}\n`);
+      io.stderr.write(
+        `run ${summary.index} failed ${summary.failed?.promise ?? '?'} after ${((Date.now() - startMs) / 1000).toFixed(1)} s — shrinking…${more}\n`,
+      );
     },
   };
-  const summaries = await playAll(flags.seed, indices, { parallel: flags.parallel, store: flags.store, chunkFiles: flags.chunkFiles, maxFailures: flags.maxFailures, listener });
+  const summaries = await playAll(flags.seed, indices, {
+    parallel: flags.parallel,
+    store: flags.store,
+    chunkFiles: flags.chunkFiles,
+    maxFailures: flags.maxFailures,
+    listener,
+  });
   const playedMs = Date.now() - startMs;
   const campaign = totals(summaries);
   const sliced = campaign.failed.length === 0 ? await differentialSlice(flags, io) : [];
@@ -470,30 +582,61 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
   const wallMs = Date.now() - startMs;
   if (flags.json) {
     const summary = jsonSummary(flags.seed, wallMs, campaign, failures);
-    summary.differential = { runs: sliced.length, failed: sliced.filter((run) => !run.same || run.violations.length > 0) };
-    if (flags.suite !== undefined) summary.scenarios = scenarios.map(({ name, group, passed, ms }) => ({ name, group, passed, ms }));
+    summary.differential = {
+      runs: sliced.length,
+      failed: sliced.filter((run) => !run.same || run.violations.length > 0),
+    };
+    if (flags.suite !== undefined)
+      summary.scenarios = scenarios.map(({ name, group, passed, ms }) => ({ name, group, passed, ms }));
     io.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
-    if (flags.verbose) for (const summary of summaries) io.stdout.write(`  run ${summary.index}: ${summary.steps} steps, ${summary.simulatedMs} ms simulated, faults ${JSON.stringify(summary.faults)}${summary.failed ? ' FAILED' : ''}\n`);
+    if (flags.verbose)
+      for (const summary of summaries)
+        io.stdout.write(
+          `  run ${summary.index}: ${summary.steps} steps, ${summary.simulatedMs} ms simulated, faults ${JSON.stringify(summary.faults)}${summary.failed ? ' FAILED' : ''}\n`,
+        );
     const rate = (campaign.runs / Math.max(0.001, playedMs / 1000)).toFixed(1);
-    const stopped = campaign.runs < indices.length ? ` (stopped at the first ${failures.length === 1 ? 'failure' : `${failures.length} failures`})` : '';
+    const stopped =
+      campaign.runs < indices.length
+        ? ` (stopped at the first ${failures.length === 1 ? 'failure' : `${failures.length} failures`})`
+        : '';
     io.stdout.write(
       `${campaign.runs} runs${stopped} in ${(playedMs / 1000).toFixed(1)} s (${rate} runs/s), ${(campaign.simulatedMs / 3_600_000).toFixed(1)} h simulated, ` +
         `${campaign.steps} scheduling steps, fingerprint ${campaign.fingerprint}\n`,
     );
-    io.stdout.write(`faults injected: ${Object.entries(campaign.faults).map(([kind, count]) => `${kind} ${count}`).join(', ')}; wasted transcriptions ${campaign.wastedTranscriptions}\n`);
+    io.stdout.write(
+      `faults injected: ${Object.entries(campaign.faults)
+        .map(([kind, count]) => `${kind} ${count}`)
+        .join(', ')}; wasted transcriptions ${campaign.wastedTranscriptions}\n`,
+    );
     if (flags.coverageReport) io.stdout.write(coverageText(campaign.coverage, simulationLimits.recoveryAttemptsMax));
   }
   const diverged = sliced.filter((run) => !run.same || run.violations.length > 0);
   if (!flags.json && sliced.length > 0) io.stdout.write(differentialText(sliced, colours));
   const first = failures[0];
   if (first === undefined && diverged.length > 0) return exitCodes.safety;
-  const counterexample = first === undefined ? undefined : await replay(first.scenario, await storeOption(flags.store, { chunkFiles: flags.chunkFiles }));
+  const counterexample =
+    first === undefined
+      ? undefined
+      : await replay(first.scenario, await storeOption(flags.store, { chunkFiles: flags.chunkFiles }));
   if (flags.report !== undefined) {
     const { writeCampaignReport } = await import('./report-html.js');
     const files = await writeCampaignReport(flags.report, {
-      seed: flags.seed, runs: campaign.runs, wallMs, fingerprint: campaign.fingerprint, faults: campaign.faults, failures,
-      ...(counterexample === undefined || first === undefined ? {} : { counterexample: { record: counterexample.record, violations: counterexample.violations, replay: first.replay } }),
+      seed: flags.seed,
+      runs: campaign.runs,
+      wallMs,
+      fingerprint: campaign.fingerprint,
+      faults: campaign.faults,
+      failures,
+      ...(counterexample === undefined || first === undefined
+        ? {}
+        : {
+            counterexample: {
+              record: counterexample.record,
+              violations: counterexample.violations,
+              replay: first.replay,
+            },
+          }),
     });
     if (!flags.json) io.stdout.write(`report: ${files.html}\n`);
   }
@@ -502,8 +645,11 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
     return exitCodes.pass;
   }
   if (!flags.json) {
-    io.stdout.write(`\n${counterexampleText(counterexample.record, counterexample.violations, first.replay, { colour, verbose: flags.verbose })}\n`);
-    for (const other of failures.slice(1)) io.stdout.write(`also failed: ${other.promise} — npm run sim -- --replay ${other.replay}\n`);
+    io.stdout.write(
+      `\n${counterexampleText(counterexample.record, counterexample.violations, first.replay, { colour, verbose: flags.verbose })}\n`,
+    );
+    for (const other of failures.slice(1))
+      io.stdout.write(`also failed: ${other.promise} — npm run sim -- --replay ${other.replay}\n`);
     io.stdout.write(`seed was ${flags.seed}\n`);
   }
   return failures.some((failure) => !failure.liveness) ? exitCodes.safety : exitCodes.liveness;
@@ -513,7 +659,8 @@ async function exhaustiveCommand(flags: Flags, io: CliIo): Promise<number> {
   const colour = colourEnabled(io.stdout);
   if (!flags.json) io.stdout.write(`chunkwise sim --exhaustive: preemption bound ${flags.preemptions}\n`);
   const result = await exhaustive({
-    preemptionsMax: flags.preemptions, world: await storeOption(flags.store, { chunkFiles: flags.chunkFiles }),
+    preemptionsMax: flags.preemptions,
+    world: await storeOption(flags.store, { chunkFiles: flags.chunkFiles }),
     onPlan: (done, total, schedules) => {
       if (io.stderr.isTTY === true) io.stderr.write(`\r  fault plan ${done}/${total}, ${schedules} schedules`);
     },
@@ -521,12 +668,20 @@ async function exhaustiveCommand(flags: Flags, io: CliIo): Promise<number> {
   if (io.stderr.isTTY === true) io.stderr.write('\n');
   if (flags.json) {
     const { failure, ...counts } = result;
-    io.stdout.write(`${JSON.stringify({ ...counts, preemptions: flags.preemptions, ...(failure === undefined ? {} : { replay: failure.replay, violations: failure.violations }) })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ ...counts, preemptions: flags.preemptions, ...(failure === undefined ? {} : { replay: failure.replay, violations: failure.violations }) })}\n`,
+    );
   } else {
     io.stdout.write(exhaustiveText(result, flags.preemptions));
-    if (result.failure !== undefined) io.stdout.write(`\n${counterexampleText(result.failure.record, [...result.failure.violations], result.failure.replay, { colour, verbose: flags.verbose })}\n`);
+    if (result.failure !== undefined)
+      io.stdout.write(
+        `\n${counterexampleText(result.failure.record, [...result.failure.violations], result.failure.replay, { colour, verbose: flags.verbose })}\n`,
+      );
   }
-  if (result.failure !== undefined) return result.failure.violations.every((violation) => violation.promise === 'P1') ? exitCodes.liveness : exitCodes.safety;
+  if (result.failure !== undefined)
+    return result.failure.violations.every((violation) => violation.promise === 'P1')
+      ? exitCodes.liveness
+      : exitCodes.safety;
   return result.complete ? exitCodes.pass : exitCodes.liveness;
 }
 
@@ -559,8 +714,13 @@ export function differentialText(runs: readonly DifferentialRun[], colours: Retu
       lines.push(`    memory store:  ${run.divergence.reference ?? '(ended)'}`);
       lines.push(`    Redis adapter: ${run.divergence.adapter ?? '(ended)'}`);
     }
-    for (const violation of run.violations) lines.push(`  run ${run.index}: through the Redis adapter, ${violation.promise}${violation.job === undefined ? '' : ` ${violation.job}`}: ${violation.message}`);
-    lines.push(`    replay: npm run sim -- --replay ${run.replay}   (the reference; the slice ran it again through the adapter, each store call whole)`);
+    for (const violation of run.violations)
+      lines.push(
+        `  run ${run.index}: through the Redis adapter, ${violation.promise}${violation.job === undefined ? '' : ` ${violation.job}`}: ${violation.message}`,
+      );
+    lines.push(
+      `    replay: npm run sim -- --replay ${run.replay}   (the reference; the slice ran it again through the adapter, each store call whole)`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

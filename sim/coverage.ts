@@ -16,33 +16,88 @@ export type CoverageCounts = Record<string, number>;
 
 /** Store operations the workers call. */
 export const storeOps = [
-  'createJob', 'claimJob', 'renewLease', 'recordChunkPlan', 'recordChunkRecreated', 'markResumed', 'commitChunk', 'completeJob', 'failJob', 'releaseJob', 'quarantineJob',
+  'createJob',
+  'claimJob',
+  'renewLease',
+  'recordChunkPlan',
+  'recordChunkRecreated',
+  'markResumed',
+  'commitChunk',
+  'completeJob',
+  'failJob',
+  'releaseJob',
+  'quarantineJob',
 ] as const;
 
 /** Outcomes a store call is described with in the history (the first words of its result). */
 export const storeOutcomes = [
-  'ok', 'ok duplicate', 'ok recovery', 'exhausted', 'not_found', 'stale_epoch', 'terminal', 'invalid_state', 'already_committed', 'not_claimable', 'unavailable',
+  'ok',
+  'ok duplicate',
+  'ok recovery',
+  'exhausted',
+  'not_found',
+  'stale_epoch',
+  'terminal',
+  'invalid_state',
+  'already_committed',
+  'not_claimable',
+  'unavailable',
 ] as const;
 
 /** Store operations that carry an epoch (fenced writes). */
-const fencedOps = ['renewLease', 'recordChunkPlan', 'recordChunkRecreated', 'markResumed', 'commitChunk', 'completeJob', 'failJob', 'releaseJob'] as const;
+const fencedOps = [
+  'renewLease',
+  'recordChunkPlan',
+  'recordChunkRecreated',
+  'markResumed',
+  'commitChunk',
+  'completeJob',
+  'failJob',
+  'releaseJob',
+] as const;
 
 /** Pairs no correct run reaches, and why (they are listed apart, not as gaps of the generator). */
 const unreachable: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(storeOps.filter((op) => op !== 'claimJob').flatMap((op) => [[`outcome|${op}|ok recovery`, 'only a claim begins a recovery'], [`outcome|${op}|exhausted`, 'only a claim exhausts recoveries'], [`outcome|${op}|not_claimable`, 'only a claim finds a job not claimable']])),
-  ...Object.fromEntries(storeOps.filter((op) => op !== 'commitChunk').map((op) => [`outcome|${op}|already_committed`, 'only a commit finds its chunk committed'])),
-  'outcome|createJob|stale_epoch': 'a create is not fenced', 'outcome|createJob|terminal': 'a create of an existing job is a duplicate',
-  'outcome|createJob|invalid_state': 'a create checks no phase', 'outcome|createJob|ok duplicate': 'a create of an existing job is described as ok',
+  ...Object.fromEntries(
+    storeOps
+      .filter((op) => op !== 'claimJob')
+      .flatMap((op) => [
+        [`outcome|${op}|ok recovery`, 'only a claim begins a recovery'],
+        [`outcome|${op}|exhausted`, 'only a claim exhausts recoveries'],
+        [`outcome|${op}|not_claimable`, 'only a claim finds a job not claimable'],
+      ]),
+  ),
+  ...Object.fromEntries(
+    storeOps
+      .filter((op) => op !== 'commitChunk')
+      .map((op) => [`outcome|${op}|already_committed`, 'only a commit finds its chunk committed']),
+  ),
+  'outcome|createJob|stale_epoch': 'a create is not fenced',
+  'outcome|createJob|terminal': 'a create of an existing job is a duplicate',
+  'outcome|createJob|invalid_state': 'a create checks no phase',
+  'outcome|createJob|ok duplicate': 'a create of an existing job is described as ok',
   'outcome|createJob|not_found': 'a create makes the job',
-  'outcome|claimJob|stale_epoch': 'a claim carries no epoch', 'outcome|claimJob|invalid_state': 'a claim takes a job in any live phase',
+  'outcome|claimJob|stale_epoch': 'a claim carries no epoch',
+  'outcome|claimJob|invalid_state': 'a claim takes a job in any live phase',
   'outcome|claimJob|terminal': 'a claim of a terminal job is not_claimable',
-  'outcome|quarantineJob|stale_epoch': 'a quarantine fences out every epoch', 'outcome|quarantineJob|invalid_state': 'a quarantine takes any phase',
-  'outcome|releaseJob|invalid_state': 'a release takes any live phase', 'outcome|renewLease|invalid_state': 'a renewal takes any live phase',
-  'outcome|failJob|invalid_state': 'a failure takes any live phase', 'outcome|renewLease|ok duplicate': 'a renewal is described as ok',
-  ...Object.fromEntries(fencedOps.map((op) => [`phase-op|queued|${op}`, 'a fenced write carries the epoch of a claim, and a claim leaves queued'])),
-  'fault|transcriber_error|queued': 'transcription starts once chunks exist', 'fault|transcriber_error|chunking': 'transcription starts once chunks exist',
-  'fault|api_outage|queued': 'transcription starts once chunks exist', 'fault|api_outage|chunking': 'transcription starts once chunks exist',
-  'fault|chunk_file|queued': 'no chunk file exists before chunking', 'fault|media_error|queued': 'media runs after a claim, which leaves queued',
+  'outcome|quarantineJob|stale_epoch': 'a quarantine fences out every epoch',
+  'outcome|quarantineJob|invalid_state': 'a quarantine takes any phase',
+  'outcome|releaseJob|invalid_state': 'a release takes any live phase',
+  'outcome|renewLease|invalid_state': 'a renewal takes any live phase',
+  'outcome|failJob|invalid_state': 'a failure takes any live phase',
+  'outcome|renewLease|ok duplicate': 'a renewal is described as ok',
+  ...Object.fromEntries(
+    fencedOps.map((op) => [
+      `phase-op|queued|${op}`,
+      'a fenced write carries the epoch of a claim, and a claim leaves queued',
+    ]),
+  ),
+  'fault|transcriber_error|queued': 'transcription starts once chunks exist',
+  'fault|transcriber_error|chunking': 'transcription starts once chunks exist',
+  'fault|api_outage|queued': 'transcription starts once chunks exist',
+  'fault|api_outage|chunking': 'transcription starts once chunks exist',
+  'fault|chunk_file|queued': 'no chunk file exists before chunking',
+  'fault|media_error|queued': 'media runs after a claim, which leaves queued',
   'fault|owner_crash|queued': 'it strikes after a grant, which leaves queued',
   'fault|owner_crash|transcribing': 'each struck owner dies right after its grant, before the job leaves chunking',
   'fault|owner_crash|finalizing': 'each struck owner dies right after its grant, before the job leaves chunking',
@@ -55,7 +110,8 @@ export function runCoverage(record: RunRecord): CoverageCounts {
     counts[key] = (counts[key] ?? 0) + 1;
   };
   for (const entry of record.history.entries) {
-    if (entry.kind === 'call' && (storeOps as readonly string[]).includes(entry.op)) add(`outcome|${entry.op}|${outcomeOf(entry.result)}`);
+    if (entry.kind === 'call' && (storeOps as readonly string[]).includes(entry.op))
+      add(`outcome|${entry.op}|${outcomeOf(entry.result)}`);
   }
   for (const [jobId, events] of record.events) {
     const recoveries = events.filter((event) => event.event === 'recovery_started');
@@ -76,7 +132,8 @@ export function addCoverage(into: CoverageCounts, more: CoverageCounts): Coverag
 }
 
 function outcomeOf(result: string): string {
-  if (result.startsWith('ok')) return result.includes('recovery') ? 'ok recovery' : result.includes('duplicate') ? 'ok duplicate' : 'ok';
+  if (result.startsWith('ok'))
+    return result.includes('recovery') ? 'ok recovery' : result.includes('duplicate') ? 'ok duplicate' : 'ok';
   return result.split(' ')[0] ?? result;
 }
 
@@ -89,24 +146,72 @@ function depthBucket(depth: number, max: number): string {
 /** One universe of the report: its name, every pair, and which are reached. */
 export interface CoverageSection {
   readonly name: string;
-  readonly pairs: readonly { readonly key: string; readonly label: string; readonly count: number; readonly unreachable?: string }[];
+  readonly pairs: readonly {
+    readonly key: string;
+    readonly label: string;
+    readonly count: number;
+    readonly unreachable?: string;
+  }[];
 }
 
 /** Every universe, each pair with its count. */
 export function coverageSections(counts: CoverageCounts, recoveryAttemptsMax: number): CoverageSection[] {
   const section = (name: string, keys: readonly [string, string][]): CoverageSection => ({
     name,
-    pairs: keys.map(([key, label]) => ({ key, label, count: counts[key] ?? 0, ...(unreachable[key] === undefined ? {} : { unreachable: unreachable[key] }) })),
+    pairs: keys.map(([key, label]) => ({
+      key,
+      label,
+      count: counts[key] ?? 0,
+      ...(unreachable[key] === undefined ? {} : { unreachable: unreachable[key] }),
+    })),
   });
-  const depths = ['0', '1', '2', `3–${recoveryAttemptsMax - 2}`, String(recoveryAttemptsMax - 1), String(recoveryAttemptsMax), 'exhausted'];
+  const depths = [
+    '0',
+    '1',
+    '2',
+    `3–${recoveryAttemptsMax - 2}`,
+    String(recoveryAttemptsMax - 1),
+    String(recoveryAttemptsMax),
+    'exhausted',
+  ];
   return [
-    section('store operation × outcome', storeOps.flatMap((op) => storeOutcomes.map((outcome): [string, string] => [`outcome|${op}|${outcome}`, `${op} → ${outcome}`]))),
-    section('job phase × store operation', phases.flatMap((phase) => storeOps.map((op): [string, string] => [`phase-op|${phase}|${op}`, `${phase} · ${op}`]))),
-    section('fault kind × job phase', faultKinds.flatMap((kind) => faultPhases(kind).map((phase): [string, string] => [`fault|${kind}|${phase}`, `${kind} in ${phase}`]))),
-    section('recovery depth of a job', depths.map((depth): [string, string] => [`depth|${depth}`, depth === 'exhausted' ? `past ${recoveryAttemptsMax}: exhausted` : `${depth} recoveries`])),
-    section('events', eventNames.map((name): [string, string] => [`event|${name}`, name])),
-    section('recovery types', recoveryTypes.map((type): [string, string] => [`recovery_type|${type}`, type])),
-    section('failure reasons', failureReasons.map((reason): [string, string] => [`failure|${reason}`, reason])),
+    section(
+      'store operation × outcome',
+      storeOps.flatMap((op) =>
+        storeOutcomes.map((outcome): [string, string] => [`outcome|${op}|${outcome}`, `${op} → ${outcome}`]),
+      ),
+    ),
+    section(
+      'job phase × store operation',
+      phases.flatMap((phase) =>
+        storeOps.map((op): [string, string] => [`phase-op|${phase}|${op}`, `${phase} · ${op}`]),
+      ),
+    ),
+    section(
+      'fault kind × job phase',
+      faultKinds.flatMap((kind) =>
+        faultPhases(kind).map((phase): [string, string] => [`fault|${kind}|${phase}`, `${kind} in ${phase}`]),
+      ),
+    ),
+    section(
+      'recovery depth of a job',
+      depths.map((depth): [string, string] => [
+        `depth|${depth}`,
+        depth === 'exhausted' ? `past ${recoveryAttemptsMax}: exhausted` : `${depth} recoveries`,
+      ]),
+    ),
+    section(
+      'events',
+      eventNames.map((name): [string, string] => [`event|${name}`, name]),
+    ),
+    section(
+      'recovery types',
+      recoveryTypes.map((type): [string, string] => [`recovery_type|${type}`, type]),
+    ),
+    section(
+      'failure reasons',
+      failureReasons.map((reason): [string, string] => [`failure|${reason}`, reason]),
+    ),
   ];
 }
 
@@ -122,7 +227,9 @@ export function coverageText(counts: CoverageCounts, recoveryAttemptsMax: number
   for (const { name, pairs } of coverageSections(counts, recoveryAttemptsMax)) {
     const reachable = pairs.filter((pair) => pair.unreachable === undefined);
     const reached = reachable.filter((pair) => pair.count > 0);
-    lines.push(`  ${name}: ${reached.length}/${reachable.length} reachable pairs reached${pairs.length > reachable.length ? ` (${pairs.length - reachable.length} unreachable by design)` : ''}`);
+    lines.push(
+      `  ${name}: ${reached.length}/${reachable.length} reachable pairs reached${pairs.length > reachable.length ? ` (${pairs.length - reachable.length} unreachable by design)` : ''}`,
+    );
     const missing = reachable.filter((pair) => pair.count === 0).map((pair) => pair.label);
     if (missing.length > 0) lines.push(`    not reached: ${missing.join(', ')}`);
   }

@@ -48,14 +48,24 @@ export function differentialScenario(seed: number, index: number): Scenario {
   return scenario;
 }
 
-/** Plays run `index` through the reference and through `adapter` (a store option with atomic round trips) and compares them. */
+/**
+ * Plays run `index` through the reference and through `adapter` (a store option with atomic round trips) and compares
+ * them.
+ */
 export async function differentialRun(seed: number, index: number, adapter: WorldOptions): Promise<DifferentialRun> {
   const scenario = differentialScenario(seed, index);
   const reference = await simulate(scenario);
   const other = await simulate(scenario, adapter);
   const replay = encodeReplay(scenario);
-  const divergence = historyDivergence(reference.record, other.record) ?? outboxDivergence(reference.record, other.record);
-  return { index, replay, same: divergence === undefined, violations: other.violations, ...(divergence === undefined ? {} : { divergence }) };
+  const divergence =
+    historyDivergence(reference.record, other.record) ?? outboxDivergence(reference.record, other.record);
+  return {
+    index,
+    replay,
+    same: divergence === undefined,
+    violations: other.violations,
+    ...(divergence === undefined ? {} : { divergence }),
+  };
 }
 
 type Divergence = NonNullable<DifferentialRun['divergence']>;
@@ -71,7 +81,11 @@ function historyDivergence(reference: RunRecord, adapter: RunRecord): Divergence
     return { text: `${entry.t} ms ${actor} ${text}` };
   };
   const [referenceLine, adapterLine] = [line(left[position]).text, line(right[position]).text];
-  return { where: `history entry #${position}`, ...(referenceLine === undefined ? {} : { reference: referenceLine }), ...(adapterLine === undefined ? {} : { adapter: adapterLine }) };
+  return {
+    where: `history entry #${position}`,
+    ...(referenceLine === undefined ? {} : { reference: referenceLine }),
+    ...(adapterLine === undefined ? {} : { adapter: adapterLine }),
+  };
 }
 
 /** The first event (of any job, in job order) or final state that differs. */
@@ -81,9 +95,16 @@ function outboxDivergence(reference: RunRecord, adapter: RunRecord): Divergence 
     const position = firstDifference(events, others);
     if (position !== undefined) {
       const [left, right] = [events[position], others[position]];
-      return { where: `event ${position + 1} of ${jobId}`, ...(left === undefined ? {} : { reference: JSON.stringify(left) }), ...(right === undefined ? {} : { adapter: JSON.stringify(right) }) };
+      return {
+        where: `event ${position + 1} of ${jobId}`,
+        ...(left === undefined ? {} : { reference: JSON.stringify(left) }),
+        ...(right === undefined ? {} : { adapter: JSON.stringify(right) }),
+      };
     }
-    const [left, right] = [JSON.stringify(reference.jobs.get(jobId) ?? null), JSON.stringify(adapter.jobs.get(jobId) ?? null)];
+    const [left, right] = [
+      JSON.stringify(reference.jobs.get(jobId) ?? null),
+      JSON.stringify(adapter.jobs.get(jobId) ?? null),
+    ];
     if (left !== right) return { where: `final state of ${jobId}`, reference: left, adapter: right };
   }
   return undefined;

@@ -59,7 +59,12 @@ export interface ExhaustiveResult {
   readonly complete: boolean;
   readonly ms: number;
   /** The first failing schedule, if any. */
-  readonly failure?: { readonly scenario: Scenario; readonly record: RunRecord; readonly violations: readonly Violation[]; readonly replay: string };
+  readonly failure?: {
+    readonly scenario: Scenario;
+    readonly record: RunRecord;
+    readonly violations: readonly Violation[];
+    readonly replay: string;
+  };
 }
 
 /** Every plan of at most `faultsMax` faults of the menu, the empty plan first. */
@@ -78,8 +83,13 @@ export function faultPlans(faultsMax: number): Fault[][] {
 
 function scenarioOf(faults: readonly Fault[], choices: readonly number[]): Scenario {
   return {
-    jobs: [{ id: 'job0', chunks: 2, chunkLengthMs: 10_000, lastChunkMs: 10_000 }], workers: 2, faults,
-    latencies: { storeMaxMs: 0, mediaMs: 1, transcribeMs: 400 }, faultPhaseMs: 60_000, seed: 1, choices,
+    jobs: [{ id: 'job0', chunks: 2, chunkLengthMs: 10_000, lastChunkMs: 10_000 }],
+    workers: 2,
+    faults,
+    latencies: { storeMaxMs: 0, mediaMs: 1, transcribeMs: 400 },
+    faultPhaseMs: 60_000,
+    seed: 1,
+    choices,
   };
 }
 
@@ -95,7 +105,8 @@ export async function exhaustive(options: ExhaustiveOptions = {}): Promise<Exhau
     // Depth first over choice vectors: each entry is a prefix to run (zeros after it).
     const stack: number[][] = [[]];
     while (stack.length > 0) {
-      if (Date.now() > deadlineMs) return { plans: plans.length, schedules, distinct: seen.size, complete: false, ms: Date.now() - startMs };
+      if (Date.now() > deadlineMs)
+        return { plans: plans.length, schedules, distinct: seen.size, complete: false, ms: Date.now() - startMs };
       const prefix = stack.pop() as number[];
       const scenario = scenarioOf(faults, prefix);
       const world = new World(scenario, { limits: simulationLimits, endWhenSettled: true, ...options.world });
@@ -104,7 +115,11 @@ export async function exhaustive(options: ExhaustiveOptions = {}): Promise<Exhau
       const violations = checkAll(record);
       if (violations.length > 0) {
         return {
-          plans: plans.length, schedules, distinct: seen.size + 1, complete: false, ms: Date.now() - startMs,
+          plans: plans.length,
+          schedules,
+          distinct: seen.size + 1,
+          complete: false,
+          ms: Date.now() - startMs,
           failure: { scenario, record, violations, replay: encodeReplay(scenario) },
         };
       }
@@ -129,6 +144,11 @@ export async function exhaustive(options: ExhaustiveOptions = {}): Promise<Exhau
 export function exhaustiveText(result: ExhaustiveResult, preemptionsMax: number): string {
   const what = `${result.plans} fault plans (≤ 2 of ${exhaustiveFaultMenu.length} faults), 1 job × 2 chunks × 2 workers, preemption bound ${preemptionsMax}`;
   const covered = `${result.schedules} schedules, ${result.distinct} distinct histories in ${(result.ms / 1000).toFixed(1)} s`;
-  const state = result.failure !== undefined ? 'a promise broke' : result.complete ? 'every promise held on every one' : 'stopped at the time budget: NOT every schedule was checked';
+  const state =
+    result.failure !== undefined
+      ? 'a promise broke'
+      : result.complete
+        ? 'every promise held on every one'
+        : 'stopped at the time budget: NOT every schedule was checked';
   return `exhaustive (format v${scenarioVersion}): ${what}: ${covered}; ${state}\n`;
 }

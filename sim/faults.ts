@@ -33,11 +33,29 @@ export type TranscriberError = 429 | 500 | 'timeout' | 'reset' | 400;
 
 /** One injected fault. */
 export type Fault =
-  | { readonly kind: 'crash'; readonly worker: number; readonly target: CallTarget; readonly nth: number; readonly when: 'before' | 'after' }
-  | { readonly kind: 'pause'; readonly worker: number; readonly target: CallTarget; readonly nth: number; readonly durationMs: number }
+  | {
+      readonly kind: 'crash';
+      readonly worker: number;
+      readonly target: CallTarget;
+      readonly nth: number;
+      readonly when: 'before' | 'after';
+    }
+  | {
+      readonly kind: 'pause';
+      readonly worker: number;
+      readonly target: CallTarget;
+      readonly nth: number;
+      readonly durationMs: number;
+    }
   | { readonly kind: 'store_down'; readonly atMs: number; readonly durationMs: number }
   | { readonly kind: 'reply_lost'; readonly nth: number }
-  | { readonly kind: 'chunk_file'; readonly job: number; readonly chunk: number; readonly damage: 'delete' | 'truncate' | 'corrupt'; readonly atMs: number }
+  | {
+      readonly kind: 'chunk_file';
+      readonly job: number;
+      readonly chunk: number;
+      readonly damage: 'delete' | 'truncate' | 'corrupt';
+      readonly atMs: number;
+    }
   | { readonly kind: 'source_deleted'; readonly job: number; readonly atMs: number }
   | { readonly kind: 'transcriber_error'; readonly nth: number; readonly error: TranscriberError }
   | { readonly kind: 'state_corrupt'; readonly job: number; readonly atMs: number }
@@ -50,7 +68,13 @@ export type Fault =
    */
   | { readonly kind: 'poison'; readonly job: number; readonly atMs: number; readonly what: PoisonKind }
   /** Every transcription started in the window fails with `status` (and asks for `retryAfterMs`, when above 0). */
-  | { readonly kind: 'api_outage'; readonly atMs: number; readonly durationMs: number; readonly status: 429 | 503; readonly retryAfterMs: number }
+  | {
+      readonly kind: 'api_outage';
+      readonly atMs: number;
+      readonly durationMs: number;
+      readonly status: 429 | 503;
+      readonly retryAfterMs: number;
+    }
   /**
    * A graceful stop (a rolling deploy): at its nth call of `target`, the worker is told to stop; it
    * releases what it holds and exits, and a new incarnation starts in its slot.
@@ -73,8 +97,21 @@ export type Fault =
 
 /** Every fault kind, for coverage counts. */
 export const faultKinds = [
-  'crash', 'pause', 'store_down', 'reply_lost', 'chunk_file', 'source_deleted', 'transcriber_error', 'state_corrupt', 'recoverers', 'api_outage', 'poison',
-  'stop', 'clock_skew', 'media_error', 'owner_crash',
+  'crash',
+  'pause',
+  'store_down',
+  'reply_lost',
+  'chunk_file',
+  'source_deleted',
+  'transcriber_error',
+  'state_corrupt',
+  'recoverers',
+  'api_outage',
+  'poison',
+  'stop',
+  'clock_skew',
+  'media_error',
+  'owner_crash',
 ] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
@@ -203,7 +240,9 @@ const swarmWeightMax = 4;
 
 function swarmArbitrary(): fc.Arbitrary<Swarm> {
   const weight = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: swarmWeightMax }));
-  return fc.record(Object.fromEntries(faultKinds.map((kind) => [kind, weight])) as Record<FaultKind, fc.Arbitrary<number>>);
+  return fc.record(
+    Object.fromEntries(faultKinds.map((kind) => [kind, weight])) as Record<FaultKind, fc.Arbitrary<number>>,
+  );
 }
 
 /**
@@ -225,28 +264,49 @@ function faultArbitrary(kind: FaultKind, bounds: ScenarioBounds): fc.Arbitrary<F
     case 'crash':
       return fc.record({ kind: fc.constant('crash'), worker, target, nth, when: fc.constantFrom('before', 'after') });
     case 'pause':
-      return fc.record({ kind: fc.constant('pause'), worker, target, nth, durationMs: fc.integer({ min: 11_000, max: pauseMsMax }) });
+      return fc.record({
+        kind: fc.constant('pause'),
+        worker,
+        target,
+        nth,
+        durationMs: fc.integer({ min: 11_000, max: pauseMsMax }),
+      });
     case 'store_down':
       return fc.record({ kind: fc.constant('store_down'), atMs, durationMs: fc.integer({ min: 100, max: 40_000 }) });
     case 'reply_lost':
       return fc.record({ kind: fc.constant('reply_lost'), nth: fc.integer({ min: 1, max: 200 }) });
     case 'chunk_file':
       return fc.record({
-        kind: fc.constant('chunk_file'), job, chunk: fc.integer({ min: 0, max: bounds.chunksMax - 1 }),
-        damage: fc.constantFrom('delete', 'truncate', 'corrupt'), atMs,
+        kind: fc.constant('chunk_file'),
+        job,
+        chunk: fc.integer({ min: 0, max: bounds.chunksMax - 1 }),
+        damage: fc.constantFrom('delete', 'truncate', 'corrupt'),
+        atMs,
       });
     case 'source_deleted':
       return fc.record({ kind: fc.constant('source_deleted'), job, atMs });
     case 'transcriber_error':
       return fc.record({
-        kind: fc.constant('transcriber_error'), nth: fc.integer({ min: 1, max: 120 }),
-        error: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<TranscriberError>(429, 500, 'timeout', 'reset') }, { weight: 1, arbitrary: fc.constant<TranscriberError>(400) }),
+        kind: fc.constant('transcriber_error'),
+        nth: fc.integer({ min: 1, max: 120 }),
+        error: fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom<TranscriberError>(429, 500, 'timeout', 'reset') },
+          { weight: 1, arbitrary: fc.constant<TranscriberError>(400) },
+        ),
       });
     case 'poison':
-      return fc.record({ kind: fc.constant('poison'), job, atMs, what: fc.constantFrom<PoisonKind>('absurd_size', 'index_member') });
+      return fc.record({
+        kind: fc.constant('poison'),
+        job,
+        atMs,
+        what: fc.constantFrom<PoisonKind>('absurd_size', 'index_member'),
+      });
     case 'api_outage':
       return fc.record({
-        kind: fc.constant('api_outage'), atMs, durationMs: fc.integer({ min: 1_000, max: 60_000 }), status: fc.constantFrom<429 | 503>(429, 503),
+        kind: fc.constant('api_outage'),
+        atMs,
+        durationMs: fc.integer({ min: 1_000, max: 60_000 }),
+        status: fc.constantFrom<429 | 503>(429, 503),
         retryAfterMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 30_000 })),
       });
     case 'state_corrupt':
@@ -257,7 +317,9 @@ function faultArbitrary(kind: FaultKind, bounds: ScenarioBounds): fc.Arbitrary<F
       return fc.record({ kind: fc.constant('stop'), worker, target, nth });
     case 'clock_skew':
       return fc.record({
-        kind: fc.constant('clock_skew'), worker, offsetMs: fc.integer({ min: 0, max: clockOffsetMsMax }),
+        kind: fc.constant('clock_skew'),
+        worker,
+        offsetMs: fc.integer({ min: 0, max: clockOffsetMsMax }),
         driftPpm: fc.integer({ min: -clockDriftPpmMax, max: clockDriftPpmMax }),
       });
     case 'media_error':
@@ -265,8 +327,12 @@ function faultArbitrary(kind: FaultKind, bounds: ScenarioBounds): fc.Arbitrary<F
     case 'owner_crash':
       // A few owners, or enough to reach the recovery limit and pass it by one or two.
       return fc.record({
-        kind: fc.constant('owner_crash'), job,
-        count: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: simulationLimits.recoveryAttemptsMax - 1, max: simulationLimits.recoveryAttemptsMax + 2 })),
+        kind: fc.constant('owner_crash'),
+        job,
+        count: fc.oneof(
+          fc.integer({ min: 1, max: 3 }),
+          fc.integer({ min: simulationLimits.recoveryAttemptsMax - 1, max: simulationLimits.recoveryAttemptsMax + 2 }),
+        ),
       });
   }
 }
@@ -306,7 +372,11 @@ function faultPlanArbitrary(bounds: ScenarioBounds): fc.Arbitrary<Fault[]> {
   return fc
     .tuple(swarmArbitrary(), fc.array(candidate, { maxLength: bounds.faultsMax * 3, size: 'max' }))
     .map(([swarm, candidates]) =>
-      candidates.filter(({ ticket, fault }) => ticket < swarm[fault.kind] && kinds.has(fault.kind)).map(({ fault }) => fault).slice(0, bounds.faultsMax));
+      candidates
+        .filter(({ ticket, fault }) => ticket < swarm[fault.kind] && kinds.has(fault.kind))
+        .map(({ fault }) => fault)
+        .slice(0, bounds.faultsMax),
+    );
 }
 
 /**
@@ -316,7 +386,9 @@ function faultPlanArbitrary(bounds: ScenarioBounds): fc.Arbitrary<Fault[]> {
  */
 export function scenarioArbitrary(bounds: ScenarioBounds = defaultBounds): fc.Arbitrary<Scenario> {
   return fc.record({
-    jobs: fc.array(jobArbitrary(bounds), { minLength: 1, maxLength: bounds.jobsMax }).map((jobs) => jobs.map((job, index) => ({ id: `job${index}`, ...job }))),
+    jobs: fc
+      .array(jobArbitrary(bounds), { minLength: 1, maxLength: bounds.jobsMax })
+      .map((jobs) => jobs.map((job, index) => ({ id: `job${index}`, ...job }))),
     workers: fc.integer({ min: 1, max: bounds.workersMax }),
     faults: faultPlanArbitrary(bounds),
     latencies: fc.record({

@@ -30,7 +30,12 @@ export type CrashPoint =
 
 /** Every crash point, in life order. */
 export const crashPoints: readonly CrashPoint[] = [
-  'before_chunk_creation', 'during_chunking', 'early_transcription', 'mid_transcription', 'late_transcription', 'during_finalization',
+  'before_chunk_creation',
+  'during_chunking',
+  'early_transcription',
+  'mid_transcription',
+  'late_transcription',
+  'during_finalization',
 ];
 
 /** The seven validation checks of the seed document, each backed by promises of DESIGN.md. */
@@ -86,13 +91,17 @@ export class ChaosScenario {
    * `job0`, `job1`, … in the order they are added. Returns the scenario, so calls chain.
    */
   job(size: JobSize, chunkLengthMs = 10_000): this {
-    const durationMs = 'durationMs' in size ? size.durationMs : Math.round(((size.sizeMb * 1_000_000) / audioBytesPerSecond) * 1_000);
-    if (!Number.isFinite(durationMs) || durationMs < 1_000) throw new RangeError(`job size must be at least 1 s of audio, got ${durationMs} ms`);
-    if (!Number.isInteger(chunkLengthMs) || chunkLengthMs < 1_000) throw new RangeError(`chunkLengthMs must be an integer >= 1000, got ${chunkLengthMs}`);
+    const durationMs =
+      'durationMs' in size ? size.durationMs : Math.round(((size.sizeMb * 1_000_000) / audioBytesPerSecond) * 1_000);
+    if (!Number.isFinite(durationMs) || durationMs < 1_000)
+      throw new RangeError(`job size must be at least 1 s of audio, got ${durationMs} ms`);
+    if (!Number.isInteger(chunkLengthMs) || chunkLengthMs < 1_000)
+      throw new RangeError(`chunkLengthMs must be an integer >= 1000, got ${chunkLengthMs}`);
     const whole = Math.floor(durationMs / chunkLengthMs);
     const tail = durationMs - whole * chunkLengthMs;
     const id = `job${this.jobs.length}`;
-    const [chunks, lastChunkMs] = tail === 0 ? [whole, chunkLengthMs] : tail < 1_000 ? [whole, chunkLengthMs + tail] : [whole + 1, tail];
+    const [chunks, lastChunkMs] =
+      tail === 0 ? [whole, chunkLengthMs] : tail < 1_000 ? [whole, chunkLengthMs + tail] : [whole + 1, tail];
     this.jobs.push({ id, chunks, chunkLengthMs, lastChunkMs });
     return this;
   }
@@ -108,7 +117,13 @@ export class ChaosScenario {
   crashAt(point: CrashPoint, options: { worker?: number; chunks?: number } = {}): this {
     const chunks = options.chunks ?? this.jobs[0]?.chunks ?? 1;
     const worker = options.worker ?? 0;
-    const crash = (target: CallTarget, nth: number, when: 'before' | 'after'): Fault => ({ kind: 'crash', worker, target, nth: Math.max(1, nth), when });
+    const crash = (target: CallTarget, nth: number, when: 'before' | 'after'): Fault => ({
+      kind: 'crash',
+      worker,
+      target,
+      nth: Math.max(1, nth),
+      when,
+    });
     const byPoint: Record<CrashPoint, Fault> = {
       before_chunk_creation: crash('claim', 1, 'after'),
       during_chunking: crash('extract', Math.ceil(chunks / 2), 'after'),
@@ -123,7 +138,13 @@ export class ChaosScenario {
 
   /** Crashes worker `worker` right after its `n`-th chunk commit (or before it, with `when`). */
   crashAfterChunks(n: number, options: { worker?: number; when?: 'before' | 'after' } = {}): this {
-    this.faults.push({ kind: 'crash', worker: options.worker ?? 0, target: 'commit', nth: n, when: options.when ?? 'after' });
+    this.faults.push({
+      kind: 'crash',
+      worker: options.worker ?? 0,
+      target: 'commit',
+      nth: n,
+      when: options.when ?? 'after',
+    });
     return this;
   }
 
@@ -177,7 +198,8 @@ export class ChaosScenario {
 
   /** Each crashed worker is replaced by `count` workers started at the same instant (concurrent recoverers). */
   recoverWith(count: number): this {
-    if (!Number.isInteger(count) || count < 1) throw new RangeError(`recoverers must be a positive integer, got ${count}`);
+    if (!Number.isInteger(count) || count < 1)
+      throw new RangeError(`recoverers must be a positive integer, got ${count}`);
     this.recoverers = count;
     return this;
   }
@@ -208,7 +230,12 @@ export class ChaosScenario {
    * Throws a ScenarioFormatError naming what is wrong.
    */
   fromScenario(saved: unknown): this {
-    this.loaded = typeof saved === 'string' ? (saved.trimStart().startsWith('{') ? parseScenarioFile(JSON.parse(saved)) : decodeReplay(saved)) : parseScenarioFile(saved);
+    this.loaded =
+      typeof saved === 'string'
+        ? saved.trimStart().startsWith('{')
+          ? parseScenarioFile(JSON.parse(saved))
+          : decodeReplay(saved)
+        : parseScenarioFile(saved);
     return this;
   }
 
@@ -217,8 +244,13 @@ export class ChaosScenario {
     if (this.loaded !== undefined) return this.loaded;
     if (this.jobs.length === 0) this.job({ durationMs: 60_000 });
     return {
-      jobs: this.jobs, workers: this.workerCount, faults: this.faults, latencies: this.latencies,
-      faultPhaseMs: 600_000, seed: this.seed, choices: this.choices,
+      jobs: this.jobs,
+      workers: this.workerCount,
+      faults: this.faults,
+      latencies: this.latencies,
+      faultPhaseMs: 600_000,
+      seed: this.seed,
+      choices: this.choices,
     };
   }
 
@@ -229,7 +261,10 @@ export class ChaosScenario {
       return result(record, violations);
     }
     const { record, violations } = await simulate(this.scenario(), {
-      limits: simulationLimits, endWhenSettled: true, replacementsPerCrash: this.recoverers, ...this.world,
+      limits: simulationLimits,
+      endWhenSettled: true,
+      replacementsPerCrash: this.recoverers,
+      ...this.world,
     });
     return result(record, violations);
   }
@@ -245,7 +280,10 @@ function result(record: RunRecord, violations: Violation[]): ScenarioResult {
   const firstJob = record.scenario.jobs[0]?.id ?? 'job0';
   const entries = record.history.entries;
   return {
-    passed: violations.length === 0, checks, violations, record,
+    passed: violations.length === 0,
+    checks,
+    violations,
+    record,
     crashes: entries.filter((entry) => entry.kind === 'worker' && entry.what === 'crash').length,
     pauses: entries.filter((entry) => entry.kind === 'worker' && entry.what === 'pause').length,
     job: (id = firstJob) => {
@@ -256,10 +294,14 @@ function result(record: RunRecord, violations: Violation[]): ScenarioResult {
     events: (id = firstJob) => record.events.get(id) ?? [],
     transcriberCalls: (id = firstJob) => {
       const calls = new Map<number, number>();
-      for (const entry of entries) if (entry.kind === 'transcribe' && entry.job === id) calls.set(entry.index, (calls.get(entry.index) ?? 0) + 1);
+      for (const entry of entries)
+        if (entry.kind === 'transcribe' && entry.job === id) calls.set(entry.index, (calls.get(entry.index) ?? 0) + 1);
       return calls;
     },
-    leaseHolders: (id = firstJob) => entries.flatMap((entry) => (entry.kind === 'grant' && entry.job === id && entry.leaseUntilMs > 0 ? [entry.actor] : [])),
+    leaseHolders: (id = firstJob) =>
+      entries.flatMap((entry) =>
+        entry.kind === 'grant' && entry.job === id && entry.leaseUntilMs > 0 ? [entry.actor] : [],
+      ),
   };
 }
 

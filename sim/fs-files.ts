@@ -48,7 +48,10 @@ class FsChunkFiles implements SimChunkFiles {
   private scratch = 0;
 
   constructor() {
-    this.store = new FsChunkStore({ root: mkdtempSync(path.join(tmpdir(), 'chunkwise-sim-')), namespace: 'chunkwise-sim' });
+    this.store = new FsChunkStore({
+      root: mkdtempSync(path.join(tmpdir(), 'chunkwise-sim-')),
+      namespace: 'chunkwise-sim',
+    });
   }
 
   async put(jobId: string, index: number, data: Uint8Array): Promise<ChunkDigest> {
@@ -83,7 +86,9 @@ class FsChunkFiles implements SimChunkFiles {
 
   fileNames(jobId: string): string[] {
     try {
-      return readdirSync(this.store.jobDirectory(jobId)).filter((name) => name !== ownerMarkFileName).sort();
+      return readdirSync(this.store.jobDirectory(jobId))
+        .filter((name) => name !== ownerMarkFileName)
+        .sort();
     } catch {
       return [];
     }

@@ -7,15 +7,70 @@ import { createHash } from 'node:crypto';
 
 /** One thing that happened, at virtual time `t`. */
 export type HistoryEntry =
-  | { readonly t: number; readonly kind: 'call'; readonly actor: string; readonly op: string; readonly target: string; readonly result: string }
-  | { readonly t: number; readonly kind: 'grant'; readonly actor: string; readonly job: string; readonly epoch: number; readonly leaseUntilMs: number; readonly recovery: boolean }
-  | { readonly t: number; readonly kind: 'renew'; readonly actor: string; readonly job: string; readonly epoch: number; readonly leaseUntilMs: number }
-  | { readonly t: number; readonly kind: 'release'; readonly actor: string; readonly job: string; readonly epoch: number }
-  | { readonly t: number; readonly kind: 'commit'; readonly actor: string; readonly job: string; readonly index: number; readonly epoch: number }
-  | { readonly t: number; readonly kind: 'transcribe'; readonly actor: string; readonly job: string; readonly index: number; readonly digest: string }
-  | { readonly t: number; readonly kind: 'file'; readonly actor: string; readonly job: string; readonly op: string; readonly index?: number }
+  | {
+      readonly t: number;
+      readonly kind: 'call';
+      readonly actor: string;
+      readonly op: string;
+      readonly target: string;
+      readonly result: string;
+    }
+  | {
+      readonly t: number;
+      readonly kind: 'grant';
+      readonly actor: string;
+      readonly job: string;
+      readonly epoch: number;
+      readonly leaseUntilMs: number;
+      readonly recovery: boolean;
+    }
+  | {
+      readonly t: number;
+      readonly kind: 'renew';
+      readonly actor: string;
+      readonly job: string;
+      readonly epoch: number;
+      readonly leaseUntilMs: number;
+    }
+  | {
+      readonly t: number;
+      readonly kind: 'release';
+      readonly actor: string;
+      readonly job: string;
+      readonly epoch: number;
+    }
+  | {
+      readonly t: number;
+      readonly kind: 'commit';
+      readonly actor: string;
+      readonly job: string;
+      readonly index: number;
+      readonly epoch: number;
+    }
+  | {
+      readonly t: number;
+      readonly kind: 'transcribe';
+      readonly actor: string;
+      readonly job: string;
+      readonly index: number;
+      readonly digest: string;
+    }
+  | {
+      readonly t: number;
+      readonly kind: 'file';
+      readonly actor: string;
+      readonly job: string;
+      readonly op: string;
+      readonly index?: number;
+    }
   | { readonly t: number; readonly kind: 'fault'; readonly label: string }
-  | { readonly t: number; readonly kind: 'worker'; readonly actor: string; readonly what: 'start' | 'crash' | 'stop' | 'pause' | 'resume' | 'error'; readonly detail?: string }
+  | {
+      readonly t: number;
+      readonly kind: 'worker';
+      readonly actor: string;
+      readonly what: 'start' | 'crash' | 'stop' | 'pause' | 'resume' | 'error';
+      readonly detail?: string;
+    }
   | { readonly t: number; readonly kind: 'phase'; readonly what: 'liveness' };
 
 /** An append-only log of a run. */

@@ -49,7 +49,10 @@ export function livenessBudget(scenario: Scenario, limits: Limits): LivenessBudg
   const handOverMs = limits.leaseDurationMs + limits.leaseRenewIntervalMs + limits.idlePollIntervalMs;
   // A chunk fails only after transcriptionAttemptsMax attempts and transcriptionOutageMs both.
   const attemptMs = call.transcribe + Math.max(limits.retryDelayMaxMs, limits.retryAfterMsMax);
-  const transcriptionMs = Math.max(limits.transcriptionAttemptsMax * attemptMs, limits.transcriptionOutageMs + attemptMs);
+  const transcriptionMs = Math.max(
+    limits.transcriptionAttemptsMax * attemptMs,
+    limits.transcriptionOutageMs + attemptMs,
+  );
   const extractionMs = limits.mediaAttemptsMax * (call.media + limits.retryDelayMaxMs);
   const quietMs = transcriptionMs + extractionMs + handOverMs + limits.sweepIntervalMs + storeCallMs * 4;
   const stallWindowMs = livenessMargin * quietMs;
@@ -63,7 +66,8 @@ export function livenessBudget(scenario: Scenario, limits: Limits): LivenessBudg
   // One idle look for work: a sleep, the list (a request, its round trips, the reply), and a
   // refused claim of every listed job; each a few steps, the more where round trips interleave.
   const stepsPerLook = 8 * (1 + Math.min(scenario.jobs.length, limits.recoverableJobsPageMax));
-  const stepsMax = actors * (Math.ceil(capMs / limits.idlePollIntervalMs) * stepsPerLook + 200 * (chunks + scenario.jobs.length));
+  const stepsMax =
+    actors * (Math.ceil(capMs / limits.idlePollIntervalMs) * stepsPerLook + 200 * (chunks + scenario.jobs.length));
   return { stallWindowMs, capMs, stepsMax };
 }
 

@@ -20,7 +20,10 @@ export default async function runBatch(task: PoolTask): Promise<RunSummary[]> {
     const world = await storeOption(task.store, { chunkFiles: task.chunkFiles ?? 'memory' });
     let failed = 0;
     for (const index of task.indices) {
-      const summary = await playRun(task.seed, index, { ...(task.bounds === undefined ? {} : { bounds: task.bounds }), world });
+      const summary = await playRun(task.seed, index, {
+        ...(task.bounds === undefined ? {} : { bounds: task.bounds }),
+        world,
+      });
       summaries.push(summary);
       if (summary.failed !== undefined) failed += 1;
       if (failed >= (task.stopAfterFailures ?? Number.POSITIVE_INFINITY)) break;

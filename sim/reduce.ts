@@ -61,7 +61,8 @@ export async function reduceScenario(
   let current = normalised(scenario);
   let attempts = 0;
   let accepted = 0;
-  const exhausted = () => attempts >= budget.attemptsMax || (budget.deadlineMs !== undefined && Date.now() >= budget.deadlineMs);
+  const exhausted = () =>
+    attempts >= budget.attemptsMax || (budget.deadlineMs !== undefined && Date.now() >= budget.deadlineMs);
   const seen = new Set<string>([JSON.stringify(current)]);
   let improved = true;
   while (improved && !exhausted()) {
@@ -93,24 +94,32 @@ function* candidates(scenario: Scenario): Generator<Scenario> {
   // Fewer jobs and workers, each also with the crashes and pauses retargeted: which worker claims
   // which job changes when a job or worker goes, so a fault may have to follow the job.
   const cuts: Scenario[] = [];
-  if (scenario.jobs.length > 2) for (let job = 0; job < scenario.jobs.length; job += 1) cuts.push(onlyJob(scenario, job));
-  for (let job = scenario.jobs.length - 1; job >= 0 && scenario.jobs.length > 1; job -= 1) cuts.push(withoutJob(scenario, job));
-  for (const workers of new Set([1, 2, Math.ceil(scenario.workers / 2)])) if (workers < scenario.workers - 1) cuts.push(fewerWorkers(scenario, workers));
-  for (let worker = scenario.workers - 1; worker >= 0 && scenario.workers > 1; worker -= 1) cuts.push(withoutWorker(scenario, worker));
+  if (scenario.jobs.length > 2)
+    for (let job = 0; job < scenario.jobs.length; job += 1) cuts.push(onlyJob(scenario, job));
+  for (let job = scenario.jobs.length - 1; job >= 0 && scenario.jobs.length > 1; job -= 1)
+    cuts.push(withoutJob(scenario, job));
+  for (const workers of new Set([1, 2, Math.ceil(scenario.workers / 2)]))
+    if (workers < scenario.workers - 1) cuts.push(fewerWorkers(scenario, workers));
+  for (let worker = scenario.workers - 1; worker >= 0 && scenario.workers > 1; worker -= 1)
+    cuts.push(withoutWorker(scenario, worker));
   yield* cuts;
   for (const cut of cuts) yield* retargeted(cut);
-  for (let fault = scenario.faults.length - 1; fault >= 0; fault -= 1) yield { ...scenario, faults: scenario.faults.filter((_, index) => index !== fault) };
+  for (let fault = scenario.faults.length - 1; fault >= 0; fault -= 1)
+    yield { ...scenario, faults: scenario.faults.filter((_, index) => index !== fault) };
   yield* fewerChoices(scenario);
   for (let job = 0; job < scenario.jobs.length; job += 1) yield* fewerChunks(scenario, job);
   yield* fasterPorts(scenario);
   for (let fault = 0; fault < scenario.faults.length; fault += 1) {
-    for (const simpler of simplerFaults(scenario.faults[fault] as Fault)) yield { ...scenario, faults: scenario.faults.map((entry, index) => (index === fault ? simpler : entry)) };
+    for (const simpler of simplerFaults(scenario.faults[fault] as Fault))
+      yield { ...scenario, faults: scenario.faults.map((entry, index) => (index === fault ? simpler : entry)) };
   }
   if (scenario.seed !== 0) yield { ...scenario, seed: 0 };
 }
 
 function withoutJob(scenario: Scenario, dropped: number): Scenario {
-  const jobs = scenario.jobs.filter((_, index) => index !== dropped).map((job, index) => ({ ...job, id: `job${index}` }));
+  const jobs = scenario.jobs
+    .filter((_, index) => index !== dropped)
+    .map((job, index) => ({ ...job, id: `job${index}` }));
   const faults = scenario.faults.flatMap((fault): Fault[] => {
     if (!('job' in fault)) return [fault];
     if (fault.job === dropped) return [];
@@ -126,7 +135,10 @@ function* retargeted(scenario: Scenario): Generator<Scenario> {
     if (!('worker' in fault)) continue;
     for (let worker = 0; worker < scenario.workers; worker += 1) {
       if (worker === fault.worker) continue;
-      yield { ...scenario, faults: scenario.faults.map((entry, index) => (index === position ? { ...fault, worker } : entry)) };
+      yield {
+        ...scenario,
+        faults: scenario.faults.map((entry, index) => (index === position ? { ...fault, worker } : entry)),
+      };
     }
   }
 }
@@ -161,7 +173,10 @@ function* fewerChoices(scenario: Scenario): Generator<Scenario> {
     const width = Math.ceil(choices.length / parts);
     for (let start = 0; start < choices.length; start += width) {
       if (!choices.slice(start, start + width).some((choice) => choice !== 0)) continue;
-      yield { ...scenario, choices: trimZeros(choices.map((choice, index) => (index >= start && index < start + width ? 0 : choice))) };
+      yield {
+        ...scenario,
+        choices: trimZeros(choices.map((choice, index) => (index >= start && index < start + width ? 0 : choice))),
+      };
     }
   }
   for (let index = choices.length - 1; index >= 0; index -= 1) {
@@ -179,26 +194,42 @@ function trimZeros(choices: readonly number[]): number[] {
 function* fewerChunks(scenario: Scenario, job: number): Generator<Scenario> {
   const spec = scenario.jobs[job];
   if (spec === undefined) return;
-  const counts = new Set([1, Math.floor(spec.chunks / 2), spec.chunks - 1].filter((chunks) => chunks >= 1 && chunks < spec.chunks));
+  const counts = new Set(
+    [1, Math.floor(spec.chunks / 2), spec.chunks - 1].filter((chunks) => chunks >= 1 && chunks < spec.chunks),
+  );
   for (const chunks of counts) {
-    const jobs = scenario.jobs.map((entry, index) => (index === job ? { ...entry, chunks, lastChunkMs: entry.chunkLengthMs } : entry));
+    const jobs = scenario.jobs.map((entry, index) =>
+      index === job ? { ...entry, chunks, lastChunkMs: entry.chunkLengthMs } : entry,
+    );
     yield normalised({ ...scenario, jobs });
   }
   if (spec.submitAtMs !== undefined || spec.submitOnPoll !== undefined) {
     const { submitAtMs: _at, submitOnPoll: _poll, ...upfront } = spec;
     yield { ...scenario, jobs: scenario.jobs.map((entry, index) => (index === job ? upfront : entry)) };
     if (spec.submitOnPoll !== undefined && spec.submitOnPoll > 1) {
-      yield { ...scenario, jobs: scenario.jobs.map((entry, index) => (index === job ? { ...entry, submitOnPoll: 1 } : entry)) };
+      yield {
+        ...scenario,
+        jobs: scenario.jobs.map((entry, index) => (index === job ? { ...entry, submitOnPoll: 1 } : entry)),
+      };
     }
   }
   if (spec.lastChunkMs !== spec.chunkLengthMs) {
-    yield { ...scenario, jobs: scenario.jobs.map((entry, index) => (index === job ? { ...entry, lastChunkMs: entry.chunkLengthMs } : entry)) };
+    yield {
+      ...scenario,
+      jobs: scenario.jobs.map((entry, index) =>
+        index === job ? { ...entry, lastChunkMs: entry.chunkLengthMs } : entry,
+      ),
+    };
   }
 }
 
 function* fasterPorts(scenario: Scenario): Generator<Scenario> {
   const { latencies } = scenario;
-  const minimum = { storeMaxMs: latencyBounds.storeMaxMs.min, mediaMs: latencyBounds.mediaMs.min, transcribeMs: latencyBounds.transcribeMs.min };
+  const minimum = {
+    storeMaxMs: latencyBounds.storeMaxMs.min,
+    mediaMs: latencyBounds.mediaMs.min,
+    transcribeMs: latencyBounds.transcribeMs.min,
+  };
   for (const port of ['storeMaxMs', 'mediaMs', 'transcribeMs'] as const) {
     if (latencies[port] === minimum[port]) continue;
     yield { ...scenario, latencies: { ...latencies, [port]: minimum[port] } };
@@ -216,8 +247,10 @@ function* simplerFaults(fault: Fault): Generator<Fault> {
     yield { ...fault, atMs: 0 };
     yield { ...fault, atMs: Math.floor(fault.atMs / 2) };
   }
-  if (fault.kind === 'store_down' && fault.durationMs > 100) yield { ...fault, durationMs: Math.max(100, Math.floor(fault.durationMs / 2)) };
-  if (fault.kind === 'api_outage' && fault.durationMs > 1_000) yield { ...fault, durationMs: Math.max(1_000, Math.floor(fault.durationMs / 2)) };
+  if (fault.kind === 'store_down' && fault.durationMs > 100)
+    yield { ...fault, durationMs: Math.max(100, Math.floor(fault.durationMs / 2)) };
+  if (fault.kind === 'api_outage' && fault.durationMs > 1_000)
+    yield { ...fault, durationMs: Math.max(1_000, Math.floor(fault.durationMs / 2)) };
   if (fault.kind === 'api_outage' && fault.retryAfterMs > 0) yield { ...fault, retryAfterMs: 0 };
   if (fault.kind === 'recoverers' && fault.count > 1) yield { ...fault, count: fault.count - 1 };
   if (fault.kind === 'owner_crash' && fault.count > 1) yield { ...fault, count: fault.count - 1 };

@@ -49,7 +49,11 @@ export interface CampaignReportInput {
   /** Faults injected over the campaign, per kind. */
   readonly faults: Readonly<Record<string, number>>;
   readonly failures: readonly FailureReport[];
-  readonly counterexample?: { readonly record: RunRecord; readonly violations: readonly Violation[]; readonly replay: string };
+  readonly counterexample?: {
+    readonly record: RunRecord;
+    readonly violations: readonly Violation[];
+    readonly replay: string;
+  };
 }
 
 /** Paths of the two files a report consists of. */
@@ -72,8 +76,13 @@ export async function writeRunReport(dir: string, input: RunReportInput): Promis
 export async function writeCampaignReport(dir: string, input: CampaignReportInput): Promise<ReportFiles> {
   const page = campaignPage(input);
   const json = {
-    seed: input.seed, runs: input.runs, wallMs: input.wallMs, fingerprint: input.fingerprint, faults: input.faults,
-    coverage: coverage(input.faults), failures: input.failures,
+    seed: input.seed,
+    runs: input.runs,
+    wallMs: input.wallMs,
+    fingerprint: input.fingerprint,
+    faults: input.faults,
+    coverage: coverage(input.faults),
+    failures: input.failures,
     ...(input.counterexample === undefined ? {} : { counterexample: runJson(input.counterexample) }),
   };
   return writeReport(dir, page.title, page.body, json);
@@ -91,7 +100,13 @@ async function writeReport(dir: string, title: string, body: string, json: unkno
 // ---------------------------------------------------------------------------------------------
 // Escaping and formatting
 
-const htmlEscapes: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const htmlEscapes: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** `text` made safe for HTML content and quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -141,14 +156,33 @@ interface LaneDraft {
 /** Chunk-store, media and transcriber operations; every other call goes to the store. */
 const chunkOps = new Set(['check', 'read', 'removeJob', 'listJobIds']);
 /** Polls and reads: drawn only when they fail. */
-const quietOps = new Set(['listRecoverableJobs', 'renewLease', 'getJob', 'check', 'read', 'listJobIds', 'probe', 'readEvents']);
+const quietOps = new Set([
+  'listRecoverableJobs',
+  'renewLease',
+  'getJob',
+  'check',
+  'read',
+  'listJobIds',
+  'probe',
+  'readEvents',
+]);
 /** Calls whose success another entry already draws (grant, commit, transcription, file write). */
 const coveredOps = new Set(['claimJob', 'commitChunk', 'transcribe', 'extractChunk']);
 /** Calls whose result is a listing or a phase, not an outcome kind. */
 const listingOps = new Set(['listRecoverableJobs', 'getJob', 'listJobIds', 'readEvents']);
 
 const faultGlyphs: Readonly<Record<string, string>> = {
-  crash: '✕', pause: '‖', store_down: '↓', reply_lost: '?', chunk_file: '⚠', source_deleted: 'S', transcriber_error: '!', state_corrupt: '#', recoverers: '+', api_outage: '≈', poison: '☠',
+  crash: '✕',
+  pause: '‖',
+  store_down: '↓',
+  reply_lost: '?',
+  chunk_file: '⚠',
+  source_deleted: 'S',
+  transcriber_error: '!',
+  state_corrupt: '#',
+  recoverers: '+',
+  api_outage: '≈',
+  poison: '☠',
 };
 
 const eventGlyphs: Readonly<Record<string, { glyph: string; css: string; shape: Shape }>> = {
@@ -236,10 +270,30 @@ function worldLane(record: RunRecord, faults: ReadonlyMap<string, Fault>): LaneD
     const link = `entry-${position}`;
     if (entry.kind === 'fault') {
       const kind = faults.get(entry.label)?.kind ?? 'unknown';
-      marks.push({ t: entry.t, kind: 'fault', text: entryText(entry, position), entry: position, link, shape: 'dot', row: 0, css: `fault fault-${kind}`, glyph: faultGlyphs[kind] ?? '⚡' });
+      marks.push({
+        t: entry.t,
+        kind: 'fault',
+        text: entryText(entry, position),
+        entry: position,
+        link,
+        shape: 'dot',
+        row: 0,
+        css: `fault fault-${kind}`,
+        glyph: faultGlyphs[kind] ?? '⚡',
+      });
     }
     if (entry.kind === 'phase') {
-      marks.push({ t: entry.t, kind: 'phase', text: entryText(entry, position), entry: position, link, shape: 'dot', row: 0, css: 'phase', glyph: 'L' });
+      marks.push({
+        t: entry.t,
+        kind: 'phase',
+        text: entryText(entry, position),
+        entry: position,
+        link,
+        shape: 'dot',
+        row: 0,
+        css: 'phase',
+        glyph: 'L',
+      });
     }
   });
   return { name: 'world', kind: 'world', rows: ['faults'], marks, note: `${record.faultsFired.length} fault(s) fired` };
@@ -264,12 +318,21 @@ function leasesOf(entries: readonly HistoryEntry[], actor: string, endMs: number
   entries.forEach((entry, position) => {
     if (entry.kind === 'grant' && entry.actor === actor && entry.leaseUntilMs > 0) {
       const lease: LeaseSpan = {
-        job: entry.job, epoch: entry.epoch, start: entry.t, position, recovery: entry.recovery, until: entry.leaseUntilMs, renewals: 0, releasedAt: undefined, row: 0,
+        job: entry.job,
+        epoch: entry.epoch,
+        start: entry.t,
+        position,
+        recovery: entry.recovery,
+        until: entry.leaseUntilMs,
+        renewals: 0,
+        releasedAt: undefined,
+        row: 0,
       };
       open.set(`${entry.job}#${entry.epoch}`, lease);
       leases.push(lease);
     }
-    const lease = (entry.kind === 'renew' || entry.kind === 'release') ? open.get(`${entry.job}#${entry.epoch}`) : undefined;
+    const lease =
+      entry.kind === 'renew' || entry.kind === 'release' ? open.get(`${entry.job}#${entry.epoch}`) : undefined;
     if (lease === undefined || lease.releasedAt !== undefined) return;
     if (entry.kind === 'renew') {
       lease.until = Math.max(lease.until, entry.leaseUntilMs);
@@ -288,12 +351,27 @@ function leasesOf(entries: readonly HistoryEntry[], actor: string, endMs: number
 }
 
 function leaseMark(lease: LeaseSpan, actor: string, endMs: number): Mark {
-  const ending = lease.releasedAt !== undefined ? `ended at ${formatMs(lease.releasedAt)}` : lease.until >= endMs ? 'still valid when the run ended' : `expired at ${formatMs(lease.until)}`;
-  const text = `lease on ${lease.job}, epoch ${lease.epoch}, held by ${actor}${lease.recovery ? ' (recovery)' : ''}: granted at ${formatMs(lease.start)}, ` +
+  const ending =
+    lease.releasedAt !== undefined
+      ? `ended at ${formatMs(lease.releasedAt)}`
+      : lease.until >= endMs
+        ? 'still valid when the run ended'
+        : `expired at ${formatMs(lease.until)}`;
+  const text =
+    `lease on ${lease.job}, epoch ${lease.epoch}, held by ${actor}${lease.recovery ? ' (recovery)' : ''}: granted at ${formatMs(lease.start)}, ` +
     `renewed ${lease.renewals} time(s), ${ending}`;
   return {
-    t: lease.start, until: lease.until, kind: 'lease', text, entry: lease.position, link: `entry-${lease.position}`,
-    shape: 'bar', row: lease.row, css: lease.recovery ? 'lease recovery' : 'lease', colour: epochColour(lease.epoch), label: `${lease.job} · epoch ${lease.epoch}`,
+    t: lease.start,
+    until: lease.until,
+    kind: 'lease',
+    text,
+    entry: lease.position,
+    link: `entry-${lease.position}`,
+    shape: 'bar',
+    row: lease.row,
+    css: lease.recovery ? 'lease recovery' : 'lease',
+    colour: epochColour(lease.epoch),
+    label: `${lease.job} · epoch ${lease.epoch}`,
   };
 }
 
@@ -320,14 +398,33 @@ function workerLane(record: RunRecord, actor: string, endMs: number): LaneDraft 
 
 type MarkBase = Pick<Mark, 't' | 'text' | 'entry' | 'link'>;
 
-function workerMark(entries: readonly HistoryEntry[], entry: HistoryEntry, position: number, base: MarkBase, acts: number, endMs: number): Mark[] | undefined {
+function workerMark(
+  entries: readonly HistoryEntry[],
+  entry: HistoryEntry,
+  position: number,
+  base: MarkBase,
+  acts: number,
+  endMs: number,
+): Mark[] | undefined {
   switch (entry.kind) {
     case 'commit':
-      return [{ ...base, kind: 'commit', shape: 'dot', row: acts, css: 'commit', glyph: 'C', colour: epochColour(entry.epoch) }];
+      return [
+        {
+          ...base,
+          kind: 'commit',
+          shape: 'dot',
+          row: acts,
+          css: 'commit',
+          glyph: 'C',
+          colour: epochColour(entry.epoch),
+        },
+      ];
     case 'transcribe':
       return [{ ...base, kind: 'transcribe', shape: 'dot', row: acts, css: 'transcribe', glyph: 'T' }];
     case 'grant':
-      return entry.leaseUntilMs > 0 ? undefined : [{ ...base, kind: 'fenced', shape: 'dot', row: acts, css: 'fenced', glyph: '⊘' }];
+      return entry.leaseUntilMs > 0
+        ? undefined
+        : [{ ...base, kind: 'fenced', shape: 'dot', row: acts, css: 'fenced', glyph: '⊘' }];
     case 'call':
       return callMark(entry, base, acts + 1);
     case 'worker':
@@ -337,17 +434,35 @@ function workerMark(entries: readonly HistoryEntry[], entry: HistoryEntry, posit
   }
 }
 
-function lifeMarks(entries: readonly HistoryEntry[], entry: HistoryEntry & { kind: 'worker' }, position: number, base: MarkBase, acts: number, endMs: number): Mark[] {
+function lifeMarks(
+  entries: readonly HistoryEntry[],
+  entry: HistoryEntry & { kind: 'worker' },
+  position: number,
+  base: MarkBase,
+  acts: number,
+  endMs: number,
+): Mark[] {
   switch (entry.what) {
     case 'start':
       return [{ ...base, kind: 'start', shape: 'dot', row: acts, css: 'start', glyph: '▶' }];
     case 'crash':
       return [
-        { t: entry.t, until: endMs, kind: 'dead', text: `${entry.actor} crashed at ${formatMs(entry.t)} and never ran again`, shape: 'band', row: 0, css: 'dead' },
+        {
+          t: entry.t,
+          until: endMs,
+          kind: 'dead',
+          text: `${entry.actor} crashed at ${formatMs(entry.t)} and never ran again`,
+          shape: 'band',
+          row: 0,
+          css: 'dead',
+        },
         { ...base, kind: 'crash', shape: 'dot', row: acts, css: 'crash', glyph: '✕' },
       ];
     case 'pause': {
-      const resume = entries.findIndex((other, index) => index > position && other.kind === 'worker' && other.actor === entry.actor && other.what === 'resume');
+      const resume = entries.findIndex(
+        (other, index) =>
+          index > position && other.kind === 'worker' && other.actor === entry.actor && other.what === 'resume',
+      );
       const until = Math.min(endMs, entries[resume]?.t ?? endMs);
       const text = `${entry.actor} paused from ${formatMs(entry.t)} to ${resume < 0 ? 'the end of the run' : formatMs(until)}${entry.detail === undefined ? '' : ` (${entry.detail})`}`;
       return [
@@ -373,18 +488,38 @@ function callOutcome(entry: HistoryEntry & { kind: 'call' }): 'refused' | 'rejec
 function callMark(entry: HistoryEntry & { kind: 'call' }, base: MarkBase, row: number): Mark[] | undefined {
   const outcome = callOutcome(entry);
   if (outcome === 'ok' && (quietOps.has(entry.op) || coveredOps.has(entry.op))) return undefined;
-  const port = chunkOps.has(entry.op) ? 'call-files' : entry.op === 'transcribe' ? 'call-transcriber' : entry.op === 'extractChunk' || entry.op === 'probe' ? 'call-media' : 'call-store';
+  const port = chunkOps.has(entry.op)
+    ? 'call-files'
+    : entry.op === 'transcribe'
+      ? 'call-transcriber'
+      : entry.op === 'extractChunk' || entry.op === 'probe'
+        ? 'call-media'
+        : 'call-store';
   return [{ ...base, kind: 'call', shape: 'tick', row, css: `call ${port} ${outcome}` }];
 }
 
-function storeLane(record: RunRecord, jobs: readonly string[], faults: ReadonlyMap<string, Fault>, endMs: number): LaneDraft {
+function storeLane(
+  record: RunRecord,
+  jobs: readonly string[],
+  faults: ReadonlyMap<string, Fault>,
+  endMs: number,
+): LaneDraft {
   const marks: Mark[] = [];
   for (const fault of record.scenario.faults) {
     if (fault.kind !== 'store_down') continue;
     const until = Math.min(endMs, fault.atMs + fault.durationMs, record.scenario.faultPhaseMs);
     if (until <= fault.atMs) continue;
     const hit = record.faultsFired.includes(fault) ? 'calls were refused' : 'no call reached it';
-    marks.push({ t: fault.atMs, until, kind: 'store_down', text: `store down from ${formatMs(fault.atMs)} to ${formatMs(until)} (${hit})`, shape: 'band', row: 0, css: 'outage', label: 'store down' });
+    marks.push({
+      t: fault.atMs,
+      until,
+      kind: 'store_down',
+      text: `store down from ${formatMs(fault.atMs)} to ${formatMs(until)} (${hit})`,
+      shape: 'band',
+      row: 0,
+      css: 'outage',
+      label: 'store down',
+    });
   }
   record.history.entries.forEach((entry, position) => {
     const base = { t: entry.t, text: entryText(entry, position), entry: position, link: `entry-${position}` };
@@ -393,15 +528,28 @@ function storeLane(record: RunRecord, jobs: readonly string[], faults: ReadonlyM
     }
     const kind = entry.kind === 'fault' ? faults.get(entry.label)?.kind : undefined;
     if (kind === 'state_corrupt' || kind === 'reply_lost') {
-      marks.push({ ...base, kind, shape: 'dot', row: 0, css: `damage fault-${kind}`, glyph: faultGlyphs[kind] ?? '⚡' });
+      marks.push({
+        ...base,
+        kind,
+        shape: 'dot',
+        row: 0,
+        css: `damage fault-${kind}`,
+        glyph: faultGlyphs[kind] ?? '⚡',
+      });
     }
   });
   jobs.forEach((job, jobIndex) => {
     for (const event of record.events.get(job) ?? []) {
       const look = eventGlyphs[event.event] ?? { glyph: '•', css: 'ev-plain', shape: 'dot' as const };
       marks.push({
-        t: event.timestamp, kind: 'event', text: eventText(event), link: `event-${jobIndex}-${event.seq}`,
-        shape: look.shape, row: jobIndex + 1, css: `event ${look.css}`, glyph: look.glyph,
+        t: event.timestamp,
+        kind: 'event',
+        text: eventText(event),
+        link: `event-${jobIndex}-${event.seq}`,
+        shape: look.shape,
+        row: jobIndex + 1,
+        css: `event ${look.css}`,
+        glyph: look.glyph,
       });
     }
   });
@@ -415,21 +563,45 @@ function filesLane(record: RunRecord, jobs: readonly string[], faults: ReadonlyM
     const base = { t: entry.t, text: entryText(entry, position), entry: position, link: `entry-${position}` };
     if (entry.kind === 'file') {
       const damage = entry.op === 'delete' || entry.op === 'truncate' || entry.op === 'corrupt';
-      marks.push(damage
-        ? { ...base, kind: 'file_damage', shape: 'dot', row: rowOf(entry.job), css: `damage file-${entry.op}`, glyph: '⚠' }
-        : { ...base, kind: 'file', shape: 'tick', row: rowOf(entry.job), css: 'file-write' });
+      marks.push(
+        damage
+          ? {
+              ...base,
+              kind: 'file_damage',
+              shape: 'dot',
+              row: rowOf(entry.job),
+              css: `damage file-${entry.op}`,
+              glyph: '⚠',
+            }
+          : { ...base, kind: 'file', shape: 'tick', row: rowOf(entry.job), css: 'file-write' },
+      );
     }
     if (entry.kind === 'call' && chunkOps.has(entry.op)) {
       const job = entry.target.split('/')[0];
-      if (entry.op === 'removeJob' && entry.result.startsWith('ok')) marks.push({ ...base, kind: 'file_remove', shape: 'dot', row: rowOf(job), css: 'removed', glyph: '⌫' });
-      else if (callOutcome(entry) !== 'ok') marks.push({ ...base, kind: 'file_check', shape: 'dot', row: rowOf(job), css: 'detected', glyph: '?' });
+      if (entry.op === 'removeJob' && entry.result.startsWith('ok'))
+        marks.push({ ...base, kind: 'file_remove', shape: 'dot', row: rowOf(job), css: 'removed', glyph: '⌫' });
+      else if (callOutcome(entry) !== 'ok')
+        marks.push({ ...base, kind: 'file_check', shape: 'dot', row: rowOf(job), css: 'detected', glyph: '?' });
     }
     const fault = entry.kind === 'fault' ? faults.get(entry.label) : undefined;
     if (fault?.kind === 'source_deleted') {
-      marks.push({ ...base, kind: 'source_deleted', shape: 'dot', row: rowOf(jobOfFault(record, fault)), css: 'damage source-deleted', glyph: 'S' });
+      marks.push({
+        ...base,
+        kind: 'source_deleted',
+        shape: 'dot',
+        row: rowOf(jobOfFault(record, fault)),
+        css: 'damage source-deleted',
+        glyph: 'S',
+      });
     }
   });
-  return { name: 'files', kind: 'files', rows: jobs.length === 0 ? [''] : jobs.map((job) => `${job} files`), marks, note: '' };
+  return {
+    name: 'files',
+    kind: 'files',
+    rows: jobs.length === 0 ? [''] : jobs.map((job) => `${job} files`),
+    marks,
+    note: '',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,7 +667,8 @@ function layOut(lanes: readonly LaneDraft[], extraTimes: readonly number[], endM
   const fixedPx = 2 * edgePaddingPx + points.reduce((sum, point) => sum + (slot.get(point) ?? 0), 0);
   const gapTotalPx = gaps.reduce((sum, gap) => sum + gap, 0);
   // A short story is spread over a readable width rather than crammed into the left corner.
-  const stretch = gapTotalPx > 0 && fixedPx + gapTotalPx < chartWidthMinPx ? (chartWidthMinPx - fixedPx) / gapTotalPx : 1;
+  const stretch =
+    gapTotalPx > 0 && fixedPx + gapTotalPx < chartWidthMinPx ? (chartWidthMinPx - fixedPx) / gapTotalPx : 1;
   const xs: number[] = [];
   const idle: { fromPx: number; toPx: number; ms: number }[] = [];
   let cursor = edgePaddingPx;
@@ -540,11 +713,17 @@ interface Placed {
 function placeViolations(record: RunRecord, violations: readonly Violation[], endMs: number): Placed[] {
   return violations.map((violation) => {
     const entry = violation.entry === undefined ? undefined : record.history.entries[violation.entry];
-    if (entry !== undefined) return { violation, t: entry.t, where: `at step #${violation.entry}`, link: `entry-${violation.entry}` };
+    if (entry !== undefined)
+      return { violation, t: entry.t, where: `at step #${violation.entry}`, link: `entry-${violation.entry}` };
     const jobIndex = violation.job === undefined ? -1 : jobIdsOf(record).indexOf(violation.job);
     const last = violation.job === undefined ? undefined : record.events.get(violation.job)?.at(-1);
     if (last !== undefined) {
-      return { violation, t: last.timestamp, where: `no single step; shown at ${last.job_id}'s last event (seq ${last.seq})`, link: `event-${jobIndex}-${last.seq}` };
+      return {
+        violation,
+        t: last.timestamp,
+        where: `no single step; shown at ${last.job_id}'s last event (seq ${last.seq})`,
+        link: `event-${jobIndex}-${last.seq}`,
+      };
     }
     return { violation, t: endMs, where: 'no single step; shown at the end of the run' };
   });
@@ -561,28 +740,41 @@ function renderMark(mark: Mark, layout: Layout, violating: boolean): string {
   const left = layout.x(mark.t) + (layout.offsets.get(mark) ?? 0);
   const rowTop = lanePaddingPx + mark.row * rowHeightPx;
   let geometry: string;
-  if (mark.shape === 'band') geometry = `left:${px(left)};width:${px(Math.max(3, layout.x(mark.until ?? mark.t) - left))}`;
-  else if (mark.shape === 'bar') geometry = `left:${px(left)};top:${px(rowTop + 1)};width:${px(Math.max(3, layout.x(mark.until ?? mark.t) - left))}`;
+  if (mark.shape === 'band')
+    geometry = `left:${px(left)};width:${px(Math.max(3, layout.x(mark.until ?? mark.t) - left))}`;
+  else if (mark.shape === 'bar')
+    geometry = `left:${px(left)};top:${px(rowTop + 1)};width:${px(Math.max(3, layout.x(mark.until ?? mark.t) - left))}`;
   else geometry = `left:${px(left)};top:${px(rowTop + (mark.shape === 'dot' ? 1 : 2))}`;
   const colour = mark.colour === undefined ? '' : `;--epoch:${mark.colour}`;
   const classes = `m ${mark.shape} ${mark.css}${violating ? ' violating' : ''}`;
   const content = escapeHtml(mark.label ?? mark.glyph ?? '');
   const title = escapeHtml(violating ? `${mark.text}\n⚠ a promise broke here` : mark.text);
-  if (mark.link === undefined) return `<span class="${classes}" style="${geometry}${colour}" title="${title}">${content}</span>`;
+  if (mark.link === undefined)
+    return `<span class="${classes}" style="${geometry}${colour}" title="${title}">${content}</span>`;
   return `<a class="${classes}" style="${geometry}${colour}" href="#${mark.link}" title="${title}">${content}</a>`;
 }
 
 function renderLane(lane: LaneDraft, layout: Layout, violating: ReadonlySet<string>): string {
   const heightPx = Math.max(laneHeightMinPx, lane.rows.length * rowHeightPx + 2 * lanePaddingPx);
   const rowLabels = lane.rows
-    .map((label, row) => (label === '' ? '' : `<span class="row-label" style="top:${px(lanePaddingPx + row * rowHeightPx)}">${escapeHtml(label)}</span>`))
+    .map((label, row) =>
+      label === ''
+        ? ''
+        : `<span class="row-label" style="top:${px(lanePaddingPx + row * rowHeightPx)}">${escapeHtml(label)}</span>`,
+    )
     .join('');
   const ordered = [...lane.marks].sort((a, b) => shapeOrder(a.shape) - shapeOrder(b.shape));
-  const marks = ordered.map((mark) => renderMark(mark, layout, mark.link !== undefined && violating.has(mark.link) && mark.shape !== 'band')).join('');
-  return `<div class="lane lane-${lane.kind}" data-lane="${escapeHtml(lane.name)}" role="group" aria-label="lane ${escapeHtml(lane.name)}">` +
+  const marks = ordered
+    .map((mark) =>
+      renderMark(mark, layout, mark.link !== undefined && violating.has(mark.link) && mark.shape !== 'band'),
+    )
+    .join('');
+  return (
+    `<div class="lane lane-${lane.kind}" data-lane="${escapeHtml(lane.name)}" role="group" aria-label="lane ${escapeHtml(lane.name)}">` +
     `<div class="name" style="height:${px(heightPx)}"><b>${escapeHtml(lane.name)}</b>` +
     `${lane.note === '' ? '' : `<small>${escapeHtml(lane.note)}</small>`}${rowLabels}</div>` +
-    `<div class="track" style="width:${px(layout.widthPx)};height:${px(heightPx)}">${marks}</div></div>`;
+    `<div class="track" style="width:${px(layout.widthPx)};height:${px(heightPx)}">${marks}</div></div>`
+  );
 }
 
 function shapeOrder(shape: Shape): number {
@@ -599,10 +791,14 @@ function renderAxis(layout: Layout): string {
     parts.push(`<span class="tick-label" style="left:${px(x)}">${escapeHtml(formatMs(point))}</span>`);
   }
   for (const gap of layout.idle) {
-    parts.push(`<span class="idle-label" style="left:${px(gap.fromPx)};width:${px(gap.toPx - gap.fromPx)}" title="${escapeHtml(`${formatMs(gap.ms)} with nothing drawn, compressed`)}">+${escapeHtml(formatDuration(gap.ms))}</span>`);
+    parts.push(
+      `<span class="idle-label" style="left:${px(gap.fromPx)};width:${px(gap.toPx - gap.fromPx)}" title="${escapeHtml(`${formatMs(gap.ms)} with nothing drawn, compressed`)}">+${escapeHtml(formatDuration(gap.ms))}</span>`,
+    );
   }
-  return `<div class="lane axis"><div class="name"><b>virtual time</b><small>idle gaps compressed</small></div>` +
-    `<div class="track" style="width:${px(layout.widthPx)}">${parts.join('')}</div></div>`;
+  return (
+    `<div class="lane axis"><div class="name"><b>virtual time</b><small>idle gaps compressed</small></div>` +
+    `<div class="track" style="width:${px(layout.widthPx)}">${parts.join('')}</div></div>`
+  );
 }
 
 const flagCharPx = 6.6;
@@ -624,18 +820,27 @@ function renderFlags(placed: readonly Placed[], layout: Layout): string {
     const id = index === 0 ? 'violation' : `violation-${index + 1}`;
     const href = entry.link ?? 'violations';
     const title = escapeHtml(`${text}\n${entry.where}, ${formatMs(entry.t)}`);
-    return `<a id="${id}" class="flag${leftward ? ' leftward' : ''}" href="#${href}" style="left:${px(x)};top:${px(4 + row * 22)};max-width:${px(flagWidthMaxPx)}" title="${title}">` +
-      `<b>${escapeHtml(entry.violation.promise)}</b> ${escapeHtml(text.slice(entry.violation.promise.length + 1))}</a>`;
+    return (
+      `<a id="${id}" class="flag${leftward ? ' leftward' : ''}" href="#${href}" style="left:${px(x)};top:${px(4 + row * 22)};max-width:${px(flagWidthMaxPx)}" title="${title}">` +
+      `<b>${escapeHtml(entry.violation.promise)}</b> ${escapeHtml(text.slice(entry.violation.promise.length + 1))}</a>`
+    );
   });
   const heightPx = Math.max(36, 8 + rowEnds.length * 22);
-  return `<div class="lane flags"><div class="name" style="height:${px(heightPx)}"><b>broken</b><small>promise violated</small></div>` +
-    `<div class="track" style="width:${px(layout.widthPx)};height:${px(heightPx)}">${flags.join('')}</div></div>`;
+  return (
+    `<div class="lane flags"><div class="name" style="height:${px(heightPx)}"><b>broken</b><small>promise violated</small></div>` +
+    `<div class="track" style="width:${px(layout.widthPx)};height:${px(heightPx)}">${flags.join('')}</div></div>`
+  );
 }
 
 function renderOverlay(record: RunRecord, placed: readonly Placed[], layout: Layout): string {
-  const parts = layout.idle.map((gap) => `<span class="idle" style="left:${px(gap.fromPx)};width:${px(gap.toPx - gap.fromPx)}"></span>`);
+  const parts = layout.idle.map(
+    (gap) => `<span class="idle" style="left:${px(gap.fromPx)};width:${px(gap.toPx - gap.fromPx)}"></span>`,
+  );
   for (const entry of record.history.entries) {
-    if (entry.kind === 'phase') parts.push(`<span class="phase-line" style="left:${px(layout.x(entry.t))}" title="faults off: liveness phase begins"></span>`);
+    if (entry.kind === 'phase')
+      parts.push(
+        `<span class="phase-line" style="left:${px(layout.x(entry.t))}" title="faults off: liveness phase begins"></span>`,
+      );
   }
   for (const entry of placed) parts.push(`<span class="violation-line" style="left:${px(layout.x(entry.t))}"></span>`);
   return `<div class="overlay" style="left:${px(nameWidthPx)};width:${px(layout.widthPx)}">${parts.join('')}</div>`;
@@ -653,12 +858,20 @@ function renderTimeline(record: RunRecord, violations: readonly Violation[]): st
   const endMs = endOf(record);
   const lanes = buildLanes(record, endMs);
   const placed = placeViolations(record, violations, endMs);
-  const layout = layOut(lanes, placed.map((entry) => entry.t), endMs);
+  const layout = layOut(
+    lanes,
+    placed.map((entry) => entry.t),
+    endMs,
+  );
   const violating = new Set(placed.flatMap((entry) => (entry.link === undefined ? [] : [entry.link])));
-  return `<div class="scroller" tabindex="0"><div class="chart" style="width:${px(nameWidthPx + layout.widthPx)}">` +
-    renderOverlay(record, placed, layout) + renderAxis(layout) + renderFlags(placed, layout) +
+  return (
+    `<div class="scroller" tabindex="0"><div class="chart" style="width:${px(nameWidthPx + layout.widthPx)}">` +
+    renderOverlay(record, placed, layout) +
+    renderAxis(layout) +
+    renderFlags(placed, layout) +
     lanes.map((lane) => renderLane(lane, layout, violating)).join('') +
-    `</div></div>${legend}`;
+    `</div></div>${legend}`
+  );
 }
 
 const legend = `<div class="legend" aria-label="legend">
@@ -689,21 +902,40 @@ const legend = `<div class="legend" aria-label="legend">
 function renderStory(record: RunRecord, placed: readonly Placed[]): string {
   const byEntry = new Map<number, Violation[]>();
   for (const { violation } of placed) {
-    if (violation.entry !== undefined) byEntry.set(violation.entry, [...(byEntry.get(violation.entry) ?? []), violation]);
+    if (violation.entry !== undefined)
+      byEntry.set(violation.entry, [...(byEntry.get(violation.entry) ?? []), violation]);
   }
   const items = record.history.entries.map((entry, position) => {
     const { actor, text } = describeEntry(entry);
     const broken = byEntry.get(position) ?? [];
     const quiet = entry.kind === 'call' && quietOps.has(entry.op) && callOutcome(entry) === 'ok';
-    const classes = [`k-${entry.kind}`, ...(quiet ? ['quiet'] : []), ...(broken.length > 0 ? ['violating'] : [])].join(' ');
-    const notes = broken.map((violation) => ` <strong class="broken">⚠ ${escapeHtml(violation.promise)} broken here: ${escapeHtml(violation.message)}</strong>`).join('');
-    return `<li id="entry-${position}" class="${classes}"><span class="t">${escapeHtml(formatMs(entry.t))}</span> ` +
-      `<span class="who">${escapeHtml(actor)}</span> ${escapeHtml(text)}${notes}</li>`;
+    const classes = [`k-${entry.kind}`, ...(quiet ? ['quiet'] : []), ...(broken.length > 0 ? ['violating'] : [])].join(
+      ' ',
+    );
+    const notes = broken
+      .map(
+        (violation) =>
+          ` <strong class="broken">⚠ ${escapeHtml(violation.promise)} broken here: ${escapeHtml(violation.message)}</strong>`,
+      )
+      .join('');
+    return (
+      `<li id="entry-${position}" class="${classes}"><span class="t">${escapeHtml(formatMs(entry.t))}</span> ` +
+      `<span class="who">${escapeHtml(actor)}</span> ${escapeHtml(text)}${notes}</li>`
+    );
   });
-  const loose = placed.filter((entry) => entry.violation.entry === undefined || record.history.entries[entry.violation.entry] === undefined);
-  const after = loose.map((entry) => `<p class="broken">⚠ ${escapeHtml(violationText(entry.violation))} <small>(${escapeHtml(entry.where)})</small></p>`).join('');
-  return `<h2>Every step</h2><p class="hint">The history in order, numbered as the checkers number it. Routine polls are dimmed.</p>` +
-    `<ol class="story" start="0">${items.join('\n')}</ol>${after}`;
+  const loose = placed.filter(
+    (entry) => entry.violation.entry === undefined || record.history.entries[entry.violation.entry] === undefined,
+  );
+  const after = loose
+    .map(
+      (entry) =>
+        `<p class="broken">⚠ ${escapeHtml(violationText(entry.violation))} <small>(${escapeHtml(entry.where)})</small></p>`,
+    )
+    .join('');
+  return (
+    `<h2>Every step</h2><p class="hint">The history in order, numbered as the checkers number it. Routine polls are dimmed.</p>` +
+    `<ol class="story" start="0">${items.join('\n')}</ol>${after}`
+  );
 }
 
 function renderEvents(record: RunRecord, placed: readonly Placed[]): string {
@@ -725,19 +957,27 @@ function renderEvents(record: RunRecord, placed: readonly Placed[]): string {
 
 function replayBlock(replay: string | null, id: string): string {
   if (replay === null) return '<p class="hint">No replay token: this run was not generated by a campaign.</p>';
-  return `<div class="replay"><code id="${escapeHtml(id)}">npm run sim -- --replay ${escapeHtml(replay)}</code>` +
-    `<button type="button" data-copy="${escapeHtml(id)}">copy</button></div>`;
+  return (
+    `<div class="replay"><code id="${escapeHtml(id)}">npm run sim -- --replay ${escapeHtml(replay)}</code>` +
+    `<button type="button" data-copy="${escapeHtml(id)}">copy</button></div>`
+  );
 }
 
 function runSummary(record: RunRecord, seed: number | undefined): string {
-  const jobs = record.scenario.jobs.map((spec) => `${spec.id} (${spec.chunks} chunk${spec.chunks === 1 ? '' : 's'}, ${record.jobs.get(spec.id)?.phase ?? 'never created'})`);
+  const jobs = record.scenario.jobs.map(
+    (spec) =>
+      `${spec.id} (${spec.chunks} chunk${spec.chunks === 1 ? '' : 's'}, ${record.jobs.get(spec.id)?.phase ?? 'never created'})`,
+  );
   const faults = record.faultsFired.map(faultLabel);
   const rows: [string, string][] = [
     ...(seed === undefined ? [] : [['seed', String(seed)] as [string, string]]),
     ['jobs', jobs.join(', ') || 'none'],
     ['workers', `${record.scenario.workers} slot(s), ${workerActors(record.history.entries).length} incarnation(s)`],
     ['faults fired', faults.length === 0 ? 'none' : faults.join(', ')],
-    ['run', `ended by ${record.end} at ${formatMs(record.simulatedMs)} virtual, ${record.steps} steps, ${record.history.entries.length} history entries`],
+    [
+      'run',
+      `ended by ${record.end} at ${formatMs(record.simulatedMs)} virtual, ${record.steps} steps, ${record.history.entries.length} history entries`,
+    ],
     ['wasted transcriptions', String(record.wastedTranscriptions)],
     ['fingerprint', record.history.fingerprint()],
   ];
@@ -747,25 +987,41 @@ function runSummary(record: RunRecord, seed: number | undefined): string {
 function violationList(placed: readonly Placed[]): string {
   if (placed.length === 0) return '<p class="pass">✓ every promise held in this run.</p>';
   const items = placed.map((entry) => {
-    const link = entry.violation.entry === undefined ? '' : ` <a href="#entry-${entry.violation.entry}">step #${entry.violation.entry}</a>`;
-    return `<li><b>${escapeHtml(entry.violation.promise)}</b>${entry.violation.job === undefined ? '' : ` ${escapeHtml(entry.violation.job)}`}: ` +
-      `${escapeHtml(entry.violation.message)} <small>(${escapeHtml(formatMs(entry.t))}; ${escapeHtml(entry.where)})</small>${link}</li>`;
+    const link =
+      entry.violation.entry === undefined
+        ? ''
+        : ` <a href="#entry-${entry.violation.entry}">step #${entry.violation.entry}</a>`;
+    return (
+      `<li><b>${escapeHtml(entry.violation.promise)}</b>${entry.violation.job === undefined ? '' : ` ${escapeHtml(entry.violation.job)}`}: ` +
+      `${escapeHtml(entry.violation.message)} <small>(${escapeHtml(formatMs(entry.t))}; ${escapeHtml(entry.where)})</small>${link}</li>`
+    );
   });
   return `<ul id="violations" class="violations">${items.join('')}</ul>`;
 }
 
 /** The body of a run's page: summary, violations, replay command, lanes, legend, lists. */
-function runSection(record: RunRecord, violations: readonly Violation[], replay: string | null, seed: number | undefined): string {
+function runSection(
+  record: RunRecord,
+  violations: readonly Violation[],
+  replay: string | null,
+  seed: number | undefined,
+): string {
   const placed = placeViolations(record, violations, endOf(record));
-  return `${violationList(placed)}<h2>Replay</h2>${replayBlock(replay, 'replay-command')}${runSummary(record, seed)}` +
+  return (
+    `${violationList(placed)}<h2>Replay</h2>${replayBlock(replay, 'replay-command')}${runSummary(record, seed)}` +
     `<h2>Timeline</h2><p class="hint">One lane per worker incarnation; hover a mark for details, click it to jump to the step below.</p>` +
-    `${renderTimeline(record, violations)}${renderStory(record, placed)}${renderEvents(record, placed)}`;
+    `${renderTimeline(record, violations)}${renderStory(record, placed)}${renderEvents(record, placed)}`
+  );
 }
 
 function runPage(input: RunReportInput): { title: string; body: string } {
   const first = input.violations[0];
-  const title = first === undefined ? 'chunkwise run: every promise held' : `chunkwise counterexample: ${first.promise} broken`;
-  return { title, body: `<h1>${escapeHtml(title)}</h1>${runSection(input.record, input.violations, input.replay, input.seed)}` };
+  const title =
+    first === undefined ? 'chunkwise run: every promise held' : `chunkwise counterexample: ${first.promise} broken`;
+  return {
+    title,
+    body: `<h1>${escapeHtml(title)}</h1>${runSection(input.record, input.violations, input.replay, input.seed)}`,
+  };
 }
 
 function runJson(input: RunReportInput): Record<string, unknown> {
@@ -774,12 +1030,25 @@ function runJson(input: RunReportInput): Record<string, unknown> {
     name: lane.name,
     items: [...lane.marks]
       .sort((a, b) => a.t - b.t)
-      .map((mark) => ({ t: mark.t, kind: mark.kind, text: mark.text, ...(mark.until === undefined ? {} : { until: mark.until }), ...(mark.entry === undefined ? {} : { entry: mark.entry }) })),
+      .map((mark) => ({
+        t: mark.t,
+        kind: mark.kind,
+        text: mark.text,
+        ...(mark.until === undefined ? {} : { until: mark.until }),
+        ...(mark.entry === undefined ? {} : { entry: mark.entry }),
+      })),
   }));
   return {
     ...(input.seed === undefined ? {} : { seed: input.seed }),
-    replay: input.replay, version: scenarioVersion, scenario: input.record.scenario, violations: input.violations, faultsFired: input.record.faultsFired,
-    end: input.record.end, simulatedMs: input.record.simulatedMs, lanes, events: Object.fromEntries(input.record.events),
+    replay: input.replay,
+    version: scenarioVersion,
+    scenario: input.record.scenario,
+    violations: input.violations,
+    faultsFired: input.record.faultsFired,
+    end: input.record.end,
+    simulatedMs: input.record.simulatedMs,
+    lanes,
+    events: Object.fromEntries(input.record.events),
   };
 }
 
@@ -793,33 +1062,54 @@ function coverageTable(faults: Readonly<Record<string, number>>): string {
   const rows = coverage(faults);
   const max = Math.max(1, ...rows.map((row) => row.count));
   const never = rows.filter((row) => !row.exercised).map((row) => row.kind);
-  const body = rows.map((row) => `<tr class="${row.exercised ? 'exercised' : 'never'}" data-kind="${escapeHtml(row.kind)}"><th scope="row">${escapeHtml(row.kind)}</th>` +
-    `<td class="count">${row.count}</td><td><span class="meter" style="width:${px((row.count / max) * 240)}"></span>${row.exercised ? '' : '<span class="never-label">never exercised</span>'}</td></tr>`);
-  const line = never.length === 0 ? `all ${rows.length} fault kinds exercised` : `${rows.length - never.length} of ${rows.length} fault kinds exercised; never exercised: ${never.join(', ')}`;
-  return `<h2>Fault coverage</h2><p class="coverage-line">${escapeHtml(line)}</p>` +
-    `<table class="coverage"><thead><tr><th scope="col">fault kind</th><th scope="col">injected</th><th scope="col"></th></tr></thead><tbody>${body.join('')}</tbody></table>`;
+  const body = rows.map(
+    (row) =>
+      `<tr class="${row.exercised ? 'exercised' : 'never'}" data-kind="${escapeHtml(row.kind)}"><th scope="row">${escapeHtml(row.kind)}</th>` +
+      `<td class="count">${row.count}</td><td><span class="meter" style="width:${px((row.count / max) * 240)}"></span>${row.exercised ? '' : '<span class="never-label">never exercised</span>'}</td></tr>`,
+  );
+  const line =
+    never.length === 0
+      ? `all ${rows.length} fault kinds exercised`
+      : `${rows.length - never.length} of ${rows.length} fault kinds exercised; never exercised: ${never.join(', ')}`;
+  return (
+    `<h2>Fault coverage</h2><p class="coverage-line">${escapeHtml(line)}</p>` +
+    `<table class="coverage"><thead><tr><th scope="col">fault kind</th><th scope="col">injected</th><th scope="col"></th></tr></thead><tbody>${body.join('')}</tbody></table>`
+  );
 }
 
 function failureTable(failures: readonly FailureReport[]): string {
   if (failures.length === 0) return '<p class="pass">✓ no run broke a promise.</p>';
-  const rows = failures.map((failure, index) => `<tr><td><b>${escapeHtml(failure.promise)}</b> ${failure.liveness ? 'liveness' : 'safety'}</td>` +
-    `<td>${escapeHtml(failure.violations.map(violationText).join('; '))}</td><td>${escapeHtml(failure.faults.join(', ') || 'no faults')}</td>` +
-    `<td>${replayBlock(failure.replay, `replay-${index + 1}`)}</td></tr>`);
+  const rows = failures.map(
+    (failure, index) =>
+      `<tr><td><b>${escapeHtml(failure.promise)}</b> ${failure.liveness ? 'liveness' : 'safety'}</td>` +
+      `<td>${escapeHtml(failure.violations.map(violationText).join('; '))}</td><td>${escapeHtml(failure.faults.join(', ') || 'no faults')}</td>` +
+      `<td>${replayBlock(failure.replay, `replay-${index + 1}`)}</td></tr>`,
+  );
   return `<h2>Failures</h2><table class="failures"><thead><tr><th>promise</th><th>violations</th><th>faults fired</th><th>replay</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function campaignPage(input: CampaignReportInput): { title: string; body: string } {
   const passed = input.failures.length === 0;
-  const title = passed ? `chunkwise campaign: ${input.runs} runs, every promise held` : `chunkwise campaign: ${input.failures.length} failing run(s) of ${input.runs}`;
+  const title = passed
+    ? `chunkwise campaign: ${input.runs} runs, every promise held`
+    : `chunkwise campaign: ${input.failures.length} failing run(s) of ${input.runs}`;
   const rows: [string, string][] = [
-    ['seed', String(input.seed)], ['runs', String(input.runs)], ['wall time', formatDuration(input.wallMs)], ['fingerprint', input.fingerprint],
+    ['seed', String(input.seed)],
+    ['runs', String(input.runs)],
+    ['wall time', formatDuration(input.wallMs)],
+    ['fingerprint', input.fingerprint],
     ['failures', String(input.failures.length)],
   ];
   const summary = `<dl class="summary">${rows.map(([term, value]) => `<dt>${escapeHtml(term)}</dt><dd>${escapeHtml(value)}</dd>`).join('')}</dl>`;
   const example = input.counterexample;
-  const counterexample = example === undefined ? '' :
-    `<section class="counterexample"><h2>Counterexample</h2>${runSection(example.record, example.violations, example.replay, undefined)}</section>`;
-  return { title, body: `<h1 class="${passed ? 'pass' : 'fail'}">${escapeHtml(title)}</h1>${summary}${coverageTable(input.faults)}${failureTable(input.failures)}${counterexample}` };
+  const counterexample =
+    example === undefined
+      ? ''
+      : `<section class="counterexample"><h2>Counterexample</h2>${runSection(example.record, example.violations, example.replay, undefined)}</section>`;
+  return {
+    title,
+    body: `<h1 class="${passed ? 'pass' : 'fail'}">${escapeHtml(title)}</h1>${summary}${coverageTable(input.faults)}${failureTable(input.failures)}${counterexample}`,
+  };
 }
 
 function htmlDocument(title: string, body: string): string {

@@ -10,7 +10,15 @@ import type { RunRecord } from './world.js';
 /** Colour helpers that turn themselves off when `enabled` is false. */
 export function palette(enabled: boolean) {
   const wrap = (code: number) => (text: string) => (enabled ? `\u001b[${code}m${text}\u001b[0m` : text);
-  return { red: wrap(31), green: wrap(32), yellow: wrap(33), blue: wrap(34), magenta: wrap(35), dim: wrap(2), bold: wrap(1) };
+  return {
+    red: wrap(31),
+    green: wrap(32),
+    yellow: wrap(33),
+    blue: wrap(34),
+    magenta: wrap(35),
+    dim: wrap(2),
+    bold: wrap(1),
+  };
 }
 
 /** True when colours should be used on `stream`. */
@@ -24,21 +32,36 @@ export function describeEntry(entry: HistoryEntry): { actor: string; text: strin
     case 'call':
       return { actor: entry.actor, text: `${entry.op} ${entry.target} → ${entry.result}` };
     case 'grant':
-      return { actor: entry.actor, text: `lease granted on ${entry.job}: epoch ${entry.epoch}${entry.leaseUntilMs > 0 ? ` until ${entry.leaseUntilMs} ms` : ' (fenced, no lease)'}${entry.recovery ? ', recovery' : ''}` };
+      return {
+        actor: entry.actor,
+        text: `lease granted on ${entry.job}: epoch ${entry.epoch}${entry.leaseUntilMs > 0 ? ` until ${entry.leaseUntilMs} ms` : ' (fenced, no lease)'}${entry.recovery ? ', recovery' : ''}`,
+      };
     case 'renew':
-      return { actor: entry.actor, text: `lease on ${entry.job} epoch ${entry.epoch} renewed until ${entry.leaseUntilMs} ms` };
+      return {
+        actor: entry.actor,
+        text: `lease on ${entry.job} epoch ${entry.epoch} renewed until ${entry.leaseUntilMs} ms`,
+      };
     case 'release':
       return { actor: entry.actor, text: `lease on ${entry.job} epoch ${entry.epoch} ended` };
     case 'commit':
       return { actor: entry.actor, text: `committed ${entry.job} chunk ${entry.index} with epoch ${entry.epoch}` };
     case 'transcribe':
-      return { actor: entry.actor, text: `transcriber called for ${entry.job} chunk ${entry.index} (audio ${entry.digest})` };
+      return {
+        actor: entry.actor,
+        text: `transcriber called for ${entry.job} chunk ${entry.index} (audio ${entry.digest})`,
+      };
     case 'file':
-      return { actor: entry.actor, text: `file ${entry.op} ${entry.job}${entry.index === undefined ? '' : `/${entry.index}`}` };
+      return {
+        actor: entry.actor,
+        text: `file ${entry.op} ${entry.job}${entry.index === undefined ? '' : `/${entry.index}`}`,
+      };
     case 'fault':
       return { actor: 'world', text: `FAULT ${entry.label}` };
     case 'worker':
-      return { actor: entry.actor, text: `worker ${entry.what}${entry.detail === undefined ? '' : `: ${entry.detail}`}` };
+      return {
+        actor: entry.actor,
+        text: `worker ${entry.what}${entry.detail === undefined ? '' : `: ${entry.detail}`}`,
+      };
     case 'phase':
       return { actor: 'world', text: 'faults off: liveness phase begins' };
   }
@@ -81,7 +104,8 @@ export function timeline(record: RunRecord, violations: readonly Violation[], op
   let fold: number[] = [];
   const flush = () => {
     if (fold.length >= foldLinesMin) lines.push(foldedLine(entries, fold, number, colours));
-    else for (const position of fold) lines.push(entryLine(entries[position] as HistoryEntry, number(position), colours));
+    else
+      for (const position of fold) lines.push(entryLine(entries[position] as HistoryEntry, number(position), colours));
     fold = [];
   };
   entries.forEach((entry, position) => {
@@ -95,13 +119,19 @@ export function timeline(record: RunRecord, violations: readonly Violation[], op
         return;
       }
     }
-    if (!options.verbose && !marked.has(position) && routine(entry) && actorOf(entry).every((actor) => !involved.has(actor))) {
+    if (
+      !options.verbose &&
+      !marked.has(position) &&
+      routine(entry) &&
+      actorOf(entry).every((actor) => !involved.has(actor))
+    ) {
       fold.push(position);
       return;
     }
     flush();
     lines.push(entryLine(entry, number(position), colours));
-    for (const violation of marked.get(position) ?? []) lines.push(colours.red(`${' '.repeat(width + 1)} ^ ${violation.promise} broken here: ${violation.message}`));
+    for (const violation of marked.get(position) ?? [])
+      lines.push(colours.red(`${' '.repeat(width + 1)} ^ ${violation.promise} broken here: ${violation.message}`));
   });
   flush();
   if (cutAt !== undefined) lines.push(colours.dim(restLine(record, violations, cutAt)));
@@ -114,8 +144,13 @@ const tailLinesMax = 8;
 function restLine(record: RunRecord, violations: readonly Violation[], cutAt: number): string {
   const entries = record.history.entries;
   const later = new Map<string, number>();
-  for (const violation of violations) if (violation.entry !== undefined && violation.entry >= cutAt) later.set(violation.promise, (later.get(violation.promise) ?? 0) + 1);
-  const broken = later.size === 0 ? '' : `; broken there: ${[...later].map(([promise, count]) => `${promise} ×${count}`).join(', ')}`;
+  for (const violation of violations)
+    if (violation.entry !== undefined && violation.entry >= cutAt)
+      later.set(violation.promise, (later.get(violation.promise) ?? 0) + 1);
+  const broken =
+    later.size === 0
+      ? ''
+      : `; broken there: ${[...later].map(([promise, count]) => `${promise} ×${count}`).join(', ')}`;
   return `… ${entries.length - cutAt} more entries to the end of the run at ${record.simulatedMs} ms (ended: ${record.end})${broken}; --verbose prints them`;
 }
 
@@ -146,7 +181,12 @@ function routine(entry: HistoryEntry): boolean {
 }
 
 /** One line for a run of routine steps: who, which chunks were extracted, transcribed and committed. */
-function foldedLine(entries: readonly HistoryEntry[], positions: readonly number[], number: (position: number) => string, colours: ReturnType<typeof palette>): string {
+function foldedLine(
+  entries: readonly HistoryEntry[],
+  positions: readonly number[],
+  number: (position: number) => string,
+  colours: ReturnType<typeof palette>,
+): string {
   const first = entries[positions[0] as number] as HistoryEntry;
   const last = entries[positions.at(-1) as number] as HistoryEntry;
   const actors = [...new Set(positions.flatMap((position) => actorOf(entries[position])))];
@@ -172,7 +212,9 @@ function foldedLine(entries: readonly HistoryEntry[], positions: readonly number
   });
   const what = work.length > 0 ? work.join('; ') : 'routine calls';
   const span = `${number(positions[0] as number)}–${number(positions.at(-1) as number)}`;
-  return colours.dim(`${span} ${String(first.t).padStart(8)}–${last.t} ms  ${actors.join(',')}  ${what} (${positions.length} steps)`);
+  return colours.dim(
+    `${span} ${String(first.t).padStart(8)}–${last.t} ms  ${actors.join(',')}  ${what} (${positions.length} steps)`,
+  );
 }
 
 function plural(noun: string, indices: readonly number[]): string {
@@ -190,7 +232,8 @@ function ranges(indices: readonly number[]): string {
       previous = index;
       continue;
     }
-    if (start !== undefined && previous !== undefined) parts.push(start === previous ? String(start) : `${start}–${previous}`);
+    if (start !== undefined && previous !== undefined)
+      parts.push(start === previous ? String(start) : `${start}–${previous}`);
     start = index;
     previous = index;
   }
@@ -206,11 +249,19 @@ export function groupedViolations(violations: readonly Violation[]): string[] {
     if (group === undefined) groups.set(key, { first: violation, count: 1 });
     else group.count += 1;
   }
-  return [...groups.values()].map(({ first, count }) => `  ${first.promise}${first.job === undefined ? '' : ` ${first.job}`}${count > 1 ? ` (×${count})` : ''}: ${first.message}`);
+  return [...groups.values()].map(
+    ({ first, count }) =>
+      `  ${first.promise}${first.job === undefined ? '' : ` ${first.job}`}${count > 1 ? ` (×${count})` : ''}: ${first.message}`,
+  );
 }
 
 /** The whole counterexample report: faults, timeline, violations, replay command. */
-export function counterexampleText(record: RunRecord, violations: readonly Violation[], replay: string, options: TimelineOptions): string {
+export function counterexampleText(
+  record: RunRecord,
+  violations: readonly Violation[],
+  replay: string,
+  options: TimelineOptions,
+): string {
   const colours = palette(options.colour);
   const jobs = record.scenario.jobs.map((job) => `${job.id} (${job.chunks} chunks)`).join(', ');
   const out = [

@@ -19,26 +19,58 @@ const positive = z.number().int().positive();
 const callTarget = z.enum(['any', 'claim', 'extract', 'transcribe', 'commit', 'complete']);
 
 const faultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('crash'), worker: count, target: callTarget, nth: positive, when: z.enum(['before', 'after']) }),
+  z.strictObject({
+    kind: z.literal('crash'),
+    worker: count,
+    target: callTarget,
+    nth: positive,
+    when: z.enum(['before', 'after']),
+  }),
   z.strictObject({ kind: z.literal('pause'), worker: count, target: callTarget, nth: positive, durationMs: positive }),
   z.strictObject({ kind: z.literal('store_down'), atMs: count, durationMs: positive }),
   z.strictObject({ kind: z.literal('reply_lost'), nth: positive }),
-  z.strictObject({ kind: z.literal('chunk_file'), job: count, chunk: count, damage: z.enum(['delete', 'truncate', 'corrupt']), atMs: count }),
+  z.strictObject({
+    kind: z.literal('chunk_file'),
+    job: count,
+    chunk: count,
+    damage: z.enum(['delete', 'truncate', 'corrupt']),
+    atMs: count,
+  }),
   z.strictObject({ kind: z.literal('source_deleted'), job: count, atMs: count }),
-  z.strictObject({ kind: z.literal('transcriber_error'), nth: positive, error: z.union([z.literal(429), z.literal(500), z.literal(400), z.literal('timeout'), z.literal('reset')]) }),
+  z.strictObject({
+    kind: z.literal('transcriber_error'),
+    nth: positive,
+    error: z.union([z.literal(429), z.literal(500), z.literal(400), z.literal('timeout'), z.literal('reset')]),
+  }),
   z.strictObject({ kind: z.literal('state_corrupt'), job: count, atMs: count }),
   z.strictObject({ kind: z.literal('recoverers'), atMs: count, count: positive }),
   z.strictObject({ kind: z.literal('poison'), job: count, atMs: count, what: z.enum(['absurd_size', 'index_member']) }),
-  z.strictObject({ kind: z.literal('api_outage'), atMs: count, durationMs: positive, status: z.union([z.literal(429), z.literal(503)]), retryAfterMs: count }),
+  z.strictObject({
+    kind: z.literal('api_outage'),
+    atMs: count,
+    durationMs: positive,
+    status: z.union([z.literal(429), z.literal(503)]),
+    retryAfterMs: count,
+  }),
   z.strictObject({ kind: z.literal('stop'), worker: count, target: callTarget, nth: positive }),
-  z.strictObject({ kind: z.literal('clock_skew'), worker: count, offsetMs: count, driftPpm: z.number().int().min(-500_000).max(500_000) }),
+  z.strictObject({
+    kind: z.literal('clock_skew'),
+    worker: count,
+    offsetMs: count,
+    driftPpm: z.number().int().min(-500_000).max(500_000),
+  }),
   z.strictObject({ kind: z.literal('media_error'), nth: positive }),
   z.strictObject({ kind: z.literal('owner_crash'), job: count, count: positive }),
 ]);
 
 const jobSchema = z
   .strictObject({
-    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), chunks: positive.max(10_000), chunkLengthMs: positive.min(1_000), lastChunkMs: positive, submitAtMs: count.optional(), submitOnPoll: positive.optional(),
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+    chunks: positive.max(10_000),
+    chunkLengthMs: positive.min(1_000),
+    lastChunkMs: positive,
+    submitAtMs: count.optional(),
+    submitOnPoll: positive.optional(),
   })
   .refine((job) => job.lastChunkMs >= chunkTailMsMin && job.lastChunkMs <= job.chunkLengthMs + chunkTailMsMin, {
     message: `lastChunkMs must lie between ${chunkTailMsMin} and chunkLengthMs + ${chunkTailMsMin}`,
@@ -75,7 +107,10 @@ export function scenarioFileText(scenario: Scenario): string {
 export function parseScenarioFile(value: unknown): Scenario {
   const saved = savedOf(value);
   const file = fileSchema.safeParse(saved);
-  if (!file.success) throw new ScenarioFormatError('a scenario file holds { "version": N, "scenario": {...} } (or is a report.json of the simulator)');
+  if (!file.success)
+    throw new ScenarioFormatError(
+      'a scenario file holds { "version": N, "scenario": {...} } (or is a report.json of the simulator)',
+    );
   checkVersion(file.data.version, 'scenario file');
   return parseScenario(file.data.scenario);
 }
@@ -132,7 +167,9 @@ export function decodeReplay(text: string): Scenario {
         `this replay token comes from an older simulator (it names a generated run by seed and shrink path, which scenario version ${scenarioVersion} cannot reproduce); rerun the campaign with its seed to find the run again`,
       );
     }
-    throw new ScenarioFormatError(`replay token ${JSON.stringify(text.slice(0, 20))} is not a token printed by the simulator`);
+    throw new ScenarioFormatError(
+      `replay token ${JSON.stringify(text.slice(0, 20))} is not a token printed by the simulator`,
+    );
   }
   checkVersion(Number(match[1]), 'replay token');
   let value: unknown;

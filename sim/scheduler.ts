@@ -41,7 +41,10 @@ export class Scheduler {
   /** How many items were ready at each decision, in order (what an exhaustive search branches on). */
   readonly branching: number[] = [];
 
-  constructor(private readonly choices: readonly number[], startMs = 0) {
+  constructor(
+    private readonly choices: readonly number[],
+    startMs = 0,
+  ) {
     this.nowMs = startMs;
   }
 
@@ -110,7 +113,11 @@ export class Scheduler {
    * a function read whenever time would advance: a deadline that moves), or `stepsMax` decisions
    * were made. Returns why it stopped.
    */
-  async runUntil(options: { untilMs: number | (() => number); stepsMax: number; done?: () => boolean }): Promise<'done' | 'idle' | 'time' | 'steps'> {
+  async runUntil(options: {
+    untilMs: number | (() => number);
+    stepsMax: number;
+    done?: () => boolean;
+  }): Promise<'done' | 'idle' | 'time' | 'steps'> {
     const { untilMs } = options;
     const deadline = typeof untilMs === 'number' ? () => untilMs : untilMs;
     for (;;) {

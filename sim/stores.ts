@@ -37,43 +37,75 @@ export type RoundTrips = 'interleaved' | 'atomic';
  * `<keyPrefix><random>:`. Throws a TypeError naming a bad value.
  */
 export async function storeOption(
-  name: string | undefined, options: { keyPrefix?: string; roundTrips?: RoundTrips; prepare?: (redis: Redis) => void; chunkFiles?: ChunkFilesKind } = {},
+  name: string | undefined,
+  options: {
+    keyPrefix?: string;
+    roundTrips?: RoundTrips;
+    prepare?: (redis: Redis) => void;
+    chunkFiles?: ChunkFilesKind;
+  } = {},
 ): Promise<WorldOptions> {
-  const files: WorldOptions = options.chunkFiles === undefined || options.chunkFiles === 'memory' ? {} : { chunkFiles: options.chunkFiles };
+  const files: WorldOptions =
+    options.chunkFiles === undefined || options.chunkFiles === 'memory' ? {} : { chunkFiles: options.chunkFiles };
   return { ...(await storeOnly(name, options)), ...files };
 }
 
-async function storeOnly(name: string | undefined, options: { keyPrefix?: string; roundTrips?: RoundTrips; prepare?: (redis: Redis) => void }): Promise<WorldOptions> {
+async function storeOnly(
+  name: string | undefined,
+  options: { keyPrefix?: string; roundTrips?: RoundTrips; prepare?: (redis: Redis) => void },
+): Promise<WorldOptions> {
   const keyPrefix = options.keyPrefix ?? 'chunkwise-sim:';
   const roundTrips = options.roundTrips ?? 'interleaved';
   if (name === undefined || name === 'memory') return {};
-  if (name === 'ioredis-mock') return { store: await redisFactory(async () => {
-    const { default: RedisMock } = await import('ioredis-mock');
-    const redis = new RedisMock() as unknown as Redis;
-    // A seam for tests: scripts defined here first are the ones the store runs (planted Lua bugs).
-    options.prepare?.(redis);
-    return redis;
-  }, false, keyPrefix, roundTrips) };
+  if (name === 'ioredis-mock')
+    return {
+      store: await redisFactory(
+        async () => {
+          const { default: RedisMock } = await import('ioredis-mock');
+          const redis = new RedisMock() as unknown as Redis;
+          // A seam for tests: scripts defined here first are the ones the store runs (planted Lua bugs).
+          options.prepare?.(redis);
+          return redis;
+        },
+        false,
+        keyPrefix,
+        roundTrips,
+      ),
+    };
   if (/^rediss?:\/\//.test(name)) {
     let shared: Redis | undefined;
-    return { store: await redisFactory(async () => {
-      if (shared === undefined) {
-        const { createRedisClient } = await import('../src/adapters/redis/index.js');
-        shared = createRedisClient(name);
-        openClients.add(shared);
-        try {
-          await shared.ping();
-        } catch (error) {
-          throw new TypeError(`--store ${name}: cannot reach Redis (${(error as Error).message})`, { cause: error });
-        }
-      }
-      return shared;
-    }, true, keyPrefix, roundTrips) };
+    return {
+      store: await redisFactory(
+        async () => {
+          if (shared === undefined) {
+            const { createRedisClient } = await import('../src/adapters/redis/index.js');
+            shared = createRedisClient(name);
+            openClients.add(shared);
+            try {
+              await shared.ping();
+            } catch (error) {
+              throw new TypeError(`--store ${name}: cannot reach Redis (${(error as Error).message})`, {
+                cause: error,
+              });
+            }
+          }
+          return shared;
+        },
+        true,
+        keyPrefix,
+        roundTrips,
+      ),
+    };
   }
   throw new TypeError(`--store must be memory, ioredis-mock or a redis:// URL, got ${JSON.stringify(name)}`);
 }
 
-async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyPrefix: string, roundTrips: RoundTrips): Promise<StoreFactory> {
+async function redisFactory(
+  connect: () => Promise<Redis>,
+  shared: boolean,
+  keyPrefix: string,
+  roundTrips: RoundTrips,
+): Promise<StoreFactory> {
   const { RedisJobStore, asideKeys, jobKeys } = await import('../src/adapters/redis/index.js');
   const client = shared ? await connect() : undefined;
   return (clock, host) => {
@@ -82,7 +114,11 @@ async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyP
     let store: InstanceType<typeof RedisJobStore> | undefined;
     const ready = async () => {
       redis ??= await connect();
-      store ??= new RedisJobStore({ redis: roundTrips === 'interleaved' ? roundTripClient(redis, host) : redis, keyPrefix: prefix, clock });
+      store ??= new RedisJobStore({
+        redis: roundTrips === 'interleaved' ? roundTripClient(redis, host) : redis,
+        keyPrefix: prefix,
+        clock,
+      });
       return { redis, store };
     };
     const cache = new Map<string, Job | undefined>();
@@ -113,7 +149,8 @@ async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyP
         if (current === undefined) return;
         const changed = change(current);
         const fields = Object.keys(changed).filter((key) => changed[key as keyof Job] !== current[key as keyof Job]);
-        if (fields.some((field) => field !== 'phase')) throw new TypeError(`tampering with ${fields.join(', ')} is not supported on Redis`);
+        if (fields.some((field) => field !== 'phase'))
+          throw new TypeError(`tampering with ${fields.join(', ')} is not supported on Redis`);
         await (await ready()).redis.hset(jobKeys(prefix, jobId).state, 'phase', changed.phase);
         cache.set(jobId, changed);
       },
@@ -124,7 +161,10 @@ async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyP
       interleaved: roundTrips === 'interleaved',
       close: async () => {
         const { redis: connection } = await ready();
-        const keys = [...touched].flatMap((jobId) => [...Object.values(jobKeys(prefix, jobId)), ...Object.values(asideKeys(prefix, jobId))]);
+        const keys = [...touched].flatMap((jobId) => [
+          ...Object.values(jobKeys(prefix, jobId)),
+          ...Object.values(asideKeys(prefix, jobId)),
+        ]);
         if (keys.length > 0) await connection.del(...keys, `${prefix}jobs:recoverable`);
         if (!shared) connection.disconnect();
       },
@@ -133,7 +173,21 @@ async function redisFactory(connect: () => Promise<Redis>, shared: boolean, keyP
 }
 
 /** Commands of the Redis adapter that are one round trip each (besides its scripts and MULTI). */
-const roundTripCommands = new Set(['zadd', 'zrem', 'zscore', 'zrange', 'zrangebyscore', 'hgetall', 'hset', 'hget', 'xrange', 'xrevrange', 'time', 'del', 'exists']);
+const roundTripCommands = new Set([
+  'zadd',
+  'zrem',
+  'zscore',
+  'zrange',
+  'zrangebyscore',
+  'hgetall',
+  'hset',
+  'hget',
+  'xrange',
+  'xrevrange',
+  'time',
+  'del',
+  'exists',
+]);
 
 /**
  * `redis` seen through `host`: each command the adapter sends (its scripts, which ioredis names
@@ -163,7 +217,8 @@ function transaction(pipeline: object, wrap: (name: string, send: () => Promise<
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function') return value;
       const method = value as (...args: unknown[]) => unknown;
-      if (property === 'exec') return (...args: unknown[]) => wrap('exec', () => method.apply(target, args) as Promise<unknown>);
+      if (property === 'exec')
+        return (...args: unknown[]) => wrap('exec', () => method.apply(target, args) as Promise<unknown>);
       return (...args: unknown[]) => {
         const result = method.apply(target, args);
         return result === target ? proxy : result;

@@ -78,18 +78,46 @@ function resultKind(result: { kind: string }): string {
 
 /** The memory reference store behind the fault layer. */
 export class SimStore implements JobStore {
-  constructor(private readonly host: TwinHost, private readonly actor: string, private readonly inner: JobStore, private readonly latencyMs: () => number) {}
+  constructor(
+    private readonly host: TwinHost,
+    private readonly actor: string,
+    private readonly inner: JobStore,
+    private readonly latencyMs: () => number,
+  ) {}
 
-  private call<T>(op: string, target: CallTarget | 'other', subject: string, body: () => Promise<T>, describe: (result: T) => string, epoch?: number): Promise<T> {
-    return this.host.portCall(this.actor, { port: 'store', op, target, subject, latencyMs: this.latencyMs(), body, describe, ...(epoch === undefined ? {} : { epoch }) });
+  private call<T>(
+    op: string,
+    target: CallTarget | 'other',
+    subject: string,
+    body: () => Promise<T>,
+    describe: (result: T) => string,
+    epoch?: number,
+  ): Promise<T> {
+    return this.host.portCall(this.actor, {
+      port: 'store',
+      op,
+      target,
+      subject,
+      latencyMs: this.latencyMs(),
+      body,
+      describe,
+      ...(epoch === undefined ? {} : { epoch }),
+    });
   }
 
   createJob(request: operations.CreateRequest): Promise<CreateResult> {
     return this.call('createJob', 'other', request.jobId, () => this.inner.createJob(request), resultKind);
   }
   claimJob(request: operations.ClaimRequest): Promise<ClaimResult> {
-    return this.call('claimJob', 'claim', request.jobId, () => this.inner.claimJob(request), (result) =>
-      result.kind === 'ok' ? `ok epoch ${result.job.epoch}${result.recovery ? ' recovery' : ''}${result.duplicate ? ' duplicate' : ''}` : result.kind,
+    return this.call(
+      'claimJob',
+      'claim',
+      request.jobId,
+      () => this.inner.claimJob(request),
+      (result) =>
+        result.kind === 'ok'
+          ? `ok epoch ${result.job.epoch}${result.recovery ? ' recovery' : ''}${result.duplicate ? ' duplicate' : ''}`
+          : result.kind,
     );
   }
   renewLease(request: operations.RenewRequest): Promise<RenewResult> {
@@ -99,13 +127,26 @@ export class SimStore implements JobStore {
     return this.call('recordChunkPlan', 'other', request.jobId, () => this.inner.recordChunkPlan(request), writeKind);
   }
   recordChunkRecreated(request: operations.RecreatedRequest): Promise<WriteResult> {
-    return this.call('recordChunkRecreated', 'other', `${request.jobId}/${request.index}`, () => this.inner.recordChunkRecreated(request), writeKind);
+    return this.call(
+      'recordChunkRecreated',
+      'other',
+      `${request.jobId}/${request.index}`,
+      () => this.inner.recordChunkRecreated(request),
+      writeKind,
+    );
   }
   markResumed(request: operations.Fenced): Promise<WriteResult> {
     return this.call('markResumed', 'other', request.jobId, () => this.inner.markResumed(request), writeKind);
   }
   commitChunk(request: operations.CommitRequest): Promise<WriteResult> {
-    return this.call('commitChunk', 'commit', `${request.jobId}/${request.index}`, () => this.inner.commitChunk(request), writeKind, request.epoch);
+    return this.call(
+      'commitChunk',
+      'commit',
+      `${request.jobId}/${request.index}`,
+      () => this.inner.commitChunk(request),
+      writeKind,
+      request.epoch,
+    );
   }
   completeJob(request: operations.Fenced): Promise<WriteResult> {
     return this.call('completeJob', 'complete', request.jobId, () => this.inner.completeJob(request), writeKind);
@@ -120,13 +161,31 @@ export class SimStore implements JobStore {
     return this.call('quarantineJob', 'other', request.jobId, () => this.inner.quarantineJob(request), writeKind);
   }
   listRecoverableJobs(limit: number): Promise<string[]> {
-    return this.call('listRecoverableJobs', 'other', '*', () => this.inner.listRecoverableJobs(limit), (ids) => `[${ids.join(',')}]`);
+    return this.call(
+      'listRecoverableJobs',
+      'other',
+      '*',
+      () => this.inner.listRecoverableJobs(limit),
+      (ids) => `[${ids.join(',')}]`,
+    );
   }
   getJob(jobId: string): Promise<Job | null> {
-    return this.call('getJob', 'other', jobId, () => this.inner.getJob(jobId), (job) => job?.phase ?? 'null');
+    return this.call(
+      'getJob',
+      'other',
+      jobId,
+      () => this.inner.getJob(jobId),
+      (job) => job?.phase ?? 'null',
+    );
   }
   readEvents(jobId: string, fromSeq?: number): Promise<JobEvent[]> {
-    return this.call('readEvents', 'other', jobId, () => this.inner.readEvents(jobId, fromSeq), (events) => `${events.length} events`);
+    return this.call(
+      'readEvents',
+      'other',
+      jobId,
+      () => this.inner.readEvents(jobId, fromSeq),
+      (events) => `${events.length} events`,
+    );
   }
 }
 
@@ -136,28 +195,54 @@ function writeKind(result: WriteResult): string {
 
 /** Chunk files in memory; the world damages them. */
 export class SimChunkStore implements ChunkStore {
-  constructor(private readonly host: TwinHost, private readonly actor: string, private readonly inner: ChunkStore) {}
+  constructor(
+    private readonly host: TwinHost,
+    private readonly actor: string,
+    private readonly inner: ChunkStore,
+  ) {}
 
   check(jobId: string, index: number, expected: ChunkDigest): Promise<ChunkFileStatus> {
     return this.host.portCall(this.actor, {
-      port: 'chunks', op: 'check', target: 'other', subject: `${jobId}/${index}`, latencyMs: 1,
-      body: () => this.inner.check(jobId, index, expected), describe: (status) => status,
+      port: 'chunks',
+      op: 'check',
+      target: 'other',
+      subject: `${jobId}/${index}`,
+      latencyMs: 1,
+      body: () => this.inner.check(jobId, index, expected),
+      describe: (status) => status,
     });
   }
   read(jobId: string, index: number, expected: ChunkDigest): Promise<ChunkRead> {
     return this.host.portCall(this.actor, {
-      port: 'chunks', op: 'read', target: 'other', subject: `${jobId}/${index}`, latencyMs: 1,
-      body: () => this.inner.read(jobId, index, expected), describe: resultKind,
+      port: 'chunks',
+      op: 'read',
+      target: 'other',
+      subject: `${jobId}/${index}`,
+      latencyMs: 1,
+      body: () => this.inner.read(jobId, index, expected),
+      describe: resultKind,
     });
   }
   removeJob(jobId: string): Promise<void> {
     return this.host.portCall(this.actor, {
-      port: 'chunks', op: 'removeJob', target: 'other', subject: jobId, latencyMs: 1, body: () => this.inner.removeJob(jobId), describe: () => 'ok',
+      port: 'chunks',
+      op: 'removeJob',
+      target: 'other',
+      subject: jobId,
+      latencyMs: 1,
+      body: () => this.inner.removeJob(jobId),
+      describe: () => 'ok',
     });
   }
   listJobIds(): Promise<string[]> {
     return this.host.portCall(this.actor, {
-      port: 'chunks', op: 'listJobIds', target: 'other', subject: '*', latencyMs: 1, body: () => this.inner.listJobIds(), describe: (ids) => `[${ids.join(',')}]`,
+      port: 'chunks',
+      op: 'listJobIds',
+      target: 'other',
+      subject: '*',
+      latencyMs: 1,
+      body: () => this.inner.listJobIds(),
+      describe: (ids) => `[${ids.join(',')}]`,
     });
   }
 }
@@ -167,38 +252,62 @@ export interface MediaWorld {
   sourceExists(jobId: string): boolean;
   durationMsOf(source: string): number | undefined;
   jobIdOf(source: string): string | undefined;
-  writeChunk(actor: string, jobId: string, index: number, data: Uint8Array): { bytes: number; sha256: string } | Promise<{ bytes: number; sha256: string }>;
+  writeChunk(
+    actor: string,
+    jobId: string,
+    index: number,
+    data: Uint8Array,
+  ): { bytes: number; sha256: string } | Promise<{ bytes: number; sha256: string }>;
   /** The message of a retryable error injected into this media call, if any (counted per call while faults are on). */
   nextMediaFault?(jobId: string | undefined): string | undefined;
 }
 
 /** Media tools over simulated sources: probing and extraction are deterministic. */
 export class SimMedia implements Media {
-  constructor(private readonly host: TwinHost, private readonly actor: string, private readonly world: MediaWorld, private readonly latencyMs: () => number) {}
+  constructor(
+    private readonly host: TwinHost,
+    private readonly actor: string,
+    private readonly world: MediaWorld,
+    private readonly latencyMs: () => number,
+  ) {}
 
   probe(source: string): Promise<ProbeResult> {
     return this.host.portCall(this.actor, {
-      port: 'media', op: 'probe', target: 'other', subject: source, latencyMs: this.latencyMs(),
+      port: 'media',
+      op: 'probe',
+      target: 'other',
+      subject: source,
+      latencyMs: this.latencyMs(),
       body: async (): Promise<ProbeResult> => {
         const jobId = this.world.jobIdOf(source);
         const durationMs = this.world.durationMsOf(source);
         const failure = this.world.nextMediaFault?.(jobId);
         if (failure !== undefined) return { kind: 'error', retryable: true, message: failure };
-        if (jobId === undefined || durationMs === undefined || !this.world.sourceExists(jobId)) return { kind: 'source_missing', message: `${source} does not exist` };
+        if (jobId === undefined || durationMs === undefined || !this.world.sourceExists(jobId))
+          return { kind: 'source_missing', message: `${source} does not exist` };
         return { kind: 'ok', durationMs };
       },
       describe: resultKind,
     });
   }
 
-  extractChunk(request: { readonly jobId: string; readonly source: string; readonly chunk: ChunkSpec }): Promise<ExtractResult> {
+  extractChunk(request: {
+    readonly jobId: string;
+    readonly source: string;
+    readonly chunk: ChunkSpec;
+  }): Promise<ExtractResult> {
     const { jobId, chunk } = request;
     return this.host.portCall(this.actor, {
-      port: 'media', op: 'extractChunk', target: 'extract', subject: `${jobId}/${chunk.index}`, latencyMs: this.latencyMs(),
+      port: 'media',
+      op: 'extractChunk',
+      target: 'extract',
+      subject: `${jobId}/${chunk.index}`,
+      latencyMs: this.latencyMs(),
       body: async (): Promise<ExtractResult> => {
         const failure = this.world.nextMediaFault?.(jobId);
         if (failure !== undefined) return { kind: 'error', retryable: true, message: failure };
-        if (!this.world.sourceExists(jobId)) return { kind: 'source_missing', message: `${request.source} does not exist` };
+        if (!this.world.sourceExists(jobId))
+          return { kind: 'source_missing', message: `${request.source} does not exist` };
         const digest = await this.world.writeChunk(this.actor, jobId, chunk.index, chunkContent(jobId, chunk.index));
         return { kind: 'ok', ...digest };
       },
@@ -225,19 +334,36 @@ export const transcriberTimeoutMs = 30_000;
 
 /** A transcriber whose text is derived from job, chunk and audio bytes. */
 export class SimTranscriber implements Transcriber {
-  constructor(private readonly host: TwinHost, private readonly actor: string, private readonly world: TranscriberWorld, private readonly latencyMs: () => number) {}
+  constructor(
+    private readonly host: TwinHost,
+    private readonly actor: string,
+    private readonly world: TranscriberWorld,
+    private readonly latencyMs: () => number,
+  ) {}
 
   transcribe(request: TranscribeRequest): Promise<TranscribeResult> {
     const fault = this.world.nextTranscriberFault(request.jobId);
     const latencyMs = fault?.error === 'timeout' ? transcriberTimeoutMs : this.latencyMs();
     return this.host.portCall(this.actor, {
-      port: 'transcriber', op: 'transcribe', target: 'transcribe', subject: `${request.jobId}/${request.index}`, latencyMs,
+      port: 'transcriber',
+      op: 'transcribe',
+      target: 'transcribe',
+      subject: `${request.jobId}/${request.index}`,
+      latencyMs,
       onIssue: () => this.world.recordTranscription(this.actor, request),
       body: async (): Promise<TranscribeResult> => {
-        if (fault?.error === 'timeout') return { kind: 'error', retryable: true, status: null, message: 'request timed out' };
-        if (fault?.error === 'reset') return { kind: 'error', retryable: true, status: null, message: 'connection cut mid-reply (terminated)' };
+        if (fault?.error === 'timeout')
+          return { kind: 'error', retryable: true, status: null, message: 'request timed out' };
+        if (fault?.error === 'reset')
+          return { kind: 'error', retryable: true, status: null, message: 'connection cut mid-reply (terminated)' };
         if (fault !== undefined) {
-          return { kind: 'error', retryable: fault.error !== 400, status: fault.error, message: `HTTP ${fault.error}`, ...(fault.retryAfterMs === undefined ? {} : { retryAfterMs: fault.retryAfterMs }) };
+          return {
+            kind: 'error',
+            retryable: fault.error !== 400,
+            status: fault.error,
+            message: `HTTP ${fault.error}`,
+            ...(fault.retryAfterMs === undefined ? {} : { retryAfterMs: fault.retryAfterMs }),
+          };
         }
         return { kind: 'ok', text: transcriptOf(request.jobId, request.index, request.audio) };
       },

@@ -13,13 +13,30 @@ import type { Limits } from '../src/core/limits.js';
 import { isTerminal, type Job } from '../src/core/types.js';
 import { StoreUnavailableError, type ChunkStore, type JobStore, type TranscribeRequest } from '../src/ports.js';
 import { Worker } from '../src/runtime/worker.js';
-import { faultLabel, simulationLimits, type CallTarget, type Fault, type JobSpec, type PoisonKind, type Scenario } from './faults.js';
+import {
+  faultLabel,
+  simulationLimits,
+  type CallTarget,
+  type Fault,
+  type JobSpec,
+  type PoisonKind,
+  type Scenario,
+} from './faults.js';
 import { simChunkFiles, type ChunkFilesKind, type SimChunkFiles } from './fs-files.js';
 import { History } from './history.js';
 import { livenessBudget, type LivenessBudget } from './liveness.js';
 import { mulberry32 } from './random.js';
 import { Scheduler } from './scheduler.js';
-import { SimChunkStore, SimMedia, SimStore, SimTranscriber, chunkContent, transcriptOf, type PortCallSpec, type TwinHost } from './twins.js';
+import {
+  SimChunkStore,
+  SimMedia,
+  SimStore,
+  SimTranscriber,
+  chunkContent,
+  transcriptOf,
+  type PortCallSpec,
+  type TwinHost,
+} from './twins.js';
 
 /**
  * Builds the store a world uses; the memory reference unless a variant is asked for. A store that
@@ -66,7 +83,10 @@ export interface WorldOptions {
   readonly store?: StoreFactory;
   /** Wraps each worker's ports (planted bugs in tests). */
   readonly workerFactory?: (options: ConstructorParameters<typeof Worker>[0]) => Worker;
-  /** Scheduling steps of each phase (default: 200,000 in the fault phase, derived from the workload in the liveness phase). */
+  /**
+   * Scheduling steps of each phase (default: 200,000 in the fault phase, derived from the workload in the liveness
+   * phase).
+   */
   readonly stepsMax?: number;
   /** Delay before a crashed worker's replacements start (default 1 s). */
   readonly restartDelayMs?: number;
@@ -104,7 +124,9 @@ export interface RunRecord {
   /** Choices the scheduler read (decisions among several ready items); later choices are unused. */
   readonly decisions: number;
   readonly wastedTranscriptions: number;
-  /** Pairs the world saw as they happened (job phase × store operation, fault kind × job phase): see sim/coverage.ts. */
+  /**
+   * Pairs the world saw as they happened (job phase × store operation, fault kind × job phase): see sim/coverage.ts.
+   */
   readonly coverage?: Readonly<Record<string, number>>;
   /** The chunk transcripts a crash-free run of the job produces, in order (for P7). */
   expectedTranscripts(jobId: string): string[];
@@ -178,7 +200,10 @@ export class World implements TwinHost {
   /** Actors that crash before their next call (an owner_crash fault armed by their grant). */
   private readonly armedCrashes = new Map<string, Fault>();
 
-  constructor(readonly scenario: Scenario, private readonly options: WorldOptions = {}) {
+  constructor(
+    readonly scenario: Scenario,
+    private readonly options: WorldOptions = {},
+  ) {
     this.limits = options.limits ?? simulationLimits;
     this.files = simChunkFiles(options.chunkFiles);
     this.scheduler = new Scheduler(scenario.choices);
@@ -192,11 +217,19 @@ export class World implements TwinHost {
         const actor = this.callingActor.getStore();
         // Each round trip takes its own share of the store's latency, so that operations of
         // different actors overlap in virtual time and their round trips interleave.
-        return actor === undefined ? send() : this.scheduler.call(actor, label, Math.floor(this.random() * (this.scenario.latencies.storeMaxMs + 1)), send);
+        return actor === undefined
+          ? send()
+          : this.scheduler.call(
+              actor,
+              label,
+              Math.floor(this.random() * (this.scenario.latencies.storeMaxMs + 1)),
+              send,
+            );
       },
       caller: () => this.syncCaller ?? (this.interleaved ? this.callingActor.getStore() : undefined),
     };
-    const built: BuiltStore = this.options.store === undefined ? memoryStore(clock) : await this.options.store(clock, host);
+    const built: BuiltStore =
+      this.options.store === undefined ? memoryStore(clock) : await this.options.store(clock, host);
     this.store = built.store;
     this.inspect = built.inspect;
     this.interleaved = built.interleaved === true;
@@ -216,7 +249,13 @@ export class World implements TwinHost {
     for (let index = 0; index < scenario.workers; index += 1) this.startSlot(index);
     for (const fault of scenario.faults) this.scheduleTimedFault(fault);
     const stepsMax = this.options.stepsMax ?? 200_000;
-    await this.scheduler.runUntil({ untilMs: scenario.faultPhaseMs, stepsMax, ...(this.options.endWhenSettled === true ? { done: () => this.settled() && this.scheduler.now() > this.pausesEndMs } : {}) });
+    await this.scheduler.runUntil({
+      untilMs: scenario.faultPhaseMs,
+      stepsMax,
+      ...(this.options.endWhenSettled === true
+        ? { done: () => this.settled() && this.scheduler.now() > this.pausesEndMs }
+        : {}),
+    });
     this.faultsOn = false;
     this.history.add({ t: this.scheduler.now(), kind: 'phase', what: 'liveness' });
     const liveness = await this.livenessPhase();
@@ -239,9 +278,20 @@ export class World implements TwinHost {
     const capAtMs = startMs + budget.capMs;
     const stallAtMs = () => Math.max(this.lastProgress.atMs, this.pausesEndMs) + budget.stallWindowMs;
     const stepsMax = this.scheduler.stats.steps + (this.options.stepsMax ?? budget.stepsMax);
-    const ended = await this.scheduler.runUntil({ untilMs: () => Math.min(stallAtMs(), capAtMs), stepsMax, done: () => this.settled() });
+    const ended = await this.scheduler.runUntil({
+      untilMs: () => Math.min(stallAtMs(), capAtMs),
+      stepsMax,
+      done: () => this.settled(),
+    });
     const end: RunEnd = ended !== 'time' ? ended : stallAtMs() > capAtMs ? 'cap' : 'stalled';
-    return { ...budget, end, startMs, lastProgressMs: this.lastProgress.atMs, lastProgress: this.lastProgress.what, pausesEndMs: this.pausesEndMs };
+    return {
+      ...budget,
+      end,
+      startMs,
+      lastProgressMs: this.lastProgress.atMs,
+      lastProgress: this.lastProgress.what,
+      pausesEndMs: this.pausesEndMs,
+    };
   }
 
   /** Notes progress when a store call appended an event to `jobId`'s outbox. */
@@ -251,7 +301,10 @@ export class World implements TwinHost {
     const before = this.eventCounts.get(jobId) ?? 0;
     if (job.nextSeq <= before) return;
     this.eventCounts.set(jobId, job.nextSeq);
-    this.lastProgress = { atMs: this.scheduler.now(), what: `${op} ${jobId} by ${actor} (${job.phase}, ${job.nextSeq - 1} events)` };
+    this.lastProgress = {
+      atMs: this.scheduler.now(),
+      what: `${op} ${jobId} by ${actor} (${job.phase}, ${job.nextSeq - 1} events)`,
+    };
   }
 
   /** True when every job is terminal and no terminal job has a file left. */
@@ -285,7 +338,9 @@ export class World implements TwinHost {
       this.pausesEndMs = Math.max(this.pausesEndMs, untilMs);
       this.scheduler.pause(actor, untilMs);
       this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'pause', detail: faultLabel(pause) });
-      void this.scheduler.sleep(worldActor, pause.durationMs).then(() => this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'resume' }));
+      void this.scheduler
+        .sleep(worldActor, pause.durationMs)
+        .then(() => this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'resume' }));
     }
     call.onIssue?.();
     if (call.port === 'store' && call.subject !== '*') this.count(`phase-op|${this.phaseOf(call.subject)}|${call.op}`);
@@ -293,7 +348,14 @@ export class World implements TwinHost {
     if (call.port === 'store' && this.interleaved) return this.interleavedStoreCall(actor, call, crash);
     return this.scheduler.call(actor, `${call.port}.${call.op}`, call.latencyMs, async () => {
       if (call.port === 'store' && this.storeDown()) {
-        this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: 'unavailable' });
+        this.history.add({
+          t: this.scheduler.now(),
+          kind: 'call',
+          actor,
+          op: call.op,
+          target: call.subject,
+          result: 'unavailable',
+        });
         throw new StoreUnavailableError('store is down');
       }
       const storeCall = call.port === 'store' ? this.countStoreCall() : 0;
@@ -312,11 +374,19 @@ export class World implements TwinHost {
         await this.inspect.refresh?.(subjectJob);
         this.noteEvents(actor, call.op, subjectJob);
       }
-      this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: call.describe(result) });
+      this.history.add({
+        t: this.scheduler.now(),
+        kind: 'call',
+        actor,
+        op: call.op,
+        target: call.subject,
+        result: call.describe(result),
+      });
       if (call.port === 'store') this.recordApplied(actor, call.op, call.subject, result, call.epoch);
       // A crash after the effect: the call was applied, the scheduler never delivers its reply.
       if (crash?.kind === 'crash') this.crash(actor, crash);
-      if (call.port === 'store' && this.replyLost(storeCall, call.subject)) throw new StoreUnavailableError('reply lost after the write was applied');
+      if (call.port === 'store' && this.replyLost(storeCall, call.subject))
+        throw new StoreUnavailableError('reply lost after the write was applied');
       return result;
     });
   }
@@ -330,7 +400,14 @@ export class World implements TwinHost {
     // The latency is the round trips' (each draws its own), not the request's.
     const down = await this.scheduler.call(actor, `store.${call.op}`, 0, () => this.storeDown());
     if (down) {
-      this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: 'unavailable' });
+      this.history.add({
+        t: this.scheduler.now(),
+        kind: 'call',
+        actor,
+        op: call.op,
+        target: call.subject,
+        result: 'unavailable',
+      });
       throw new StoreUnavailableError('store is down');
     }
     const storeCall = this.countStoreCall();
@@ -341,10 +418,18 @@ export class World implements TwinHost {
         await this.inspect.refresh?.(subjectJob);
         this.noteEvents(actor, call.op, subjectJob);
       }
-      this.history.add({ t: this.scheduler.now(), kind: 'call', actor, op: call.op, target: call.subject, result: call.describe(result) });
+      this.history.add({
+        t: this.scheduler.now(),
+        kind: 'call',
+        actor,
+        op: call.op,
+        target: call.subject,
+        result: call.describe(result),
+      });
       this.recordApplied(actor, call.op, call.subject, result, call.epoch);
       if (crash?.kind === 'crash') this.crash(actor, crash);
-      if (this.replyLost(storeCall, call.subject)) throw new StoreUnavailableError('reply lost after the write was applied');
+      if (this.replyLost(storeCall, call.subject))
+        throw new StoreUnavailableError('reply lost after the write was applied');
       return result;
     });
   }
@@ -354,7 +439,8 @@ export class World implements TwinHost {
     const [jobId = subject, indexText = '0'] = subject.split('/');
     const index = Number(indexText);
     const data = chunkContent(jobId, index);
-    // A step of the world, awaited whole by the scheduler (real file I/O included), so that the history stays deterministic.
+    // A step of the world, awaited whole by the scheduler (real file I/O included), so that the history stays
+    // deterministic.
     void this.scheduler.call(worldActor, `partial ${subject}`, 0, async () => {
       await this.files.putPart(jobId, index, data.slice(0, data.length >> 1));
       this.history.add({ t: this.scheduler.now(), kind: 'file', actor, job: jobId, op: 'partial', index });
@@ -401,8 +487,12 @@ export class World implements TwinHost {
       workerId: actor,
       store: new SimStore(this, actor, this.store, latency(this.scenario.latencies.storeMaxMs)),
       chunkStore: new SimChunkStore(this, actor, this.files as ChunkStore),
-      media: new SimMedia(this, actor, this.mediaWorld(), () => Math.max(1, Math.floor(this.scenario.latencies.mediaMs * (0.5 + this.random())))),
-      transcriber: new SimTranscriber(this, actor, this.transcriberWorld(), () => Math.max(1, Math.floor(this.scenario.latencies.transcribeMs * (0.5 + this.random())))),
+      media: new SimMedia(this, actor, this.mediaWorld(), () =>
+        Math.max(1, Math.floor(this.scenario.latencies.mediaMs * (0.5 + this.random()))),
+      ),
+      transcriber: new SimTranscriber(this, actor, this.transcriberWorld(), () =>
+        Math.max(1, Math.floor(this.scenario.latencies.transcribeMs * (0.5 + this.random()))),
+      ),
       clock: this.clockOf(slot, actor),
       random: mulberry32(hashSeed(this.scenario.seed, actor)),
       limits: this.limits,
@@ -424,8 +514,11 @@ export class World implements TwinHost {
    * it is the machine's, not a passing fault). Sleeps last the machine's own milliseconds.
    */
   private clockOf(slot: Slot, actor: string): { now(): number; sleep(ms: number): Promise<void> } {
-    const skew = this.scenario.faults.find((fault) => fault.kind === 'clock_skew' && fault.worker % this.scenario.workers === slot.index);
-    if (skew?.kind !== 'clock_skew') return { now: () => this.scheduler.now(), sleep: (ms: number) => this.scheduler.sleep(actor, ms) };
+    const skew = this.scenario.faults.find(
+      (fault) => fault.kind === 'clock_skew' && fault.worker % this.scenario.workers === slot.index,
+    );
+    if (skew?.kind !== 'clock_skew')
+      return { now: () => this.scheduler.now(), sleep: (ms: number) => this.scheduler.sleep(actor, ms) };
     if (!this.fired.has(skew)) this.fire(skew);
     const originMs = (slot.clockOriginMs ??= this.scheduler.now());
     const rate = 1 + skew.driftPpm / 1_000_000;
@@ -435,9 +528,18 @@ export class World implements TwinHost {
     };
   }
 
-  /** Tells a worker to stop (a graceful stop: it releases what it holds); a new incarnation takes the slot once it exited. */
+  /**
+   * Tells a worker to stop (a graceful stop: it releases what it holds); a new incarnation takes the slot once it
+   * exited.
+   */
   private gracefulStop(slot: Slot, fault: Fault): void {
-    this.history.add({ t: this.scheduler.now(), kind: 'worker', actor: slot.actor, what: 'stop', detail: faultLabel(this.resolved(fault)) });
+    this.history.add({
+      t: this.scheduler.now(),
+      kind: 'worker',
+      actor: slot.actor,
+      what: 'stop',
+      detail: faultLabel(this.resolved(fault)),
+    });
     slot.stopping = slot.actor;
     slot.worker?.stop();
   }
@@ -465,7 +567,12 @@ export class World implements TwinHost {
   }
 
   /** The crash or pause fault this call triggers, if any (each fires once, in the fault phase only). */
-  private triggered(slot: Slot, target: CallTarget | 'other', kind: 'crash' | 'pause' | 'stop', subject: string): Fault | undefined {
+  private triggered(
+    slot: Slot,
+    target: CallTarget | 'other',
+    kind: 'crash' | 'pause' | 'stop',
+    subject: string,
+  ): Fault | undefined {
     if (!this.faultsOn) return undefined;
     for (const fault of this.scenario.faults) {
       if (fault.kind !== kind || fault.worker % this.scenario.workers !== slot.index || this.fired.has(fault)) continue;
@@ -520,30 +627,63 @@ export class World implements TwinHost {
 
   private replyLost(storeCall: number, subject: string): boolean {
     if (!this.faultsOn || storeCall === 0) return false;
-    const fault = this.scenario.faults.find((entry) => entry.kind === 'reply_lost' && entry.nth === storeCall && !this.fired.has(entry));
+    const fault = this.scenario.faults.find(
+      (entry) => entry.kind === 'reply_lost' && entry.nth === storeCall && !this.fired.has(entry),
+    );
     if (fault === undefined) return false;
     this.fire(fault, subject);
     return true;
   }
 
-  private recordApplied(actor: string, op: string, subject: string, result: unknown, requestEpoch: number | undefined): void {
+  private recordApplied(
+    actor: string,
+    op: string,
+    subject: string,
+    result: unknown,
+    requestEpoch: number | undefined,
+  ): void {
     const t = this.scheduler.now();
     const outcome = result as { kind?: string; duplicate?: boolean; job?: Job; leaseExpiresAtMs?: number };
     const [job = subject, indexText] = subject.split('/');
-    if (op === 'claimJob' && (outcome.kind === 'ok' || outcome.kind === 'exhausted') && outcome.duplicate !== true && outcome.job !== undefined) {
+    if (
+      op === 'claimJob' &&
+      (outcome.kind === 'ok' || outcome.kind === 'exhausted') &&
+      outcome.duplicate !== true &&
+      outcome.job !== undefined
+    ) {
       const leaseUntilMs = outcome.kind === 'ok' ? outcome.job.leaseExpiresAtMs : 0;
-      this.history.add({ t, kind: 'grant', actor, job, epoch: outcome.job.epoch, leaseUntilMs, recovery: outcome.job.recovery.open });
+      this.history.add({
+        t,
+        kind: 'grant',
+        actor,
+        job,
+        epoch: outcome.job.epoch,
+        leaseUntilMs,
+        recovery: outcome.job.recovery.open,
+      });
       if (outcome.kind === 'ok') this.armOwnerCrash(actor, job);
     }
     if (op === 'quarantineJob' && outcome.kind === 'ok' && outcome.duplicate !== true) {
       const stored = this.inspect.job(job);
-      if (stored !== undefined) this.history.add({ t, kind: 'grant', actor, job, epoch: stored.epoch, leaseUntilMs: 0, recovery: false });
+      if (stored !== undefined)
+        this.history.add({ t, kind: 'grant', actor, job, epoch: stored.epoch, leaseUntilMs: 0, recovery: false });
     }
     if (op === 'renewLease' && outcome.kind === 'ok') {
       const stored = this.inspect.job(job);
-      this.history.add({ t, kind: 'renew', actor, job, epoch: stored?.epoch ?? 0, leaseUntilMs: outcome.leaseExpiresAtMs ?? 0 });
+      this.history.add({
+        t,
+        kind: 'renew',
+        actor,
+        job,
+        epoch: stored?.epoch ?? 0,
+        leaseUntilMs: outcome.leaseExpiresAtMs ?? 0,
+      });
     }
-    if ((op === 'releaseJob' || op === 'completeJob' || op === 'failJob') && outcome.kind === 'ok' && outcome.duplicate !== true) {
+    if (
+      (op === 'releaseJob' || op === 'completeJob' || op === 'failJob') &&
+      outcome.kind === 'ok' &&
+      outcome.duplicate !== true
+    ) {
       this.history.add({ t, kind: 'release', actor, job, epoch: this.inspect.job(job)?.epoch ?? 0 });
     }
     if (op === 'commitChunk' && outcome.kind === 'ok' && outcome.duplicate !== true) {
@@ -555,7 +695,12 @@ export class World implements TwinHost {
   private armOwnerCrash(actor: string, jobId: string): void {
     if (!this.faultsOn) return;
     const position = this.scenario.jobs.findIndex((spec) => spec.id === jobId);
-    const fault = this.scenario.faults.find((entry) => entry.kind === 'owner_crash' && entry.job % this.scenario.jobs.length === position && (this.ownerCrashes.get(entry) ?? 0) < entry.count);
+    const fault = this.scenario.faults.find(
+      (entry) =>
+        entry.kind === 'owner_crash' &&
+        entry.job % this.scenario.jobs.length === position &&
+        (this.ownerCrashes.get(entry) ?? 0) < entry.count,
+    );
     if (fault === undefined) return;
     this.ownerCrashes.set(fault, (this.ownerCrashes.get(fault) ?? 0) + 1);
     this.fired.add(fault);
@@ -587,7 +732,14 @@ export class World implements TwinHost {
           copy[0] = (copy[0] ?? 0) ^ 0xff;
           this.files.overwrite(spec.id, index, copy);
         }
-        this.history.add({ t: this.scheduler.now(), kind: 'file', actor: worldActor, job: spec.id, op: fault.damage, index });
+        this.history.add({
+          t: this.scheduler.now(),
+          kind: 'file',
+          actor: worldActor,
+          job: spec.id,
+          op: fault.damage,
+          index,
+        });
         return;
       }
       case 'source_deleted':
@@ -603,7 +755,10 @@ export class World implements TwinHost {
         this.fire(fault, spec.id);
         this.corruptedStates.add(spec.id);
         // A hand-edited record: the phase says every chunk is done while the chunks say otherwise.
-        await this.inspect.tamper(spec.id, (current) => ({ ...current, phase: current.phase === 'finalizing' ? 'transcribing' : 'finalizing' }));
+        await this.inspect.tamper(spec.id, (current) => ({
+          ...current,
+          phase: current.phase === 'finalizing' ? 'transcribing' : 'finalizing',
+        }));
         return;
       }
       case 'poison': {
@@ -631,7 +786,9 @@ export class World implements TwinHost {
       nextMediaFault: (jobId: string | undefined) => {
         if (!this.faultsOn) return undefined;
         this.mediaCalls += 1;
-        const fault = this.scenario.faults.find((entry) => entry.kind === 'media_error' && entry.nth === this.mediaCalls && !this.fired.has(entry));
+        const fault = this.scenario.faults.find(
+          (entry) => entry.kind === 'media_error' && entry.nth === this.mediaCalls && !this.fired.has(entry),
+        );
         if (fault === undefined) return undefined;
         this.fire(fault, jobId);
         return 'media tool timed out (injected)';
@@ -645,7 +802,8 @@ export class World implements TwinHost {
       writeChunk: async (actor: string, jobId: string, index: number, data: Uint8Array) => {
         const digest = await this.files.put(jobId, index, data);
         this.history.add({ t: this.scheduler.now(), kind: 'file', actor, job: jobId, op: 'write', index });
-        if (!this.faultsOn) this.lastProgress = { atMs: this.scheduler.now(), what: `chunk file ${jobId}/${index} written by ${actor}` };
+        if (!this.faultsOn)
+          this.lastProgress = { atMs: this.scheduler.now(), what: `chunk file ${jobId}/${index} written by ${actor}` };
         return digest;
       },
     };
@@ -657,12 +815,17 @@ export class World implements TwinHost {
         if (!this.faultsOn) return undefined;
         this.transcriberCalls += 1;
         const now = this.scheduler.now();
-        const outage = this.scenario.faults.find((entry) => entry.kind === 'api_outage' && now >= entry.atMs && now < entry.atMs + entry.durationMs);
+        const outage = this.scenario.faults.find(
+          (entry) => entry.kind === 'api_outage' && now >= entry.atMs && now < entry.atMs + entry.durationMs,
+        );
         if (outage?.kind === 'api_outage') {
           if (!this.fired.has(outage)) this.fire(outage, jobId);
           return { error: outage.status, ...(outage.retryAfterMs > 0 ? { retryAfterMs: outage.retryAfterMs } : {}) };
         }
-        const fault = this.scenario.faults.find((entry) => entry.kind === 'transcriber_error' && entry.nth === this.transcriberCalls && !this.fired.has(entry));
+        const fault = this.scenario.faults.find(
+          (entry) =>
+            entry.kind === 'transcriber_error' && entry.nth === this.transcriberCalls && !this.fired.has(entry),
+        );
         if (fault?.kind !== 'transcriber_error') return undefined;
         this.fire(fault, jobId);
         return { error: fault.error };
@@ -670,7 +833,14 @@ export class World implements TwinHost {
       recordTranscription: (actor: string, request: TranscribeRequest) => {
         this.transcriptions += 1;
         const digest = createHash('sha256').update(request.audio).digest('hex').slice(0, 8);
-        this.history.add({ t: this.scheduler.now(), kind: 'transcribe', actor, job: request.jobId, index: request.index, digest });
+        this.history.add({
+          t: this.scheduler.now(),
+          kind: 'transcribe',
+          actor,
+          job: request.jobId,
+          index: request.index,
+          digest,
+        });
       },
     };
   }
@@ -688,14 +858,29 @@ export class World implements TwinHost {
     }
     const chunksTotal = this.scenario.jobs.reduce((sum, job) => sum + job.chunks, 0);
     return {
-      scenario: this.scenario, limits: this.limits, history: this.history, jobs, events, files,
-      deletedSources: this.deletedSources, corruptedStates: this.corruptedStates, damagedChunks: this.damagedChunks,
-      workerErrors: this.workerErrors, coverage: this.coverage, faultsFired: [...this.fired].map((fault) => this.resolved(fault)), end, liveness: outcome,
-      simulatedMs: this.scheduler.now(), steps: this.scheduler.stats.steps, decisions: this.scheduler.stats.decisions,
+      scenario: this.scenario,
+      limits: this.limits,
+      history: this.history,
+      jobs,
+      events,
+      files,
+      deletedSources: this.deletedSources,
+      corruptedStates: this.corruptedStates,
+      damagedChunks: this.damagedChunks,
+      workerErrors: this.workerErrors,
+      coverage: this.coverage,
+      faultsFired: [...this.fired].map((fault) => this.resolved(fault)),
+      end,
+      liveness: outcome,
+      simulatedMs: this.scheduler.now(),
+      steps: this.scheduler.stats.steps,
+      decisions: this.scheduler.stats.decisions,
       wastedTranscriptions: Math.max(0, this.transcriptions - chunksTotal),
       expectedTranscripts: (jobId) => {
         const spec = this.scenario.jobs.find((job) => job.id === jobId);
-        return Array.from({ length: spec?.chunks ?? 0 }, (_, index) => transcriptOf(jobId, index, chunkContent(jobId, index)));
+        return Array.from({ length: spec?.chunks ?? 0 }, (_, index) =>
+          transcriptOf(jobId, index, chunkContent(jobId, index)),
+        );
       },
     };
   }
@@ -730,7 +915,14 @@ export function resolveFault(fault: Fault, scenario: Scenario): Fault {
 /** The memory reference store and its synchronous views. */
 function memoryStore(clock: { now(): number }): BuiltStore {
   const memory = new MemoryJobStore(clock);
-  return { store: memory, inspect: { job: (id) => memory.peek(id), events: (id) => memory.peekEvents(id), tamper: (id, change) => memory.tamper(id, change) } };
+  return {
+    store: memory,
+    inspect: {
+      job: (id) => memory.peek(id),
+      events: (id) => memory.peekEvents(id),
+      tamper: (id, change) => memory.tamper(id, change),
+    },
+  };
 }
 
 /** The simulated source path of a job. */

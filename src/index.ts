@@ -6,8 +6,19 @@
 export * from './core/types.js';
 export * from './core/limits.js';
 export {
-  eventSchemas, eventNames, jobEventSchema, parseEvent, stamp, validateEventName, EventSchemaError,
-  recoveryTypes, recoveryResults, type EventName, type EventOf, type JobEvent, type EventBody,
+  eventSchemas,
+  eventNames,
+  jobEventSchema,
+  parseEvent,
+  stamp,
+  validateEventName,
+  EventSchemaError,
+  recoveryTypes,
+  recoveryResults,
+  type EventName,
+  type EventOf,
+  type JobEvent,
+  type EventBody,
 } from './core/events.js';
 export * as operations from './core/operations.js';
 export { jobInvariantProblems } from './core/invariants.js';

@@ -40,7 +40,8 @@ export interface WriteOk {
 /** Result of a fenced write: applied, or refused with nothing written. */
 export type WriteResult = WriteOk | Refusal;
 /** Result of creating a job. */
-export type CreateResult = { readonly kind: 'ok'; readonly job: Job; readonly created: boolean } | { readonly kind: 'already_exists' };
+export type CreateResult =
+  { readonly kind: 'ok'; readonly job: Job; readonly created: boolean } | { readonly kind: 'already_exists' };
 /** Result of a claim: a lease (and whether it began a recovery), or why not. */
 export type ClaimResult =
   | { readonly kind: 'ok'; readonly job: Job; readonly recovery: boolean; readonly duplicate: boolean }
@@ -61,7 +62,10 @@ export class StoreUnavailableError extends Error {
 /** Stored state of a job could not be decoded or breaks an invariant (P10). */
 export class CorruptStateError extends Error {
   override readonly name = 'CorruptStateError';
-  constructor(readonly jobId: string, readonly problems: readonly string[]) {
+  constructor(
+    readonly jobId: string,
+    readonly problems: readonly string[],
+  ) {
     super(`job ${jobId} has corrupt stored state: ${problems.join('; ')}`);
   }
 }
@@ -152,7 +156,11 @@ export interface Media {
   /** The playable duration of the source's audio. */
   probe(source: string): Promise<ProbeResult>;
   /** Extracts chunk `chunk` of `source` into the chunk store, whole or not at all. Deterministic bytes. */
-  extractChunk(request: { readonly jobId: string; readonly source: string; readonly chunk: ChunkSpec }): Promise<ExtractResult>;
+  extractChunk(request: {
+    readonly jobId: string;
+    readonly source: string;
+    readonly chunk: ChunkSpec;
+  }): Promise<ExtractResult>;
 }
 
 /** A transcription request for one chunk. */
@@ -168,7 +176,13 @@ export interface TranscribeRequest {
 export type TranscribeResult =
   | { readonly kind: 'ok'; readonly text: string }
   /** `retryAfterMs`: the wait the service asked for before another attempt (HTTP Retry-After), if it said. */
-  | { readonly kind: 'error'; readonly retryable: boolean; readonly status: number | null; readonly message: string; readonly retryAfterMs?: number };
+  | {
+      readonly kind: 'error';
+      readonly retryable: boolean;
+      readonly status: number | null;
+      readonly message: string;
+      readonly retryAfterMs?: number;
+    };
 
 /** Speech to text for one chunk. */
 export interface Transcriber {

@@ -29,14 +29,22 @@ interface Detection {
 }
 
 /** One campaign seed's hunt: its first failure, or how many runs were played without one. */
-type SeedHunt = Detection | { readonly seed: number; readonly found: false; readonly runs: number; readonly ms: number };
+type SeedHunt =
+  Detection | { readonly seed: number; readonly found: false; readonly runs: number; readonly ms: number };
 
 /** Plays runs 0, 1, 2, … of campaign `seed` until the first failure, at most `runsMax` runs. */
 async function firstFailure(seed: number, bug: PlantedBug, runsMax: number): Promise<SeedHunt> {
   const started = nowMs();
   for (let index = 0; index < runsMax; index += 1) {
     const summary = await playRun(seed, index, { world: bug.world });
-    if (summary.failed !== undefined) return { seed, runIndex: index, runs: index + 1, ms: round(nowMs() - started, 0), promise: summary.failed.promise };
+    if (summary.failed !== undefined)
+      return {
+        seed,
+        runIndex: index,
+        runs: index + 1,
+        ms: round(nowMs() - started, 0),
+        promise: summary.failed.promise,
+      };
   }
   return { seed, found: false, runs: runsMax, ms: round(nowMs() - started, 0) };
 }
@@ -66,7 +74,9 @@ interface Counterexample {
   readonly reproduces: boolean;
 }
 
-type ShrinkOutcome = Counterexample | { readonly seed: number; readonly runIndex: number; readonly shrinkMs: number; readonly error: string };
+type ShrinkOutcome =
+  | Counterexample
+  | { readonly seed: number; readonly runIndex: number; readonly shrinkMs: number; readonly error: string };
 
 function isCounterexample(outcome: ShrinkOutcome): outcome is Counterexample {
   return !('error' in outcome);
@@ -78,7 +88,12 @@ async function shrunk(detection: Detection, bug: PlantedBug): Promise<ShrinkOutc
   try {
     report = await shrinkRun(detection.seed, detection.runIndex, { world: bug.world });
   } catch (error) {
-    return { seed: detection.seed, runIndex: detection.runIndex, shrinkMs: round(nowMs() - started, 0), error: messageOf(error) };
+    return {
+      seed: detection.seed,
+      runIndex: detection.runIndex,
+      shrinkMs: round(nowMs() - started, 0),
+      error: messageOf(error),
+    };
   }
   const shrinkMs = round(nowMs() - started, 0);
   const replayed = await replay(decodeReplay(report.replay), bug.world);
@@ -123,11 +138,17 @@ async function hunt(bug: PlantedBug, budget: Budget) {
     campaignSeeds: perSeed.map((entry) => entry.seed),
     foundIn: `${found.length}/${perSeed.length}`,
     runsToFailure: medianAndWorst(found.map((entry) => entry.runs)),
-    msToFailure: medianAndWorst(found.map((entry) => entry.ms), 0),
+    msToFailure: medianAndWorst(
+      found.map((entry) => entry.ms),
+      0,
+    ),
     promisesFound: [...new Set(found.map((entry) => entry.promise))],
     perSeed,
     shrunk: outcomes.length,
-    shrinkMs: medianAndWorst(counterexamples.map((entry) => entry.shrinkMs), 0),
+    shrinkMs: medianAndWorst(
+      counterexamples.map((entry) => entry.shrinkMs),
+      0,
+    ),
     shrunkSize: {
       jobs: sizeOf('jobs'),
       chunksMax: sizeOf('chunksMax'),
@@ -145,13 +166,15 @@ async function hunt(bug: PlantedBug, budget: Budget) {
 /** `npm run chaos:live`, if the project has it: the same bugs hunted on real processes. */
 async function liveHunt(): Promise<Record<string, unknown>> {
   const meaning = 'the same planted bugs hunted by `npm run chaos:live` (real worker processes, real time)';
-  const manifest = JSON.parse(await readFile(join(repositoryRoot, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const manifest = JSON.parse(await readFile(join(repositoryRoot, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
   const script = manifest.scripts?.['chaos:live'];
   if (script === undefined) return unmeasured(meaning, 'package.json has no chaos:live script');
   return unmeasured(
     meaning,
     `\`${script}\` runs the real \`chunkwise worker\` processes and offers no way to plant a bug in them (the planted bugs are store variants and wrapped ports ` +
-      'inside the simulator\'s process); hunting them live would need such a hook, and each live run takes a fault phase of tens of seconds of real time',
+      "inside the simulator's process); hunting them live would need such a hook, and each live run takes a fault phase of tens of seconds of real time",
   );
 }
 
@@ -171,7 +194,7 @@ export async function measureBugs(budget: Budget): Promise<Record<string, unknow
     meaning:
       `per planted bug: runs and wall time until a campaign's first failing run (playRun, no shrinking; median and worst over the seeds where the bug was found, ` +
       `up to ${budget.bugSeeds} campaign seeds of at most ${budget.bugRunsMax} runs each; foundIn counts the seeds), then the first ${budget.bugShrinkSeeds} failure(s) shrunk with shrinkRun: ` +
-      'wall time to shrink and the shrunk counterexample\'s size (jobs, longest job in chunks, workers, faults, timeline lines; median and worst), ' +
+      "wall time to shrink and the shrunk counterexample's size (jobs, longest job in chunks, workers, faults, timeline lines; median and worst), " +
       'whether its replay token, decoded and replayed, breaks the same promise, and whether that promise is one the bug is expected to break',
     runsMax: budget.bugRunsMax,
     bugs,

@@ -51,7 +51,10 @@ function tasksOf(seeds: readonly number[], runsPerSeed: number): Task[] {
   const tasks: Task[] = [];
   for (const seed of seeds) {
     for (let start = 0; start < runsPerSeed; start += batchSizeMax) {
-      tasks.push({ seed, indices: Array.from({ length: Math.min(batchSizeMax, runsPerSeed - start) }, (_, offset) => start + offset) });
+      tasks.push({
+        seed,
+        indices: Array.from({ length: Math.min(batchSizeMax, runsPerSeed - start) }, (_, offset) => start + offset),
+      });
     }
   }
   return tasks;
@@ -59,26 +62,37 @@ function tasksOf(seeds: readonly number[], runsPerSeed: number): Task[] {
 
 /**
  * The failing runs among `played`, in seed order then run order, each with its first violation;
- * the first {@link shrunkMax} are shrunk by `shrink` for a replay token (after the first, only while the time budget lasts).
+ * the first {@link shrunkMax} are shrunk by `shrink` for a replay token (after the first, only while the time budget
+ * lasts).
  */
 export async function falseAlarmsOf(
   played: readonly { seed: number; summary: RunSummary }[],
   seeds: readonly number[],
   shrink: (seed: number, index: number) => Promise<{ replay: string }> = (seed, index) => shrinkRun(seed, index),
 ): Promise<FalseAlarm[]> {
-  const failing = played.flatMap(({ seed, summary }) => (summary.failed === undefined ? [] : [{ seed, index: summary.index, failed: summary.failed }]));
+  const failing = played.flatMap(({ seed, summary }) =>
+    summary.failed === undefined ? [] : [{ seed, index: summary.index, failed: summary.failed }],
+  );
   failing.sort((a, b) => seeds.indexOf(a.seed) - seeds.indexOf(b.seed) || a.index - b.index);
   const alarms: FalseAlarm[] = [];
   for (const [position, { seed, index, failed }] of failing.entries()) {
     const alarm: FalseAlarm = {
-      seed, index, promise: failed.promise, liveness: failed.liveness, violations: failed.violations.length, firstViolation: failed.violations[0]?.message ?? '',
+      seed,
+      index,
+      promise: failed.promise,
+      liveness: failed.liveness,
+      violations: failed.violations.length,
+      firstViolation: failed.violations[0]?.message ?? '',
     };
     if (position >= shrunkMax) {
       alarms.push(alarm);
       continue;
     }
     if (position > 0 && remainingMs() <= 0) {
-      alarms.push({ ...alarm, shrinkError: 'not shrunk: the time budget ran out (replay it with its seed and run index)' });
+      alarms.push({
+        ...alarm,
+        shrinkError: 'not shrunk: the time budget ran out (replay it with its seed and run index)',
+      });
       continue;
     }
     progress(`false alarms: shrinking run ${index} of campaign ${seed} (${failed.promise})`);
@@ -97,14 +111,20 @@ export async function measureFalseAlarms(budget: Budget): Promise<Record<string,
   const runsPerSeed = budget.falseAlarmRunsPerSeed;
   const tasks = tasksOf(seeds, runsPerSeed);
   const threads = Math.max(1, Math.min(2, availableParallelism()));
-  progress(`false alarms: ${seeds.length} random campaign seeds × ${runsPerSeed} runs on the correct engine, ${threads} thread(s)`);
+  progress(
+    `false alarms: ${seeds.length} random campaign seeds × ${runsPerSeed} runs on the correct engine, ${threads} thread(s)`,
+  );
   const started = nowMs();
   const summaries: { seed: number; summary: RunSummary }[] = [];
   const taskErrors: { seed: number; indices: string; error: string }[] = [];
   let next = 0;
   let truncated = false;
   let lastProgress = started;
-  const pool = new Tinypool({ filename: new URL('../../sim/pool-entry.mjs', import.meta.url).href, minThreads: threads, maxThreads: threads });
+  const pool = new Tinypool({
+    filename: new URL('../../sim/pool-entry.mjs', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+  });
   try {
     // One task in flight per thread, so that a spent time budget stops the campaign between tasks.
     const lane = async (): Promise<void> => {
@@ -119,7 +139,11 @@ export async function measureFalseAlarms(budget: Budget): Promise<Record<string,
           const batch = (await pool.run({ seed: task.seed, indices: task.indices })) as RunSummary[];
           for (const summary of batch) summaries.push({ seed: task.seed, summary });
         } catch (error) {
-          taskErrors.push({ seed: task.seed, indices: `${task.indices[0]}–${task.indices.at(-1)}`, error: messageOf(error) });
+          taskErrors.push({
+            seed: task.seed,
+            indices: `${task.indices[0]}–${task.indices.at(-1)}`,
+            error: messageOf(error),
+          });
         }
         if (nowMs() - lastProgress >= 10_000) {
           lastProgress = nowMs();
@@ -155,7 +179,11 @@ export async function measureFalseAlarms(budget: Budget): Promise<Record<string,
     ...(failing.length === 0 && runs > 0 ? { rateUpperBound95: 3 / runs } : {}),
     wallMs: round(wallMs, 0),
     runsPerSecond: round(runs / Math.max(0.001, wallMs / 1_000), 1),
-    ...(truncated ? { truncated: `the time budget ran out: ${runs} of ${planned} runs played (${next} of ${tasks.length} batches started)` } : {}),
+    ...(truncated
+      ? {
+          truncated: `the time budget ran out: ${runs} of ${planned} runs played (${next} of ${tasks.length} batches started)`,
+        }
+      : {}),
     taskErrors,
     failures: alarms,
   };

@@ -23,12 +23,27 @@ interface ChildReport {
 }
 
 async function sample(mode: 'steady' | 'recovery', budget: Budget, store: string): Promise<ChildReport> {
-  const args = ['--expose-gc', '--import', 'tsx', 'bench/memory-child.ts', '--mode', mode, '--jobs', String(budget.memoryJobs), '--store', store];
+  const args = [
+    '--expose-gc',
+    '--import',
+    'tsx',
+    'bench/memory-child.ts',
+    '--mode',
+    mode,
+    '--jobs',
+    String(budget.memoryJobs),
+    '--store',
+    store,
+  ];
   const result = await runCommand(process.execPath, args);
   const line = result.stdout.trim().split('\n').at(-1) ?? '';
-  if (result.code !== 0 || !line.startsWith('{')) throw new Error(`bench/memory-child.ts --mode ${mode} exited ${result.code}: ${(result.stderr || result.stdout).slice(-400)}`);
+  if (result.code !== 0 || !line.startsWith('{'))
+    throw new Error(
+      `bench/memory-child.ts --mode ${mode} exited ${result.code}: ${(result.stderr || result.stdout).slice(-400)}`,
+    );
   const report = JSON.parse(line) as ChildReport;
-  if (report.completed !== report.jobs) throw new Error(`memory sample (${mode}) completed ${report.completed} of ${report.jobs} jobs`);
+  if (report.completed !== report.jobs)
+    throw new Error(`memory sample (${mode}) completed ${report.completed} of ${report.jobs} jobs`);
   return report;
 }
 
@@ -48,7 +63,11 @@ function perMode(reports: readonly ChildReport[]) {
 }
 
 /** Measures figure 7; uses RedisJobStore on the real server when one answers, else the memory store. */
-export async function measureMemory(budget: Budget, redis: RedisProbe, redisUrl: string): Promise<Record<string, unknown>> {
+export async function measureMemory(
+  budget: Budget,
+  redis: RedisProbe,
+  redisUrl: string,
+): Promise<Record<string, unknown>> {
   const store = redis.available ? redisUrl : 'memory';
   const steady: ChildReport[] = [];
   const recovery: ChildReport[] = [];

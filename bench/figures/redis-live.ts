@@ -19,7 +19,14 @@ import { planChunks } from '../../src/core/planner.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { Worker } from '../../src/runtime/worker.js';
 import type { Budget } from '../support/budget.js';
-import { BenchMedia, BenchTranscriber, chunkBytes, epochMs, gatedStore, type TranscriptionCall } from '../support/fakes.js';
+import {
+  BenchMedia,
+  BenchTranscriber,
+  chunkBytes,
+  epochMs,
+  gatedStore,
+  type TranscriptionCall,
+} from '../support/fakes.js';
 import { latencySummary, messageOf, nextTurn, nowMs, progress, sleepMs, unmeasured } from '../support/measure.js';
 import { deleteKeysWithPrefix, type RedisProbe } from '../support/redis.js';
 import { runCommand } from '../support/spawn.js';
@@ -46,7 +53,12 @@ function expectOk(result: { kind: string }, what: string): void {
 }
 
 /** Polls `consumer` for job `jobId` until `wanted` matches an event; returns when it was read (nowMs). */
-async function pollUntil(consumer: EventConsumer, jobId: string, wanted: (event: { event: string; chunk_index?: number }) => boolean, giveUpMs = 10_000): Promise<number> {
+async function pollUntil(
+  consumer: EventConsumer,
+  jobId: string,
+  wanted: (event: { event: string; chunk_index?: number }) => boolean,
+  giveUpMs = 10_000,
+): Promise<number> {
   const deadline = nowMs() + giveUpMs;
   while (nowMs() < deadline) {
     const delivered = await consumer.read(jobId);
@@ -81,16 +93,49 @@ async function recoverySample(context: RecoveryContext, sample: number, samples:
   // completion); spreading the ghost's start over one poll period samples every phase evenly.
   await sleepMs(((sample + 0.5) / samples) * defaultLimits.idlePollIntervalMs);
   expectOk(await store.createJob({ jobId, source, chunkLengthMs }), 'create');
-  const claim = await store.claimJob({ jobId, workerId: 'ghost', leaseMs: ghostLeaseMs, recoveryAttemptsMax: defaultLimits.recoveryAttemptsMax, requestId: `ghost-claim-${jobId}` });
+  const claim = await store.claimJob({
+    jobId,
+    workerId: 'ghost',
+    leaseMs: ghostLeaseMs,
+    recoveryAttemptsMax: defaultLimits.recoveryAttemptsMax,
+    requestId: `ghost-claim-${jobId}`,
+  });
   if (claim.kind !== 'ok') throw new Error(`ghost claim: ${JSON.stringify(claim)}`);
   const { epoch, leaseExpiresAtMs } = claim.job;
-  const chunks = planChunks(durationMs, chunkLengthMs).map((chunk) => ({ ...chunk, ...chunkStore.put(jobId, chunk.index, chunkBytes(source, chunk.index, chunkBytesSize)) }));
-  expectOk(await store.recordChunkPlan({ jobId, workerId: 'ghost', epoch, requestId: `ghost-plan-${jobId}`, durationMs, chunks }), 'plan');
+  const chunks = planChunks(durationMs, chunkLengthMs).map((chunk) => ({
+    ...chunk,
+    ...chunkStore.put(jobId, chunk.index, chunkBytes(source, chunk.index, chunkBytesSize)),
+  }));
+  expectOk(
+    await store.recordChunkPlan({
+      jobId,
+      workerId: 'ghost',
+      epoch,
+      requestId: `ghost-plan-${jobId}`,
+      durationMs,
+      chunks,
+    }),
+    'plan',
+  );
   for (let index = 0; index < recoveryChunks / 2; index += 1) {
-    expectOk(await store.commitChunk({ jobId, workerId: 'ghost', epoch, requestId: `ghost-commit-${jobId}-${index}`, index, transcript: `${jobId}#${index}` }), 'commit');
+    expectOk(
+      await store.commitChunk({
+        jobId,
+        workerId: 'ghost',
+        epoch,
+        requestId: `ghost-commit-${jobId}-${index}`,
+        index,
+        transcript: `${jobId}#${index}`,
+      }),
+      'commit',
+    );
   }
   // The ghost vanishes; its events are read now so that the consumer's group exists before the recovery.
-  await pollUntil(consumer, jobId, (event) => event.event === 'chunk_transcribed' && event.chunk_index === recoveryChunks / 2 - 1);
+  await pollUntil(
+    consumer,
+    jobId,
+    (event) => event.event === 'chunk_transcribed' && event.chunk_index === recoveryChunks / 2 - 1,
+  );
   const offsetMs = await serverOffsetMs(context.redis);
   const expiryEpochMs = leaseExpiresAtMs - offsetMs;
   visible.add(jobId);
@@ -105,7 +150,8 @@ async function recoverySample(context: RecoveryContext, sample: number, samples:
     else await sleepMs(2);
   }
   const first = calls.find((call) => call.jobId === jobId);
-  if (first === undefined || completedEpochMs === undefined) throw new Error(`${jobId} was not resumed and completed within ${recoveryWaitMsMax} ms`);
+  if (first === undefined || completedEpochMs === undefined)
+    throw new Error(`${jobId} was not resumed and completed within ${recoveryWaitMsMax} ms`);
   const claimSentEpochMs = performance.timeOrigin + claimSentMs;
   return {
     expiryToClaimMs: claimSentEpochMs - expiryEpochMs,
@@ -130,14 +176,26 @@ async function measureRecovery(url: string, budget: Budget) {
     if (!claimsSent.has(jobId)) claimsSent.set(jobId, nowMs());
   });
   const worker = new Worker({
-    workerId: 'recoverer', store: watched, chunkStore, media, transcriber: new BenchTranscriber('recoverer', calls), clock: systemClock, random: Math.random,
+    workerId: 'recoverer',
+    store: watched,
+    chunkStore,
+    media,
+    transcriber: new BenchTranscriber('recoverer', calls),
+    clock: systemClock,
+    random: Math.random,
   });
   const running = worker.run();
   const consumer = new EventConsumer({ redis: consumerRedis, keyPrefix, group: 'bench', consumer: 'bench-1' });
   const samples = [];
   try {
     for (let sample = 0; sample < budget.recoverySamples; sample += 1) {
-      samples.push(await recoverySample({ store, redis, consumer, chunkStore, media, visible, claimsSent, calls }, sample, budget.recoverySamples));
+      samples.push(
+        await recoverySample(
+          { store, redis, consumer, chunkStore, media, visible, claimsSent, calls },
+          sample,
+          budget.recoverySamples,
+        ),
+      );
     }
   } finally {
     worker.stop();
@@ -170,16 +228,47 @@ async function measureEventLatency(url: string, budget: Budget) {
   const samplesMs: number[] = [];
   try {
     expectOk(await store.createJob({ jobId, source: `/media/${jobId}.wav`, chunkLengthMs }), 'create');
-    const claim = await store.claimJob({ jobId, workerId: 'bench', leaseMs: 600_000, recoveryAttemptsMax: 3, requestId: 'claim' });
+    const claim = await store.claimJob({
+      jobId,
+      workerId: 'bench',
+      leaseMs: 600_000,
+      recoveryAttemptsMax: 3,
+      requestId: 'claim',
+    });
     if (claim.kind !== 'ok') throw new Error(`claim: ${JSON.stringify(claim)}`);
     const durationMs = budget.eventSamples * chunkLengthMs;
-    const chunks = planChunks(durationMs, chunkLengthMs).map((chunk) => ({ ...chunk, bytes: chunkBytesSize, sha256: '0'.repeat(64) }));
-    expectOk(await store.recordChunkPlan({ jobId, workerId: 'bench', epoch: claim.job.epoch, requestId: 'plan', durationMs, chunks }), 'plan');
+    const chunks = planChunks(durationMs, chunkLengthMs).map((chunk) => ({
+      ...chunk,
+      bytes: chunkBytesSize,
+      sha256: '0'.repeat(64),
+    }));
+    expectOk(
+      await store.recordChunkPlan({
+        jobId,
+        workerId: 'bench',
+        epoch: claim.job.epoch,
+        requestId: 'plan',
+        durationMs,
+        chunks,
+      }),
+      'plan',
+    );
     await pollUntil(consumer, jobId, (event) => event.event === 'chunks_created');
     for (let index = 0; index < chunks.length; index += 1) {
       const sentMs = nowMs();
-      const commit = store.commitChunk({ jobId, workerId: 'bench', epoch: claim.job.epoch, requestId: `commit-${index}`, index, transcript: `chunk ${index}` });
-      const seenMs = await pollUntil(consumer, jobId, (event) => event.event === 'chunk_transcribed' && event.chunk_index === index);
+      const commit = store.commitChunk({
+        jobId,
+        workerId: 'bench',
+        epoch: claim.job.epoch,
+        requestId: `commit-${index}`,
+        index,
+        transcript: `chunk ${index}`,
+      });
+      const seenMs = await pollUntil(
+        consumer,
+        jobId,
+        (event) => event.event === 'chunk_transcribed' && event.chunk_index === index,
+      );
       expectOk(await commit, 'commit');
       samplesMs.push(seenMs - sentMs);
     }
@@ -190,7 +279,8 @@ async function measureEventLatency(url: string, budget: Budget) {
     redis.disconnect();
   }
   return {
-    meaning: 'from sending commitChunk to an EventConsumer (consumer group, its own connection, polling without delay) reading that chunk\'s chunk_transcribed event',
+    meaning:
+      "from sending commitChunk to an EventConsumer (consumer group, its own connection, polling without delay) reading that chunk's chunk_transcribed event",
     ...latencySummary(samplesMs),
     seedDocumentMs: 100,
   };
@@ -200,10 +290,14 @@ async function redisStoreBenchmark(url: string, budget: Budget) {
   const script = ['bench/redis-store.ts', ...budget.redisStoreArgs];
   const result = await runCommand(process.execPath, ['--import', 'tsx', ...script], { env: { REDIS_URL: url } });
   const start = result.stdout.indexOf('{');
-  if (result.code !== 0 || start < 0) throw new Error(`npx tsx ${script.join(' ')} exited ${result.code}: ${(result.stderr || result.stdout).slice(-400)}`);
+  if (result.code !== 0 || start < 0)
+    throw new Error(
+      `npx tsx ${script.join(' ')} exited ${result.code}: ${(result.stderr || result.stdout).slice(-400)}`,
+    );
   const report = JSON.parse(result.stdout.slice(start)) as Record<string, unknown>;
   return {
-    meaning: 'bench/redis-store.ts (claims of queued jobs, recovery claims of planned jobs, commits one at a time, then commits with many in flight on one connection)',
+    meaning:
+      'bench/redis-store.ts (claims of queued jobs, recovery claims of planned jobs, commits one at a time, then commits with many in flight on one connection)',
     command: `npx tsx ${script.join(' ')}`,
     wallMs: Math.round(result.wallMs),
     report,
@@ -230,4 +324,3 @@ export async function measureRedis(redis: RedisProbe, url: string, budget: Budge
   }
   return parts;
 }
-

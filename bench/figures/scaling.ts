@@ -16,10 +16,17 @@ import { runSimulatorCli } from '../support/spawn.js';
 /** The grid's sizes. */
 export const grid = { jobs: [1, 2, 4], chunks: [10, 40], workers: [1, 5] } as const;
 
-/** A run of `jobs` jobs of `chunks` 10 s chunks each, `workers` workers, worker 0 crashing after its 2nd transcription. */
+/**
+ * A run of `jobs` jobs of `chunks` 10 s chunks each, `workers` workers, worker 0 crashing after its 2nd transcription.
+ */
 export function gridScenario(jobs: number, chunks: number, workers: number, seed: number): Scenario {
   return {
-    jobs: Array.from({ length: jobs }, (_, index) => ({ id: `job${index}`, chunks, chunkLengthMs: 10_000, lastChunkMs: 10_000 })),
+    jobs: Array.from({ length: jobs }, (_, index) => ({
+      id: `job${index}`,
+      chunks,
+      chunkLengthMs: 10_000,
+      lastChunkMs: 10_000,
+    })),
     workers,
     faults: [{ kind: 'crash', worker: 0, target: 'transcribe', nth: 2, when: 'after' }],
     latencies: { storeMaxMs: 10, mediaMs: 500, transcribeMs: 3_000 },
@@ -34,7 +41,14 @@ export const startupRuns = 2;
 
 async function campaign(runs: number, parallel: number, seed: number) {
   progress(`scaling: npm run sim -- --runs ${runs} --seed ${seed} --parallel ${parallel}`);
-  const result = await runSimulatorCli(['--runs', String(runs), '--seed', String(seed), '--parallel', String(parallel)]);
+  const result = await runSimulatorCli([
+    '--runs',
+    String(runs),
+    '--seed',
+    String(seed),
+    '--parallel',
+    String(parallel),
+  ]);
   return {
     parallel,
     runs,
@@ -70,14 +84,22 @@ export async function measureThreads(budget: Budget) {
   };
 }
 
-function exponent(cells: readonly { jobs: number; chunks: number; workers: number; msMedian: number; stepsMedian: number }[], dimension: 'jobs' | 'chunks' | 'workers', metric: 'msMedian' | 'stepsMedian'): number {
+function exponent(
+  cells: readonly { jobs: number; chunks: number; workers: number; msMedian: number; stepsMedian: number }[],
+  dimension: 'jobs' | 'chunks' | 'workers',
+  metric: 'msMedian' | 'stepsMedian',
+): number {
   const sizes = grid[dimension];
   const low = sizes[0];
   const high = sizes[sizes.length - 1] ?? low;
   const logs: number[] = [];
   for (const cell of cells) {
     if (cell[dimension] !== low) continue;
-    const partner = cells.find((other) => other[dimension] === high && (['jobs', 'chunks', 'workers'] as const).every((key) => key === dimension || other[key] === cell[key]));
+    const partner = cells.find(
+      (other) =>
+        other[dimension] === high &&
+        (['jobs', 'chunks', 'workers'] as const).every((key) => key === dimension || other[key] === cell[key]),
+    );
     if (partner !== undefined) logs.push(Math.log(partner[metric] / cell[metric]) / Math.log(high / low));
   }
   return round(logs.reduce((sum, value) => sum + value, 0) / logs.length, 2);
@@ -85,7 +107,9 @@ function exponent(cells: readonly { jobs: number; chunks: number; workers: numbe
 
 /** The jobs × chunks × workers grid, in this process. */
 export async function measureGrid(budget: Budget) {
-  progress(`scaling: jobs ${grid.jobs.join('/')} × chunks ${grid.chunks.join('/')} × workers ${grid.workers.join('/')}, ${budget.gridRepetitions} seeds each`);
+  progress(
+    `scaling: jobs ${grid.jobs.join('/')} × chunks ${grid.chunks.join('/')} × workers ${grid.workers.join('/')}, ${budget.gridRepetitions} seeds each`,
+  );
   const cells = [];
   for (const jobs of grid.jobs) {
     for (const chunks of grid.chunks) {
@@ -105,15 +129,22 @@ export async function measureGrid(budget: Budget) {
         const msMedian = median(ms);
         const stepsMedian = median(steps);
         cells.push({
-          jobs, chunks, workers, msMedian: round(msMedian, 1), stepsMedian, simulatedMsMedian: median(simulatedMs),
-          microsecondsPerStep: round((msMedian * 1_000) / stepsMedian, 1), violations,
+          jobs,
+          chunks,
+          workers,
+          msMedian: round(msMedian, 1),
+          stepsMedian,
+          simulatedMsMedian: median(simulatedMs),
+          microsecondsPerStep: round((msMedian * 1_000) / stepsMedian, 1),
+          violations,
         });
       }
     }
   }
   return {
     measured: true,
-    meaning: 'wall ms and scheduling steps of one checked run (median over seeds) on hand-built scenarios: every job the same size, worker 0 crashes after its 2nd transcription, memory store, the run ends once every job is settled; exponent k: cost grows as size^k along that dimension',
+    meaning:
+      'wall ms and scheduling steps of one checked run (median over seeds) on hand-built scenarios: every job the same size, worker 0 crashes after its 2nd transcription, memory store, the run ends once every job is settled; exponent k: cost grows as size^k along that dimension',
     repetitions: budget.gridRepetitions,
     cells,
     growthExponent: {
@@ -126,5 +157,10 @@ export async function measureGrid(budget: Budget) {
 
 /** Figure 5 from its two parts (either may be unmeasured). */
 export function scalingFigure(threads: unknown, perRun: unknown): Record<string, unknown> {
-  return { measured: true, meaning: 'how throughput grows with threads, and how the cost of a run grows with its size', threads, perRun };
+  return {
+    measured: true,
+    meaning: 'how throughput grows with threads, and how the cost of a run grows with its size',
+    threads,
+    perRun,
+  };
 }

@@ -56,14 +56,16 @@ export function suitesFigure(quick: SuiteRow | Unmeasured, full: SuiteRow | Unme
   const perScenario = quick.measured ? quick.scenarios.map((scenario) => scenario.ms) : [];
   return {
     measured: true,
-    meaning: 'wall time of the whole suite as spawned from a shell (npm and tsx start-up included), and of each named scenario (its own ms in --json), against the earlier service\'s chaos-suite figures',
+    meaning:
+      "wall time of the whole suite as spawned from a shell (npm and tsx start-up included), and of each named scenario (its own ms in --json), against the earlier service's chaos-suite figures",
     quick: row(quick, seedDocument.quickSuiteMs, seedDocument.quickSuiteMs),
     full: row(full, seedDocument.fullSuiteMs, fullMidMs),
     perScenario: !quick.measured
       ? unmeasured('each named chaos scenario, as timed in the --quick run', quick.reason)
       : {
           measured: true,
-          meaning: 'each named chaos scenario (one simulated world, every promise checked), as timed in the --quick run',
+          meaning:
+            'each named chaos scenario (one simulated world, every promise checked), as timed in the --quick run',
           count: perScenario.length,
           medianMs: median(perScenario),
           maxMs: Math.max(...perScenario),
@@ -73,7 +75,8 @@ export function suitesFigure(quick: SuiteRow | Unmeasured, full: SuiteRow | Unme
           list: quick.scenarios.map(({ name, group, ms }) => ({ name, group, ms })),
         },
     memory: {
-      meaning: 'peak RSS of the whole --quick process (all named scenarios and the fuzz campaign in one process), against ~50 MB per test in the seed document',
+      meaning:
+        'peak RSS of the whole --quick process (all named scenarios and the fuzz campaign in one process), against ~50 MB per test in the seed document',
       quickPeakRssMiB: quick.measured ? quick.peakRssMiB : null,
       fullPeakRssMiB: full.measured ? full.peakRssMiB : null,
       seedDocumentMBPerTest: seedDocument.memoryPerTestMB,

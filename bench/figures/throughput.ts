@@ -23,7 +23,11 @@ interface StoreRuns {
 }
 
 async function playRuns(
-  seed: number, count: number, store: string | undefined, secondsMax = Number.POSITIVE_INFINITY, between?: (index: number, summary: RunSummary) => Promise<void>,
+  seed: number,
+  count: number,
+  store: string | undefined,
+  secondsMax = Number.POSITIVE_INFINITY,
+  between?: (index: number, summary: RunSummary) => Promise<void>,
 ): Promise<StoreRuns> {
   const world = await storeOption(store);
   const wallMs: number[] = [];
@@ -72,35 +76,55 @@ export interface ThroughputFigures {
 }
 
 /** Measures figures 1 and 2. */
-export async function measureThroughput(budget: Budget, redis: RedisProbe, redisUrl: string): Promise<ThroughputFigures> {
+export async function measureThroughput(
+  budget: Budget,
+  redis: RedisProbe,
+  redisUrl: string,
+): Promise<ThroughputFigures> {
   const bareWallMs: number[] = [];
-  progress(`throughput: up to ${budget.memoryRuns} simulated runs (${budget.memoryRunsSecondsMax} s) on the memory store, each followed by its bare fast-check twin`);
-  const memory = await playRuns(budget.seed, budget.memoryRuns, undefined, budget.memoryRunsSecondsMax, async (index, summary) => {
-    await nextTurn();
-    const started = nowMs();
-    await bareRun(budget.seed, index, summary.steps);
-    bareWallMs.push(nowMs() - started);
-  });
+  progress(
+    `throughput: up to ${budget.memoryRuns} simulated runs (${budget.memoryRunsSecondsMax} s) on the memory store, each followed by its bare fast-check twin`,
+  );
+  const memory = await playRuns(
+    budget.seed,
+    budget.memoryRuns,
+    undefined,
+    budget.memoryRunsSecondsMax,
+    async (index, summary) => {
+      await nextTurn();
+      const started = nowMs();
+      await bareRun(budget.seed, index, summary.steps);
+      bareWallMs.push(nowMs() - started);
+    },
+  );
   const memoryRates = rates(memory);
   const bareTotalMs = bareWallMs.reduce((sum, value) => sum + value, 0);
   const ceiling = {
-    meaning: 'fc.asyncProperty over the same scenario arbitrary and run seeds, one `await new Promise(setImmediate)` per scheduling step of the simulated run: the most a simulator yielding once per step could reach',
+    meaning:
+      'fc.asyncProperty over the same scenario arbitrary and run seeds, one `await new Promise(setImmediate)` per scheduling step of the simulated run: the most a simulator yielding once per step could reach',
     runs: bareWallMs.length,
     wallMs: round(bareTotalMs),
     runsPerSecond: round((bareWallMs.length * 1_000) / bareTotalMs, 2),
     stepsPerSecond: Math.round((memoryRates.steps * 1_000) / bareTotalMs),
   };
   const redisRows: Record<string, unknown> = {};
-  for (const [name, store] of [['ioredisMock', 'ioredis-mock'], ['redis', redisUrl]] as const) {
+  for (const [name, store] of [
+    ['ioredisMock', 'ioredis-mock'],
+    ['redis', redisUrl],
+  ] as const) {
     if (name === 'redis' && !redis.available) {
       redisRows[name] = unmeasured('the same runs through the Redis adapter on a real server', redis.reason);
       continue;
     }
-    progress(`throughput: ${budget.redisRuns} simulated runs through the Redis adapter on ${name === 'redis' ? redis.url : 'ioredis-mock'}`);
+    progress(
+      `throughput: ${budget.redisRuns} simulated runs through the Redis adapter on ${name === 'redis' ? redis.url : 'ioredis-mock'}`,
+    );
     try {
       const runs = await playRuns(budget.seed, Math.min(budget.redisRuns, memory.runs), store);
       const sameRuns = rates(memory, runs.runs);
-      const sameHistories = runs.summaries.every((summary, index) => summary.fingerprint === memory.summaries[index]?.fingerprint);
+      const sameHistories = runs.summaries.every(
+        (summary, index) => summary.fingerprint === memory.summaries[index]?.fingerprint,
+      );
       redisRows[name] = {
         measured: true,
         meaning: `the first ${runs.runs} runs of the same campaign through RedisJobStore on ${name === 'redis' ? `a real Redis ${redis.version ?? ''}`.trim() : 'ioredis-mock'}`,
@@ -115,20 +139,28 @@ export async function measureThroughput(budget: Budget, redis: RedisProbe, redis
   }
   await closeStores();
   const compression = (row: unknown): number | Unmeasured =>
-    typeof row === 'object' && row !== null && 'simulatedMsPerWallMs' in row ? (row as { simulatedMsPerWallMs: number }).simulatedMsPerWallMs : (row as Unmeasured);
+    typeof row === 'object' && row !== null && 'simulatedMsPerWallMs' in row
+      ? (row as { simulatedMsPerWallMs: number }).simulatedMsPerWallMs
+      : (row as Unmeasured);
   return {
     throughput: {
       measured: true,
-      meaning: 'checked simulated runs (every promise P1-P11 checked) and scheduling steps per wall-clock second, single thread, against a bare fast-check loop doing only the scheduling turns',
+      meaning:
+        'checked simulated runs (every promise P1-P11 checked) and scheduling steps per wall-clock second, single thread, against a bare fast-check loop doing only the scheduling turns',
       seed: budget.seed,
-      memory: { meaning: 'the memory reference store', ...memoryRates, stepsPerRunMean: round(memoryRates.steps / memoryRates.runs, 0) },
+      memory: {
+        meaning: 'the memory reference store',
+        ...memoryRates,
+        stepsPerRunMean: round(memoryRates.steps / memoryRates.runs, 0),
+      },
       ceiling,
       fractionOfCeiling: round(memoryRates.runsPerSecond / ceiling.runsPerSecond, 3),
       ...redisRows,
     },
     timeCompression: {
       measured: true,
-      meaning: 'simulated ms per wall-clock ms over the same runs (virtual time jumps to the next timer when nothing is ready)',
+      meaning:
+        'simulated ms per wall-clock ms over the same runs (virtual time jumps to the next timer when nothing is ready)',
       memory: memoryRates.simulatedMsPerWallMs,
       simulatedHours: round(memoryRates.simulatedMs / 3_600_000, 2),
       wallSeconds: round(memoryRates.wallMs / 1_000, 2),

@@ -23,7 +23,9 @@ export interface Budget {
   readonly bugShrinkSeeds: number;
   /** Runs after which a planted bug counts as not found. */
   readonly bugRunsMax: number;
-  /** Random campaign seeds (drawn afresh each benchmark run) over which the correct engine is checked for false alarms. */
+  /**
+   * Random campaign seeds (drawn afresh each benchmark run) over which the correct engine is checked for false alarms.
+   */
   readonly falseAlarmSeeds: number;
   /** Runs played of each false-alarm seed (runs 0, 1, 2, …), every one counted, failing or not. */
   readonly falseAlarmRunsPerSeed: number;

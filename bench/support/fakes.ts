@@ -7,7 +7,15 @@
 import { createHash } from 'node:crypto';
 import type { MemoryChunkStore } from '../../src/adapters/memory/index.js';
 import type { ChunkSpec } from '../../src/core/types.js';
-import type { ExtractResult, JobStore, Media, ProbeResult, TranscribeRequest, TranscribeResult, Transcriber } from '../../src/ports.js';
+import type {
+  ExtractResult,
+  JobStore,
+  Media,
+  ProbeResult,
+  TranscribeRequest,
+  TranscribeResult,
+  Transcriber,
+} from '../../src/ports.js';
 
 /** Wall-clock ms with sub-ms resolution, comparable with Date.now() and the Redis server clock on this host. */
 export function epochMs(): number {
@@ -30,17 +38,31 @@ export function chunkBytes(source: string, index: number, size: number): Uint8Ar
 /** Media whose sources are registered by duration; extraction puts `chunkBytesSize` bytes per chunk. */
 export class BenchMedia implements Media {
   readonly durations = new Map<string, number>();
-  constructor(private readonly chunkStore: MemoryChunkStore, private readonly chunkBytesSize: number, private readonly latencyMs = 0) {}
+  constructor(
+    private readonly chunkStore: MemoryChunkStore,
+    private readonly chunkBytesSize: number,
+    private readonly latencyMs = 0,
+  ) {}
 
   async probe(source: string): Promise<ProbeResult> {
     await delay(this.latencyMs);
     const durationMs = this.durations.get(source);
-    return durationMs === undefined ? { kind: 'source_missing', message: `no source ${source}` } : { kind: 'ok', durationMs };
+    return durationMs === undefined
+      ? { kind: 'source_missing', message: `no source ${source}` }
+      : { kind: 'ok', durationMs };
   }
 
-  async extractChunk(request: { readonly jobId: string; readonly source: string; readonly chunk: ChunkSpec }): Promise<ExtractResult> {
+  async extractChunk(request: {
+    readonly jobId: string;
+    readonly source: string;
+    readonly chunk: ChunkSpec;
+  }): Promise<ExtractResult> {
     await delay(this.latencyMs);
-    const digest = this.chunkStore.put(request.jobId, request.chunk.index, chunkBytes(request.source, request.chunk.index, this.chunkBytesSize));
+    const digest = this.chunkStore.put(
+      request.jobId,
+      request.chunk.index,
+      chunkBytes(request.source, request.chunk.index, this.chunkBytesSize),
+    );
     return { kind: 'ok', bytes: digest.bytes, sha256: digest.sha256 };
   }
 }
@@ -89,7 +111,10 @@ export class KillSwitch {
   }
 }
 
-/** A store whose listRecoverableJobs only shows jobs in `visible` (keeps a benchmark's worker off jobs still being set up). */
+/**
+ * A store whose listRecoverableJobs only shows jobs in `visible` (keeps a benchmark's worker off jobs still being set
+ * up).
+ */
 export function gatedStore(store: JobStore, visible: ReadonlySet<string>, onClaim?: (jobId: string) => void): JobStore {
   return new Proxy(store, {
     get: (object, property, receiver) => {

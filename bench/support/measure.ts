@@ -36,7 +36,9 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 /** The largest of `values` (the worst of counts and times); NaN when empty. */
@@ -55,7 +57,13 @@ export function mean(values: readonly number[]): number {
 }
 
 /** Count, p50, p99, mean and max of latency samples in ms, rounded to µs. */
-export function latencySummary(samplesMs: readonly number[]): { count: number; p50Ms: number; p99Ms: number; meanMs: number; maxMs: number } {
+export function latencySummary(samplesMs: readonly number[]): {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  maxMs: number;
+} {
   return {
     count: samplesMs.length,
     p50Ms: round(quantile(samplesMs, 0.5), 3),

@@ -26,16 +26,32 @@ export interface RedisProbe {
 
 /** Pings the server once with a short timeout. */
 export async function probeRedis(url = redisUrl): Promise<RedisProbe> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: probeTimeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: probeTimeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
     const pong = await client.ping();
     const info = await client.info('server');
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? null;
-    return { available: pong === 'PONG', url: displayUrl(url), version, reason: pong === 'PONG' ? '' : `PING answered ${pong}` };
+    return {
+      available: pong === 'PONG',
+      url: displayUrl(url),
+      version,
+      reason: pong === 'PONG' ? '' : `PING answered ${pong}`,
+    };
   } catch (error) {
-    return { available: false, url: displayUrl(url), version: null, reason: `no Redis answered at ${displayUrl(url)}: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      available: false,
+      url: displayUrl(url),
+      version: null,
+      reason: `no Redis answered at ${displayUrl(url)}: ${error instanceof Error ? error.message : String(error)}`,
+    };
   } finally {
     client.disconnect();
   }

@@ -7,7 +7,10 @@ const directory = process.env.CHUNKWISE_BENCH_RSS_DIR;
 if (directory !== undefined && isMainThread) {
   process.on('exit', () => {
     try {
-      writeFileSync(`${directory}/${process.pid}.json`, JSON.stringify({ argv: process.argv, maxRssKiB: process.resourceUsage().maxRSS }));
+      writeFileSync(
+        `${directory}/${process.pid}.json`,
+        JSON.stringify({ argv: process.argv, maxRssKiB: process.resourceUsage().maxRSS }),
+      );
     } catch {
       // A missing probe file only leaves the peak unmeasured.
     }

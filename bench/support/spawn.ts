@@ -59,50 +59,71 @@ export interface CommandOptions {
  * when it runs past commandTimeoutMs or would outlast the benchmark's time budget (then this
  * throws {@link BudgetExhausted}).
  */
-export async function runCommand(command: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> {
+export async function runCommand(
+  command: string,
+  args: readonly string[],
+  options: CommandOptions = {},
+): Promise<CommandResult> {
   const rssDirectory = await mkdtemp(join(tmpdir(), 'chunkwise-bench-rss-'));
   const probe = new URL('./rss-probe.mjs', import.meta.url).href;
-  const nodeOptions = [process.env['NODE_OPTIONS'], `--import=${probe}`].filter((part) => part !== undefined && part !== '').join(' ');
+  const nodeOptions = [process.env['NODE_OPTIONS'], `--import=${probe}`]
+    .filter((part) => part !== undefined && part !== '')
+    .join(' ');
   const limitMs = Math.min(commandTimeoutMs, remainingMs());
-  if (limitMs <= 0) throw new BudgetExhausted(`the time budget was spent before \`${command} ${args.join(' ')}\` could start`);
+  if (limitMs <= 0)
+    throw new BudgetExhausted(`the time budget was spent before \`${command} ${args.join(' ')}\` could start`);
   try {
     const started = nowMs();
     let timedOut = false;
-    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(command, [...args], {
-        cwd: repositoryRoot,
-        env: { ...process.env, NO_COLOR: '1', ...options.env, NODE_OPTIONS: nodeOptions, CHUNKWISE_BENCH_RSS_DIR: rssDirectory },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
-      const group = child.pid;
-      if (group !== undefined) {
-        endGroupsOnInterrupt();
-        runningGroups.add(group);
-      }
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (data: Buffer) => out.push(data));
-      child.stderr.on('data', (data: Buffer) => err.push(data));
-      const timer = setTimeout(() => {
-        timedOut = true;
-        if (group !== undefined) endGroup(group);
-      }, limitMs);
-      child.on('error', (error) => {
-        clearTimeout(timer);
-        if (group !== undefined) runningGroups.delete(group);
-        reject(error);
-      });
-      child.on('close', (exitCode) => {
-        clearTimeout(timer);
-        if (group !== undefined) runningGroups.delete(group);
-        resolve({ code: exitCode ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-      });
-    });
+    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
+      (resolve, reject) => {
+        const child = spawn(command, [...args], {
+          cwd: repositoryRoot,
+          env: {
+            ...process.env,
+            NO_COLOR: '1',
+            ...options.env,
+            NODE_OPTIONS: nodeOptions,
+            CHUNKWISE_BENCH_RSS_DIR: rssDirectory,
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        });
+        const group = child.pid;
+        if (group !== undefined) {
+          endGroupsOnInterrupt();
+          runningGroups.add(group);
+        }
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on('data', (data: Buffer) => out.push(data));
+        child.stderr.on('data', (data: Buffer) => err.push(data));
+        const timer = setTimeout(() => {
+          timedOut = true;
+          if (group !== undefined) endGroup(group);
+        }, limitMs);
+        child.on('error', (error) => {
+          clearTimeout(timer);
+          if (group !== undefined) runningGroups.delete(group);
+          reject(error);
+        });
+        child.on('close', (exitCode) => {
+          clearTimeout(timer);
+          if (group !== undefined) runningGroups.delete(group);
+          resolve({
+            code: exitCode ?? 1,
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(err).toString('utf8'),
+          });
+        });
+      },
+    );
     if (timedOut) {
       const seconds = Math.round(limitMs / 1_000);
       throw limitMs < commandTimeoutMs
-        ? new BudgetExhausted(`\`${command} ${args.join(' ')}\` was stopped after ${seconds} s, when the time budget ran out`)
+        ? new BudgetExhausted(
+            `\`${command} ${args.join(' ')}\` was stopped after ${seconds} s, when the time budget ran out`,
+          )
         : new Error(`\`${command} ${args.join(' ')}\` was stopped after ${seconds} s`);
     }
     const wallMs = nowMs() - started;
@@ -126,14 +147,18 @@ async function peakRss(directory: string): Promise<number | null> {
 }
 
 /** Runs `npm run sim -- args…` with --json and parses its JSON summary (the last line of stdout). */
-export async function runSimulatorCli(args: readonly string[]): Promise<CommandResult & { summary: Record<string, unknown> }> {
+export async function runSimulatorCli(
+  args: readonly string[],
+): Promise<CommandResult & { summary: Record<string, unknown> }> {
   const result = await runCommand('npm', ['run', '--silent', 'sim', '--', ...args, '--json']);
   const line = result.stdout.trim().split('\n').at(-1) ?? '';
   let summary: Record<string, unknown>;
   try {
     summary = JSON.parse(line) as Record<string, unknown>;
   } catch {
-    throw new Error(`npm run sim -- ${args.join(' ')} exited ${result.code} without a JSON summary: ${(result.stderr || result.stdout).slice(-400)}`);
+    throw new Error(
+      `npm run sim -- ${args.join(' ')} exited ${result.code} without a JSON summary: ${(result.stderr || result.stdout).slice(-400)}`,
+    );
   }
   return { ...result, summary };
 }

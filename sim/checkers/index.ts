@@ -17,8 +17,17 @@ export { isLiveness, type Checker, type PromiseId, type Violation } from './type
 
 /** The checkers keyed by promise. */
 export const checkers: Readonly<Record<string, Checker>> = {
-  P1: checkRecovery, P2: checkNoReprocessing, P3: checkOneCommit, P4: checkOneOwner, P5: checkEvents, P6: checkProgress,
-  P7: checkResult, P8: checkCleanup, P9: checkDegradation, P10: checkCorruption, P11: checkBoundedAttempts,
+  P1: checkRecovery,
+  P2: checkNoReprocessing,
+  P3: checkOneCommit,
+  P4: checkOneOwner,
+  P5: checkEvents,
+  P6: checkProgress,
+  P7: checkResult,
+  P8: checkCleanup,
+  P9: checkDegradation,
+  P10: checkCorruption,
+  P11: checkBoundedAttempts,
 };
 
 /** Every violation of every promise in `record`. */

@@ -20,7 +20,8 @@ export function grantsOf(entries: readonly HistoryEntry[]): Map<string, Grant> {
   entries.forEach((entry, position) => {
     if (entry.kind !== 'grant') return;
     const key = `${entry.job}#${entry.epoch}`;
-    if (!grants.has(key)) grants.set(key, { t: entry.t, actor: entry.actor, leaseUntilMs: entry.leaseUntilMs, position });
+    if (!grants.has(key))
+      grants.set(key, { t: entry.t, actor: entry.actor, leaseUntilMs: entry.leaseUntilMs, position });
   });
   return grants;
 }
@@ -29,14 +30,24 @@ export function grantsOf(entries: readonly HistoryEntry[]): Map<string, Grant> {
  * The holder of epoch `epoch` of `jobId`: the actor of its grant (unless a live record had to infer
  * it), else the writer of the epoch's events; undefined when neither is known.
  */
-export function holderOf(grants: ReadonlyMap<string, Grant>, events: readonly JobEvent[], jobId: string, epoch: number): string | undefined {
+export function holderOf(
+  grants: ReadonlyMap<string, Grant>,
+  events: readonly JobEvent[],
+  jobId: string,
+  epoch: number,
+): string | undefined {
   const grant = grants.get(`${jobId}#${epoch}`);
   if (grant !== undefined && grant.actor !== 'unseen') return grant.actor;
   return events.find((event) => event.epoch === epoch)?.worker_id;
 }
 
 /** When epoch `epoch` of `jobId` began: its grant, else its first event; undefined when neither is known. */
-export function grantedAt(grants: ReadonlyMap<string, Grant>, events: readonly JobEvent[], jobId: string, epoch: number): number | undefined {
+export function grantedAt(
+  grants: ReadonlyMap<string, Grant>,
+  events: readonly JobEvent[],
+  jobId: string,
+  epoch: number,
+): number | undefined {
   return grants.get(`${jobId}#${epoch}`)?.t ?? events.find((event) => event.epoch === epoch)?.timestamp;
 }
 
@@ -54,15 +65,26 @@ export interface Takeover {
 }
 
 /** Every takeover of a job, in order, from its events. */
-export function takeoversOf(grants: ReadonlyMap<string, Grant>, events: readonly JobEvent[], jobId: string): Takeover[] {
+export function takeoversOf(
+  grants: ReadonlyMap<string, Grant>,
+  events: readonly JobEvent[],
+  jobId: string,
+): Takeover[] {
   const takeovers: Takeover[] = [];
   for (const event of events) {
     if (event.event === 'recovery_started') {
-      takeovers.push({ epoch: event.epoch, t: event.timestamp, previousOwner: event.previous_owner, what: `recovery attempt ${event.attempt} (epoch ${event.epoch})` });
+      takeovers.push({
+        epoch: event.epoch,
+        t: event.timestamp,
+        previousOwner: event.previous_owner,
+        what: `recovery attempt ${event.attempt} (epoch ${event.epoch})`,
+      });
     }
     if (event.event === 'job_failed' && event.reason === 'recovery_attempts_exhausted') {
       takeovers.push({
-        epoch: event.epoch, t: event.timestamp, previousOwner: holderOf(grants, events, jobId, event.epoch - 1),
+        epoch: event.epoch,
+        t: event.timestamp,
+        previousOwner: holderOf(grants, events, jobId, event.epoch - 1),
         what: `the claim of epoch ${event.epoch} that failed the job as recovery_attempts_exhausted`,
       });
     }

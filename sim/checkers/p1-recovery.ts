@@ -13,7 +13,11 @@ export const checkRecovery: Checker = (record) => {
     if (job === undefined) {
       violations.push({ promise: 'P1', job: jobId, message: 'job vanished from the store' });
     } else if (!isTerminal(job.phase)) {
-      violations.push({ promise: 'P1', job: jobId, message: `still ${job.phase} (epoch ${job.epoch}): ${whyUnfinished(record, job)}` });
+      violations.push({
+        promise: 'P1',
+        job: jobId,
+        message: `still ${job.phase} (epoch ${job.epoch}): ${whyUnfinished(record, job)}`,
+      });
     } else if (job.phase === 'failed' && job.failure === null) {
       violations.push({ promise: 'P1', job: jobId, message: 'failed without a reason' });
     }

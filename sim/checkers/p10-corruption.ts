@@ -11,7 +11,11 @@ export const checkCorruption: Checker = (record) => {
     for (const event of events) {
       if (event.event !== 'chunk_recreated') continue;
       if (!record.damagedChunks.has(`${jobId}/${event.chunk_index}`)) {
-        violations.push({ promise: 'P10', job: jobId, message: `chunk ${event.chunk_index} re-extracted though its file was never damaged` });
+        violations.push({
+          promise: 'P10',
+          job: jobId,
+          message: `chunk ${event.chunk_index} re-extracted though its file was never damaged`,
+        });
       }
     }
   }
@@ -21,6 +25,7 @@ export const checkCorruption: Checker = (record) => {
       violations.push({ promise: 'P10', job: jobId, message: `corrupt state left unhandled in phase ${job.phase}` });
     }
   }
-  for (const error of record.workerErrors) violations.push({ promise: 'P10', message: `a worker loop hit an unexpected error: ${error}` });
+  for (const error of record.workerErrors)
+    violations.push({ promise: 'P10', message: `a worker loop hit an unexpected error: ${error}` });
   return violations;
 };

@@ -8,7 +8,9 @@ export const checkNoReprocessing: Checker = (record) => {
     if (entry.kind === 'commit') committed.add(`${entry.job}/${entry.index}`);
     if (entry.kind === 'transcribe' && committed.has(`${entry.job}/${entry.index}`)) {
       violations.push({
-        promise: 'P2', job: entry.job, entry: position,
+        promise: 'P2',
+        job: entry.job,
+        entry: position,
         message: `${entry.actor} called the transcriber for chunk ${entry.index} after it was committed`,
       });
     }

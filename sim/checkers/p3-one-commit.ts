@@ -14,10 +14,21 @@ export const checkOneCommit: Checker = (record) => {
     const key = `${entry.job}/${entry.index}`;
     const count = (commits.get(key) ?? 0) + 1;
     commits.set(key, count);
-    if (count > 1) violations.push({ promise: 'P3', job: entry.job, entry: position, message: `chunk ${entry.index} committed ${count} times` });
+    if (count > 1)
+      violations.push({
+        promise: 'P3',
+        job: entry.job,
+        entry: position,
+        message: `chunk ${entry.index} committed ${count} times`,
+      });
     const current = epochs.get(entry.job);
     if (current !== entry.epoch) {
-      violations.push({ promise: 'P3', job: entry.job, entry: position, message: `chunk ${entry.index} committed with epoch ${entry.epoch} while the job's epoch was ${current}` });
+      violations.push({
+        promise: 'P3',
+        job: entry.job,
+        entry: position,
+        message: `chunk ${entry.index} committed with epoch ${entry.epoch} while the job's epoch was ${current}`,
+      });
     }
   });
   for (const [jobId, events] of record.events) {
@@ -26,11 +37,16 @@ export const checkOneCommit: Checker = (record) => {
       if (event.event === 'chunk_transcribed') seen.set(event.chunk_index, (seen.get(event.chunk_index) ?? 0) + 1);
     }
     for (const [index, count] of seen) {
-      if (count > 1) violations.push({ promise: 'P3', job: jobId, message: `${count} chunk_transcribed events for chunk ${index}` });
+      if (count > 1)
+        violations.push({ promise: 'P3', job: jobId, message: `${count} chunk_transcribed events for chunk ${index}` });
     }
     const job = record.jobs.get(jobId);
     if (job?.phase === 'completed' && seen.size !== job.chunks.length) {
-      violations.push({ promise: 'P3', job: jobId, message: `completed with ${seen.size} of ${job.chunks.length} chunks committed` });
+      violations.push({
+        promise: 'P3',
+        job: jobId,
+        message: `completed with ${seen.size} of ${job.chunks.length} chunks committed`,
+      });
     }
   }
   return violations;

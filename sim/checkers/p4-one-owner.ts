@@ -25,11 +25,18 @@ export const checkOneOwner: Checker = (record) => {
     const previous = current.get(entry.job);
     const expectedEpoch = (previous?.epoch ?? 0) + 1;
     if (entry.epoch !== expectedEpoch) {
-      violations.push({ promise: 'P4', job: entry.job, entry: position, message: `grant of epoch ${entry.epoch}, expected ${expectedEpoch}` });
+      violations.push({
+        promise: 'P4',
+        job: entry.job,
+        entry: position,
+        message: `grant of epoch ${entry.epoch}, expected ${expectedEpoch}`,
+      });
     }
     if (entry.leaseUntilMs > 0 && previous !== undefined && previous.endMs > entry.t) {
       violations.push({
-        promise: 'P4', job: entry.job, entry: position,
+        promise: 'P4',
+        job: entry.job,
+        entry: position,
         message: `${entry.actor} was granted epoch ${entry.epoch} at ${entry.t} ms while epoch ${previous.epoch} was valid until ${previous.endMs} ms`,
       });
     }

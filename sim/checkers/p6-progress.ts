@@ -25,7 +25,10 @@ export const checkProgress: Checker = (record) => {
       const completes = after?.event === 'transcription_completed' && after.epoch === event.epoch;
       if (afterCommit && total !== null) {
         const expected = progressPercent(committed.size, total, false);
-        if (event.progress !== expected) add(`progress ${event.progress} at seq ${event.seq}, ${committed.size} of ${total} chunks committed make ${expected}`);
+        if (event.progress !== expected)
+          add(
+            `progress ${event.progress} at seq ${event.seq}, ${committed.size} of ${total} chunks committed make ${expected}`,
+          );
       } else if (completes && event.progress !== 100) {
         add(`progress ${event.progress} at seq ${event.seq}, where the job completes`);
       } else if (!completes && event.progress === 100) {

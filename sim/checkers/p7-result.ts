@@ -1,4 +1,6 @@
-/** P7 Result: a completed job's transcript is the in-order join of its chunks' transcripts, equal to a crash-free run's. */
+/**
+ * P7 Result: a completed job's transcript is the in-order join of its chunks' transcripts, equal to a crash-free run's.
+ */
 import type { Checker, Violation } from './types.js';
 
 export const checkResult: Checker = (record) => {
@@ -9,10 +11,15 @@ export const checkResult: Checker = (record) => {
     const expected = record.expectedTranscripts(spec.id);
     job.chunks.forEach((chunk, index) => {
       if (chunk.transcript !== expected[index]) {
-        violations.push({ promise: 'P7', job: spec.id, message: `chunk ${index} transcript ${JSON.stringify(chunk.transcript)}, expected ${JSON.stringify(expected[index])}` });
+        violations.push({
+          promise: 'P7',
+          job: spec.id,
+          message: `chunk ${index} transcript ${JSON.stringify(chunk.transcript)}, expected ${JSON.stringify(expected[index])}`,
+        });
       }
     });
-    if (job.transcript !== expected.join(' ')) violations.push({ promise: 'P7', job: spec.id, message: 'final transcript differs from a crash-free run' });
+    if (job.transcript !== expected.join(' '))
+      violations.push({ promise: 'P7', job: spec.id, message: 'final transcript differs from a crash-free run' });
   }
   return violations;
 };

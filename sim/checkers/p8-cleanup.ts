@@ -7,7 +7,11 @@ export const checkCleanup: Checker = (record) => {
   for (const [jobId, names] of record.files) {
     const job = record.jobs.get(jobId);
     if (job !== undefined && isTerminal(job.phase) && names.length > 0) {
-      violations.push({ promise: 'P8', job: jobId, message: `${job.phase} but ${names.length} file(s) remain: ${names.slice(0, 5).join(', ')}` });
+      violations.push({
+        promise: 'P8',
+        job: jobId,
+        message: `${job.phase} but ${names.length} file(s) remain: ${names.slice(0, 5).join(', ')}`,
+      });
     }
   }
   return violations;

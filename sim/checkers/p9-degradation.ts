@@ -33,27 +33,40 @@ export const checkDegradation: Checker = (record) => {
   for (const [jobId, job] of record.jobs) {
     if (job === undefined) continue;
     const problems = record.corruptedStates.has(jobId) && job.phase !== 'failed' ? [] : jobInvariantProblems(job);
-    for (const problem of problems) violations.push({ promise: 'P9', job: jobId, message: `inconsistent final state: ${problem}` });
+    for (const problem of problems)
+      violations.push({ promise: 'P9', job: jobId, message: `inconsistent final state: ${problem}` });
     if (job.failure === null) continue;
     const { reason } = job.failure;
     const position = record.scenario.jobs.findIndex((spec) => spec.id === jobId);
     const damaged = fired.filter((fault) => fault.kind === 'chunk_file' && fault.job === position).length;
     const explained =
       (reason === 'source_missing' && record.deletedSources.has(jobId)) ||
-      (reason === 'transcription_rejected' && transcriberErrors.some((fault) => fault.kind === 'transcriber_error' && fault.error === 400)) ||
+      (reason === 'transcription_rejected' &&
+        transcriberErrors.some((fault) => fault.kind === 'transcriber_error' && fault.error === 400)) ||
       (reason === 'transcription_failed' && transcriberErrors.length > 0) ||
       (reason === 'state_corrupt' && record.corruptedStates.has(jobId)) ||
-      (reason === 'media_invalid' && (mediaErrors >= record.limits.mediaAttemptsMax || damaged > record.limits.mediaAttemptsMax)) ||
+      (reason === 'media_invalid' &&
+        (mediaErrors >= record.limits.mediaAttemptsMax || damaged > record.limits.mediaAttemptsMax)) ||
       // Each takeover, the exhausting claim included, is explained (or not) below.
       reason === 'recovery_attempts_exhausted';
-    if (!explained) violations.push({ promise: 'P9', job: jobId, message: `failed with ${reason}, which no injected fault explains: ${job.failure.message}` });
+    if (!explained)
+      violations.push({
+        promise: 'P9',
+        job: jobId,
+        message: `failed with ${reason}, which no injected fault explains: ${job.failure.message}`,
+      });
   }
   for (const [jobId, events] of record.events) {
     for (const takeover of takeoversOf(owners.grants, events, jobId)) {
       const why = unexplained(takeover, jobId, events, owners, record);
       if (why === undefined) continue;
       const grant = owners.grants.get(`${jobId}#${takeover.epoch}`);
-      violations.push({ promise: 'P9', job: jobId, message: `${takeover.what} at ${takeover.t} ms is explained by no fault: ${why}`, ...(grant === undefined ? {} : { entry: grant.position }) });
+      violations.push({
+        promise: 'P9',
+        job: jobId,
+        message: `${takeover.what} at ${takeover.t} ms is explained by no fault: ${why}`,
+        ...(grant === undefined ? {} : { entry: grant.position }),
+      });
     }
   }
   return violations;
@@ -109,9 +122,20 @@ function ownersOf(record: RunRecord): Owners {
     if (entry.kind === 'phase') livenessAtMs = Math.min(livenessAtMs, entry.t);
     if (entry.kind === 'call' && entry.op === 'claimJob') {
       const ok = entry.result.startsWith('ok');
-      append(claims, `${entry.actor}|${entry.target}`, { t: entry.t, ok, unavailable: entry.result === 'unavailable', replyLost: ok && replyLostAfter(entries, position) });
+      append(claims, `${entry.actor}|${entry.target}`, {
+        t: entry.t,
+        ok,
+        unavailable: entry.result === 'unavailable',
+        replyLost: ok && replyLostAfter(entries, position),
+      });
     }
-    if (entry.kind === 'renew') append(renewals, `${entry.actor}|${entry.job}`, { t: entry.t, ok: true, unavailable: false, replyLost: replyLostAfter(entries, position) });
+    if (entry.kind === 'renew')
+      append(renewals, `${entry.actor}|${entry.job}`, {
+        t: entry.t,
+        ok: true,
+        unavailable: false,
+        replyLost: replyLostAfter(entries, position),
+      });
     if (entry.kind !== 'worker') return;
     if (entry.what === 'crash' && !crashes.has(entry.actor)) crashes.set(entry.actor, entry.t);
     if (entry.what === 'stop' && !stops.has(entry.actor)) stops.set(entry.actor, entry.t);
@@ -128,7 +152,16 @@ function ownersOf(record: RunRecord): Owners {
     const to = Math.min(fault.atMs + fault.durationMs, livenessAtMs);
     if (to > fault.atMs) down.push({ from: fault.atMs, to });
   }
-  return { grants: grantsOf(entries), releases: timesOf(entries, 'release'), renewals, claims, crashes, stops, pauses, outages: merged(down) };
+  return {
+    grants: grantsOf(entries),
+    releases: timesOf(entries, 'release'),
+    renewals,
+    claims,
+    crashes,
+    stops,
+    pauses,
+    outages: merged(down),
+  };
 }
 
 /**
@@ -151,21 +184,29 @@ function merged(intervals: readonly Interval[]): Interval[] {
   const out: Interval[] = [];
   for (const interval of sorted) {
     const last = out.at(-1);
-    if (last !== undefined && interval.from <= last.to) out[out.length - 1] = { from: last.from, to: Math.max(last.to, interval.to) };
+    if (last !== undefined && interval.from <= last.to)
+      out[out.length - 1] = { from: last.from, to: Math.max(last.to, interval.to) };
     else out.push(interval);
   }
   return out;
 }
 
 /** Why nothing explains `takeover`; undefined when something does. */
-function unexplained(takeover: Takeover, jobId: string, events: readonly JobEvent[], owners: Owners, record: RunRecord): string | undefined {
+function unexplained(
+  takeover: Takeover,
+  jobId: string,
+  events: readonly JobEvent[],
+  owners: Owners,
+  record: RunRecord,
+): string | undefined {
   const owner = takeover.previousOwner;
   if (owner === undefined) return `the owner of epoch ${takeover.epoch - 1} is unknown`;
   const t = takeover.t;
   const tookMs = grantedAt(owners.grants, events, jobId, takeover.epoch - 1) ?? Number.NEGATIVE_INFINITY;
   if ((owners.crashes.get(owner) ?? Number.POSITIVE_INFINITY) <= t) return undefined;
   if ((owners.stops.get(owner) ?? Number.POSITIVE_INFINITY) <= t) return undefined;
-  const inWindow = (times: readonly number[] | undefined) => (times ?? []).filter((time) => time >= tookMs && time <= t);
+  const inWindow = (times: readonly number[] | undefined) =>
+    (times ?? []).filter((time) => time >= tookMs && time <= t);
   if (inWindow(owners.releases.get(`${owner}|${jobId}`)).length > 0) return undefined;
   if (corruptedBefore(record, jobId, t)) return undefined;
   const pauses = owners.pauses.get(owner) ?? [];
@@ -181,7 +222,8 @@ function unexplained(takeover: Takeover, jobId: string, events: readonly JobEven
   const calls = owners.claims.get(key) ?? [];
   const claims = calls.filter((call) => call.ok && inTime(call));
   const anchorMs = Math.max(tookMs, ...renewals.map((call) => call.t), ...claims.map((call) => call.t));
-  const at = (list: readonly StoreCall[], answered: boolean) => list.some((call) => call.t === anchorMs && (!answered || !call.replyLost));
+  const at = (list: readonly StoreCall[], answered: boolean) =>
+    list.some((call) => call.t === anchorMs && (!answered || !call.replyLost));
   const keeper = keeperTiming(record, owner);
   let first: Interval;
   let timing = keeper;
@@ -190,7 +232,11 @@ function unexplained(takeover: Takeover, jobId: string, events: readonly JobEven
     // instead of renewing, and starts its lease keeper only once a retry is answered.
     timing = retryTiming(record);
     first = { from: anchorMs, to: anchorMs + timing.maxMs + timing.slackMs };
-  } else if (at(renewals, false) && !at(claims, true) && anchorMs - keeperBasisMs(renewals, calls, anchorMs, tookMs, keeper) >= keeper.onTheWayMs) {
+  } else if (
+    at(renewals, false) &&
+    !at(claims, true) &&
+    anchorMs - keeperBasisMs(renewals, calls, anchorMs, tookMs, keeper) >= keeper.onTheWayMs
+  ) {
     // A renewal late enough that the owner may have sent it on the way (before an effect outside
     // the store, its lease close to its end) rather than from its keeper: the keeper's next
     // renewal may come any time within an interval.
@@ -200,10 +246,16 @@ function unexplained(takeover: Takeover, jobId: string, events: readonly JobEven
     first = { from: anchorMs + keeper.minMs, to: anchorMs + keeper.maxMs + keeper.slackMs };
   }
   if (couldNotRenew(first, t, owners.outages, pauses, timing)) return undefined;
-  const during = (list: readonly Interval[]) => list.filter((interval) => interval.from < t && interval.to > anchorMs).map((interval) => `${interval.from}–${interval.to} ms`);
+  const during = (list: readonly Interval[]) =>
+    list
+      .filter((interval) => interval.from < t && interval.to > anchorMs)
+      .map((interval) => `${interval.from}–${interval.to} ms`);
   const outages = during(owners.outages);
   const paused = during(pauses);
-  const met = [...(outages.length > 0 ? [`store outages ${outages.join(', ')}`] : []), ...(paused.length > 0 ? [`pauses ${paused.join(', ')}`] : [])];
+  const met = [
+    ...(outages.length > 0 ? [`store outages ${outages.join(', ')}`] : []),
+    ...(paused.length > 0 ? [`pauses ${paused.join(', ')}`] : []),
+  ];
   return `${owner}'s last acknowledged grant or renewal was at ${anchorMs} ms; it neither crashed, stopped nor released the job, and ${met.length === 0 ? 'no store outage or pause' : met.join(' and ')} left it a renewal due every ${record.limits.leaseRenewIntervalMs} ms before the takeover`;
 }
 
@@ -213,12 +265,19 @@ function unexplained(takeover: Takeover, jobId: string, events: readonly JobEven
  * store refused as down just before the one it applied). An owner renews on the way only once
  * onTheWayMs have passed since then.
  */
-function keeperBasisMs(renewals: readonly StoreCall[], claims: readonly StoreCall[], anchorMs: number, tookMs: number, timing: KeeperTiming): number {
+function keeperBasisMs(
+  renewals: readonly StoreCall[],
+  claims: readonly StoreCall[],
+  anchorMs: number,
+  tookMs: number,
+  timing: KeeperTiming,
+): number {
   const answered = renewals.filter((call) => call.t < anchorMs && !call.replyLost).at(-1);
   if (answered !== undefined) return answered.t - timing.slackMs;
   const applied = claims.findIndex((call) => call.ok && call.t >= tookMs);
   let sentMs = applied >= 0 ? (claims[applied]?.t ?? tookMs) : tookMs;
-  for (let position = applied - 1; position >= 0 && claims[position]?.unavailable === true; position -= 1) sentMs = claims[position]?.t ?? sentMs;
+  for (let position = applied - 1; position >= 0 && claims[position]?.unavailable === true; position -= 1)
+    sentMs = claims[position]?.t ?? sentMs;
   return sentMs - timing.slackMs;
 }
 
@@ -226,10 +285,15 @@ function keeperBasisMs(renewals: readonly StoreCall[], claims: readonly StoreCal
 function corruptedBefore(record: RunRecord, jobId: string, t: number): boolean {
   if (!record.corruptedStates.has(jobId)) return false;
   const position = record.scenario.jobs.findIndex((spec) => spec.id === jobId);
-  return record.faultsFired.some((fault) => (fault.kind === 'state_corrupt' || fault.kind === 'poison') && fault.job === position && fault.atMs <= t);
+  return record.faultsFired.some(
+    (fault) => (fault.kind === 'state_corrupt' || fault.kind === 'poison') && fault.job === position && fault.atMs <= t,
+  );
 }
 
-/** How far apart the owner's lease keeper sends renewals, in store time: its interval on its own (drifting) clock, plus a store round trip or few. */
+/**
+ * How far apart the owner's lease keeper sends renewals, in store time: its interval on its own (drifting) clock, plus
+ * a store round trip or few.
+ */
 interface KeeperTiming {
   readonly minMs: number;
   readonly maxMs: number;
@@ -247,7 +311,9 @@ function keeperTiming(record: RunRecord, owner: string): KeeperTiming {
   const interval = record.limits.leaseRenewIntervalMs;
   const slot = /^w(\d+)#\d+$/.exec(owner)?.[1];
   // A skew names a slot (every incarnation of it: the machine's clock); owners are `w<slot>#<incarnation>`.
-  const skew = record.faultsFired.find((fault) => fault.kind === 'clock_skew' && slot !== undefined && fault.worker === Number(slot));
+  const skew = record.faultsFired.find(
+    (fault) => fault.kind === 'clock_skew' && slot !== undefined && fault.worker === Number(slot),
+  );
   const rate = 1 + (skew?.kind === 'clock_skew' ? skew.driftPpm : 0) / 1_000_000;
   // A store call takes up to storeMaxMs per round trip; a renewal makes at most three (a script, a
   // script reload, the index update) and its sleep is rounded up to whole ms of the owner's clock.
@@ -257,10 +323,17 @@ function keeperTiming(record: RunRecord, owner: string): KeeperTiming {
   return { minMs: Math.floor(interval / rate), maxMs: Math.ceil(interval / rate) + 1, slackMs, onTheWayMs };
 }
 
-/** How far apart an owner retries a claim whose reply was lost: a capped, jittered backoff, plus a round trip or few. */
+/**
+ * How far apart an owner retries a claim whose reply was lost: a capped, jittered backoff, plus a round trip or few.
+ */
 function retryTiming(record: RunRecord): KeeperTiming {
   const { retryDelayBaseMs, retryDelayMaxMs } = record.limits;
-  return { minMs: Math.floor(retryDelayBaseMs / 2), maxMs: retryDelayMaxMs + 1, slackMs: 4 * record.scenario.latencies.storeMaxMs + 2, onTheWayMs: 0 };
+  return {
+    minMs: Math.floor(retryDelayBaseMs / 2),
+    maxMs: retryDelayMaxMs + 1,
+    slackMs: 4 * record.scenario.latencies.storeMaxMs + 2,
+    onTheWayMs: 0,
+  };
 }
 
 /**
@@ -268,7 +341,13 @@ function retryTiming(record: RunRecord): KeeperTiming {
  * its next renewal reaches the store within `first`, each one after it one interval later (within
  * slack); a renewal due within a pause of the owner goes out when the pause ends.
  */
-function couldNotRenew(first: Interval, t: number, outages: readonly Interval[], pauses: readonly Interval[], timing: KeeperTiming): boolean {
+function couldNotRenew(
+  first: Interval,
+  t: number,
+  outages: readonly Interval[],
+  pauses: readonly Interval[],
+  timing: KeeperTiming,
+): boolean {
   // The times a renewal may reach the store, as a union of intervals.
   let due: Interval[] = [first];
   const stepsMax = Math.ceil((t - first.from) / Math.max(1, timing.minMs)) + 2;
@@ -276,12 +355,19 @@ function couldNotRenew(first: Interval, t: number, outages: readonly Interval[],
     due = merged(due.flatMap((interval) => heldBy(interval, pauses, timing.slackMs)));
     if (due.some((interval) => interval.to >= t)) return true;
     const refused = due.flatMap((interval) => within(interval, outages));
-    due = merged(refused.map((interval) => ({ from: interval.from + timing.minMs, to: interval.to + timing.maxMs + timing.slackMs })));
+    due = merged(
+      refused.map((interval) => ({
+        from: interval.from + timing.minMs,
+        to: interval.to + timing.maxMs + timing.slackMs,
+      })),
+    );
   }
   return false;
 }
 
-/** `interval` with the parts inside a pause moved to the pause's end (plus slack): a paused owner sends when it wakes. */
+/**
+ * `interval` with the parts inside a pause moved to the pause's end (plus slack): a paused owner sends when it wakes.
+ */
 function heldBy(interval: Interval, pauses: readonly Interval[], slackMs: number): Interval[] {
   let parts: Interval[] = [interval];
   for (const pause of pauses) {

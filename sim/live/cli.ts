@@ -84,10 +84,19 @@ export function parseLiveFlags(argv: readonly string[]): LiveFlags {
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv], strict: true, allowPositionals: false,
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
       options: {
-        seconds: { type: 'string' }, workers: { type: 'string' }, jobs: { type: 'string' }, seed: { type: 'string' },
-        json: { type: 'boolean' }, report: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean' }, persistence: { type: 'string' },
+        seconds: { type: 'string' },
+        workers: { type: 'string' },
+        jobs: { type: 'string' },
+        seed: { type: 'string' },
+        json: { type: 'boolean' },
+        report: { type: 'string' },
+        keep: { type: 'boolean' },
+        help: { type: 'boolean' },
+        persistence: { type: 'string' },
       },
     });
   } catch (error) {
@@ -96,12 +105,16 @@ export function parseLiveFlags(argv: readonly string[]): LiveFlags {
   const { values } = parsed;
   const integer = (name: string, text: string | undefined, fallback: number, min: number, max: number): number => {
     if (text === undefined) return fallback;
-    if (!/^-?\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new LiveUsageError(`--${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(text)}`);
+    if (!/^-?\d+$/.test(text) || Number(text) < min || Number(text) > max)
+      throw new LiveUsageError(`--${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(text)}`);
     return Number(text);
   };
   if (values.report !== undefined && values.report.length === 0) throw new LiveUsageError('--report needs a directory');
   const persistence = values.persistence ?? 'always';
-  if (!(livePersistences as readonly string[]).includes(persistence)) throw new LiveUsageError(`--persistence must be one of ${livePersistences.join(', ')}, got ${JSON.stringify(persistence)}`);
+  if (!(livePersistences as readonly string[]).includes(persistence))
+    throw new LiveUsageError(
+      `--persistence must be one of ${livePersistences.join(', ')}, got ${JSON.stringify(persistence)}`,
+    );
   return {
     seconds: integer('seconds', values.seconds, 30, 1, liveBounds.secondsMax),
     workers: integer('workers', values.workers, 4, 1, liveBounds.workersMax),
@@ -136,11 +149,15 @@ export async function main(argv: readonly string[], io: LiveCliIo = process): Pr
   }
   const colours = palette(colourEnabled(io.stdout));
   const say = flags.json ? undefined : (text: string) => io.stdout.write(`  ${text}\n`);
-  if (!flags.json) io.stdout.write(`chunkwise chaos --live: seed ${flags.seed}, ${flags.workers} workers, ${flags.jobs} jobs, ${flags.seconds} s of faults\n`);
+  if (!flags.json)
+    io.stdout.write(
+      `chunkwise chaos --live: seed ${flags.seed}, ${flags.workers} workers, ${flags.jobs} jobs, ${flags.seconds} s of faults\n`,
+    );
   const controller = new AbortController();
   let interruptedAtMs = 0;
   const interrupt = (signal: NodeJS.Signals) => {
-    // A Ctrl-C often arrives twice at once (from the terminal and relayed by npm/tsx): only a later one forces the exit.
+    // A Ctrl-C often arrives twice at once (from the terminal and relayed by npm/tsx): only a later one forces the
+    // exit.
     if (controller.signal.aborted) {
       if (Date.now() - interruptedAtMs < forcedExitAfterMs) return;
       killEverything();
@@ -154,21 +171,41 @@ export async function main(argv: readonly string[], io: LiveCliIo = process): Pr
   process.on('SIGTERM', interrupt);
   try {
     const { runLiveChaos } = await import('./run.js');
-    const outcome = await runLiveChaos({ seconds: flags.seconds, workers: flags.workers, jobs: flags.jobs, seed: flags.seed, persistence: flags.persistence, keep: flags.keep, signal: controller.signal, ...(say === undefined ? {} : { say }) });
+    const outcome = await runLiveChaos({
+      seconds: flags.seconds,
+      workers: flags.workers,
+      jobs: flags.jobs,
+      seed: flags.seed,
+      persistence: flags.persistence,
+      keep: flags.keep,
+      signal: controller.signal,
+      ...(say === undefined ? {} : { say }),
+    });
     if (flags.report !== undefined) {
       const { writeRunReport } = await import('../report-html.js');
-      const files = await writeRunReport(flags.report, { record: outcome.record, violations: outcome.violations, replay: null, seed: flags.seed });
+      const files = await writeRunReport(flags.report, {
+        record: outcome.record,
+        violations: outcome.violations,
+        replay: null,
+        seed: flags.seed,
+      });
       if (!flags.json) io.stdout.write(`report: ${files.html}\n`);
     }
-    io.stdout.write(flags.json ? `${JSON.stringify(outcome.summary)}\n` : verdictText(outcome.summary, outcome.record, colours));
+    io.stdout.write(
+      flags.json ? `${JSON.stringify(outcome.summary)}\n` : verdictText(outcome.summary, outcome.record, colours),
+    );
     if (outcome.violations.length === 0) return liveExitCodes.pass;
-    return outcome.violations.every((violation) => isLiveness(violation.promise)) ? liveExitCodes.liveness : liveExitCodes.safety;
+    return outcome.violations.every((violation) => isLiveness(violation.promise))
+      ? liveExitCodes.liveness
+      : liveExitCodes.safety;
   } catch (error) {
     if (controller.signal.aborted) {
       io.stderr.write('chunkwise chaos --live: interrupted; every process stopped, temporary files removed\n');
       return liveExitCodes.interrupted;
     }
-    io.stderr.write(`chunkwise chaos --live: the run could not be carried out: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.stderr.write(
+      `chunkwise chaos --live: the run could not be carried out: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return liveExitCodes.unable;
   } finally {
     process.off('SIGINT', interrupt);
@@ -178,13 +215,15 @@ export async function main(argv: readonly string[], io: LiveCliIo = process): Pr
 
 /** The closing text: the figures, then the verdict or the counterexample. */
 export function verdictText(summary: LiveSummary, record: RunRecord, colours: ReturnType<typeof palette>): string {
-  const figures = `${summary.jobs} jobs: ${summary.completed} completed, ${summary.failed} failed · kills ${summary.kills} · pauses past the lease ${summary.pauses} · ` +
+  const figures =
+    `${summary.jobs} jobs: ${summary.completed} completed, ${summary.failed} failed · kills ${summary.kills} · pauses past the lease ${summary.pauses} · ` +
     `Redis restarts ${summary.redisRestarts} (${summary.redisOutagesPastLease} past the lease; ${summary.persistence}) · chunk files damaged ${summary.corruptions} · ` +
     `states corrupted ${summary.stateCorruptions} (${summary.wrongTypes} wrong-typed keys) · ` +
     `API errors ${summary.apiErrors} (${summary.apiLongWindows} Retry-After windows, ${summary.apiResets} resets, ${summary.apiHangs} hangs) · ` +
     `${summary.transcriptionRequests} transcription requests (${summary.wastedTranscriptions} wasted) · ${(summary.wallMs / 1_000).toFixed(1)} s\n`;
   const store = storeLossText(summary, colours);
-  if (summary.violations.length === 0) return `${figures}${store}${colours.green('✓')} every promise held (P1-P11) on real processes${summary.storeLosses.length > 0 ? ' for every job the store kept' : ''}\n`;
+  if (summary.violations.length === 0)
+    return `${figures}${store}${colours.green('✓')} every promise held (P1-P11) on real processes${summary.storeLosses.length > 0 ? ' for every job the store kept' : ''}\n`;
   return `${figures}${store}\n${counterexampleText(record, summary.violations, summary.seed, colours)}\n`;
 }
 
@@ -192,32 +231,54 @@ export function verdictText(summary: LiveSummary, record: RunRecord, colours: Re
 export function storeLossText(summary: LiveSummary, colours: ReturnType<typeof palette>): string {
   if (summary.storeLosses.length === 0) return '';
   return [
-    colours.yellow(`! Redis lost acknowledged writes (${summary.persistence}): ${summary.storeLosses.length} job(s) — ${summary.storeLosses.map((loss) => loss.job).join(', ')}`),
+    colours.yellow(
+      `! Redis lost acknowledged writes (${summary.persistence}): ${summary.storeLosses.length} job(s) — ${summary.storeLosses.map((loss) => loss.job).join(', ')}`,
+    ),
     summary.persistence.includes('appendfsync always')
       ? '  with the AOF fsynced before every reply Redis keeps what it acknowledged: their violations are counted against the engine'
       : `  ${summary.storeViolations.length} violation(s) on those jobs are the store's, not the engine's:`,
-    ...summary.storeViolations.slice(0, 10).map((violation) => `    ${violation.promise} ${violation.job ?? ''}: ${violation.message}`),
+    ...summary.storeViolations
+      .slice(0, 10)
+      .map((violation) => `    ${violation.promise} ${violation.job ?? ''}: ${violation.message}`),
     ...(summary.storeViolations.length > 10 ? [`    … and ${summary.storeViolations.length - 10} more`] : []),
     '',
   ].join('\n');
 }
 
-/** The violated jobs' timeline (their store entries and transcriptions, the faults, the involved workers' lives), then the violations. */
-export function counterexampleText(record: RunRecord, violations: readonly Violation[], seed: number, colours: ReturnType<typeof palette>): string {
+/**
+ * The violated jobs' timeline (their store entries and transcriptions, the faults, the involved workers' lives), then
+ * the violations.
+ */
+export function counterexampleText(
+  record: RunRecord,
+  violations: readonly Violation[],
+  seed: number,
+  colours: ReturnType<typeof palette>,
+): string {
   const jobs = new Set(violations.flatMap((violation) => (violation.job === undefined ? [] : [violation.job])));
   const entries = record.history.entries;
-  const actors = new Set(entries.flatMap((entry) => ('job' in entry && jobs.has(entry.job) && 'actor' in entry ? [entry.actor] : [])));
+  const actors = new Set(
+    entries.flatMap((entry) => ('job' in entry && jobs.has(entry.job) && 'actor' in entry ? [entry.actor] : [])),
+  );
   const marked = new Map<number, Violation[]>();
-  for (const violation of violations) if (violation.entry !== undefined) marked.set(violation.entry, [...(marked.get(violation.entry) ?? []), violation]);
+  for (const violation of violations)
+    if (violation.entry !== undefined) marked.set(violation.entry, [...(marked.get(violation.entry) ?? []), violation]);
   const width = String(entries.length).length;
   const lines: string[] = [];
   entries.forEach((entry, position) => {
-    const relevant = marked.has(position) || entry.kind === 'fault' || entry.kind === 'phase' || ('job' in entry ? jobs.has(entry.job) : 'actor' in entry && actors.has(entry.actor));
+    const relevant =
+      marked.has(position) ||
+      entry.kind === 'fault' ||
+      entry.kind === 'phase' ||
+      ('job' in entry ? jobs.has(entry.job) : 'actor' in entry && actors.has(entry.actor));
     if (!relevant) return;
     const { actor, text } = describeEntry(entry);
     const line = `${colours.dim(`#${String(position).padStart(width, '0')}`)} ${String(entry.t).padStart(8)} ms  ${actor.padEnd(8)} ${text}`;
-    lines.push(entry.kind === 'fault' || (entry.kind === 'worker' && entry.what === 'crash') ? colours.yellow(line) : line);
-    for (const violation of marked.get(position) ?? []) lines.push(colours.red(`${' '.repeat(width + 1)} ^ ${violation.promise} broken here: ${violation.message}`));
+    lines.push(
+      entry.kind === 'fault' || (entry.kind === 'worker' && entry.what === 'crash') ? colours.yellow(line) : line,
+    );
+    for (const violation of marked.get(position) ?? [])
+      lines.push(colours.red(`${' '.repeat(width + 1)} ^ ${violation.promise} broken here: ${violation.message}`));
   });
   return [
     colours.bold(colours.red(`✗ promise ${violations[0]?.promise ?? '?'} broken on real processes`)),
@@ -225,7 +286,10 @@ export function counterexampleText(record: RunRecord, violations: readonly Viola
     ...lines,
     '',
     colours.bold('violations:'),
-    ...violations.map((violation) => `  ${violation.promise}${violation.job === undefined ? '' : ` ${violation.job}`}: ${violation.message}`),
+    ...violations.map(
+      (violation) =>
+        `  ${violation.promise}${violation.job === undefined ? '' : ` ${violation.job}`}: ${violation.message}`,
+    ),
     '',
     `seed was ${seed} (it fixes the nemesis's moves, not the interleaving: a live run does not replay exactly)`,
   ].join('\n');

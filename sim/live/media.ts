@@ -36,18 +36,38 @@ export interface SourceFile {
 }
 
 /** Writes `<directory>/<name>.wav`: `durationMs` of a sine tone (even `variant`) or noise (odd), mono 16 kHz. */
-export async function generateSource(directory: string, name: string, durationMs: number, variant: number, signal?: AbortSignal): Promise<SourceFile> {
+export async function generateSource(
+  directory: string,
+  name: string,
+  durationMs: number,
+  variant: number,
+  signal?: AbortSignal,
+): Promise<SourceFile> {
   const file = path.join(directory, `${name}.wav`);
   const seconds = (durationMs / 1000).toFixed(3);
-  const input = variant % 2 === 0
-    ? `sine=frequency=${200 + (variant * 37) % 700}:sample_rate=16000:duration=${seconds}`
-    : `anoisesrc=color=${variant % 4 === 1 ? 'pink' : 'white'}:sample_rate=16000:amplitude=0.3:seed=${variant}:duration=${seconds}`;
-  await run(ffmpegPath(), ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', input, '-ac', '1', '-c:a', 'pcm_s16le', file], { timeout: generateTimeoutMs, ...(signal === undefined ? {} : { signal }) });
+  const input =
+    variant % 2 === 0
+      ? `sine=frequency=${200 + ((variant * 37) % 700)}:sample_rate=16000:duration=${seconds}`
+      : `anoisesrc=color=${variant % 4 === 1 ? 'pink' : 'white'}:sample_rate=16000:amplitude=0.3:seed=${variant}:duration=${seconds}`;
+  await run(
+    ffmpegPath(),
+    ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', input, '-ac', '1', '-c:a', 'pcm_s16le', file],
+    { timeout: generateTimeoutMs, ...(signal === undefined ? {} : { signal }) },
+  );
   return { path: file, durationMs };
 }
 
-/** Generates `count` sources named `<prefix>NN.wav`, lengths drawn from `random` in [sourceMsMin, sourceMsMax], two ffmpeg runs at a time; `signal` kills them. */
-export async function generateSources(directory: string, count: number, random: () => number, prefix: string, signal?: AbortSignal): Promise<SourceFile[]> {
+/**
+ * Generates `count` sources named `<prefix>NN.wav`, lengths drawn from `random` in [sourceMsMin, sourceMsMax], two
+ * ffmpeg runs at a time; `signal` kills them.
+ */
+export async function generateSources(
+  directory: string,
+  count: number,
+  random: () => number,
+  prefix: string,
+  signal?: AbortSignal,
+): Promise<SourceFile[]> {
   const plans = Array.from({ length: count }, (_, index) => ({
     name: `${prefix}${String(index).padStart(2, '0')}`,
     durationMs: Math.round(sourceMsMin + random() * (sourceMsMax - sourceMsMin)),
@@ -60,7 +80,8 @@ export async function generateSources(directory: string, count: number, random: 
       const position = next;
       next += 1;
       const plan = plans[position];
-      if (plan !== undefined) made[position] = await generateSource(directory, plan.name, plan.durationMs, plan.variant, signal);
+      if (plan !== undefined)
+        made[position] = await generateSource(directory, plan.name, plan.durationMs, plan.variant, signal);
     }
   };
   await Promise.all([lane(), lane()]);

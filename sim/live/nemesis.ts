@@ -42,7 +42,20 @@ import type { LiveWorker, WorkerPool } from './workers.js';
 export type NemesisMove = 'kill' | 'pause' | 'redis' | 'damage' | 'api' | 'tamper' | 'wrongtype' | 'hang';
 
 /** The deck each round shuffles: kills are the commonest move. */
-export const nemesisDeck: readonly NemesisMove[] = ['kill', 'kill', 'kill', 'pause', 'pause', 'redis', 'damage', 'damage', 'api', 'tamper', 'wrongtype', 'hang'];
+export const nemesisDeck: readonly NemesisMove[] = [
+  'kill',
+  'kill',
+  'kill',
+  'pause',
+  'pause',
+  'redis',
+  'damage',
+  'damage',
+  'api',
+  'tamper',
+  'wrongtype',
+  'hang',
+];
 
 /** How long a hung request goes unanswered: longer than any worker waits. */
 export const hangMs = 60_000;
@@ -172,9 +185,18 @@ export class Nemesis {
     const durationMs = this.context.leaseMs + this.between(500, 4_000);
     if (worker === undefined || !this.context.pool.pause(worker)) return;
     const { pool } = this.context;
-    this.context.act({ atMs: Date.now(), kind: 'pause', actor: worker.actor, slot: worker.slot, durationMs, job: worker.job });
+    this.context.act({
+      atMs: Date.now(),
+      kind: 'pause',
+      actor: worker.actor,
+      slot: worker.slot,
+      durationMs,
+      job: worker.job,
+    });
     const standby = pool.start(worker.slot);
-    this.context.say(`pause ${worker.actor}${worker.job === null ? ' (idle)' : ` holding ${worker.job}`} for ${durationMs} ms (lease ${this.context.leaseMs} ms); standby ${standby.actor}`);
+    this.context.say(
+      `pause ${worker.actor}${worker.job === null ? ' (idle)' : ` holding ${worker.job}`} for ${durationMs} ms (lease ${this.context.leaseMs} ms); standby ${standby.actor}`,
+    );
     this.later(durationMs, () => {
       pool.resume(worker);
       this.context.act({ atMs: Date.now(), kind: 'resume', actor: worker.actor });
@@ -198,11 +220,17 @@ export class Nemesis {
     const retryAfterMs = long ? this.between(1, 3) * 1_000 : 0;
     const resets = this.random() < 1 / 3 ? this.between(1, 3) : 0;
     const atMs = Date.now();
-    this.context.server.failUntil(atMs + durationMs, () => (this.statusRandom() < 0.5 ? 429 : 500), retryAfterMs > 0 ? String(retryAfterMs / 1_000) : undefined);
+    this.context.server.failUntil(
+      atMs + durationMs,
+      () => (this.statusRandom() < 0.5 ? 429 : 500),
+      retryAfterMs > 0 ? String(retryAfterMs / 1_000) : undefined,
+    );
     // Resets go first: they meet the requests after the window.
     for (let reset = 0; reset < resets; reset += 1) this.context.server.inject({ kind: 'reset' });
     this.context.act({ atMs, kind: 'api_errors', durationMs, retryAfterMs, resets });
-    this.context.say(`API answers 429/500 for ${durationMs} ms${retryAfterMs > 0 ? ` with Retry-After ${retryAfterMs / 1_000} s` : ''}${resets > 0 ? `; ${resets} reply(ies) cut mid-body` : ''}`);
+    this.context.say(
+      `API answers 429/500 for ${durationMs} ms${retryAfterMs > 0 ? ` with Retry-After ${retryAfterMs / 1_000} s` : ''}${resets > 0 ? `; ${resets} reply(ies) cut mid-body` : ''}`,
+    );
   }
 
   /**
@@ -212,8 +240,13 @@ export class Nemesis {
    */
   private async tamperState(): Promise<void> {
     // Only while it is still transcribing: a script's own write in between wins.
-    const edit = "if redis.call('HGET', KEYS[1], 'phase') == 'transcribing' then redis.call('HSET', KEYS[1], 'phase', 'finalizing') return 1 end return 0";
-    await this.editState(edit, 'phase', (jobId) => `state of ${jobId} hand-edited: phase finalizing with chunks pending`);
+    const edit =
+      "if redis.call('HGET', KEYS[1], 'phase') == 'transcribing' then redis.call('HSET', KEYS[1], 'phase', 'finalizing') return 1 end return 0";
+    await this.editState(
+      edit,
+      'phase',
+      (jobId) => `state of ${jobId} hand-edited: phase finalizing with chunks pending`,
+    );
   }
 
   /** Replaces the state hash of a transcribing job by a list, or its chunks hash by a string. */
@@ -222,7 +255,11 @@ export class Nemesis {
     const edit = chunks
       ? "if redis.call('HGET', KEYS[1], 'phase') == 'transcribing' then redis.call('DEL', KEYS[2]) redis.call('SET', KEYS[2], 'not a hash') return 1 end return 0"
       : "if redis.call('HGET', KEYS[1], 'phase') == 'transcribing' then redis.call('DEL', KEYS[1]) redis.call('RPUSH', KEYS[1], 'not a hash') return 1 end return 0";
-    await this.editState(edit, chunks ? 'chunks_type' : 'state_type', (jobId) => `${chunks ? 'chunks' : 'state'} key of ${jobId} replaced by a ${chunks ? 'string' : 'list'}`);
+    await this.editState(
+      edit,
+      chunks ? 'chunks_type' : 'state_type',
+      (jobId) => `${chunks ? 'chunks' : 'state'} key of ${jobId} replaced by a ${chunks ? 'string' : 'list'}`,
+    );
   }
 
   /**
@@ -236,7 +273,8 @@ export class Nemesis {
     try {
       for (const jobId of shuffled(jobIds.sort(), this.random).slice(0, damageCandidatesMax)) {
         const job = await this.context.store.getJob(jobId).catch(() => null);
-        if (job === null || job.phase !== 'transcribing' || job.chunks.every((chunk) => chunk.transcript !== null)) continue;
+        if (job === null || job.phase !== 'transcribing' || job.chunks.every((chunk) => chunk.transcript !== null))
+          continue;
         const keys = this.context.store.keys(jobId);
         const changed = await client.eval(edit, 2, keys.state, keys.chunks);
         if (changed !== 1) continue;
@@ -279,11 +317,17 @@ export class Nemesis {
 
   /** Damages one chunk file; false when it was not there. */
   private async damage(file: string, damage: ChunkDamage): Promise<boolean> {
-    if (damage === 'delete') return unlink(file).then(() => true, () => false);
+    if (damage === 'delete')
+      return unlink(file).then(
+        () => true,
+        () => false,
+      );
     const data = await readFile(file).catch(() => null);
     if (data === null || data.length < 2) return false;
     const damaged = damage === 'truncate' ? data.subarray(0, data.length >> 1) : Buffer.from(data);
-    if (damage === 'corrupt') for (let offset = data.length >> 1; offset < Math.min(data.length, (data.length >> 1) + 16); offset += 1) damaged[offset] = (damaged[offset] ?? 0) ^ 0xff;
+    if (damage === 'corrupt')
+      for (let offset = data.length >> 1; offset < Math.min(data.length, (data.length >> 1) + 16); offset += 1)
+        damaged[offset] = (damaged[offset] ?? 0) ^ 0xff;
     this.scratchCounter += 1;
     const scratch = path.join(this.context.scratchDir, `damaged-${this.scratchCounter}`);
     await writeFile(scratch, damaged);
@@ -307,7 +351,10 @@ export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   return copy;
 }
 
-/** The first `count` moves and the gaps before them that seed `seed` schedules (the first deck decides which kinds a short run sees). */
+/**
+ * The first `count` moves and the gaps before them that seed `seed` schedules (the first deck decides which kinds a
+ * short run sees).
+ */
 export function scheduledMoves(seed: number, count: number): { readonly gapMs: number; readonly move: NemesisMove }[] {
   const schedule = mulberry32(seed);
   const moves: { gapMs: number; move: NemesisMove }[] = [];

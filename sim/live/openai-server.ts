@@ -16,8 +16,16 @@ import type { AddressInfo } from 'node:net';
 
 /** A fault the next request meets instead of a transcription. */
 export type TranscriptionFault =
-  /** An error status with an OpenAI-shaped error body; `echoAuthorization` puts the request's Authorization header in the message. */
-  | { readonly kind: 'status'; readonly status: number; readonly echoAuthorization?: boolean; readonly retryAfter?: string }
+  /**
+   * An error status with an OpenAI-shaped error body; `echoAuthorization` puts the request's Authorization header in
+   * the message.
+   */
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly echoAuthorization?: boolean;
+      readonly retryAfter?: string;
+    }
   /** Starts a 200 answer, then cuts the connection mid-body (a reset: the client sees "terminated"). */
   | { readonly kind: 'reset' }
   /** Waits `ms` before answering normally (longer than the client's timeout: the client gives up). */
@@ -105,7 +113,19 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<F
     const client = route?.[1] === undefined ? null : decodeURIComponent(route[1]);
     const body = await readBody(request);
     const log = (entry: Partial<LoggedRequest> & { status: number }) =>
-      requests.push({ atMs, client, fileName: null, jobId: null, index: null, sha256: null, prompt: null, model: null, language: null, fault: null, ...entry });
+      requests.push({
+        atMs,
+        client,
+        fileName: null,
+        jobId: null,
+        index: null,
+        sha256: null,
+        prompt: null,
+        model: null,
+        language: null,
+        fault: null,
+        ...entry,
+      });
     if (request.method !== 'POST' || route === null) {
       log({ status: 404 });
       return sendError(response, 404, `no route ${request.method ?? ''} ${request.url ?? ''}`);
@@ -135,10 +155,19 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<F
     }
     const bytes = new Uint8Array(await file.arrayBuffer());
     const seen = {
-      fileName: file.name, jobId: chunkOfFileName(file.name)?.jobId ?? null, index: chunkOfFileName(file.name)?.index ?? null,
-      sha256: createHash('sha256').update(bytes).digest('hex'), prompt: field('prompt'), model: field('model'), language: field('language'),
+      fileName: file.name,
+      jobId: chunkOfFileName(file.name)?.jobId ?? null,
+      index: chunkOfFileName(file.name)?.index ?? null,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      prompt: field('prompt'),
+      model: field('model'),
+      language: field('language'),
     };
-    const windowFault: TranscriptionFault = { kind: 'status', status: failing.status(), ...(failing.retryAfter === undefined ? {} : { retryAfter: failing.retryAfter }) };
+    const windowFault: TranscriptionFault = {
+      kind: 'status',
+      status: failing.status(),
+      ...(failing.retryAfter === undefined ? {} : { retryAfter: failing.retryAfter }),
+    };
     const fault: TranscriptionFault | null = faults.shift() ?? (atMs < failing.untilMs ? windowFault : null);
     const text = transcriptFor(seen.fileName, seen.sha256);
     const delayMs = options.latencyMs?.() ?? 0;
@@ -149,8 +178,18 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<F
     switch (fault.kind) {
       case 'status': {
         log({ ...seen, status: fault.status, fault: fault.kind });
-        const message = fault.echoAuthorization === true ? `upstream rejected request with ${authorization}` : `injected ${fault.status}`;
-        return later(delayMs, () => sendError(response, fault.status, message, fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter }));
+        const message =
+          fault.echoAuthorization === true
+            ? `upstream rejected request with ${authorization}`
+            : `injected ${fault.status}`;
+        return later(delayMs, () =>
+          sendError(
+            response,
+            fault.status,
+            message,
+            fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter },
+          ),
+        );
       }
       case 'reset': {
         log({ ...seen, status: 200, fault: fault.kind });
@@ -228,6 +267,11 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
   response.end(JSON.stringify(body));
 }
 
-function sendError(response: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+function sendError(
+  response: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   sendJson(response, status, { error: { message, type: 'invalid_request_error', param: null, code: null } }, headers);
 }

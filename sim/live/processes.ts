@@ -34,7 +34,11 @@ export interface TrackedChild {
 }
 
 /** Starts `command` detached (its own process group) and registers the group until it exits. */
-export function spawnTracked(command: string, args: readonly string[], options: Omit<SpawnOptions, 'detached'> = {}): TrackedChild {
+export function spawnTracked(
+  command: string,
+  args: readonly string[],
+  options: Omit<SpawnOptions, 'detached'> = {},
+): TrackedChild {
   installExitHook();
   const child = spawn(command, [...args], { ...options, detached: true });
   let done = false;

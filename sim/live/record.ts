@@ -82,14 +82,45 @@ export type StateEdit = 'phase' | 'state_type' | 'chunks_type';
 /** One thing the nemesis did (epoch ms). */
 export type NemesisAction =
   | { readonly atMs: number; readonly kind: 'start'; readonly actor: string; readonly slot: number }
-  | { readonly atMs: number; readonly kind: 'kill'; readonly actor: string; readonly slot: number; readonly job: string | null }
-  | { readonly atMs: number; readonly kind: 'pause'; readonly actor: string; readonly slot: number; readonly durationMs: number; readonly job: string | null }
+  | {
+      readonly atMs: number;
+      readonly kind: 'kill';
+      readonly actor: string;
+      readonly slot: number;
+      readonly job: string | null;
+    }
+  | {
+      readonly atMs: number;
+      readonly kind: 'pause';
+      readonly actor: string;
+      readonly slot: number;
+      readonly durationMs: number;
+      readonly job: string | null;
+    }
   | { readonly atMs: number; readonly kind: 'resume'; readonly actor: string }
   | { readonly atMs: number; readonly kind: 'redis_down'; readonly durationMs: number }
-  | { readonly atMs: number; readonly kind: 'chunk_damage'; readonly job: string; readonly index: number; readonly damage: ChunkDamage }
-  /** A window of 429/500 answers (`retryAfterMs`: the Retry-After they carried, 0 for none), and connection resets queued. */
-  | { readonly atMs: number; readonly kind: 'api_errors'; readonly durationMs: number; readonly retryAfterMs?: number; readonly resets?: number }
-  /** The stored state of `job` was hand-edited into an inconsistent one (`how`: absent in older records, read as `phase`). */
+  | {
+      readonly atMs: number;
+      readonly kind: 'chunk_damage';
+      readonly job: string;
+      readonly index: number;
+      readonly damage: ChunkDamage;
+    }
+  /**
+   * A window of 429/500 answers (`retryAfterMs`: the Retry-After they carried, 0 for none), and connection resets
+   * queued.
+   */
+  | {
+      readonly atMs: number;
+      readonly kind: 'api_errors';
+      readonly durationMs: number;
+      readonly retryAfterMs?: number;
+      readonly resets?: number;
+    }
+  /**
+   * The stored state of `job` was hand-edited into an inconsistent one (`how`: absent in older records, read as
+   * `phase`).
+   */
   | { readonly atMs: number; readonly kind: 'state_corrupt'; readonly job: string; readonly how?: StateEdit }
   /** The next `requests` transcription requests were left unanswered. */
   | { readonly atMs: number; readonly kind: 'api_hang'; readonly requests: number }
@@ -153,23 +184,56 @@ export function buildLiveRecord(observations: LiveObservations): LiveRecord {
   for (const { entry } of placed) history.add(entry);
   const events = new Map<string, readonly JobEvent[]>();
   for (const jobId of observations.jobIds) {
-    events.set(jobId, (observations.events.get(jobId) ?? []).map((event) => ({ ...event, timestamp: at(event.timestamp) }) as JobEvent));
+    events.set(
+      jobId,
+      (observations.events.get(jobId) ?? []).map((event) => ({ ...event, timestamp: at(event.timestamp) }) as JobEvent),
+    );
   }
   const specs = observations.jobIds.map((jobId) => jobSpecOf(jobId, observations.jobs.get(jobId)));
   const scenario: Scenario = {
-    jobs: specs, workers: observations.workerSlots, faults: world.faults, latencies: { storeMaxMs: 0, mediaMs: 0, transcribeMs: 0 },
-    faultPhaseMs: observations.faultPhaseMs, seed: observations.seed, choices: [],
+    jobs: specs,
+    workers: observations.workerSlots,
+    faults: world.faults,
+    latencies: { storeMaxMs: 0, mediaMs: 0, transcribeMs: 0 },
+    faultPhaseMs: observations.faultPhaseMs,
+    seed: observations.seed,
+    choices: [],
   };
-  const committed = specs.reduce((sum, spec) => sum + (observations.jobs.get(spec.id)?.chunks.filter((chunk) => chunk.transcript !== null).length ?? 0), 0);
-  const answered = observations.requests.filter((request) => request.status === 200 && request.fault === null && request.jobId !== null).length;
+  const committed = specs.reduce(
+    (sum, spec) =>
+      sum + (observations.jobs.get(spec.id)?.chunks.filter((chunk) => chunk.transcript !== null).length ?? 0),
+    0,
+  );
+  const answered = observations.requests.filter(
+    (request) => request.status === 200 && request.fault === null && request.jobId !== null,
+  ).length;
   const record: RunRecord = {
-    scenario, limits: observations.limits, history, jobs: observations.jobs, events, files: observations.files,
-    deletedSources: new Set(), corruptedStates: world.corruptedStates, damagedChunks: world.damagedChunks, workerErrors: world.workerErrors,
-    faultsFired: world.faults, end: observations.end, simulatedMs: at(observations.endMs), steps: history.entries.length, decisions: 0,
+    scenario,
+    limits: observations.limits,
+    history,
+    jobs: observations.jobs,
+    events,
+    files: observations.files,
+    deletedSources: new Set(),
+    corruptedStates: world.corruptedStates,
+    damagedChunks: world.damagedChunks,
+    workerErrors: world.workerErrors,
+    faultsFired: world.faults,
+    end: observations.end,
+    simulatedMs: at(observations.endMs),
+    steps: history.entries.length,
+    decisions: 0,
     wastedTranscriptions: Math.max(0, answered - committed),
-    expectedTranscripts: (jobId) => (observations.jobs.get(jobId)?.chunks ?? []).map((chunk) => transcriptFor(uploadFileName({ jobId, index: chunk.index }), chunk.sha256)),
+    expectedTranscripts: (jobId) =>
+      (observations.jobs.get(jobId)?.chunks ?? []).map((chunk) =>
+        transcriptFor(uploadFileName({ jobId, index: chunk.index }), chunk.sha256),
+      ),
   };
-  return { record, inferredGrants: store.reduce((sum, entries) => sum + entries.inferred, 0), requestsInFlightAcrossPauses: transcriptions.shifted };
+  return {
+    record,
+    inferredGrants: store.reduce((sum, entries) => sum + entries.inferred, 0),
+    requestsInFlightAcrossPauses: transcriptions.shifted,
+  };
 }
 
 function comparePlaced(a: Placed, b: Placed): number {
@@ -179,7 +243,12 @@ function comparePlaced(a: Placed, b: Placed): number {
 }
 
 function jobSpecOf(jobId: string, job: Job | undefined): JobSpec {
-  return { id: jobId, chunks: job?.chunks.length ?? 0, chunkLengthMs: job?.chunkLengthMs ?? 0, lastChunkMs: job?.chunks.at(-1)?.durationMs ?? 0 };
+  return {
+    id: jobId,
+    chunks: job?.chunks.length ?? 0,
+    chunkLengthMs: job?.chunkLengthMs ?? 0,
+    lastChunkMs: job?.chunks.at(-1)?.durationMs ?? 0,
+  };
 }
 
 /** The nemesis's actions as faults and history entries, and the injected API errors as faults. */
@@ -205,12 +274,30 @@ function worldEntries(observations: LiveObservations, at: (epochMs: number) => n
       case 'kill':
         kills += 1;
         fire(action.atMs, { kind: 'crash', worker: action.slot, target: 'any', nth: kills, when: 'before' });
-        add({ t, kind: 'worker', actor: action.actor, what: 'crash', detail: `SIGKILL${action.job === null ? '' : ` holding ${action.job}`}` });
+        add({
+          t,
+          kind: 'worker',
+          actor: action.actor,
+          what: 'crash',
+          detail: `SIGKILL${action.job === null ? '' : ` holding ${action.job}`}`,
+        });
         break;
       case 'pause':
         pauses += 1;
-        fire(action.atMs, { kind: 'pause', worker: action.slot, target: 'any', nth: pauses, durationMs: action.durationMs });
-        add({ t, kind: 'worker', actor: action.actor, what: 'pause', detail: `SIGSTOP for ${action.durationMs} ms${action.job === null ? '' : ` holding ${action.job}`}` });
+        fire(action.atMs, {
+          kind: 'pause',
+          worker: action.slot,
+          target: 'any',
+          nth: pauses,
+          durationMs: action.durationMs,
+        });
+        add({
+          t,
+          kind: 'worker',
+          actor: action.actor,
+          what: 'pause',
+          detail: `SIGSTOP for ${action.durationMs} ms${action.job === null ? '' : ` holding ${action.job}`}`,
+        });
         break;
       case 'resume':
         add({ t, kind: 'worker', actor: action.actor, what: 'resume' });
@@ -230,7 +317,11 @@ function worldEntries(observations: LiveObservations, at: (epochMs: number) => n
         break;
       case 'state_corrupt':
         corruptedStates.add(action.job);
-        fire(action.atMs, { kind: 'state_corrupt', job: Math.max(0, observations.jobIds.indexOf(action.job)), atMs: t });
+        fire(action.atMs, {
+          kind: 'state_corrupt',
+          job: Math.max(0, observations.jobIds.indexOf(action.job)),
+          atMs: t,
+        });
         break;
       case 'liveness':
         add({ t, kind: 'phase', what: 'liveness' });
@@ -242,8 +333,10 @@ function worldEntries(observations: LiveObservations, at: (epochMs: number) => n
     }
   }
   observations.requests.forEach((request, position) => {
-    if (request.fault === 'status') fire(request.atMs, { kind: 'transcriber_error', nth: position + 1, error: request.status === 429 ? 429 : 500 });
-    if (request.fault === 'stall') fire(request.atMs, { kind: 'transcriber_error', nth: position + 1, error: 'timeout' });
+    if (request.fault === 'status')
+      fire(request.atMs, { kind: 'transcriber_error', nth: position + 1, error: request.status === 429 ? 429 : 500 });
+    if (request.fault === 'stall')
+      fire(request.atMs, { kind: 'transcriber_error', nth: position + 1, error: 'timeout' });
     if (request.fault === 'reset') fire(request.atMs, { kind: 'transcriber_error', nth: position + 1, error: 'reset' });
   });
   faults.sort((a, b) => a.atMs - b.atMs);
@@ -254,7 +347,11 @@ function worldEntries(observations: LiveObservations, at: (epochMs: number) => n
 function pausesByActor(actions: readonly NemesisAction[]): Map<string, { startMs: number; endMs: number }[]> {
   const pauses = new Map<string, { startMs: number; endMs: number }[]>();
   for (const action of actions) {
-    if (action.kind === 'pause') pauses.set(action.actor, [...(pauses.get(action.actor) ?? []), { startMs: action.atMs, endMs: Number.POSITIVE_INFINITY }]);
+    if (action.kind === 'pause')
+      pauses.set(action.actor, [
+        ...(pauses.get(action.actor) ?? []),
+        { startMs: action.atMs, endMs: Number.POSITIVE_INFINITY },
+      ]);
     if (action.kind === 'resume') {
       const open = pauses.get(action.actor)?.find((pause) => pause.endMs === Number.POSITIVE_INFINITY);
       if (open !== undefined) open.endMs = action.atMs;
@@ -267,7 +364,13 @@ function pausesByActor(actions: readonly NemesisAction[]): Map<string, { startMs
  * When `actor` next showed that it held `jobId` after `sinceMs`: the store time of its first
  * acknowledged renewal or claim of the job at or after `sinceMs` (infinity when none).
  */
-function nextLeaseProof(trace: readonly TraceRecord[], actor: string, jobId: string, sinceMs: number, leaseMs: number): number {
+function nextLeaseProof(
+  trace: readonly TraceRecord[],
+  actor: string,
+  jobId: string,
+  sinceMs: number,
+  leaseMs: number,
+): number {
   let earliest = Number.POSITIVE_INFINITY;
   for (const { actor: writer, line } of trace) {
     if (writer !== actor || line.jobId !== jobId || (line.op !== 'renewLease' && line.op !== 'claimJob')) continue;
@@ -278,7 +381,10 @@ function nextLeaseProof(trace: readonly TraceRecord[], actor: string, jobId: str
 }
 
 /** One `transcribe` entry per request for a chunk; see P2 in the header for the pause rule. */
-function transcribeEntries(observations: LiveObservations, at: (epochMs: number) => number): { placed: Placed[]; shifted: number } {
+function transcribeEntries(
+  observations: LiveObservations,
+  at: (epochMs: number) => number,
+): { placed: Placed[]; shifted: number } {
   const pauses = pausesByActor(observations.actions);
   const leaseMs = observations.limits.leaseDurationMs;
   const placed: Placed[] = [];
@@ -290,48 +396,100 @@ function transcribeEntries(observations: LiveObservations, at: (epochMs: number)
     // The last pause that began before the request arrived; the request was decided before it unless the
     // worker proved a valid lease on the job again (an acknowledged renewal or claim) after waking.
     const pause = (pauses.get(actor) ?? []).filter((candidate) => candidate.startMs <= request.atMs).at(-1);
-    const inFlight = pause !== undefined && request.atMs <= nextLeaseProof(observations.trace, actor, jobId, pause.endMs, leaseMs);
+    const inFlight =
+      pause !== undefined && request.atMs <= nextLeaseProof(observations.trace, actor, jobId, pause.endMs, leaseMs);
     if (inFlight) shifted += 1;
     const t = at(inFlight ? pause.startMs : request.atMs);
-    placed.push({ entry: { t, kind: 'transcribe', actor, job: jobId, index: request.index, digest: (request.sha256 ?? '').slice(0, 8) }, rank: 1, seq: Number.NEGATIVE_INFINITY });
+    placed.push({
+      entry: {
+        t,
+        kind: 'transcribe',
+        actor,
+        job: jobId,
+        index: request.index,
+        digest: (request.sha256 ?? '').slice(0, 8),
+      },
+      rank: 1,
+      seq: Number.NEGATIVE_INFINITY,
+    });
   }
   return { placed, shifted };
 }
 
 /** Grants, renewals, commits and releases of one job. */
-function storeEntries(observations: LiveObservations, jobId: string, at: (epochMs: number) => number): { placed: Placed[]; inferred: number } {
+function storeEntries(
+  observations: LiveObservations,
+  jobId: string,
+  at: (epochMs: number) => number,
+): { placed: Placed[]; inferred: number } {
   const leaseMs = observations.limits.leaseDurationMs;
   const events = observations.events.get(jobId) ?? [];
   const placed: Placed[] = [];
   const firstOfEpoch = new Map<number, JobEvent>();
   for (const event of events) if (!firstOfEpoch.has(event.epoch)) firstOfEpoch.set(event.epoch, event);
   const grants = new Map<number, Placed>();
-  const grant = (epoch: number, entry: Omit<Extract<HistoryEntry, { kind: 'grant' }>, 'kind' | 'epoch' | 'job'>, seq: number) => {
+  const grant = (
+    epoch: number,
+    entry: Omit<Extract<HistoryEntry, { kind: 'grant' }>, 'kind' | 'epoch' | 'job'>,
+    seq: number,
+  ) => {
     if (!grants.has(epoch)) grants.set(epoch, { entry: { kind: 'grant', job: jobId, epoch, ...entry }, rank: 1, seq });
   };
   const seqBefore = (epoch: number) => (firstOfEpoch.get(epoch)?.seq ?? 0) - 0.5;
   for (const event of events) {
-    if (event.event === 'recovery_started') grant(event.epoch, { t: at(event.timestamp), actor: event.worker_id, leaseUntilMs: at(event.timestamp) + leaseMs, recovery: true }, seqBefore(event.epoch));
+    if (event.event === 'recovery_started')
+      grant(
+        event.epoch,
+        { t: at(event.timestamp), actor: event.worker_id, leaseUntilMs: at(event.timestamp) + leaseMs, recovery: true },
+        seqBefore(event.epoch),
+      );
   }
   for (const { actor, line } of observations.trace) {
     if (line.jobId !== jobId) continue;
     if (line.op === 'claimJob' && line.result === 'ok') {
-      grant(line.epoch, { t: at(line.leaseExpiresAtMs - leaseMs), actor, leaseUntilMs: at(line.leaseExpiresAtMs), recovery: line.recovery }, seqBefore(line.epoch));
+      grant(
+        line.epoch,
+        {
+          t: at(line.leaseExpiresAtMs - leaseMs),
+          actor,
+          leaseUntilMs: at(line.leaseExpiresAtMs),
+          recovery: line.recovery,
+        },
+        seqBefore(line.epoch),
+      );
     }
     if (line.op === 'releaseJob') {
-      placed.push({ entry: { t: at(line.sentAtMs), kind: 'release', actor, job: jobId, epoch: line.epoch }, rank: 1, seq: Number.NEGATIVE_INFINITY });
+      placed.push({
+        entry: { t: at(line.sentAtMs), kind: 'release', actor, job: jobId, epoch: line.epoch },
+        rank: 1,
+        seq: Number.NEGATIVE_INFINITY,
+      });
     }
     if (line.op === 'renewLease') {
-      placed.push({ entry: { t: at(line.leaseExpiresAtMs - leaseMs), kind: 'renew', actor, job: jobId, epoch: line.epoch, leaseUntilMs: at(line.leaseExpiresAtMs) }, rank: 1, seq: Number.POSITIVE_INFINITY });
+      placed.push({
+        entry: {
+          t: at(line.leaseExpiresAtMs - leaseMs),
+          kind: 'renew',
+          actor,
+          job: jobId,
+          epoch: line.epoch,
+          leaseUntilMs: at(line.leaseExpiresAtMs),
+        },
+        rank: 1,
+        seq: Number.POSITIVE_INFINITY,
+      });
     }
   }
-  for (const [epoch, event] of firstOfEpoch) grant(epoch, { t: at(event.timestamp), actor: event.worker_id, leaseUntilMs: 0, recovery: false }, event.seq - 0.5);
+  for (const [epoch, event] of firstOfEpoch)
+    grant(epoch, { t: at(event.timestamp), actor: event.worker_id, leaseUntilMs: 0, recovery: false }, event.seq - 0.5);
   const inferred = inferUnseenGrants(grants, jobId);
   placed.push(...grants.values());
   for (const event of events) {
     const base = { t: at(event.timestamp), actor: event.worker_id, job: jobId, epoch: event.epoch };
-    if (event.event === 'chunk_transcribed') placed.push({ entry: { ...base, kind: 'commit', index: event.chunk_index }, rank: 1, seq: event.seq });
-    if (event.event === 'transcription_completed' || event.event === 'job_failed') placed.push({ entry: { ...base, kind: 'release' }, rank: 1, seq: event.seq });
+    if (event.event === 'chunk_transcribed')
+      placed.push({ entry: { ...base, kind: 'commit', index: event.chunk_index }, rank: 1, seq: event.seq });
+    if (event.event === 'transcription_completed' || event.event === 'job_failed')
+      placed.push({ entry: { ...base, kind: 'release' }, rank: 1, seq: event.seq });
   }
   return { placed, inferred };
 }
@@ -344,7 +502,11 @@ function inferUnseenGrants(grants: Map<number, Placed>, jobId: string): number {
     if (grants.has(epoch)) continue;
     const next = grants.get(epoch + 1);
     if (next === undefined) continue;
-    grants.set(epoch, { entry: { t: next.entry.t, kind: 'grant', actor: 'unseen', job: jobId, epoch, leaseUntilMs: 0, recovery: false }, rank: 1, seq: next.seq - 0.25 });
+    grants.set(epoch, {
+      entry: { t: next.entry.t, kind: 'grant', actor: 'unseen', job: jobId, epoch, leaseUntilMs: 0, recovery: false },
+      rank: 1,
+      seq: next.seq - 0.25,
+    });
     inferred += 1;
   }
   return inferred;
@@ -359,26 +521,44 @@ function inferUnseenGrants(grants: Map<number, Placed>, jobId: string): number {
 export function acknowledgedWriteViolations(observations: LiveObservations): Violation[] {
   const violations: Violation[] = [];
   const owners = new Map<string, Set<string>>();
-  const own = (jobId: string, epoch: number, actor: string) => owners.set(`${jobId}#${epoch}`, new Set([...(owners.get(`${jobId}#${epoch}`) ?? []), actor]));
+  const own = (jobId: string, epoch: number, actor: string) =>
+    owners.set(`${jobId}#${epoch}`, new Set([...(owners.get(`${jobId}#${epoch}`) ?? []), actor]));
   for (const [jobId, events] of observations.events) {
     for (const event of events) if (event.event === 'recovery_started') own(jobId, event.epoch, event.worker_id);
   }
   for (const { actor, line } of observations.trace) {
     const events = observations.events.get(line.jobId) ?? [];
     if (line.op === 'commitChunk') {
-      const stored = events.some((event) => event.event === 'chunk_transcribed' && event.chunk_index === line.index && event.epoch === line.epoch);
-      if (!stored) violations.push({ promise: 'P9', job: line.jobId, message: `the commit of chunk ${line.index} with epoch ${line.epoch} acknowledged to ${actor} is not in the stored events` });
+      const stored = events.some(
+        (event) =>
+          event.event === 'chunk_transcribed' && event.chunk_index === line.index && event.epoch === line.epoch,
+      );
+      if (!stored)
+        violations.push({
+          promise: 'P9',
+          job: line.jobId,
+          message: `the commit of chunk ${line.index} with epoch ${line.epoch} acknowledged to ${actor} is not in the stored events`,
+        });
     }
     if (line.op === 'claimJob' && line.result === 'ok') {
       own(line.jobId, line.epoch, actor);
       const finalEpoch = observations.jobs.get(line.jobId)?.epoch ?? line.epoch;
-      if (finalEpoch < line.epoch) violations.push({ promise: 'P9', job: line.jobId, message: `epoch ${line.epoch} was acknowledged to ${actor} but the stored job ended at epoch ${finalEpoch}` });
+      if (finalEpoch < line.epoch)
+        violations.push({
+          promise: 'P9',
+          job: line.jobId,
+          message: `epoch ${line.epoch} was acknowledged to ${actor} but the stored job ended at epoch ${finalEpoch}`,
+        });
     }
   }
   for (const [key, actors] of owners) {
     if (actors.size > 1) {
       const [jobId = key, epoch = ''] = key.split('#');
-      violations.push({ promise: 'P4', job: jobId, message: `epoch ${epoch} was acknowledged to ${[...actors].join(' and ')}` });
+      violations.push({
+        promise: 'P4',
+        job: jobId,
+        message: `epoch ${epoch} was acknowledged to ${[...actors].join(' and ')}`,
+      });
     }
   }
   return violations;

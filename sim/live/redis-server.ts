@@ -58,7 +58,12 @@ export class LiveRedis {
   /** How many times it was started. */
   starts = 0;
 
-  private constructor(readonly port: number, readonly directory: string, private readonly logFile: string, readonly persistence: LivePersistence) {}
+  private constructor(
+    readonly port: number,
+    readonly directory: string,
+    private readonly logFile: string,
+    readonly persistence: LivePersistence,
+  ) {}
 
   /** Starts a server on a free loopback port with its AOF (if any) in `directory`. */
   static async start(directory: string, logFile: string, persistence: LivePersistence = 'always'): Promise<LiveRedis> {
@@ -67,7 +72,10 @@ export class LiveRedis {
     return redis;
   }
 
-  /** What the running server says it does, read with CONFIG GET: e.g. "AOF on, appendfsync always" or "no AOF, no snapshots". */
+  /**
+   * What the running server says it does, read with CONFIG GET: e.g. "AOF on, appendfsync always" or "no AOF, no
+   * snapshots".
+   */
   async describePersistence(): Promise<string> {
     const { createRedisClient } = await import('../../src/adapters/redis/index.js');
     const client = createRedisClient(this.url);
@@ -117,11 +125,27 @@ export class LiveRedis {
     const log = openSync(this.logFile, 'a');
     let child: TrackedChild;
     try {
-      child = spawnTracked(redisServerBinary, [
-        '--port', String(this.port), '--bind', '127.0.0.1', '--protected-mode', 'yes',
-        ...persistenceFlags(this.persistence), '--dir', path.resolve(this.directory),
-        '--daemonize', 'no', '--databases', '1', '--loglevel', 'warning',
-      ], { stdio: ['ignore', log, log] });
+      child = spawnTracked(
+        redisServerBinary,
+        [
+          '--port',
+          String(this.port),
+          '--bind',
+          '127.0.0.1',
+          '--protected-mode',
+          'yes',
+          ...persistenceFlags(this.persistence),
+          '--dir',
+          path.resolve(this.directory),
+          '--daemonize',
+          'no',
+          '--databases',
+          '1',
+          '--loglevel',
+          'warning',
+        ],
+        { stdio: ['ignore', log, log] },
+      );
     } finally {
       closeSync(log);
     }
@@ -129,8 +153,10 @@ export class LiveRedis {
     this.starts += 1;
     const deadline = Date.now() + redisReadyTimeoutMs;
     while (!(await answersPong(this.port))) {
-      if (child.hasExited()) throw new Error(`redis-server exited while starting on port ${this.port} (log: ${this.logFile})`);
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${this.port} within ${redisReadyTimeoutMs} ms`);
+      if (child.hasExited())
+        throw new Error(`redis-server exited while starting on port ${this.port} (log: ${this.logFile})`);
+      if (Date.now() > deadline)
+        throw new Error(`redis-server did not answer on port ${this.port} within ${redisReadyTimeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

@@ -9,7 +9,8 @@
  * whose stream lost entries it had shown, or that a Redis restart wiped after its submission was
  * acknowledged, was hit by Redis losing acknowledged writes. When Redis ran without an AOF fsynced
  * before every reply (`persistence` everysec or none) its violations are reported as the store's,
- * apart from the engine's; with `always` Redis promises to keep them, so they stay the engine's. Everything started is stopped and every temporary directory removed on every
+ * apart from the engine's; with `always` Redis promises to keep them, so they stay the engine's. Everything started is
+ * stopped and every temporary directory removed on every
  * way out (processes.ts); everything listens on and talks to 127.0.0.1 only.
  */
 import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
@@ -28,7 +29,13 @@ import type { RunRecord } from '../world.js';
 import { ffmpegPath, ffprobePath, generateSources } from './media.js';
 import { Nemesis } from './nemesis.js';
 import { startOpenAIServer, type FakeOpenAIServer } from './openai-server.js';
-import { acknowledgedWriteViolations, buildLiveRecord, type LiveObservations, type NemesisAction, type TraceRecord } from './record.js';
+import {
+  acknowledgedWriteViolations,
+  buildLiveRecord,
+  type LiveObservations,
+  type NemesisAction,
+  type TraceRecord,
+} from './record.js';
 import { LiveRedis, type LivePersistence } from './redis-server.js';
 import { lostSubmissions, StoreWatcher, type StoreLoss } from './watcher.js';
 import { keepDirectory, removeDirectory, trackDirectory } from './processes.js';
@@ -98,7 +105,9 @@ export interface LiveSummary {
   readonly persistence: string;
   /** Jobs whose event stream lost entries the store had shown (Redis lost acknowledged writes). */
   readonly storeLosses: readonly StoreLoss[];
-  /** Violations on those jobs: the store's, not counted against the engine (only when the persistence is not `always`). */
+  /**
+   * Violations on those jobs: the store's, not counted against the engine (only when the persistence is not `always`).
+   */
   readonly storeViolations: readonly Violation[];
   /** Requests answered with an injected 429 or 500. */
   readonly apiErrors: number;
@@ -139,23 +148,60 @@ export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
   const startedMs = Date.now();
   const root = await mkdtemp(path.join(tmpdir(), 'chunkwise-live-'));
   trackDirectory(root);
-  const directories: Directories = { redis: path.join(root, 'redis'), media: path.join(root, 'media'), chunks: path.join(root, 'chunks'), scratch: path.join(root, 'scratch'), logs: path.join(root, 'logs') };
+  const directories: Directories = {
+    redis: path.join(root, 'redis'),
+    media: path.join(root, 'media'),
+    chunks: path.join(root, 'chunks'),
+    scratch: path.join(root, 'scratch'),
+    logs: path.join(root, 'logs'),
+  };
   for (const directory of Object.values(directories)) await mkdir(directory, { recursive: true });
   const rig: Rig = {};
   try {
-    const sources = await generateSources(directories.media, options.jobs, mulberry32(options.seed ^ 0x2545f491), 'job-', options.signal);
-    rig.redis = await LiveRedis.start(directories.redis, path.join(directories.logs, 'redis.log'), persistenceOf(options));
+    const sources = await generateSources(
+      directories.media,
+      options.jobs,
+      mulberry32(options.seed ^ 0x2545f491),
+      'job-',
+      options.signal,
+    );
+    rig.redis = await LiveRedis.start(
+      directories.redis,
+      path.join(directories.logs, 'redis.log'),
+      persistenceOf(options),
+    );
     const persistence = await rig.redis.describePersistence();
     const latency = mulberry32(options.seed ^ 0x68e31da4);
-    rig.server = await startOpenAIServer({ apiKey, latencyMs: () => Math.round(apiLatencyMsMin + latency() * (apiLatencyMsMax - apiLatencyMsMin)) });
+    rig.server = await startOpenAIServer({
+      apiKey,
+      latencyMs: () => Math.round(apiLatencyMsMin + latency() * (apiLatencyMsMax - apiLatencyMsMin)),
+    });
     rig.store = new RedisJobStore({ url: rig.redis.url, keyPrefix });
-    options.say?.(`redis-server on ${rig.redis.url} (${persistence}), fake OpenAI API on ${rig.server.baseURL}, ${sources.length} sources in ${root}`);
-    const observations = await play(options, { redis: rig.redis, server: rig.server, store: rig.store }, rig, directories, sources.map((source) => source.path));
+    options.say?.(
+      `redis-server on ${rig.redis.url} (${persistence}), fake OpenAI API on ${rig.server.baseURL}, ${sources.length} sources in ${root}`,
+    );
+    const observations = await play(
+      options,
+      { redis: rig.redis, server: rig.server, store: rig.store },
+      rig,
+      directories,
+      sources.map((source) => source.path),
+    );
     const built = buildLiveRecord(observations);
-    // With the AOF fsynced before every reply Redis promises to lose nothing acknowledged: what is gone then is the engine's doing.
+    // With the AOF fsynced before every reply Redis promises to lose nothing acknowledged: what is gone then is the
+    // engine's doing.
     const blamed = persistenceOf(options) === 'always' ? [] : observations.storeLosses;
-    const { engine, store } = attribute([...checkAll(built.record), ...acknowledgedWriteViolations(observations)], blamed);
-    const summary = summarise(observations, built, { engine, store, persistence }, Date.now() - startedMs, options.keep === true ? root : undefined);
+    const { engine, store } = attribute(
+      [...checkAll(built.record), ...acknowledgedWriteViolations(observations)],
+      blamed,
+    );
+    const summary = summarise(
+      observations,
+      built,
+      { engine, store, persistence },
+      Date.now() - startedMs,
+      options.keep === true ? root : undefined,
+    );
     return { summary, record: built.record, violations: engine };
   } finally {
     rig.watcher?.abandon();
@@ -177,7 +223,10 @@ function persistenceOf(options: LiveOptions): LivePersistence {
  * lost entries the store had shown is the store's (Redis lost acknowledged writes; no engine can
  * keep a promise over data its store forgot). Violations on other jobs, or on no job, are the engine's.
  */
-export function attribute(violations: readonly Violation[], losses: readonly StoreLoss[]): { engine: Violation[]; store: Violation[] } {
+export function attribute(
+  violations: readonly Violation[],
+  losses: readonly StoreLoss[],
+): { engine: Violation[]; store: Violation[] } {
   const lost = new Set(losses.map((loss) => loss.job));
   return {
     engine: violations.filter((violation) => violation.job === undefined || !lost.has(violation.job)),
@@ -187,7 +236,11 @@ export function attribute(violations: readonly Violation[], losses: readonly Sto
 
 /** Starts the workers, plays the fault phase and the liveness phase, stops the workers and reads back what happened. */
 async function play(
-  options: LiveOptions, started: Required<Omit<Rig, 'pool' | 'watcher'>>, rig: Rig, directories: Directories, sources: readonly string[],
+  options: LiveOptions,
+  started: Required<Omit<Rig, 'pool' | 'watcher'>>,
+  rig: Rig,
+  directories: Directories,
+  sources: readonly string[],
 ): Promise<LiveObservations> {
   const { redis, server, store } = started;
   const signal = options.signal ?? new AbortController().signal;
@@ -196,10 +249,21 @@ async function play(
   const trace: TraceRecord[] = [];
   const originMs = Date.now();
   const say = (text: string) => options.say?.(`[${seconds(Date.now() - originMs)}] ${text}`);
-  const pool = new WorkerPool({
-    redisUrl: redis.url, chunksDir: directories.chunks, keyPrefix, leaseMs: liveLeaseMs, pollMs: livePollMs, sweepMs: liveSweepMs,
-    transcribeTimeoutMs: liveTranscribeTimeoutMs, logDir: directories.logs, baseURLFor: (actor) => server.clientURL(actor), environment: workerEnvironment(),
-  }, { action: (action) => actions.push(action), trace: (record) => trace.push(record) });
+  const pool = new WorkerPool(
+    {
+      redisUrl: redis.url,
+      chunksDir: directories.chunks,
+      keyPrefix,
+      leaseMs: liveLeaseMs,
+      pollMs: livePollMs,
+      sweepMs: liveSweepMs,
+      transcribeTimeoutMs: liveTranscribeTimeoutMs,
+      logDir: directories.logs,
+      baseURLFor: (actor) => server.clientURL(actor),
+      environment: workerEnvironment(),
+    },
+    { action: (action) => actions.push(action), trace: (record) => trace.push(record) },
+  );
   rig.pool = pool;
   for (let slot = 0; slot < options.workers; slot += 1) pool.start(slot);
   const submittedAtMs = new Map<string, number>();
@@ -208,12 +272,28 @@ async function play(
   watcher.start();
 
   const faultEndMs = originMs + options.seconds * 1_000;
-  const submitting = submitJobs(sources, redis.url, faultEndMs, options.seconds * 1_000 * submitSpreadShare, signal, (jobId) => submittedAtMs.set(jobId, Date.now()));
+  const submitting = submitJobs(
+    sources,
+    redis.url,
+    faultEndMs,
+    options.seconds * 1_000 * submitSpreadShare,
+    signal,
+    (jobId) => submittedAtMs.set(jobId, Date.now()),
+  );
   // Awaited after the fault phase; until then an abort must not make it an unhandled rejection.
   submitting.catch(() => undefined);
   const nemesis = new Nemesis({
-    seed: options.seed, leaseMs: liveLeaseMs, pool, redis, server, store, chunksDir: directories.chunks, scratchDir: directories.scratch, signal,
-    act: (action) => actions.push(action), say,
+    seed: options.seed,
+    leaseMs: liveLeaseMs,
+    pool,
+    redis,
+    server,
+    store,
+    chunksDir: directories.chunks,
+    scratchDir: directories.scratch,
+    signal,
+    act: (action) => actions.push(action),
+    say,
   });
   await nemesis.run(faultEndMs);
   await submitting;
@@ -225,31 +305,58 @@ async function play(
   actions.push({ atMs: livenessStartMs, kind: 'liveness' });
   say(`faults off: liveness phase (at most ${livenessMsMax / 1_000} s)`);
   const restartsAtMs = () => actions.flatMap((action) => (action.kind === 'redis_down' ? [action.atMs] : []));
-  // Called for a job that is gone: lost when the watcher saw it lose entries, or when a restart came after its submission.
+  // Called for a job that is gone: lost when the watcher saw it lose entries, or when a restart came after its
+  // submission.
   const lost = (jobId: string) =>
     persistenceOf(options) !== 'always' &&
-    (watcher.losses().some((loss) => loss.job === jobId) || restartsAtMs().some((atMs) => atMs > (submittedAtMs.get(jobId) ?? Infinity)));
-  const settled = await waitUntilSettled(store, jobIds, directories.chunks, livenessStartMs + livenessMsMax, signal, lost);
+    (watcher.losses().some((loss) => loss.job === jobId) ||
+      restartsAtMs().some((atMs) => atMs > (submittedAtMs.get(jobId) ?? Infinity)));
+  const settled = await waitUntilSettled(
+    store,
+    jobIds,
+    directories.chunks,
+    livenessStartMs + livenessMsMax,
+    signal,
+    lost,
+  );
   const endMs = Date.now();
   say(settled ? 'every job terminal, no chunk file of a terminal job left' : 'the liveness phase ran out of time');
   await pool.stopAll(workerStopMs);
   const seen = await watcher.stop();
   const readBackData = await readBack(store, jobIds, directories.chunks);
-  const gone = (jobId: string) => readBackData.jobs.get(jobId) === undefined && (readBackData.events.get(jobId) ?? []).length === 0;
+  const gone = (jobId: string) =>
+    readBackData.jobs.get(jobId) === undefined && (readBackData.events.get(jobId) ?? []).length === 0;
   const storeLosses = [...seen, ...lostSubmissions(submittedAtMs, restartsAtMs(), gone, seen)];
-  for (const loss of storeLosses) say(`Redis lost acknowledged writes of ${loss.job}: ${loss.seenSeq === 0 ? 'its submission was acknowledged before a restart' : `its events reached seq ${loss.seenSeq}`}, then ${loss.nowSeq < 0 ? 'the job was gone' : `only seq ${loss.nowSeq}`}`);
+  for (const loss of storeLosses)
+    say(
+      `Redis lost acknowledged writes of ${loss.job}: ${loss.seenSeq === 0 ? 'its submission was acknowledged before a restart' : `its events reached seq ${loss.seenSeq}`}, then ${loss.nowSeq < 0 ? 'the job was gone' : `only seq ${loss.nowSeq}`}`,
+    );
   return {
-    seed: options.seed, originMs, endMs, end: settled ? 'done' : 'time', limits: liveLimits(), workerSlots: options.workers,
-    faultPhaseMs: faultEndMs - originMs, livenessPhaseMs: endMs - livenessStartMs, jobIds,
-    ...readBackData, requests: [...server.requests], trace, actions, storeLosses,
+    seed: options.seed,
+    originMs,
+    endMs,
+    end: settled ? 'done' : 'time',
+    limits: liveLimits(),
+    workerSlots: options.workers,
+    faultPhaseMs: faultEndMs - originMs,
+    livenessPhaseMs: endMs - livenessStartMs,
+    jobIds,
+    ...readBackData,
+    requests: [...server.requests],
+    trace,
+    actions,
+    storeLosses,
   };
 }
 
 /** The limits the worker processes run with (`chunkwise worker` with the flags the pool passes). */
 export function liveLimits(): Limits {
   return {
-    ...defaultLimits, leaseDurationMs: liveLeaseMs, leaseRenewIntervalMs: Math.max(1, Math.floor(liveLeaseMs / 3)),
-    idlePollIntervalMs: livePollMs, sweepIntervalMs: liveSweepMs,
+    ...defaultLimits,
+    leaseDurationMs: liveLeaseMs,
+    leaseRenewIntervalMs: Math.max(1, Math.floor(liveLeaseMs / 3)),
+    idlePollIntervalMs: livePollMs,
+    sweepIntervalMs: liveSweepMs,
   };
 }
 
@@ -257,7 +364,14 @@ function workerEnvironment(): NodeJS.ProcessEnv {
   const environment: NodeJS.ProcessEnv = { ...process.env };
   delete environment['REDIS_URL'];
   delete environment['OPENAI_BASE_URL'];
-  return { ...environment, OPENAI_API_KEY: apiKey, OPENAI_LOG: 'error', FFMPEG_PATH: ffmpegPath(), FFPROBE_PATH: ffprobePath(), NO_COLOR: '1' };
+  return {
+    ...environment,
+    OPENAI_API_KEY: apiKey,
+    OPENAI_LOG: 'error',
+    FFMPEG_PATH: ffmpegPath(),
+    FFPROBE_PATH: ffprobePath(),
+    NO_COLOR: '1',
+  };
 }
 
 function seconds(ms: number): string {
@@ -266,7 +380,12 @@ function seconds(ms: number): string {
 
 /** Submits each source with `chunkwise submit`'s own code, spread over `spreadMs`, retrying while Redis is down. */
 async function submitJobs(
-  files: readonly string[], redisUrl: string, faultEndMs: number, spreadMs: number, signal: AbortSignal, onSubmitted: (jobId: string) => void,
+  files: readonly string[],
+  redisUrl: string,
+  faultEndMs: number,
+  spreadMs: number,
+  signal: AbortSignal,
+  onSubmitted: (jobId: string) => void,
 ): Promise<void> {
   const startMs = Date.now();
   const ignore = { write: () => true };
@@ -275,7 +394,20 @@ async function submitJobs(
     await sleep(Math.max(0, Math.min(dueMs, faultEndMs) - Date.now()), undefined, { signal });
     const jobId = path.basename(file, '.wav');
     for (let attempt = 1; ; attempt += 1) {
-      const code = await submitCommand([file, '--redis', redisUrl, '--key-prefix', keyPrefix, '--job-id', jobId, '--chunk-length-ms', String(liveChunkLengthMs)], { stdout: ignore, stderr: ignore }).catch(() => 1);
+      const code = await submitCommand(
+        [
+          file,
+          '--redis',
+          redisUrl,
+          '--key-prefix',
+          keyPrefix,
+          '--job-id',
+          jobId,
+          '--chunk-length-ms',
+          String(liveChunkLengthMs),
+        ],
+        { stdout: ignore, stderr: ignore },
+      ).catch(() => 1);
       if (code === 0) {
         onSubmitted(jobId);
         break;
@@ -288,7 +420,12 @@ async function submitJobs(
 
 /** Polls until every job is terminal and no terminal job has a chunk file, or `deadlineMs`. */
 async function waitUntilSettled(
-  store: RedisJobStore, jobIds: readonly string[], chunksDir: string, deadlineMs: number, signal: AbortSignal, lost: (jobId: string) => boolean,
+  store: RedisJobStore,
+  jobIds: readonly string[],
+  chunksDir: string,
+  deadlineMs: number,
+  signal: AbortSignal,
+  lost: (jobId: string) => boolean,
 ): Promise<boolean> {
   while (Date.now() < deadlineMs) {
     if (await settled(store, jobIds, chunksDir, lost)) return true;
@@ -298,7 +435,12 @@ async function waitUntilSettled(
 }
 
 /** Every job terminal and without chunk files; a job the store lost (it is gone) is not waited for. */
-async function settled(store: RedisJobStore, jobIds: readonly string[], chunksDir: string, lost: (jobId: string) => boolean): Promise<boolean> {
+async function settled(
+  store: RedisJobStore,
+  jobIds: readonly string[],
+  chunksDir: string,
+  lost: (jobId: string) => boolean,
+): Promise<boolean> {
   for (const jobId of jobIds) {
     const job = await store.getJob(jobId).catch(() => undefined);
     if (job === null && lost(jobId)) continue;
@@ -318,14 +460,17 @@ async function readBack(store: RedisJobStore, jobIds: readonly string[], chunksD
   const events = new Map<string, readonly JobEvent[]>();
   const files = new Map<string, readonly string[]>();
   for (const jobId of jobIds) {
-    jobs.set(jobId, await persistently(async () => {
-      try {
-        return (await store.getJob(jobId)) ?? undefined;
-      } catch (error) {
-        if (error instanceof CorruptStateError) return undefined;
-        throw error;
-      }
-    }));
+    jobs.set(
+      jobId,
+      await persistently(async () => {
+        try {
+          return (await store.getJob(jobId)) ?? undefined;
+        } catch (error) {
+          if (error instanceof CorruptStateError) return undefined;
+          throw error;
+        }
+      }),
+    );
     events.set(jobId, await persistently(() => store.readEvents(jobId)));
     files.set(jobId, await filesOf(chunksDir, jobId));
   }
@@ -350,24 +495,37 @@ interface Verdicts {
   readonly persistence: string;
 }
 
-function summarise(observations: LiveObservations, built: ReturnType<typeof buildLiveRecord>, verdicts: Verdicts, wallMs: number, kept: string | undefined): LiveSummary {
+function summarise(
+  observations: LiveObservations,
+  built: ReturnType<typeof buildLiveRecord>,
+  verdicts: Verdicts,
+  wallMs: number,
+  kept: string | undefined,
+): LiveSummary {
   const { actions, requests, jobs } = observations;
   const resumedAt = (pause: NemesisAction & { kind: 'pause' }) =>
-    actions.find((action) => action.kind === 'resume' && action.actor === pause.actor && action.atMs >= pause.atMs)?.atMs ?? observations.endMs;
+    actions.find((action) => action.kind === 'resume' && action.actor === pause.actor && action.atMs >= pause.atMs)
+      ?.atMs ?? observations.endMs;
   const phases = [...jobs.values()].map((job) => job?.phase);
   return {
     jobs: observations.jobIds.length,
     completed: phases.filter((phase) => phase === 'completed').length,
     failed: phases.filter((phase) => phase === 'failed').length,
     kills: actions.filter((action) => action.kind === 'kill').length,
-    pauses: actions.filter((action): action is NemesisAction & { kind: 'pause' } => action.kind === 'pause').filter((pause) => resumedAt(pause) - pause.atMs > observations.limits.leaseDurationMs).length,
+    pauses: actions
+      .filter((action): action is NemesisAction & { kind: 'pause' } => action.kind === 'pause')
+      .filter((pause) => resumedAt(pause) - pause.atMs > observations.limits.leaseDurationMs).length,
     redisRestarts: actions.filter((action) => action.kind === 'redis_down').length,
-    redisOutagesPastLease: actions.filter((action) => action.kind === 'redis_down' && action.durationMs > observations.limits.leaseDurationMs).length,
+    redisOutagesPastLease: actions.filter(
+      (action) => action.kind === 'redis_down' && action.durationMs > observations.limits.leaseDurationMs,
+    ).length,
     apiLongWindows: actions.filter((action) => action.kind === 'api_errors' && (action.retryAfterMs ?? 0) > 0).length,
     apiResets: requests.filter((request) => request.fault === 'reset').length,
     corruptions: actions.filter((action) => action.kind === 'chunk_damage').length,
     stateCorruptions: actions.filter((action) => action.kind === 'state_corrupt').length,
-    wrongTypes: actions.filter((action) => action.kind === 'state_corrupt' && (action.how === 'state_type' || action.how === 'chunks_type')).length,
+    wrongTypes: actions.filter(
+      (action) => action.kind === 'state_corrupt' && (action.how === 'state_type' || action.how === 'chunks_type'),
+    ).length,
     apiHangs: requests.filter((request) => request.fault === 'stall').length,
     apiErrors: requests.filter((request) => request.fault === 'status').length,
     persistence: verdicts.persistence,

@@ -29,12 +29,18 @@ export interface StoreLoss {
  * Jobs whose submission Redis acknowledged, that a later Redis restart wiped before the watcher
  * sampled them: gone from the store at the end (`gone`), submitted before a restart began.
  */
-export function lostSubmissions(submittedAtMs: ReadonlyMap<string, number>, restartsAtMs: readonly number[], gone: (jobId: string) => boolean, known: readonly StoreLoss[]): StoreLoss[] {
+export function lostSubmissions(
+  submittedAtMs: ReadonlyMap<string, number>,
+  restartsAtMs: readonly number[],
+  gone: (jobId: string) => boolean,
+  known: readonly StoreLoss[],
+): StoreLoss[] {
   const seen = new Set(known.map((loss) => loss.job));
   const losses: StoreLoss[] = [];
   for (const [job, submittedMs] of submittedAtMs) {
     const restartMs = restartsAtMs.find((atMs) => atMs > submittedMs);
-    if (restartMs !== undefined && !seen.has(job) && gone(job)) losses.push({ atMs: restartMs, job, seenSeq: 0, nowSeq: -1 });
+    if (restartMs !== undefined && !seen.has(job) && gone(job))
+      losses.push({ atMs: restartMs, job, seenSeq: 0, nowSeq: -1 });
   }
   return losses;
 }
@@ -50,7 +56,11 @@ export class StoreWatcher {
   private stopped = false;
   private loop: Promise<void> | undefined;
 
-  constructor(url: string, private readonly keyPrefix: string, private readonly jobIds: () => readonly string[]) {
+  constructor(
+    url: string,
+    private readonly keyPrefix: string,
+    private readonly jobIds: () => readonly string[],
+  ) {
     this.client = createRedisClient(url);
     // Its errors (Redis down) are samples skipped, not failures of the run.
     this.client.on('error', () => undefined);

@@ -50,7 +50,12 @@ export class LiveWorker {
   /** Resolves once its stdout was read to the end. */
   readonly drained: Promise<void>;
 
-  constructor(readonly actor: string, readonly slot: number, readonly process: TrackedChild, drained: Promise<void>) {
+  constructor(
+    readonly actor: string,
+    readonly slot: number,
+    readonly process: TrackedChild,
+    drained: Promise<void>,
+  ) {
     this.drained = drained;
   }
 
@@ -65,7 +70,10 @@ export class WorkerPool {
   private readonly incarnations = new Map<number, number>();
   private stopping = false;
 
-  constructor(private readonly settings: WorkerSettings, private readonly observer: WorkerObserver) {}
+  constructor(
+    private readonly settings: WorkerSettings,
+    private readonly observer: WorkerObserver,
+  ) {}
 
   /** Starts the next incarnation of `slot`. */
   start(slot: number): LiveWorker {
@@ -73,21 +81,50 @@ export class WorkerPool {
     this.incarnations.set(slot, incarnation);
     const actor = `w${slot}#${incarnation}`;
     const { settings } = this;
-    const tracked = spawnTracked(process.execPath, [
-      binPath, 'worker', '--redis', settings.redisUrl, '--chunks-dir', settings.chunksDir, '--key-prefix', settings.keyPrefix,
-      '--worker-id', actor, '--openai-base-url', settings.baseURLFor(actor), '--lease-ms', String(settings.leaseMs),
-      '--poll-ms', String(settings.pollMs), '--sweep-ms', String(settings.sweepMs),
-      '--transcribe-timeout-ms', String(settings.transcribeTimeoutMs), '--trace-store',
-    ], { stdio: ['ignore', 'pipe', 'pipe'], env: settings.environment });
+    const tracked = spawnTracked(
+      process.execPath,
+      [
+        binPath,
+        'worker',
+        '--redis',
+        settings.redisUrl,
+        '--chunks-dir',
+        settings.chunksDir,
+        '--key-prefix',
+        settings.keyPrefix,
+        '--worker-id',
+        actor,
+        '--openai-base-url',
+        settings.baseURLFor(actor),
+        '--lease-ms',
+        String(settings.leaseMs),
+        '--poll-ms',
+        String(settings.pollMs),
+        '--sweep-ms',
+        String(settings.sweepMs),
+        '--transcribe-timeout-ms',
+        String(settings.transcribeTimeoutMs),
+        '--trace-store',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: settings.environment },
+    );
     const log = createWriteStream(path.join(settings.logDir, `${actor.replace('#', '-')}.log`));
     const drained = this.read(tracked, actor, log);
     const worker = new LiveWorker(actor, slot, tracked, drained);
     tracked.child.stderr?.on('data', (data: Buffer) => {
       log.write(data);
-      worker.stderr.push(...data.toString('utf8').split('\n').filter((line) => line.length > 0));
+      worker.stderr.push(
+        ...data
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line.length > 0),
+      );
       worker.stderr.splice(0, Math.max(0, worker.stderr.length - stderrLinesMax));
     });
-    void tracked.exited.then((exit) => this.exited(worker, `code ${String(exit.code)}, signal ${String(exit.signal)}`), (error: unknown) => this.exited(worker, String(error)));
+    void tracked.exited.then(
+      (exit) => this.exited(worker, `code ${String(exit.code)}, signal ${String(exit.signal)}`),
+      (error: unknown) => this.exited(worker, String(error)),
+    );
     this.workers.push(worker);
     this.observer.action({ atMs: Date.now(), kind: 'start', actor, slot });
     return worker;
@@ -126,13 +163,18 @@ export class WorkerPool {
   /** Waits for every retired worker to exit, SIGKILLing the group of one that takes longer than `waitMs`. */
   async awaitRetired(waitMs: number): Promise<void> {
     const retiring = this.workers.filter((worker) => worker.ending && !worker.exited);
-    await Promise.all(retiring.map(async (worker) => {
-      await Promise.race([worker.process.exited.catch(() => undefined), delay(waitMs)]);
-      await killGroup(worker.process, 1_000);
-    }));
+    await Promise.all(
+      retiring.map(async (worker) => {
+        await Promise.race([worker.process.exited.catch(() => undefined), delay(waitMs)]);
+        await killGroup(worker.process, 1_000);
+      }),
+    );
   }
 
-  /** Asks every worker to stop (SIGTERM: release, exit 0), then SIGKILLs what is left after `waitMs`; reads their logs to the end. */
+  /**
+   * Asks every worker to stop (SIGTERM: release, exit 0), then SIGKILLs what is left after `waitMs`; reads their logs
+   * to the end.
+   */
   async stopAll(waitMs: number): Promise<void> {
     this.stopping = true;
     const running = this.running();
@@ -141,7 +183,9 @@ export class WorkerPool {
       signalGroup(worker.process.pid, 'SIGCONT');
       if (worker.process.child.kill('SIGTERM') === false) signalGroup(worker.process.pid, 'SIGTERM');
     }
-    await Promise.all(running.map((worker) => Promise.race([worker.process.exited.catch(() => undefined), delay(waitMs)])));
+    await Promise.all(
+      running.map((worker) => Promise.race([worker.process.exited.catch(() => undefined), delay(waitMs)])),
+    );
     await Promise.all(this.workers.map((worker) => killGroup(worker.process, 1_000)));
     await Promise.all(this.workers.map((worker) => Promise.race([worker.drained, delay(2_000)])));
   }
@@ -182,7 +226,8 @@ export class WorkerPool {
     const jobId = typeof entry.jobId === 'string' ? entry.jobId : null;
     switch (entry.what) {
       case 'store':
-        if (typeof entry.op === 'string' && jobId !== null) this.observer.trace({ actor, line: parsed as StoreTraceLine });
+        if (typeof entry.op === 'string' && jobId !== null)
+          this.observer.trace({ actor, line: parsed as StoreTraceLine });
         return;
       case 'claimed':
         if (worker !== undefined) worker.job = jobId;
@@ -193,8 +238,14 @@ export class WorkerPool {
         if (worker !== undefined && worker.job === jobId) worker.job = null;
         return;
       case 'error': {
-        const atMs = typeof entry.t === 'string' && Number.isFinite(Date.parse(entry.t)) ? Date.parse(entry.t) : Date.now();
-        this.observer.action({ atMs, kind: 'worker_error', actor, detail: typeof entry.detail === 'string' ? entry.detail : text });
+        const atMs =
+          typeof entry.t === 'string' && Number.isFinite(Date.parse(entry.t)) ? Date.parse(entry.t) : Date.now();
+        this.observer.action({
+          atMs,
+          kind: 'worker_error',
+          actor,
+          detail: typeof entry.detail === 'string' ? entry.detail : text,
+        });
         return;
       }
       default:
@@ -205,7 +256,12 @@ export class WorkerPool {
   private exited(worker: LiveWorker, how: string): void {
     if (worker.ending || this.stopping) return;
     const tail = worker.stderr.slice(-5).join(' | ');
-    this.observer.action({ atMs: Date.now(), kind: 'worker_error', actor: worker.actor, detail: `exited on its own (${how})${tail === '' ? '' : `: ${tail}`}` });
+    this.observer.action({
+      atMs: Date.now(),
+      kind: 'worker_error',
+      actor: worker.actor,
+      detail: `exited on its own (${how})${tail === '' ? '' : `: ${tail}`}`,
+    });
     this.start(worker.slot);
   }
 }

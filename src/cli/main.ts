@@ -24,7 +24,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     case 'chaos': {
       if (!rest.includes('--live')) {
-        process.stderr.write('chunkwise chaos: only --live exists (chunkwise chaos --live --help); the simulator is chunkwise sim\n');
+        process.stderr.write(
+          'chunkwise chaos: only --live exists (chunkwise chaos --live --help); the simulator is chunkwise sim\n',
+        );
         return 64;
       }
       const live = await import('../../sim/live/cli.js');
@@ -34,11 +36,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'submit':
     case 'status': {
       const service = await import('./service.js');
-      const run = { worker: service.workerCommand, submit: service.submitCommand, status: service.statusCommand }[command];
+      const run = { worker: service.workerCommand, submit: service.submitCommand, status: service.statusCommand }[
+        command
+      ];
       try {
         return await run(rest, process);
       } catch (error) {
-        if (!(error instanceof service.CommandUsageError || error instanceof TypeError || error instanceof RangeError)) throw error;
+        if (!(error instanceof service.CommandUsageError || error instanceof TypeError || error instanceof RangeError))
+          throw error;
         process.stderr.write(`chunkwise ${command}: ${error.message}\n\n${service.serviceUsage}`);
         return error instanceof service.CommandUsageError ? 64 : 1;
       }

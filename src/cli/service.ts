@@ -56,7 +56,8 @@ function parsing<T extends { positionals: string[] }>(positionals: number, parse
   } catch (error) {
     throw new CommandUsageError((error as Error).message);
   }
-  if (parsed.positionals.length > positionals) throw new CommandUsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`);
+  if (parsed.positionals.length > positionals)
+    throw new CommandUsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`);
   return parsed;
 }
 
@@ -64,14 +65,23 @@ function redisUrl(flag: string | undefined): string {
   return flag ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 }
 
-async function openStore(url: string, keyPrefix: string | undefined, log?: (message: string) => void): Promise<JobStore & { close(): Promise<void> }> {
+async function openStore(
+  url: string,
+  keyPrefix: string | undefined,
+  log?: (message: string) => void,
+): Promise<JobStore & { close(): Promise<void> }> {
   const { RedisJobStore } = await import('../adapters/redis/index.js');
-  return new RedisJobStore({ url, ...(keyPrefix === undefined ? {} : { keyPrefix }), ...(log === undefined ? {} : { log }) });
+  return new RedisJobStore({
+    url,
+    ...(keyPrefix === undefined ? {} : { keyPrefix }),
+    ...(log === undefined ? {} : { log }),
+  });
 }
 
 function positiveInteger(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) <= 0) throw new CommandUsageError(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || Number(text) <= 0)
+    throw new CommandUsageError(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -79,12 +89,22 @@ function positiveInteger(name: string, text: string | undefined, fallback: numbe
 export async function workerCommand(argv: readonly string[], io: ServiceIo): Promise<number> {
   const { values } = parsing(0, () =>
     parseArgs({
-      args: [...argv], strict: true, allowPositionals: true,
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
       options: {
-        ...common, 'chunks-dir': { type: 'string' }, 'worker-id': { type: 'string' }, model: { type: 'string' },
-        language: { type: 'string' }, 'openai-base-url': { type: 'string' }, 'lease-ms': { type: 'string' },
-        'poll-ms': { type: 'string' }, 'sweep-ms': { type: 'string' }, 'trace-store': { type: 'boolean' },
-        'api-outage-ms': { type: 'string' }, 'transcribe-timeout-ms': { type: 'string' },
+        ...common,
+        'chunks-dir': { type: 'string' },
+        'worker-id': { type: 'string' },
+        model: { type: 'string' },
+        language: { type: 'string' },
+        'openai-base-url': { type: 'string' },
+        'lease-ms': { type: 'string' },
+        'poll-ms': { type: 'string' },
+        'sweep-ms': { type: 'string' },
+        'trace-store': { type: 'boolean' },
+        'api-outage-ms': { type: 'string' },
+        'transcribe-timeout-ms': { type: 'string' },
       },
     }),
   );
@@ -99,15 +119,25 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
     leaseRenewIntervalMs: Math.max(1, Math.floor(leaseMs / 3)),
     idlePollIntervalMs: positiveInteger('poll-ms', values['poll-ms'], defaultLimits.idlePollIntervalMs),
     sweepIntervalMs: positiveInteger('sweep-ms', values['sweep-ms'], defaultLimits.sweepIntervalMs),
-    transcriptionOutageMs: positiveInteger('api-outage-ms', values['api-outage-ms'], defaultLimits.transcriptionOutageMs),
+    transcriptionOutageMs: positiveInteger(
+      'api-outage-ms',
+      values['api-outage-ms'],
+      defaultLimits.transcriptionOutageMs,
+    ),
   };
-  const transcribeTimeoutMs = values['transcribe-timeout-ms'] === undefined ? undefined : positiveInteger('transcribe-timeout-ms', values['transcribe-timeout-ms'], 0);
+  const transcribeTimeoutMs =
+    values['transcribe-timeout-ms'] === undefined
+      ? undefined
+      : positiveInteger('transcribe-timeout-ms', values['transcribe-timeout-ms'], 0);
   const { FsChunkStore } = await import('../adapters/fs/index.js');
   const { FfmpegMedia } = await import('../adapters/ffmpeg/index.js');
   const { OpenAITranscriber } = await import('../adapters/openai/index.js');
   const { defaultKeyPrefix } = await import('../adapters/redis/index.js');
   // Job directories are marked with the key prefix: the sweep touches only this deployment's.
-  const chunkStore = new FsChunkStore({ root: values['chunks-dir'], namespace: values['key-prefix'] ?? defaultKeyPrefix });
+  const chunkStore = new FsChunkStore({
+    root: values['chunks-dir'],
+    namespace: values['key-prefix'] ?? defaultKeyPrefix,
+  });
   const media = new FfmpegMedia({ chunkStore });
   const transcriber = new OpenAITranscriber({
     ...(values.model === undefined ? {} : { model: values.model as never }),
@@ -115,16 +145,36 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
     ...(values['openai-base-url'] === undefined ? {} : { baseURL: values['openai-base-url'] }),
     ...(transcribeTimeoutMs === undefined ? {} : { timeoutMs: transcribeTimeoutMs }),
   });
-  const workerId = values['worker-id'] ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const log = (entry: WorkerLogEntry) => io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), ...entry })}\n`);
-  const store = await openStore(redisUrl(values.redis), values['key-prefix'], (message) => log({ workerId, what: 'error', detail: `store: ${message}` }));
-  const trace = (line: StoreTraceLine) => io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'store', ...line })}\n`);
+  const workerId =
+    values['worker-id'] ??
+    `${hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const log = (entry: WorkerLogEntry) =>
+    io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), ...entry })}\n`);
+  const store = await openStore(redisUrl(values.redis), values['key-prefix'], (message) =>
+    log({ workerId, what: 'error', detail: `store: ${message}` }),
+  );
+  const trace = (line: StoreTraceLine) =>
+    io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'store', ...line })}\n`);
   const workerStore = values['trace-store'] === true ? tracingStore(store, trace) : store;
-  const worker = new Worker({ workerId, store: workerStore, chunkStore, media, transcriber, clock: systemClock, random: Math.random, limits, log });
+  const worker = new Worker({
+    workerId,
+    store: workerStore,
+    chunkStore,
+    media,
+    transcriber,
+    clock: systemClock,
+    random: Math.random,
+    limits,
+    log,
+  });
   const stop = () => worker.stop();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'started', detail: `chunks in ${chunkStore.root}` })}\n`);
+  io.stdout.write(
+    `${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'started', detail: `chunks in ${chunkStore.root}` })}\n`,
+  );
   try {
     await worker.run();
   } finally {
@@ -142,9 +192,23 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
  * worker's clock: the release, if applied, happened after it).
  */
 export type StoreTraceLine =
-  | { readonly op: 'claimJob'; readonly jobId: string; readonly result: 'ok' | 'exhausted'; readonly epoch: number; readonly leaseExpiresAtMs: number; readonly recovery: boolean; readonly duplicate: boolean }
+  | {
+      readonly op: 'claimJob';
+      readonly jobId: string;
+      readonly result: 'ok' | 'exhausted';
+      readonly epoch: number;
+      readonly leaseExpiresAtMs: number;
+      readonly recovery: boolean;
+      readonly duplicate: boolean;
+    }
   | { readonly op: 'renewLease'; readonly jobId: string; readonly epoch: number; readonly leaseExpiresAtMs: number }
-  | { readonly op: 'commitChunk'; readonly jobId: string; readonly index: number; readonly epoch: number; readonly duplicate: boolean }
+  | {
+      readonly op: 'commitChunk';
+      readonly jobId: string;
+      readonly index: number;
+      readonly epoch: number;
+      readonly duplicate: boolean;
+    }
   | { readonly op: 'releaseJob'; readonly jobId: string; readonly epoch: number; readonly sentAtMs: number };
 
 /**
@@ -152,27 +216,49 @@ export type StoreTraceLine =
  * arrived and before the worker sees it (refusals and failed calls are not reported), and each
  * release before it is sent.
  */
-export function tracingStore(store: JobStore, report: (line: StoreTraceLine) => void, clock: Pick<Clock, 'now'> = systemClock): JobStore {
+export function tracingStore(
+  store: JobStore,
+  report: (line: StoreTraceLine) => void,
+  clock: Pick<Clock, 'now'> = systemClock,
+): JobStore {
   return {
     createJob: (request) => store.createJob(request),
     claimJob: async (request) => {
       const result = await store.claimJob(request);
       if (result.kind === 'ok' || result.kind === 'exhausted') {
         report({
-          op: 'claimJob', jobId: request.jobId, result: result.kind, epoch: result.job.epoch, leaseExpiresAtMs: result.job.leaseExpiresAtMs,
-          recovery: result.kind === 'ok' && result.recovery, duplicate: result.kind === 'ok' && result.duplicate,
+          op: 'claimJob',
+          jobId: request.jobId,
+          result: result.kind,
+          epoch: result.job.epoch,
+          leaseExpiresAtMs: result.job.leaseExpiresAtMs,
+          recovery: result.kind === 'ok' && result.recovery,
+          duplicate: result.kind === 'ok' && result.duplicate,
         });
       }
       return result;
     },
     renewLease: async (request) => {
       const result = await store.renewLease(request);
-      if (result.kind === 'ok') report({ op: 'renewLease', jobId: request.jobId, epoch: request.epoch, leaseExpiresAtMs: result.leaseExpiresAtMs });
+      if (result.kind === 'ok')
+        report({
+          op: 'renewLease',
+          jobId: request.jobId,
+          epoch: request.epoch,
+          leaseExpiresAtMs: result.leaseExpiresAtMs,
+        });
       return result;
     },
     commitChunk: async (request) => {
       const result = await store.commitChunk(request);
-      if (result.kind === 'ok') report({ op: 'commitChunk', jobId: request.jobId, index: request.index, epoch: request.epoch, duplicate: result.duplicate });
+      if (result.kind === 'ok')
+        report({
+          op: 'commitChunk',
+          jobId: request.jobId,
+          index: request.index,
+          epoch: request.epoch,
+          duplicate: result.duplicate,
+        });
       return result;
     },
     recordChunkPlan: (request) => store.recordChunkPlan(request),
@@ -194,7 +280,12 @@ export function tracingStore(store: JobStore, report: (line: StoreTraceLine) => 
 /** `chunkwise submit FILE`: creates a job for FILE and prints its id. */
 export async function submitCommand(argv: readonly string[], io: ServiceIo): Promise<number> {
   const { values, positionals } = parsing(1, () =>
-    parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: { ...common, 'job-id': { type: 'string' }, 'chunk-length-ms': { type: 'string' } } }),
+    parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: { ...common, 'job-id': { type: 'string' }, 'chunk-length-ms': { type: 'string' } },
+    }),
   );
   if (values.help === true) {
     io.stdout.write(serviceUsage);
@@ -209,11 +300,14 @@ export async function submitCommand(argv: readonly string[], io: ServiceIo): Pro
     return 1;
   }
   const requestedMs = positiveInteger('chunk-length-ms', values['chunk-length-ms'], 600_000);
-  if (requestedMs > chunkLengthMsMax) throw new CommandUsageError(`--chunk-length-ms must be at most ${chunkLengthMsMax}`);
+  if (requestedMs > chunkLengthMsMax)
+    throw new CommandUsageError(`--chunk-length-ms must be at most ${chunkLengthMsMax}`);
   // The chunk length every plan of this job uses, capped so that each chunk fits the upload limit.
   const { FsChunkStore } = await import('../adapters/fs/index.js');
   const { FfmpegMedia } = await import('../adapters/ffmpeg/index.js');
-  const chunkLengthMs = new FfmpegMedia({ chunkStore: new FsChunkStore({ root: tmpdir() }) }).effectiveChunkLengthMs(requestedMs);
+  const chunkLengthMs = new FfmpegMedia({ chunkStore: new FsChunkStore({ root: tmpdir() }) }).effectiveChunkLengthMs(
+    requestedMs,
+  );
   const jobId = values['job-id'] ?? `job-${randomBytes(6).toString('hex')}`;
   const store = await openStore(redisUrl(values.redis), values['key-prefix']);
   try {
@@ -231,7 +325,14 @@ export async function submitCommand(argv: readonly string[], io: ServiceIo): Pro
 
 /** `chunkwise status JOB_ID`: prints a job's phase, progress and last events. */
 export async function statusCommand(argv: readonly string[], io: ServiceIo): Promise<number> {
-  const { values, positionals } = parsing(1, () => parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: { ...common, json: { type: 'boolean' } } }));
+  const { values, positionals } = parsing(1, () =>
+    parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: { ...common, json: { type: 'boolean' } },
+    }),
+  );
   if (values.help === true) {
     io.stdout.write(serviceUsage);
     return 0;
@@ -249,11 +350,25 @@ export async function statusCommand(argv: readonly string[], io: ServiceIo): Pro
     const committed = committedCount(job.chunks);
     const progress = progressPercent(committed, job.chunks.length, job.phase === 'completed');
     const summary = {
-      jobId, phase: job.phase, progress, committedChunks: committed, totalChunks: job.chunks.length, epoch: job.epoch,
-      owner: job.owner, recoveries: job.recovery.attempts, failure: job.failure, events: events.length,
+      jobId,
+      phase: job.phase,
+      progress,
+      committedChunks: committed,
+      totalChunks: job.chunks.length,
+      epoch: job.epoch,
+      owner: job.owner,
+      recoveries: job.recovery.attempts,
+      failure: job.failure,
+      events: events.length,
       lastEvents: events.slice(-5).map((event) => `${event.seq} ${event.event}`),
     };
-    io.stdout.write(values.json === true ? `${JSON.stringify(summary)}\n` : `${Object.entries(summary).map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`).join('\n')}\n`);
+    io.stdout.write(
+      values.json === true
+        ? `${JSON.stringify(summary)}\n`
+        : `${Object.entries(summary)
+            .map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+            .join('\n')}\n`,
+    );
     return 0;
   } finally {
     await store.close();

@@ -25,40 +25,80 @@ export const recoveryResults = ['job_completed', 'job_failed', 'owner_lost'] as 
 
 const schemas = {
   chunks_created: z.strictObject({
-    event: z.literal('chunks_created'), ...base,
-    total_chunks: z.number().int().positive(), chunk_length_ms: z.number().int().positive(), duration_ms: z.number().positive(),
+    event: z.literal('chunks_created'),
+    ...base,
+    total_chunks: z.number().int().positive(),
+    chunk_length_ms: z.number().int().positive(),
+    duration_ms: z.number().positive(),
   }),
-  transcription_started: z.strictObject({ event: z.literal('transcription_started'), ...base, total_chunks: z.number().int().positive() }),
-  chunk_transcribed: z.strictObject({ event: z.literal('chunk_transcribed'), ...base, chunk_index: index, text_length: count }),
+  transcription_started: z.strictObject({
+    event: z.literal('transcription_started'),
+    ...base,
+    total_chunks: z.number().int().positive(),
+  }),
+  chunk_transcribed: z.strictObject({
+    event: z.literal('chunk_transcribed'),
+    ...base,
+    chunk_index: index,
+    text_length: count,
+  }),
   chunk_failed: z.strictObject({
-    event: z.literal('chunk_failed'), ...base, chunk_index: index, error: z.string().max(1000), retryable: z.boolean(),
+    event: z.literal('chunk_failed'),
+    ...base,
+    chunk_index: index,
+    error: z.string().max(1000),
+    retryable: z.boolean(),
   }),
   chunk_recreated: z.strictObject({
-    event: z.literal('chunk_recreated'), ...base, chunk_index: index, reason: z.enum(['missing', 'corrupt']),
+    event: z.literal('chunk_recreated'),
+    ...base,
+    chunk_index: index,
+    reason: z.enum(['missing', 'corrupt']),
   }),
   progress_update: z.strictObject({
-    event: z.literal('progress_update'), ...base,
-    completed_chunks: count, total_chunks: z.number().int().positive(), progress: z.number().min(0).max(100),
+    event: z.literal('progress_update'),
+    ...base,
+    completed_chunks: count,
+    total_chunks: z.number().int().positive(),
+    progress: z.number().min(0).max(100),
   }),
   transcription_completed: z.strictObject({
-    event: z.literal('transcription_completed'), ...base, total_chunks: z.number().int().positive(), transcript_length: count,
+    event: z.literal('transcription_completed'),
+    ...base,
+    total_chunks: z.number().int().positive(),
+    transcript_length: count,
   }),
   job_failed: z.strictObject({ event: z.literal('job_failed'), ...base, reason, message: z.string().max(1000) }),
   recovery_started: z.strictObject({
-    event: z.literal('recovery_started'), ...base,
-    message: z.string(), recovery_type: z.enum(recoveryTypes), attempt: z.number().int().positive(),
-    previous_owner: z.string().min(1), phase: z.enum(phases as [string, ...string[]]),
+    event: z.literal('recovery_started'),
+    ...base,
+    message: z.string(),
+    recovery_type: z.enum(recoveryTypes),
+    attempt: z.number().int().positive(),
+    previous_owner: z.string().min(1),
+    phase: z.enum(phases as [string, ...string[]]),
   }),
   processing_resumed: z.strictObject({
-    event: z.literal('processing_resumed'), ...base, completed_chunks: count, remaining_chunks: z.number().int().positive(),
+    event: z.literal('processing_resumed'),
+    ...base,
+    completed_chunks: count,
+    remaining_chunks: z.number().int().positive(),
   }),
   recovery_completed: z.strictObject({
-    event: z.literal('recovery_completed'), ...base,
-    recovery_result: z.literal('job_completed'), attempt: z.number().int().positive(), recreated_chunks: count, duration_ms: count,
+    event: z.literal('recovery_completed'),
+    ...base,
+    recovery_result: z.literal('job_completed'),
+    attempt: z.number().int().positive(),
+    recreated_chunks: count,
+    duration_ms: count,
   }),
   recovery_failed: z.strictObject({
-    event: z.literal('recovery_failed'), ...base,
-    recovery_result: z.enum(['job_failed', 'owner_lost']), attempt: z.number().int().positive(), reason: z.string().min(1), message: z.string(),
+    event: z.literal('recovery_failed'),
+    ...base,
+    recovery_result: z.enum(['job_failed', 'owner_lost']),
+    attempt: z.number().int().positive(),
+    reason: z.string().min(1),
+    message: z.string(),
   }),
 } as const;
 
@@ -69,10 +109,10 @@ export const eventSchemas = schemas;
 export const eventNames = Object.keys(schemas) as EventName[];
 
 /** Any one event. */
-export const jobEventSchema = z.discriminatedUnion('event', Object.values(schemas) as unknown as [
-  (typeof schemas)[EventName],
-  ...(typeof schemas)[EventName][],
-]);
+export const jobEventSchema = z.discriminatedUnion(
+  'event',
+  Object.values(schemas) as unknown as [(typeof schemas)[EventName], ...(typeof schemas)[EventName][]],
+);
 
 export type EventName = keyof typeof schemas;
 /** An event of a given name. */
@@ -87,7 +127,10 @@ export type EventBody<N extends EventName = EventName> = N extends EventName
 /** Thrown when an event does not match its schema; the event is never appended. */
 export class EventSchemaError extends TypeError {
   override readonly name = 'EventSchemaError';
-  constructor(readonly eventName: string, readonly issues: string) {
+  constructor(
+    readonly eventName: string,
+    readonly issues: string,
+  ) {
     super(`event ${JSON.stringify(eventName)} does not match its schema: ${issues}`);
   }
 }
@@ -106,7 +149,10 @@ export function parseEvent(value: unknown): JobEvent {
   validateEventName(name);
   const result = jobEventSchema.safeParse(value);
   if (!result.success) {
-    throw new EventSchemaError(String(name), result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+    throw new EventSchemaError(
+      String(name),
+      result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+    );
   }
   return result.data as JobEvent;
 }

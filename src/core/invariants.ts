@@ -20,7 +20,8 @@ export function jobInvariantProblems(job: Job): string[] {
   }
   if (job.phase !== 'queued') check(job.epoch >= 1 && job.owner !== null, `phase ${job.phase} without a lease grant`);
   const planned = job.phase === 'transcribing' || job.phase === 'finalizing' || job.phase === 'completed';
-  if (job.phase === 'queued' || job.phase === 'chunking') check(job.chunks.length === 0, `phase ${job.phase} with planned chunks`);
+  if (job.phase === 'queued' || job.phase === 'chunking')
+    check(job.chunks.length === 0, `phase ${job.phase} with planned chunks`);
   if (planned) {
     check(job.chunks.length > 0, `phase ${job.phase} without chunks`);
     check(job.durationMs !== null, `phase ${job.phase} without a duration`);
@@ -29,16 +30,25 @@ export function jobInvariantProblems(job: Job): string[] {
     check(chunk.index === position, `chunk at position ${position} has index ${chunk.index}`);
     check(/^[0-9a-f]{64}$/.test(chunk.sha256), `chunk ${position} has no valid sha256`);
     check(Number.isInteger(chunk.bytes) && chunk.bytes >= 0, `chunk ${position} has no valid size`);
-    check(chunk.transcript === null || typeof chunk.transcript === 'string', `chunk ${position} transcript is not text`);
+    check(
+      chunk.transcript === null || typeof chunk.transcript === 'string',
+      `chunk ${position} transcript is not text`,
+    );
   });
   const pending = job.chunks.filter((chunk) => chunk.transcript === null).length;
   if (job.phase === 'transcribing') check(pending > 0, 'transcribing with every chunk committed');
-  if (job.phase === 'finalizing' || job.phase === 'completed') check(pending === 0, `phase ${job.phase} with ${pending} pending chunks`);
-  if (job.phase === 'completed') check(job.transcript === assembleTranscript(job.chunks), 'completed transcript differs from its chunks');
+  if (job.phase === 'finalizing' || job.phase === 'completed')
+    check(pending === 0, `phase ${job.phase} with ${pending} pending chunks`);
+  if (job.phase === 'completed')
+    check(job.transcript === assembleTranscript(job.chunks), 'completed transcript differs from its chunks');
   if (job.phase !== 'completed') check(job.transcript === null, `phase ${job.phase} with a final transcript`);
-  if (job.phase === 'failed') check(job.failure !== null && failureReasons.includes(job.failure.reason), 'failed without a known reason');
+  if (job.phase === 'failed')
+    check(job.failure !== null && failureReasons.includes(job.failure.reason), 'failed without a known reason');
   if (job.phase !== 'failed') check(job.failure === null, `phase ${job.phase} with a failure`);
   check(!job.recovery.open || job.recovery.attempts >= 1, 'an open recovery with no attempt counted');
-  check(!(job.recovery.open && (job.phase === 'completed' || job.phase === 'failed')), 'a terminal job with an open recovery');
+  check(
+    !(job.recovery.open && (job.phase === 'completed' || job.phase === 'failed')),
+    'a terminal job with an open recovery',
+  );
   return problems;
 }

@@ -89,7 +89,9 @@ export function validateLimits(limits: Limits): Limits {
     throw new RangeError(`limits.leaseDurationMs must be at most ${leaseDurationMsMax}, got ${limits.leaseDurationMs}`);
   }
   if (limits.recoveryAttemptsMax > recoveryAttemptsMaxLimit) {
-    throw new RangeError(`limits.recoveryAttemptsMax must be at most ${recoveryAttemptsMaxLimit}, got ${limits.recoveryAttemptsMax}`);
+    throw new RangeError(
+      `limits.recoveryAttemptsMax must be at most ${recoveryAttemptsMaxLimit}, got ${limits.recoveryAttemptsMax}`,
+    );
   }
   return limits;
 }

@@ -148,7 +148,12 @@ export function claim(job: Job | null, request: ClaimRequest, nowMs: number): Cl
   const epoch = job.epoch + 1;
   if (job.phase === 'queued') {
     const claimed = produce(job, (draft) => {
-      Object.assign(draft, { phase: 'chunking', epoch, owner: request.workerId, leaseExpiresAtMs: nowMs + request.leaseMs });
+      Object.assign(draft, {
+        phase: 'chunking',
+        epoch,
+        owner: request.workerId,
+        leaseExpiresAtMs: nowMs + request.leaseMs,
+      });
       Object.assign(draft, { lastRequestId: request.requestId, updatedAtMs: nowMs });
     });
     return { kind: 'ok', job: claimed, events: [], duplicate: false };
@@ -158,7 +163,10 @@ export function claim(job: Job | null, request: ClaimRequest, nowMs: number): Cl
   const writer = new EventWriter(job, request.workerId, epoch, nowMs, true);
   if (job.recovery.open) {
     writer.add({
-      event: 'recovery_failed', recovery_result: 'owner_lost', attempt: job.recovery.attempts, reason: 'owner_lost',
+      event: 'recovery_failed',
+      recovery_result: 'owner_lost',
+      attempt: job.recovery.attempts,
+      reason: 'owner_lost',
       message: `owner ${previousOwner} stopped before finishing recovery attempt ${job.recovery.attempts}`,
     });
   }
@@ -176,11 +184,20 @@ export function claim(job: Job | null, request: ClaimRequest, nowMs: number): Cl
   const attempt = job.recovery.attempts + 1;
   const recoveryType = job.leaseExpiresAtMs === 0 ? 'released' : 'lease_expired';
   writer.add({
-    event: 'recovery_started', attempt, recovery_type: recoveryType, previous_owner: previousOwner, phase: job.phase,
+    event: 'recovery_started',
+    attempt,
+    recovery_type: recoveryType,
+    previous_owner: previousOwner,
+    phase: job.phase,
     message: `recovering job ${job.id} from phase ${job.phase}: ${recoveryType === 'released' ? 'released by' : 'lease expired for'} ${previousOwner}`,
   });
   return writer.finish((draft) => {
-    Object.assign(draft, { epoch, owner: request.workerId, leaseExpiresAtMs: nowMs + request.leaseMs, lastRequestId: request.requestId });
+    Object.assign(draft, {
+      epoch,
+      owner: request.workerId,
+      leaseExpiresAtMs: nowMs + request.leaseMs,
+      lastRequestId: request.requestId,
+    });
     draft.recovery = { attempts: attempt, open: true, startedAtMs: nowMs, resumed: false, recreatedChunks: 0 };
   });
 }
@@ -227,7 +244,12 @@ export function recordPlan(job: Job | null, request: PlanRequest, nowMs: number)
     if (problem !== undefined) return invalid(current, problem);
     const writer = writerFor(current, request, nowMs);
     const total = request.chunks.length;
-    writer.add({ event: 'chunks_created', total_chunks: total, chunk_length_ms: current.chunkLengthMs, duration_ms: request.durationMs });
+    writer.add({
+      event: 'chunks_created',
+      total_chunks: total,
+      chunk_length_ms: current.chunkLengthMs,
+      duration_ms: request.durationMs,
+    });
     writer.add({ event: 'transcription_started', total_chunks: total });
     return writer.finish((draft) => {
       draft.phase = 'transcribing';
@@ -266,7 +288,11 @@ export function markResumed(job: Job | null, request: Fenced, nowMs: number): Ou
     if (current.recovery.resumed) return { kind: 'ok', job: current, events: [], duplicate: true };
     const completed = committedCount(current.chunks);
     const writer = writerFor(current, request, nowMs);
-    writer.add({ event: 'processing_resumed', completed_chunks: completed, remaining_chunks: current.chunks.length - completed });
+    writer.add({
+      event: 'processing_resumed',
+      completed_chunks: completed,
+      remaining_chunks: current.chunks.length - completed,
+    });
     return writer.finish((draft) => {
       draft.recovery.resumed = true;
       draft.lastRequestId = request.requestId;
@@ -285,7 +311,12 @@ export function commit(job: Job | null, request: CommitRequest, nowMs: number): 
     const completed = committedCount(current.chunks) + 1;
     const writer = writerFor(current, request, nowMs);
     writer.add({ event: 'chunk_transcribed', chunk_index: request.index, text_length: request.transcript.length });
-    writer.add({ event: 'progress_update', completed_chunks: completed, total_chunks: total, progress: progressPercent(completed, total, false) });
+    writer.add({
+      event: 'progress_update',
+      completed_chunks: completed,
+      total_chunks: total,
+      progress: progressPercent(completed, total, false),
+    });
     return writer.finish((draft) => {
       const target = draft.chunks[request.index];
       assert(target !== undefined, 'chunk checked above');
@@ -307,8 +338,11 @@ export function complete(job: Job | null, request: Fenced, nowMs: number): Outco
     writer.add({ event: 'transcription_completed', total_chunks: total, transcript_length: transcript.length });
     if (current.recovery.open) {
       writer.add({
-        event: 'recovery_completed', recovery_result: 'job_completed', attempt: current.recovery.attempts,
-        recreated_chunks: current.recovery.recreatedChunks, duration_ms: Math.max(0, nowMs - current.recovery.startedAtMs),
+        event: 'recovery_completed',
+        recovery_result: 'job_completed',
+        attempt: current.recovery.attempts,
+        recreated_chunks: current.recovery.recreatedChunks,
+        duration_ms: Math.max(0, nowMs - current.recovery.startedAtMs),
       });
     }
     return writer.finish((draft) => {
@@ -323,18 +357,41 @@ export function fail(job: Job | null, request: FailRequest, nowMs: number): Outc
   return fenced(job, request, (current) => failNow(current, request, request.workerId, current.epoch, nowMs));
 }
 
-function failNow(current: Job, request: Omit<FailRequest, 'jobId' | 'workerId' | 'epoch'>, workerId: string, epoch: number, nowMs: number): Applied {
+function failNow(
+  current: Job,
+  request: Omit<FailRequest, 'jobId' | 'workerId' | 'epoch'>,
+  workerId: string,
+  epoch: number,
+  nowMs: number,
+): Applied {
   const message = clipMessage(request.message);
   const writer = new EventWriter(current, workerId, epoch, nowMs, current.recovery.open);
   if (request.chunkIndex !== undefined) {
-    writer.add({ event: 'chunk_failed', chunk_index: request.chunkIndex, error: message, retryable: request.retryable ?? false });
+    writer.add({
+      event: 'chunk_failed',
+      chunk_index: request.chunkIndex,
+      error: message,
+      retryable: request.retryable ?? false,
+    });
   }
   writer.add({ event: 'job_failed', reason: request.reason, message });
   if (current.recovery.open) {
-    writer.add({ event: 'recovery_failed', recovery_result: 'job_failed', attempt: current.recovery.attempts, reason: request.reason, message });
+    writer.add({
+      event: 'recovery_failed',
+      recovery_result: 'job_failed',
+      attempt: current.recovery.attempts,
+      reason: request.reason,
+      message,
+    });
   }
   return writer.finish((draft) => {
-    Object.assign(draft, { phase: 'failed', epoch, owner: workerId, leaseExpiresAtMs: 0, lastRequestId: request.requestId });
+    Object.assign(draft, {
+      phase: 'failed',
+      epoch,
+      owner: workerId,
+      leaseExpiresAtMs: 0,
+      lastRequestId: request.requestId,
+    });
     draft.failure = { reason: request.reason, message };
     draft.recovery.open = false;
   });
@@ -344,11 +401,21 @@ function failNow(current: Job, request: Omit<FailRequest, 'jobId' | 'workerId' |
  * Quarantine: fail a job whose stored state is inconsistent, whoever holds it (P10). Takes a new
  * epoch so that every other writer is fenced out. A terminal job is left as it is.
  */
-export function quarantine(job: Job | null, request: QuarantineRequest & { requestId: string }, nowMs: number): Outcome {
+export function quarantine(
+  job: Job | null,
+  request: QuarantineRequest & { requestId: string },
+  nowMs: number,
+): Outcome {
   if (job === null) return { kind: 'not_found' };
   if (job.lastRequestId === request.requestId) return { kind: 'ok', job, events: [], duplicate: true };
   if (isTerminal(job.phase)) return { kind: 'terminal', phase: job.phase };
-  return failNow(job, { reason: 'state_corrupt', message: request.message, requestId: request.requestId }, request.workerId, job.epoch + 1, nowMs);
+  return failNow(
+    job,
+    { reason: 'state_corrupt', message: request.message, requestId: request.requestId },
+    request.workerId,
+    job.epoch + 1,
+    nowMs,
+  );
 }
 
 /** Release: the owner gives its lease back so that another worker may take the job at once. */
@@ -367,7 +434,8 @@ export function planProblem(chunks: readonly ExtractedChunk[], durationMs: numbe
   let expectedStartMs = 0;
   for (const [position, chunk] of chunks.entries()) {
     if (chunk.index !== position) return `chunk at position ${position} has index ${chunk.index}`;
-    if (chunk.startMs !== expectedStartMs) return `chunk ${position} starts at ${chunk.startMs} ms, expected ${expectedStartMs}`;
+    if (chunk.startMs !== expectedStartMs)
+      return `chunk ${position} starts at ${chunk.startMs} ms, expected ${expectedStartMs}`;
     if (!(chunk.durationMs > 0)) return `chunk ${position} has a non-positive duration`;
     if (!Number.isInteger(chunk.bytes) || chunk.bytes < 0) return `chunk ${position} has an invalid size`;
     if (!/^[0-9a-f]{64}$/.test(chunk.sha256)) return `chunk ${position} has an invalid sha256`;
@@ -399,8 +467,12 @@ class EventWriter {
   add(body: EventBody): void {
     this.events.push(
       stamp(body, {
-        jobId: this.job.id, seq: this.job.nextSeq + this.events.length, timestampMs: this.nowMs,
-        workerId: this.workerId, epoch: this.epoch, recovery: this.recovery,
+        jobId: this.job.id,
+        seq: this.job.nextSeq + this.events.length,
+        timestampMs: this.nowMs,
+        workerId: this.workerId,
+        epoch: this.epoch,
+        recovery: this.recovery,
       }),
     );
   }

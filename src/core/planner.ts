@@ -20,7 +20,9 @@ export function planChunks(durationMs: number, chunkLengthMs: number): ChunkSpec
   const tailMs = totalMs % chunkLengthMs;
   const count = Math.max(1, Math.ceil(totalMs / chunkLengthMs) - (tailMs > 0 && tailMs < chunkTailMsMin ? 1 : 0));
   if (count > chunksPerJobMax) {
-    throw new RangeError(`durationMs ${durationMs} at chunkLengthMs ${chunkLengthMs} needs ${count} chunks, more than ${chunksPerJobMax}`);
+    throw new RangeError(
+      `durationMs ${durationMs} at chunkLengthMs ${chunkLengthMs} needs ${count} chunks, more than ${chunksPerJobMax}`,
+    );
   }
   const chunks: ChunkSpec[] = [];
   for (let index = 0; index < count; index += 1) {
@@ -34,7 +36,11 @@ export function planChunks(durationMs: number, chunkLengthMs: number): ChunkSpec
 /** What a recovery does next. */
 export type RecoveryPlan =
   | { readonly kind: 'rechunk' }
-  | { readonly kind: 'resume'; readonly reextract: readonly { index: number; reason: 'missing' | 'corrupt' }[]; readonly transcribe: readonly number[] }
+  | {
+      readonly kind: 'resume';
+      readonly reextract: readonly { index: number; reason: 'missing' | 'corrupt' }[];
+      readonly transcribe: readonly number[];
+    }
   | { readonly kind: 'finalize' }
   | { readonly kind: 'fail'; readonly reason: 'state_corrupt'; readonly message: string }
   | { readonly kind: 'nothing'; readonly why: 'terminal' };
@@ -65,7 +71,8 @@ function planResume(job: Job, checks: ReadonlyMap<number, ChunkFileStatus>): Rec
   const reextract: { index: number; reason: 'missing' | 'corrupt' }[] = [];
   for (const index of pending) {
     const status = checks.get(index);
-    if (status === undefined) return { kind: 'fail', reason: 'state_corrupt', message: `chunk ${index} was not checked` };
+    if (status === undefined)
+      return { kind: 'fail', reason: 'state_corrupt', message: `chunk ${index} was not checked` };
     if (status !== 'ok') reextract.push({ index, reason: status });
   }
   return { kind: 'resume', reextract, transcribe: pending };

@@ -3,7 +3,17 @@
  * state, so bad input is a TypeError or RangeError naming the field, and nothing is written.
  */
 import { chunkTranscriptCharsMax, leaseDurationMsMax, recoveryAttemptsMaxLimit, requestIdCharsMax } from './limits.js';
-import type { ClaimRequest, CommitRequest, CreateRequest, FailRequest, Fenced, PlanRequest, QuarantineRequest, RecreatedRequest, RenewRequest } from './operations.js';
+import type {
+  ClaimRequest,
+  CommitRequest,
+  CreateRequest,
+  FailRequest,
+  Fenced,
+  PlanRequest,
+  QuarantineRequest,
+  RecreatedRequest,
+  RenewRequest,
+} from './operations.js';
 import {
   describe,
   failureReasons,
@@ -24,7 +34,8 @@ function validateRequestId(value: unknown): void {
 
 function validateLeaseMs(value: unknown): void {
   validatePositiveInteger(value, 'leaseMs');
-  if ((value as number) > leaseDurationMsMax) throw new RangeError(`leaseMs must be at most ${leaseDurationMsMax}, got ${String(value)}`);
+  if ((value as number) > leaseDurationMsMax)
+    throw new RangeError(`leaseMs must be at most ${leaseDurationMsMax}, got ${String(value)}`);
 }
 
 function validateDigest(bytes: unknown, sha256: unknown, field: string): void {
@@ -48,7 +59,9 @@ export function validateClaim(request: ClaimRequest): void {
   validateLeaseMs(request.leaseMs);
   validatePositiveInteger(request.recoveryAttemptsMax, 'recoveryAttemptsMax');
   if (request.recoveryAttemptsMax > recoveryAttemptsMaxLimit) {
-    throw new RangeError(`recoveryAttemptsMax must be at most ${recoveryAttemptsMaxLimit}, got ${request.recoveryAttemptsMax}`);
+    throw new RangeError(
+      `recoveryAttemptsMax must be at most ${recoveryAttemptsMaxLimit}, got ${request.recoveryAttemptsMax}`,
+    );
   }
   validateRequestId(request.requestId);
 }
@@ -90,7 +103,9 @@ export function validateCommit(request: CommitRequest): void {
   validateFenced(request);
   validateChunkIndex(request.index);
   if (typeof request.transcript !== 'string' || request.transcript.length > chunkTranscriptCharsMax) {
-    throw new TypeError(`transcript must be a string of at most ${chunkTranscriptCharsMax} characters, got ${describe(request.transcript)}`);
+    throw new TypeError(
+      `transcript must be a string of at most ${chunkTranscriptCharsMax} characters, got ${describe(request.transcript)}`,
+    );
   }
 }
 
@@ -98,7 +113,8 @@ export function validateQuarantine(request: QuarantineRequest & { readonly reque
   validateJobId(request.jobId);
   validateWorkerId(request.workerId);
   validateRequestId(request.requestId);
-  if (typeof request.message !== 'string') throw new TypeError(`message must be a string, got ${describe(request.message)}`);
+  if (typeof request.message !== 'string')
+    throw new TypeError(`message must be a string, got ${describe(request.message)}`);
 }
 
 export function validateFail(request: FailRequest): void {
@@ -106,6 +122,7 @@ export function validateFail(request: FailRequest): void {
   if (!failureReasons.includes(request.reason)) {
     throw new TypeError(`reason must be one of ${failureReasons.join(', ')}, got ${describe(request.reason)}`);
   }
-  if (typeof request.message !== 'string') throw new TypeError(`message must be a string, got ${describe(request.message)}`);
+  if (typeof request.message !== 'string')
+    throw new TypeError(`message must be a string, got ${describe(request.message)}`);
   if (request.chunkIndex !== undefined) validateChunkIndex(request.chunkIndex, 'chunkIndex');
 }

@@ -21,15 +21,30 @@ export type Effect =
   | { readonly type: 'wait'; readonly attempt: number; readonly delayMsMin?: number }
   | { readonly type: 'cleanup' }
   | { readonly type: 'record_plan'; readonly durationMs: number; readonly chunks: readonly ExtractedChunk[] }
-  | { readonly type: 'record_recreated'; readonly index: number; readonly reason: 'missing' | 'corrupt'; readonly bytes: number; readonly sha256: string }
+  | {
+      readonly type: 'record_recreated';
+      readonly index: number;
+      readonly reason: 'missing' | 'corrupt';
+      readonly bytes: number;
+      readonly sha256: string;
+    }
   | { readonly type: 'mark_resumed' }
   | { readonly type: 'commit'; readonly index: number; readonly transcript: string }
   | { readonly type: 'complete' }
-  | { readonly type: 'fail'; readonly reason: FailureReason; readonly message: string; readonly chunkIndex?: number; readonly retryable?: boolean }
+  | {
+      readonly type: 'fail';
+      readonly reason: FailureReason;
+      readonly message: string;
+      readonly chunkIndex?: number;
+      readonly retryable?: boolean;
+    }
   | { readonly type: 'stop'; readonly outcome: StopOutcome };
 
 /** Effects that write to the store (fenced writes). */
-export type StoreEffect = Extract<Effect, { type: 'record_plan' | 'record_recreated' | 'mark_resumed' | 'commit' | 'complete' | 'fail' }>;
+export type StoreEffect = Extract<
+  Effect,
+  { type: 'record_plan' | 'record_recreated' | 'mark_resumed' | 'commit' | 'complete' | 'fail' }
+>;
 
 /** Why the machine stopped working on a job. */
 export type StopOutcome = 'completed' | 'failed' | 'lost';
@@ -41,14 +56,24 @@ export type Input =
   | { readonly type: 'media_failed'; readonly reason: 'source_missing' | 'media_invalid'; readonly message: string }
   /** A probe or extraction failed in a way that may pass (timeout, disk full): retried after a wait. */
   | { readonly type: 'media_retry'; readonly message: string }
-  | { readonly type: 'chunks_checked'; readonly results: readonly { readonly index: number; readonly status: ChunkFileStatus }[] }
+  | {
+      readonly type: 'chunks_checked';
+      readonly results: readonly { readonly index: number; readonly status: ChunkFileStatus }[];
+    }
   | { readonly type: 'chunk_unreadable'; readonly index: number; readonly status: 'missing' | 'corrupt' }
   | { readonly type: 'transcribed'; readonly index: number; readonly text: string }
   /**
    * `atMs`: when it failed (the worker's clock), for the outage window; without it the window is
    * taken as passed. `retryAfterMs`: the wait the API asked for, if any.
    */
-  | { readonly type: 'transcribe_failed'; readonly index: number; readonly retryable: boolean; readonly message: string; readonly atMs?: number; readonly retryAfterMs?: number }
+  | {
+      readonly type: 'transcribe_failed';
+      readonly index: number;
+      readonly retryable: boolean;
+      readonly message: string;
+      readonly atMs?: number;
+      readonly retryAfterMs?: number;
+    }
   | { readonly type: 'waited' }
   | { readonly type: 'cleaned' }
   /** The last store effect was applied (or was a duplicate of an applied write). */
@@ -75,7 +100,12 @@ export interface MachineState {
   /** Pending chunks whose files a recovery checked (null until checked). */
   readonly checked: boolean;
   readonly reextract: readonly { readonly index: number; readonly reason: 'missing' | 'corrupt' }[];
-  readonly recreated: { readonly index: number; readonly reason: 'missing' | 'corrupt'; readonly bytes: number; readonly sha256: string } | null;
+  readonly recreated: {
+    readonly index: number;
+    readonly reason: 'missing' | 'corrupt';
+    readonly bytes: number;
+    readonly sha256: string;
+  } | null;
   readonly transcript: { readonly index: number; readonly text: string } | null;
   readonly attempts: Readonly<Record<number, number>>;
   /** When each chunk's retryable failures began (ms, the worker's clock), in this ownership. */
@@ -95,14 +125,33 @@ export function initialState(
   job: Job,
   workerId: string,
   recovering: boolean,
-  limits: Pick<Limits, 'transcriptionAttemptsMax' | 'mediaAttemptsMax'> & Partial<Pick<Limits, 'transcriptionOutageMs' | 'retryAfterMsMax'>>,
+  limits: Pick<Limits, 'transcriptionAttemptsMax' | 'mediaAttemptsMax'> &
+    Partial<Pick<Limits, 'transcriptionOutageMs' | 'retryAfterMsMax'>>,
 ): MachineState {
   return {
-    job, workerId, recovering, transcriptionAttemptsMax: limits.transcriptionAttemptsMax,
-    transcriptionOutageMs: limits.transcriptionOutageMs ?? defaultLimits.transcriptionOutageMs, retryAfterMsMax: limits.retryAfterMsMax ?? defaultLimits.retryAfterMsMax,
-    mediaAttemptsMax: limits.mediaAttemptsMax, mediaAttempts: 0, recreations: {},
-    durationMs: job.durationMs, extracted: [], checked: false, reextract: [], recreated: null, transcript: null,
-    attempts: {}, failingSinceMs: {}, waiting: null, waitMsMin: 0, failure: null, cleaned: false, stopped: null, inFlight: null,
+    job,
+    workerId,
+    recovering,
+    transcriptionAttemptsMax: limits.transcriptionAttemptsMax,
+    transcriptionOutageMs: limits.transcriptionOutageMs ?? defaultLimits.transcriptionOutageMs,
+    retryAfterMsMax: limits.retryAfterMsMax ?? defaultLimits.retryAfterMsMax,
+    mediaAttemptsMax: limits.mediaAttemptsMax,
+    mediaAttempts: 0,
+    recreations: {},
+    durationMs: job.durationMs,
+    extracted: [],
+    checked: false,
+    reextract: [],
+    recreated: null,
+    transcript: null,
+    attempts: {},
+    failingSinceMs: {},
+    waiting: null,
+    waitMsMin: 0,
+    failure: null,
+    cleaned: false,
+    stopped: null,
+    inFlight: null,
   };
 }
 
@@ -137,7 +186,10 @@ function apply(draft: Draft<MachineState>, input: Input): void {
         draft.extracted.push({ ...spec, bytes: input.bytes, sha256: input.sha256 });
       } else {
         const wanted = draft.reextract[0];
-        assert(wanted !== undefined && wanted.index === input.index, `re-extracted chunk ${input.index} was not asked for`);
+        assert(
+          wanted !== undefined && wanted.index === input.index,
+          `re-extracted chunk ${input.index} was not asked for`,
+        );
         draft.reextract.shift();
         draft.recreated = { index: input.index, reason: wanted.reason, bytes: input.bytes, sha256: input.sha256 };
       }
@@ -148,7 +200,11 @@ function apply(draft: Draft<MachineState>, input: Input): void {
     case 'media_retry':
       draft.mediaAttempts += 1;
       if (draft.mediaAttempts >= draft.mediaAttemptsMax) {
-        draft.failure = { type: 'fail', reason: 'media_invalid', message: `media failed ${draft.mediaAttempts} times, last: ${input.message}` };
+        draft.failure = {
+          type: 'fail',
+          reason: 'media_invalid',
+          message: `media failed ${draft.mediaAttempts} times, last: ${input.message}`,
+        };
       } else {
         draft.waiting = draft.mediaAttempts;
       }
@@ -161,7 +217,11 @@ function apply(draft: Draft<MachineState>, input: Input): void {
       const recreations = (draft.recreations[input.index] ?? 0) + 1;
       draft.recreations[input.index] = recreations;
       if (recreations > draft.mediaAttemptsMax) {
-        draft.failure = { type: 'fail', reason: 'media_invalid', message: `chunk ${input.index} is ${input.status} again after ${recreations - 1} re-extractions` };
+        draft.failure = {
+          type: 'fail',
+          reason: 'media_invalid',
+          message: `chunk ${input.index} is ${input.status} again after ${recreations - 1} re-extractions`,
+        };
       } else if (!draft.reextract.some((entry) => entry.index === input.index)) {
         draft.reextract.push({ index: input.index, reason: input.status });
       }
@@ -198,21 +258,34 @@ function applyRecoveryPlan(draft: Draft<MachineState>, checks: ReadonlyMap<numbe
   if (plan.kind === 'resume') draft.reextract = [...plan.reextract];
 }
 
-function applyTranscribeFailure(draft: Draft<MachineState>, input: Extract<Input, { type: 'transcribe_failed' }>): void {
+function applyTranscribeFailure(
+  draft: Draft<MachineState>,
+  input: Extract<Input, { type: 'transcribe_failed' }>,
+): void {
   const attempts = (draft.attempts[input.index] ?? 0) + 1;
   draft.attempts[input.index] = attempts;
   if (!input.retryable) {
-    draft.failure = { type: 'fail', reason: 'transcription_rejected', message: input.message, chunkIndex: input.index, retryable: false };
+    draft.failure = {
+      type: 'fail',
+      reason: 'transcription_rejected',
+      message: input.message,
+      chunkIndex: input.index,
+      retryable: false,
+    };
     return;
   }
   const sinceMs = draft.failingSinceMs[input.index] ?? input.atMs;
   if (sinceMs !== undefined) draft.failingSinceMs[input.index] = sinceMs;
   // Without a time, the outage window counts as passed (the attempts alone decide).
-  const outageOver = input.atMs === undefined || sinceMs === undefined || input.atMs - sinceMs >= draft.transcriptionOutageMs;
+  const outageOver =
+    input.atMs === undefined || sinceMs === undefined || input.atMs - sinceMs >= draft.transcriptionOutageMs;
   if (attempts >= draft.transcriptionAttemptsMax && outageOver) {
     const lasted = input.atMs === undefined || sinceMs === undefined ? '' : ` over ${input.atMs - sinceMs} ms`;
     draft.failure = {
-      type: 'fail', reason: 'transcription_failed', chunkIndex: input.index, retryable: true,
+      type: 'fail',
+      reason: 'transcription_failed',
+      chunkIndex: input.index,
+      retryable: true,
       message: `chunk ${input.index} failed ${attempts} times${lasted}, last: ${input.message}`,
     };
     return;
@@ -242,12 +315,21 @@ function applyStored(draft: Draft<MachineState>, nowMs: number): void {
 }
 
 /** Applies a store effect to a job with the pure operation the store runs for it. */
-export function applyStoreEffect(job: Job, effect: StoreEffect, fencing: operations.Fenced, nowMs: number): operations.Outcome {
+export function applyStoreEffect(
+  job: Job,
+  effect: StoreEffect,
+  fencing: operations.Fenced,
+  nowMs: number,
+): operations.Outcome {
   switch (effect.type) {
     case 'record_plan':
       return operations.recordPlan(job, { ...fencing, durationMs: effect.durationMs, chunks: effect.chunks }, nowMs);
     case 'record_recreated':
-      return operations.recordRecreated(job, { ...fencing, index: effect.index, reason: effect.reason, bytes: effect.bytes, sha256: effect.sha256 }, nowMs);
+      return operations.recordRecreated(
+        job,
+        { ...fencing, index: effect.index, reason: effect.reason, bytes: effect.bytes, sha256: effect.sha256 },
+        nowMs,
+      );
     case 'mark_resumed':
       return operations.markResumed(job, fencing, nowMs);
     case 'commit':
@@ -255,7 +337,17 @@ export function applyStoreEffect(job: Job, effect: StoreEffect, fencing: operati
     case 'complete':
       return operations.complete(job, fencing, nowMs);
     case 'fail':
-      return operations.fail(job, { ...fencing, reason: effect.reason, message: effect.message, chunkIndex: effect.chunkIndex, retryable: effect.retryable }, nowMs);
+      return operations.fail(
+        job,
+        {
+          ...fencing,
+          reason: effect.reason,
+          message: effect.message,
+          chunkIndex: effect.chunkIndex,
+          retryable: effect.retryable,
+        },
+        nowMs,
+      );
     default:
       return unreachable(effect, 'store effect');
   }
@@ -289,7 +381,9 @@ function nextEffect(state: MachineState): Effect {
   }
   if (state.failure !== null) return state.failure;
   if (state.waiting !== null && state.transcript === null) {
-    return state.waitMsMin > 0 ? { type: 'wait', attempt: state.waiting, delayMsMin: state.waitMsMin } : { type: 'wait', attempt: state.waiting };
+    return state.waitMsMin > 0
+      ? { type: 'wait', attempt: state.waiting, delayMsMin: state.waitMsMin }
+      : { type: 'wait', attempt: state.waiting };
   }
   switch (job.phase) {
     case 'queued':
@@ -315,13 +409,17 @@ function chunkingEffect(state: MachineState): Effect {
 function transcribingEffect(state: MachineState): Effect {
   const { job } = state;
   if (state.recovering && !state.checked) {
-    return { type: 'check_chunks', indices: job.chunks.filter((chunk) => chunk.transcript === null).map((chunk) => chunk.index) };
+    return {
+      type: 'check_chunks',
+      indices: job.chunks.filter((chunk) => chunk.transcript === null).map((chunk) => chunk.index),
+    };
   }
   if (state.recreated !== null) return { type: 'record_recreated', ...state.recreated };
   const reextract = state.reextract[0];
   if (reextract !== undefined) return { type: 'extract', index: reextract.index, purpose: 'recreate' };
   if (job.recovery.open && !job.recovery.resumed) return { type: 'mark_resumed' };
-  if (state.transcript !== null) return { type: 'commit', index: state.transcript.index, transcript: state.transcript.text };
+  if (state.transcript !== null)
+    return { type: 'commit', index: state.transcript.index, transcript: state.transcript.text };
   const next = job.chunks.find((chunk) => chunk.transcript === null);
   assert(next !== undefined, 'transcribing with no pending chunk');
   // The chunk before (none for the first) gives its transcript as the prompt.

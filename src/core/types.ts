@@ -119,7 +119,9 @@ export function validateJobId(value: unknown, field = 'jobId'): string {
 /** Throws a TypeError naming `field` unless `value` is a valid worker id. */
 export function validateWorkerId(value: unknown, field = 'workerId'): string {
   if (typeof value !== 'string' || value.length > workerIdCharsMax || !workerIdPattern.test(value)) {
-    throw new TypeError(`${field} must be 1-${workerIdCharsMax} characters of [A-Za-z0-9_.:#@-], got ${describe(value)}`);
+    throw new TypeError(
+      `${field} must be 1-${workerIdCharsMax} characters of [A-Za-z0-9_.:#@-], got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -127,7 +129,9 @@ export function validateWorkerId(value: unknown, field = 'workerId'): string {
 /** Throws unless `value` is a non-empty source reference of at most sourceCharsMax characters. */
 export function validateSource(value: unknown, field = 'source'): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > sourceCharsMax || value.includes('\0')) {
-    throw new TypeError(`${field} must be a non-empty string of at most ${sourceCharsMax} characters without NUL, got ${describe(value)}`);
+    throw new TypeError(
+      `${field} must be a non-empty string of at most ${sourceCharsMax} characters without NUL, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -135,7 +139,9 @@ export function validateSource(value: unknown, field = 'source'): string {
 /** Throws a RangeError unless `value` is a chunk length within the limits. */
 export function validateChunkLengthMs(value: unknown, field = 'chunkLengthMs'): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < chunkLengthMsMin || value > chunkLengthMsMax) {
-    throw new RangeError(`${field} must be an integer in [${chunkLengthMsMin}, ${chunkLengthMsMax}] ms, got ${describe(value)}`);
+    throw new RangeError(
+      `${field} must be an integer in [${chunkLengthMsMin}, ${chunkLengthMsMax}] ms, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -143,7 +149,9 @@ export function validateChunkLengthMs(value: unknown, field = 'chunkLengthMs'): 
 /** Throws a RangeError unless `value` is a positive, finite media duration within the limits. */
 export function validateDurationMs(value: unknown, field = 'durationMs'): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > mediaDurationMsMax) {
-    throw new RangeError(`${field} must be a positive finite number of ms up to ${mediaDurationMsMax}, got ${describe(value)}`);
+    throw new RangeError(
+      `${field} must be a positive finite number of ms up to ${mediaDurationMsMax}, got ${describe(value)}`,
+    );
   }
   return value;
 }

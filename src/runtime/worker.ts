@@ -173,7 +173,13 @@ export class Worker {
     let result;
     try {
       result = await this.storeCall(() =>
-        store.claimJob({ jobId, workerId: this.workerId, leaseMs: this.limits.leaseDurationMs, recoveryAttemptsMax: this.limits.recoveryAttemptsMax, requestId }),
+        store.claimJob({
+          jobId,
+          workerId: this.workerId,
+          leaseMs: this.limits.leaseDurationMs,
+          recoveryAttemptsMax: this.limits.recoveryAttemptsMax,
+          requestId,
+        }),
       );
     } catch (error) {
       if (error instanceof CorruptStateError) {
@@ -199,7 +205,9 @@ export class Worker {
 
   private async quarantine(jobId: string, error: CorruptStateError): Promise<void> {
     const requestId = this.nextRequestId();
-    await this.storeCall(() => this.options.store.quarantineJob({ jobId, workerId: this.workerId, message: error.message, requestId }));
+    await this.storeCall(() =>
+      this.options.store.quarantineJob({ jobId, workerId: this.workerId, message: error.message, requestId }),
+    );
     await this.options.chunkStore.removeJob(jobId);
     this.note('quarantined', jobId, error.problems.join('; '));
   }
@@ -234,10 +242,16 @@ export class Worker {
     return effect.outcome;
   }
 
-  private async perform(state: machine.MachineState, effect: Exclude<machine.Effect, { type: 'stop' }>, lease: LeaseKeeper): Promise<machine.Input> {
+  private async perform(
+    state: machine.MachineState,
+    effect: Exclude<machine.Effect, { type: 'stop' }>,
+    lease: LeaseKeeper,
+  ): Promise<machine.Input> {
     if (machine.isStoreEffect(effect)) return this.performStore(state, effect);
     if (effect.type === 'wait') {
-      await this.options.clock.sleep(Math.max(backoffDelayMs(effect.attempt, this.limits, this.options.random()), effect.delayMsMin ?? 0));
+      await this.options.clock.sleep(
+        Math.max(backoffDelayMs(effect.attempt, this.limits, this.options.random()), effect.delayMsMin ?? 0),
+      );
       return { type: 'waited' };
     }
     if (effect.type === 'cleanup') {
@@ -261,14 +275,23 @@ export class Worker {
         const probed = await media.probe(job.source);
         if (probed.kind === 'ok') return { type: 'probed', durationMs: probed.durationMs };
         if (probed.kind === 'error') return { type: 'media_retry', message: probed.message };
-        return { type: 'media_failed', reason: probed.kind === 'source_missing' ? 'source_missing' : 'media_invalid', message: probed.message };
+        return {
+          type: 'media_failed',
+          reason: probed.kind === 'source_missing' ? 'source_missing' : 'media_invalid',
+          message: probed.message,
+        };
       }
       case 'extract': {
         const chunk = chunkSpecOf(state, effect.index);
         const extracted = await media.extractChunk({ jobId: job.id, source: job.source, chunk });
-        if (extracted.kind === 'ok') return { type: 'extracted', index: effect.index, bytes: extracted.bytes, sha256: extracted.sha256 };
+        if (extracted.kind === 'ok')
+          return { type: 'extracted', index: effect.index, bytes: extracted.bytes, sha256: extracted.sha256 };
         if (extracted.kind === 'error') return { type: 'media_retry', message: extracted.message };
-        return { type: 'media_failed', reason: extracted.kind === 'source_missing' ? 'source_missing' : 'media_invalid', message: extracted.message };
+        return {
+          type: 'media_failed',
+          reason: extracted.kind === 'source_missing' ? 'source_missing' : 'media_invalid',
+          message: extracted.message,
+        };
       }
       case 'check_chunks': {
         const results = [];
@@ -286,10 +309,19 @@ export class Worker {
         if (read.kind !== 'ok') return { type: 'chunk_unreadable', index: effect.index, status: read.kind };
         const held = await lease.ensure();
         if (held !== 'valid') return { type: 'refused', kind: held };
-        const result = await transcriber.transcribe({ jobId: job.id, index: effect.index, audio: read.data, prompt: effect.prompt });
+        const result = await transcriber.transcribe({
+          jobId: job.id,
+          index: effect.index,
+          audio: read.data,
+          prompt: effect.prompt,
+        });
         if (result.kind === 'ok') return { type: 'transcribed', index: effect.index, text: result.text };
         return {
-          type: 'transcribe_failed', index: effect.index, retryable: result.retryable, message: result.message, atMs: this.options.clock.now(),
+          type: 'transcribe_failed',
+          index: effect.index,
+          retryable: result.retryable,
+          message: result.message,
+          atMs: this.options.clock.now(),
           ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
         };
       }
@@ -300,7 +332,12 @@ export class Worker {
 
   private async performStore(state: machine.MachineState, effect: machine.StoreEffect): Promise<machine.Input> {
     const { store } = this.options;
-    const fencing = { jobId: state.job.id, workerId: this.workerId, epoch: state.job.epoch, requestId: this.nextRequestId() };
+    const fencing = {
+      jobId: state.job.id,
+      workerId: this.workerId,
+      epoch: state.job.epoch,
+      requestId: this.nextRequestId(),
+    };
     let result: WriteResult;
     try {
       result = await this.storeCall((): Promise<WriteResult> => {
@@ -308,7 +345,13 @@ export class Worker {
           case 'record_plan':
             return store.recordChunkPlan({ ...fencing, durationMs: effect.durationMs, chunks: effect.chunks });
           case 'record_recreated':
-            return store.recordChunkRecreated({ ...fencing, index: effect.index, reason: effect.reason, bytes: effect.bytes, sha256: effect.sha256 });
+            return store.recordChunkRecreated({
+              ...fencing,
+              index: effect.index,
+              reason: effect.reason,
+              bytes: effect.bytes,
+              sha256: effect.sha256,
+            });
           case 'mark_resumed':
             return store.markResumed(fencing);
           case 'commit':
@@ -316,7 +359,13 @@ export class Worker {
           case 'complete':
             return store.completeJob(fencing);
           case 'fail':
-            return store.failJob({ ...fencing, reason: effect.reason, message: effect.message, chunkIndex: effect.chunkIndex, retryable: effect.retryable });
+            return store.failJob({
+              ...fencing,
+              reason: effect.reason,
+              message: effect.message,
+              chunkIndex: effect.chunkIndex,
+              retryable: effect.retryable,
+            });
           default:
             return unreachable(effect, 'store effect');
         }
@@ -332,7 +381,9 @@ export class Worker {
 
   private async release(job: Job, epoch: number): Promise<void> {
     const requestId = this.nextRequestId();
-    const released = await this.options.store.releaseJob({ jobId: job.id, workerId: this.workerId, epoch, requestId }).catch(() => undefined);
+    const released = await this.options.store
+      .releaseJob({ jobId: job.id, workerId: this.workerId, epoch, requestId })
+      .catch(() => undefined);
     this.note('released', job.id, released?.kind ?? 'store unavailable');
   }
 
@@ -404,7 +455,11 @@ class LeaseKeeper {
   corruption: CorruptStateError | undefined;
   private ended = false;
 
-  constructor(private readonly worker: Worker, private readonly job: Job, claimSentMs: number) {
+  constructor(
+    private readonly worker: Worker,
+    private readonly job: Job,
+    claimSentMs: number,
+  ) {
     this.deadlineMs = claimSentMs + worker.limits.leaseDurationMs - this.marginMs;
   }
 
@@ -447,7 +502,12 @@ class LeaseKeeper {
     const { clock, store } = this.worker.ports;
     const sentMs = clock.now();
     try {
-      const renewed = await store.renewLease({ jobId: this.job.id, workerId: this.worker.workerId, epoch: this.job.epoch, leaseMs: this.worker.limits.leaseDurationMs });
+      const renewed = await store.renewLease({
+        jobId: this.job.id,
+        workerId: this.worker.workerId,
+        epoch: this.job.epoch,
+        leaseMs: this.worker.limits.leaseDurationMs,
+      });
       if (renewed.kind !== 'ok') {
         this.lost = true;
         return 'lost';

@@ -23,7 +23,12 @@ const oneJob = (workers = 1): ChaosScenario => {
   return scenario;
 };
 
-const cases: { check: ValidationCheck; bug: PlantedBug; scenario: () => ChaosScenario; limits?: Partial<typeof simulationLimits> }[] = [
+const cases: {
+  check: ValidationCheck;
+  bug: PlantedBug;
+  scenario: () => ChaosScenario;
+  limits?: Partial<typeof simulationLimits>;
+}[] = [
   { check: 'stateTransitions', bug: leaseIgnoringClaim, scenario: () => oneJob(2) },
   { check: 'idempotency', bug: forgetfulRecovery, scenario: () => oneJob().crashAfterChunks(2) },
   { check: 'recoveryEvents', bug: silentFinalizer, scenario: () => oneJob().crashAfterChunks(2) },
@@ -31,7 +36,9 @@ const cases: { check: ValidationCheck; bug: PlantedBug; scenario: () => ChaosSce
   { check: 'finalResults', bug: trustingReader, scenario: () => oneJob().damageChunk(4, 'corrupt', 3_000) },
   { check: 'cleanup', bug: forgetfulCleanup, scenario: () => oneJob() },
   {
-    check: 'errorHandling', bug: unboundedRecoveries, limits: { recoveryAttemptsMax: 2 },
+    check: 'errorHandling',
+    bug: unboundedRecoveries,
+    limits: { recoveryAttemptsMax: 2 },
     scenario: () => oneJob().crashAfterChunks(1).crashAfterChunks(2).crashAfterChunks(3),
   },
 ];
@@ -46,11 +53,15 @@ describe('validation checks catch what they look for', () => {
   for (const { check, bug, scenario, limits } of cases) {
     it(`${check} fails when: ${bug.name}`, async () => {
       const world = limits === undefined ? bug.world : { ...bug.world, limits: { ...simulationLimits, ...limits } };
-      const correct = await scenario().using(limits === undefined ? {} : { limits: world.limits ?? simulationLimits }).run();
+      const correct = await scenario()
+        .using(limits === undefined ? {} : { limits: world.limits ?? simulationLimits })
+        .run();
       expect(correct.checks[check].passed).toBe(true);
       const broken = await scenario().using(world).run();
       expect(broken.checks[check].passed).toBe(false);
-      expect(broken.checks[check].violations.map((violation) => violation.promise)).toEqual(expect.arrayContaining([expect.stringMatching(/^P\d+$/)]));
+      expect(broken.checks[check].violations.map((violation) => violation.promise)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^P\d+$/)]),
+      );
       expect(bug.caughtBy).toEqual(expect.arrayContaining([broken.checks[check].violations[0]?.promise]));
     });
   }

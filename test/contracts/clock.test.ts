@@ -1,4 +1,7 @@
-/** The Clock contract, run against the system clock and the simulator's virtual clock: time never goes back, and sleep(ms) returns no earlier than ms later. */
+/**
+ * The Clock contract, run against the system clock and the simulator's virtual clock: time never goes back, and
+ * sleep(ms) returns no earlier than ms later.
+ */
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/ports.js';
 import { systemClock } from '../../src/runtime/clock.js';

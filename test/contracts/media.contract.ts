@@ -32,30 +32,41 @@ export function mediaContract(name: string, make: () => Promise<MediaHarness>): 
     };
     const chunk: ChunkSpec = { index: 1, startMs: 2_000, durationMs: 2_000 };
 
-    it('probes the duration of a source', withHarness(async (harness) => {
-      const probed = await harness.media.probe(harness.source);
-      expect(probed.kind).toBe('ok');
-      if (probed.kind === 'ok') expect(Math.abs(probed.durationMs - harness.durationMs)).toBeLessThanOrEqual(100);
-    }));
+    it(
+      'probes the duration of a source',
+      withHarness(async (harness) => {
+        const probed = await harness.media.probe(harness.source);
+        expect(probed.kind).toBe('ok');
+        if (probed.kind === 'ok') expect(Math.abs(probed.durationMs - harness.durationMs)).toBeLessThanOrEqual(100);
+      }),
+    );
 
-    it('reports a missing source as source_missing', withHarness(async (harness) => {
-      expect((await harness.media.probe(harness.missingSource)).kind).toBe('source_missing');
-      expect((await harness.media.extractChunk({ jobId: 'job-m', source: harness.missingSource, chunk })).kind).toBe('source_missing');
-      expect(await harness.chunkStore.listJobIds()).not.toContain('job-m');
-    }));
+    it(
+      'reports a missing source as source_missing',
+      withHarness(async (harness) => {
+        expect((await harness.media.probe(harness.missingSource)).kind).toBe('source_missing');
+        expect((await harness.media.extractChunk({ jobId: 'job-m', source: harness.missingSource, chunk })).kind).toBe(
+          'source_missing',
+        );
+        expect(await harness.chunkStore.listJobIds()).not.toContain('job-m');
+      }),
+    );
 
-    it('extracts a chunk whole into the chunk store, and the same bytes again when re-extracted', withHarness(async (harness) => {
-      const first = await harness.media.extractChunk({ jobId: 'job-x', source: harness.source, chunk });
-      expect(first.kind).toBe('ok');
-      if (first.kind !== 'ok') return;
-      expect(await harness.chunkStore.check('job-x', 1, first)).toBe('ok');
-      await harness.chunkStore.removeJob('job-x');
-      expect(await harness.chunkStore.check('job-x', 1, first)).toBe('missing');
-      const again = await harness.media.extractChunk({ jobId: 'job-x', source: harness.source, chunk });
-      expect(again).toEqual(first);
-      const read = await harness.chunkStore.read('job-x', 1, first);
-      expect(read.kind === 'ok' ? read.data.byteLength : -1).toBe(first.bytes);
-    }));
+    it(
+      'extracts a chunk whole into the chunk store, and the same bytes again when re-extracted',
+      withHarness(async (harness) => {
+        const first = await harness.media.extractChunk({ jobId: 'job-x', source: harness.source, chunk });
+        expect(first.kind).toBe('ok');
+        if (first.kind !== 'ok') return;
+        expect(await harness.chunkStore.check('job-x', 1, first)).toBe('ok');
+        await harness.chunkStore.removeJob('job-x');
+        expect(await harness.chunkStore.check('job-x', 1, first)).toBe('missing');
+        const again = await harness.media.extractChunk({ jobId: 'job-x', source: harness.source, chunk });
+        expect(again).toEqual(first);
+        const read = await harness.chunkStore.read('job-x', 1, first);
+        expect(read.kind === 'ok' ? read.data.byteLength : -1).toBe(first.bytes);
+      }),
+    );
   });
 }
 
@@ -81,22 +92,36 @@ export function transcriberContract(name: string, make: () => Promise<Transcribe
       }
     };
 
-    it('transcribes a chunk to text, the same text for the same audio', withHarness(async (harness) => {
-      const request = { jobId: 'job-t', index: 2, audio: harness.audio, prompt: 'previous words' };
-      const first = await harness.transcriber.transcribe(request);
-      const second = await harness.transcriber.transcribe(request);
-      expect(first.kind).toBe('ok');
-      if (first.kind === 'ok') expect(first.text.length).toBeGreaterThan(0);
-      expect(second).toEqual(first);
-    }));
+    it(
+      'transcribes a chunk to text, the same text for the same audio',
+      withHarness(async (harness) => {
+        const request = { jobId: 'job-t', index: 2, audio: harness.audio, prompt: 'previous words' };
+        const first = await harness.transcriber.transcribe(request);
+        const second = await harness.transcriber.transcribe(request);
+        expect(first.kind).toBe('ok');
+        if (first.kind === 'ok') expect(first.text.length).toBeGreaterThan(0);
+        expect(second).toEqual(first);
+      }),
+    );
 
-    it('reports 429 as a retryable error and 400 as a fatal one, as values', withHarness(async (harness) => {
-      const request = { jobId: 'job-t', index: 0, audio: harness.audio, prompt: null };
-      harness.failNext(429);
-      expect(await harness.transcriber.transcribe(request)).toMatchObject({ kind: 'error', retryable: true, status: 429 });
-      harness.failNext(400);
-      expect(await harness.transcriber.transcribe(request)).toMatchObject({ kind: 'error', retryable: false, status: 400 });
-      expect((await harness.transcriber.transcribe(request)).kind).toBe('ok');
-    }));
+    it(
+      'reports 429 as a retryable error and 400 as a fatal one, as values',
+      withHarness(async (harness) => {
+        const request = { jobId: 'job-t', index: 0, audio: harness.audio, prompt: null };
+        harness.failNext(429);
+        expect(await harness.transcriber.transcribe(request)).toMatchObject({
+          kind: 'error',
+          retryable: true,
+          status: 429,
+        });
+        harness.failNext(400);
+        expect(await harness.transcriber.transcribe(request)).toMatchObject({
+          kind: 'error',
+          retryable: false,
+          status: 400,
+        });
+        expect((await harness.transcriber.transcribe(request)).kind).toBe('ok');
+      }),
+    );
   });
 }

@@ -1,4 +1,7 @@
-/** The Media and Transcriber contracts run against every implementation: ffmpeg and the OpenAI SDK for real, and the simulator's twins. */
+/**
+ * The Media and Transcriber contracts run against every implementation: ffmpeg and the OpenAI SDK for real, and the
+ * simulator's twins.
+ */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MemoryChunkStore } from '../../src/adapters/memory/index.js';
@@ -19,7 +22,10 @@ mediaContract('FfmpegMedia', async () => {
   const chunkStore = new FsChunkStore({ root: path.join(directory, 'chunks') });
   return {
     media: new FfmpegMedia({ chunkStore, ffmpegPath: testFfmpegPath(), ffprobePath: testFfprobePath() }),
-    chunkStore, source: await sineWav(directory, { seconds: 8 }), durationMs: 8_000, missingSource: path.join(directory, 'gone.wav'),
+    chunkStore,
+    source: await sineWav(directory, { seconds: 8 }),
+    durationMs: 8_000,
+    missingSource: path.join(directory, 'gone.wav'),
     cleanup: async () => {},
   };
 });
@@ -35,7 +41,11 @@ mediaContract('SimMedia (simulator twin)', async () => {
   };
   return {
     media: new SimMedia(directHost, 'w', world, () => 1),
-    chunkStore, source: '/media/present.mp3', durationMs: 8_000, missingSource: '/media/gone.mp3', cleanup: async () => {},
+    chunkStore,
+    source: '/media/present.mp3',
+    durationMs: 8_000,
+    missingSource: '/media/gone.mp3',
+    cleanup: async () => {},
   };
 });
 

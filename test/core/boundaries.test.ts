@@ -1,7 +1,16 @@
-/** Boundaries and messages of the core's small helpers: limits at their maxima, clipping and describing values at their cut-offs, request validators naming what they expect, and event errors listing every issue. */
+/**
+ * Boundaries and messages of the core's small helpers: limits at their maxima, clipping and describing values at their
+ * cut-offs, request validators naming what they expect, and event errors listing every issue.
+ */
 import { describe, expect, it } from 'vitest';
 import { EventSchemaError, eventNames, parseEvent, stamp, validateEventName } from '../../src/core/events.js';
-import { defaultLimits, leaseDurationMsMax, messageCharsMax, recoveryAttemptsMaxLimit, validateLimits } from '../../src/core/limits.js';
+import {
+  defaultLimits,
+  leaseDurationMsMax,
+  messageCharsMax,
+  recoveryAttemptsMaxLimit,
+  validateLimits,
+} from '../../src/core/limits.js';
 import * as requests from '../../src/core/requests.js';
 import { clipMessage, describe as describeValue, failureReasons, validateWorkerId } from '../../src/core/types.js';
 import { extractedPlan, sha } from './support.js';
@@ -10,12 +19,18 @@ const fence = { jobId: 'job-1', workerId: 'w1', epoch: 1, requestId: 'r-1' };
 
 describe('validateLimits at the maxima', () => {
   it('accepts a lease of exactly leaseDurationMsMax and exactly recoveryAttemptsMaxLimit recoveries', () => {
-    const limits = { ...defaultLimits, leaseDurationMs: leaseDurationMsMax, recoveryAttemptsMax: recoveryAttemptsMaxLimit };
+    const limits = {
+      ...defaultLimits,
+      leaseDurationMs: leaseDurationMsMax,
+      recoveryAttemptsMax: recoveryAttemptsMaxLimit,
+    };
     expect(validateLimits(limits)).toBe(limits);
   });
 
   it('names a limit that is not a number at all', () => {
-    expect(() => validateLimits({ ...defaultLimits, idlePollIntervalMs: '1000' as unknown as number })).toThrow(new RangeError('limits.idlePollIntervalMs must be a positive integer, got 1000'));
+    expect(() => validateLimits({ ...defaultLimits, idlePollIntervalMs: '1000' as unknown as number })).toThrow(
+      new RangeError('limits.idlePollIntervalMs must be a positive integer, got 1000'),
+    );
   });
 });
 
@@ -34,7 +49,9 @@ describe('clipMessage and describe at their cut-offs', () => {
   });
 
   it('validateWorkerId names an empty id', () => {
-    expect(() => validateWorkerId('')).toThrow(new TypeError('workerId must be 1-128 characters of [A-Za-z0-9_.:#@-], got ""'));
+    expect(() => validateWorkerId('')).toThrow(
+      new TypeError('workerId must be 1-128 characters of [A-Za-z0-9_.:#@-], got ""'),
+    );
   });
 });
 
@@ -43,14 +60,20 @@ describe('request validators say what they expect', () => {
     const recreated = { ...fence, index: 0, reason: 'missing' as const, bytes: 1 };
     expect(() => requests.validateRecreated({ ...recreated, sha256: sha(1) })).not.toThrow();
     for (const sha256 of [`a${sha(1)}`, `${sha(1)}a`]) {
-      expect(() => requests.validateRecreated({ ...recreated, sha256 })).toThrow(new TypeError(`chunk.sha256 must be 64 lowercase hex digits, got ${describeValue(sha256)}`));
+      expect(() => requests.validateRecreated({ ...recreated, sha256 })).toThrow(
+        new TypeError(`chunk.sha256 must be 64 lowercase hex digits, got ${describeValue(sha256)}`),
+      );
     }
   });
 
   it('chunks that are an array', () => {
     const plan = { ...fence, durationMs: 3_000, chunks: extractedPlan(3_000, 1_000) };
-    expect(() => requests.validatePlan({ ...plan, chunks: { length: 0, forEach: () => {} } as never })).toThrow(new TypeError('chunks must be an array'));
-    expect(() => requests.validatePlan({ ...plan, chunks: {} as never })).toThrow(new TypeError('chunks must be an array'));
+    expect(() => requests.validatePlan({ ...plan, chunks: { length: 0, forEach: () => {} } as never })).toThrow(
+      new TypeError('chunks must be an array'),
+    );
+    expect(() => requests.validatePlan({ ...plan, chunks: {} as never })).toThrow(
+      new TypeError('chunks must be an array'),
+    );
   });
 
   it('a failure reason from the list', () => {
@@ -65,17 +88,24 @@ describe('request validators say what they expect', () => {
     expect(() => requests.validateQuarantine({ ...quarantine, jobId: 'a b' })).toThrow(/^jobId must match/);
     expect(() => requests.validateQuarantine({ ...quarantine, workerId: '' })).toThrow(/^workerId must be/);
     expect(() => requests.validateQuarantine({ ...quarantine, requestId: '' })).toThrow(/^requestId must be/);
-    expect(() => requests.validateQuarantine({ ...quarantine, message: 7 as unknown as string })).toThrow(new TypeError('message must be a string, got 7'));
+    expect(() => requests.validateQuarantine({ ...quarantine, message: 7 as unknown as string })).toThrow(
+      new TypeError('message must be a string, got 7'),
+    );
   });
 });
 
 describe('event errors', () => {
   it('an unknown name lists the known ones, comma-separated', () => {
-    expect(() => validateEventName('nope')).toThrow(new TypeError(`event must be one of ${eventNames.join(', ')}, got "nope"`));
+    expect(() => validateEventName('nope')).toThrow(
+      new TypeError(`event must be one of ${eventNames.join(', ')}, got "nope"`),
+    );
   });
 
   it('a malformed event lists each issue with its field, separated by semicolons', () => {
-    const event = stamp({ event: 'chunk_transcribed', chunk_index: 0, text_length: 1 }, { jobId: 'job-1', seq: 1, timestampMs: 0, workerId: 'w1', epoch: 1, recovery: false });
+    const event = stamp(
+      { event: 'chunk_transcribed', chunk_index: 0, text_length: 1 },
+      { jobId: 'job-1', seq: 1, timestampMs: 0, workerId: 'w1', epoch: 1, recovery: false },
+    );
     let thrown: unknown;
     try {
       parseEvent({ ...event, seq: 0, chunk_index: -1 });

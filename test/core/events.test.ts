@@ -1,7 +1,22 @@
-/** Event schemas: every event the operations can emit validates, `stamp` fills the common fields, unknown names are a TypeError naming `event`, and malformed events are an EventSchemaError listing the bad fields; table tests plus a property over random common fields. */
+/**
+ * Event schemas: every event the operations can emit validates, `stamp` fills the common fields, unknown names are a
+ * TypeError naming `event`, and malformed events are an EventSchemaError listing the bad fields; table tests plus a
+ * property over random common fields.
+ */
 import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
-import { EventSchemaError, eventNames, eventSchemas, parseEvent, recoveryResults, recoveryTypes, stamp, validateEventName, type EventBody, type Stamp } from '../../src/core/events.js';
+import {
+  EventSchemaError,
+  eventNames,
+  eventSchemas,
+  parseEvent,
+  recoveryResults,
+  recoveryTypes,
+  stamp,
+  validateEventName,
+  type EventBody,
+  type Stamp,
+} from '../../src/core/events.js';
 
 const at: Stamp = { jobId: 'job-1', seq: 4, timestampMs: 1_700_000_000_000, workerId: 'w1', epoch: 2, recovery: true };
 
@@ -15,17 +30,46 @@ const bodies: Record<(typeof eventNames)[number], EventBody> = {
   progress_update: { event: 'progress_update', completed_chunks: 1, total_chunks: 3, progress: 33 },
   transcription_completed: { event: 'transcription_completed', total_chunks: 3, transcript_length: 12 },
   job_failed: { event: 'job_failed', reason: 'source_missing', message: 'gone' },
-  recovery_started: { event: 'recovery_started', message: 'm', recovery_type: 'released', attempt: 1, previous_owner: 'w0', phase: 'transcribing' },
+  recovery_started: {
+    event: 'recovery_started',
+    message: 'm',
+    recovery_type: 'released',
+    attempt: 1,
+    previous_owner: 'w0',
+    phase: 'transcribing',
+  },
   processing_resumed: { event: 'processing_resumed', completed_chunks: 0, remaining_chunks: 3 },
-  recovery_completed: { event: 'recovery_completed', recovery_result: 'job_completed', attempt: 1, recreated_chunks: 0, duration_ms: 0 },
-  recovery_failed: { event: 'recovery_failed', recovery_result: 'owner_lost', attempt: 2, reason: 'owner_lost', message: '' },
+  recovery_completed: {
+    event: 'recovery_completed',
+    recovery_result: 'job_completed',
+    attempt: 1,
+    recreated_chunks: 0,
+    duration_ms: 0,
+  },
+  recovery_failed: {
+    event: 'recovery_failed',
+    recovery_result: 'owner_lost',
+    attempt: 2,
+    reason: 'owner_lost',
+    message: '',
+  },
 };
 
 describe('event schemas', () => {
   it('declare the twelve events of the earlier stream, in order', () => {
     expect(eventNames).toEqual([
-      'chunks_created', 'transcription_started', 'chunk_transcribed', 'chunk_failed', 'chunk_recreated', 'progress_update',
-      'transcription_completed', 'job_failed', 'recovery_started', 'processing_resumed', 'recovery_completed', 'recovery_failed',
+      'chunks_created',
+      'transcription_started',
+      'chunk_transcribed',
+      'chunk_failed',
+      'chunk_recreated',
+      'progress_update',
+      'transcription_completed',
+      'job_failed',
+      'recovery_started',
+      'processing_resumed',
+      'recovery_completed',
+      'recovery_failed',
     ]);
     expect(Object.keys(eventSchemas)).toEqual(eventNames);
     expect(recoveryTypes).toEqual(['lease_expired', 'released']);
@@ -34,33 +78,57 @@ describe('event schemas', () => {
 
   it.each(eventNames)('stamp fills the common fields of %s and the result validates', (name) => {
     const event = stamp(bodies[name], at);
-    expect(event).toEqual({ ...bodies[name], job_id: 'job-1', seq: 4, timestamp: 1_700_000_000_000, worker_id: 'w1', epoch: 2, recovery: true });
+    expect(event).toEqual({
+      ...bodies[name],
+      job_id: 'job-1',
+      seq: 4,
+      timestamp: 1_700_000_000_000,
+      worker_id: 'w1',
+      epoch: 2,
+      recovery: true,
+    });
     expect(parseEvent(event)).toEqual(event);
   });
 
   test.prop([
     fc.record({
-      jobId: fc.stringMatching(/^[A-Za-z0-9_-]{1,128}$/), seq: fc.integer({ min: 1, max: 1_000_000 }), timestampMs: fc.nat(),
-      workerId: fc.string({ minLength: 1, maxLength: 128 }), epoch: fc.integer({ min: 1, max: 1_000_000 }), recovery: fc.boolean(),
+      jobId: fc.stringMatching(/^[A-Za-z0-9_-]{1,128}$/),
+      seq: fc.integer({ min: 1, max: 1_000_000 }),
+      timestampMs: fc.nat(),
+      workerId: fc.string({ minLength: 1, maxLength: 128 }),
+      epoch: fc.integer({ min: 1, max: 1_000_000 }),
+      recovery: fc.boolean(),
     }),
     fc.constantFrom(...eventNames),
   ])('stamp accepts any valid common fields', (fields, name) => {
     const event = stamp(bodies[name], fields);
-    expect(event).toMatchObject({ job_id: fields.jobId, seq: fields.seq, timestamp: fields.timestampMs, worker_id: fields.workerId, epoch: fields.epoch, recovery: fields.recovery });
+    expect(event).toMatchObject({
+      job_id: fields.jobId,
+      seq: fields.seq,
+      timestamp: fields.timestampMs,
+      worker_id: fields.workerId,
+      epoch: fields.epoch,
+      recovery: fields.recovery,
+    });
   });
 
-  it.each<[string, unknown]>([['an unknown name', 'job_started'], ['a number', 3], ['undefined', undefined], ['null', null]])(
-    'validateEventName refuses %s with a TypeError naming event',
-    (_label, name) => {
-      expect(() => validateEventName(name)).toThrow(TypeError);
+  it.each<[string, unknown]>([
+    ['an unknown name', 'job_started'],
+    ['a number', 3],
+    ['undefined', undefined],
+    ['null', null],
+  ])('validateEventName refuses %s with a TypeError naming event', (_label, name) => {
+    expect(() => validateEventName(name)).toThrow(TypeError);
+    expect(() => validateEventName(name)).toThrow(/^event must be one of chunks_created/);
+  });
+
+  // Regression: keys every object inherits from Object.prototype are not event names.
+  it.each(['toString', 'constructor', 'hasOwnProperty', '__proto__'])(
+    'validateEventName refuses the inherited key %s with a TypeError naming event',
+    (name) => {
       expect(() => validateEventName(name)).toThrow(/^event must be one of chunks_created/);
     },
   );
-
-  // Regression: keys every object inherits from Object.prototype are not event names.
-  it.each(['toString', 'constructor', 'hasOwnProperty', '__proto__'])('validateEventName refuses the inherited key %s with a TypeError naming event', (name) => {
-    expect(() => validateEventName(name)).toThrow(/^event must be one of chunks_created/);
-  });
 
   it('validateEventName returns a known name', () => {
     for (const name of eventNames) expect(validateEventName(name)).toBe(name);
@@ -110,7 +178,10 @@ describe('event schemas', () => {
     ['an unknown recovery type', { ...bodies.recovery_started, recovery_type: 'crashed' } as unknown as EventBody],
     ['an unknown phase', { ...bodies.recovery_started, phase: 'paused' } as unknown as EventBody],
     ['zero remaining chunks on resume', { event: 'processing_resumed', completed_chunks: 3, remaining_chunks: 0 }],
-    ['a recovery completed with a failed result', { ...bodies.recovery_completed, recovery_result: 'job_failed' } as unknown as EventBody],
+    [
+      'a recovery completed with a failed result',
+      { ...bodies.recovery_completed, recovery_result: 'job_failed' } as unknown as EventBody,
+    ],
     ['a NaN duration', { ...bodies.chunks_created, duration_ms: Number.NaN } as EventBody],
   ])('stamp refuses a body with %s (EventSchemaError), so it is never appended', (_label, body) => {
     expect(() => stamp(body, at)).toThrow(EventSchemaError);

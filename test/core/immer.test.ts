@@ -1,4 +1,7 @@
-/** The core's own Immer instance: copy-on-write updates whose results are left unfrozen (freezing doubled the cost of a simulated step), without touching Immer's global settings. */
+/**
+ * The core's own Immer instance: copy-on-write updates whose results are left unfrozen (freezing doubled the cost of a
+ * simulated step), without touching Immer's global settings.
+ */
 import { produce as globalProduce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { produce } from '../../src/core/immer.js';

@@ -1,9 +1,25 @@
-/** The store operations in the details a client reads: the exact state of a new job, who may claim again and how, the messages of recovery events, the detail of each refusal, and the edges of a valid chunk plan. */
+/**
+ * The store operations in the details a client reads: the exact state of a new job, who may claim again and how, the
+ * messages of recovery events, the detail of each refusal, and the edges of a valid chunk plan.
+ */
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../src/core/assert.js';
 import * as operations from '../../src/core/operations.js';
 import type { Job } from '../../src/core/types.js';
-import { applied, attemptsMax, chunkingJob, extractedPlan, freshRequestId, jobId, leaseMs, ownerFence, queuedJob, recovered, sha, transcribingJob } from './support.js';
+import {
+  applied,
+  attemptsMax,
+  chunkingJob,
+  extractedPlan,
+  freshRequestId,
+  jobId,
+  leaseMs,
+  ownerFence,
+  queuedJob,
+  recovered,
+  sha,
+  transcribingJob,
+} from './support.js';
 
 function claimBy(workerId: string, recoveryAttemptsMax = attemptsMax): operations.ClaimRequest {
   return { jobId, workerId, leaseMs, recoveryAttemptsMax, requestId: freshRequestId() };
@@ -12,9 +28,22 @@ function claimBy(workerId: string, recoveryAttemptsMax = attemptsMax): operation
 describe('newJob', () => {
   it('starts queued, unleased, with no recovery, failure or transcript', () => {
     expect(operations.newJob({ jobId, source: '/a.wav', chunkLengthMs: 2_000 }, 42)).toEqual({
-      id: jobId, source: '/a.wav', chunkLengthMs: 2_000, durationMs: null, phase: 'queued', epoch: 0, owner: null, leaseExpiresAtMs: 0, chunks: [],
+      id: jobId,
+      source: '/a.wav',
+      chunkLengthMs: 2_000,
+      durationMs: null,
+      phase: 'queued',
+      epoch: 0,
+      owner: null,
+      leaseExpiresAtMs: 0,
+      chunks: [],
       recovery: { attempts: 0, open: false, startedAtMs: 0, resumed: false, recreatedChunks: 0 },
-      failure: null, transcript: null, nextSeq: 1, lastRequestId: null, createdAtMs: 42, updatedAtMs: 42,
+      failure: null,
+      transcript: null,
+      nextSeq: 1,
+      lastRequestId: null,
+      createdAtMs: 42,
+      updatedAtMs: 42,
     });
   });
 });
@@ -40,7 +69,9 @@ describe('messages of the recovery events', () => {
     expect(events[0]).toMatchObject({ message: 'recovering job job-1 from phase transcribing: lease expired for w1' });
     const released = applied(operations.release(expired, ownerFence(expired), 5)).job;
     const claimed = applied(operations.claim(released, claimBy('w2'), 6));
-    expect(claimed.events[0]).toMatchObject({ message: 'recovering job job-1 from phase transcribing: released by w1' });
+    expect(claimed.events[0]).toMatchObject({
+      message: 'recovering job job-1 from phase transcribing: released by w1',
+    });
   });
 
   it('say which owner stopped during which attempt, and why a job was abandoned', () => {
@@ -54,26 +85,42 @@ describe('messages of the recovery events', () => {
 
   it('asserts that a started job being recovered has a previous owner', () => {
     const ownerless: Job = { ...transcribingJob(1), owner: null, leaseExpiresAtMs: 0 };
-    expect(() => operations.claim(ownerless, claimBy('w2'), 1)).toThrow(new AssertionError('job job-1 in phase transcribing has no previous owner'));
+    expect(() => operations.claim(ownerless, claimBy('w2'), 1)).toThrow(
+      new AssertionError('job job-1 in phase transcribing has no previous owner'),
+    );
   });
 });
 
 describe('refusal details', () => {
   it('name the phase a write needs', () => {
     const transcribing = transcribingJob(2);
-    expect(operations.recordPlan(transcribing, { ...ownerFence(transcribing), durationMs: 2_000, chunks: extractedPlan(2_000, 1_000) }, 1)).toEqual({
-      kind: 'invalid_state', phase: 'transcribing', detail: 'chunks can be planned only while chunking',
+    expect(
+      operations.recordPlan(
+        transcribing,
+        { ...ownerFence(transcribing), durationMs: 2_000, chunks: extractedPlan(2_000, 1_000) },
+        1,
+      ),
+    ).toEqual({
+      kind: 'invalid_state',
+      phase: 'transcribing',
+      detail: 'chunks can be planned only while chunking',
     });
     const chunking = chunkingJob();
     const recreate = { ...ownerFence(chunking), index: 0, reason: 'missing' as const, bytes: 1, sha256: sha(1) };
     expect(operations.recordRecreated(chunking, recreate, 1)).toEqual({
-      kind: 'invalid_state', phase: 'chunking', detail: 'chunks can be re-extracted only while transcribing',
+      kind: 'invalid_state',
+      phase: 'chunking',
+      detail: 'chunks can be re-extracted only while transcribing',
     });
     expect(operations.markResumed(chunking, ownerFence(chunking), 1)).toEqual({
-      kind: 'invalid_state', phase: 'chunking', detail: 'processing resumes only while transcribing',
+      kind: 'invalid_state',
+      phase: 'chunking',
+      detail: 'processing resumes only while transcribing',
     });
     expect(operations.commit(chunking, { ...ownerFence(chunking), index: 0, transcript: 'a' }, 1)).toEqual({
-      kind: 'invalid_state', phase: 'chunking', detail: 'chunks can be committed only while transcribing',
+      kind: 'invalid_state',
+      phase: 'chunking',
+      detail: 'chunks can be committed only while transcribing',
     });
   });
 
@@ -81,7 +128,9 @@ describe('refusal details', () => {
     const finalizing = transcribingJob(2, [0, 1]);
     const recreate = { ...ownerFence(finalizing), index: 0, reason: 'corrupt' as const, bytes: 1, sha256: sha(1) };
     expect(operations.recordRecreated(finalizing, recreate, 1)).toEqual({
-      kind: 'invalid_state', phase: 'finalizing', detail: 'chunks can be re-extracted only while transcribing',
+      kind: 'invalid_state',
+      phase: 'finalizing',
+      detail: 'chunks can be re-extracted only while transcribing',
     });
   });
 });
@@ -89,14 +138,20 @@ describe('refusal details', () => {
 describe('planProblem at its edges', () => {
   const plan = extractedPlan(3_000, 1_000);
   it('accepts an empty chunk file, a plan exactly 1 ms off the duration, and refuses 1.5 ms off', () => {
-    expect(operations.planProblem(plan.map((chunk) => ({ ...chunk, bytes: 0 })), 3_000)).toBeUndefined();
+    expect(
+      operations.planProblem(
+        plan.map((chunk) => ({ ...chunk, bytes: 0 })),
+        3_000,
+      ),
+    ).toBeUndefined();
     expect(operations.planProblem(plan, 3_001)).toBeUndefined();
     expect(operations.planProblem(plan, 2_999)).toBeUndefined();
     expect(operations.planProblem(plan, 3_001.5)).toBe('chunks cover 3000 ms of 3001.5 ms');
   });
 
   it('refuses a sha256 with anything before or after its 64 hex digits', () => {
-    const withDigest = (sha256: string) => plan.map((chunk, position) => (position === 1 ? { ...chunk, sha256 } : chunk));
+    const withDigest = (sha256: string) =>
+      plan.map((chunk, position) => (position === 1 ? { ...chunk, sha256 } : chunk));
     expect(operations.planProblem(withDigest(`x${sha(1)}`), 3_000)).toBe('chunk 1 has an invalid sha256');
     expect(operations.planProblem(withDigest(`${sha(1)}x`), 3_000)).toBe('chunk 1 has an invalid sha256');
   });

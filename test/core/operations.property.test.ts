@@ -1,4 +1,9 @@
-/** No sequence of store operations breaks a job: random sequences of every operation of operations.ts, by several workers with random epochs, request ids, indices and clock advances, are applied as a store applies them, and every step is checked (invariants, gapless schema-valid events, epochs, committed text, refusals, leases, progress, recovery brackets). */
+/**
+ * No sequence of store operations breaks a job: random sequences of every operation of operations.ts, by several
+ * workers with random epochs, request ids, indices and clock advances, are applied as a store applies them, and every
+ * step is checked (invariants, gapless schema-valid events, epochs, committed text, refusals, leases, progress,
+ * recovery brackets).
+ */
 import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
 import { parseEvent, type JobEvent } from '../../src/core/events.js';
@@ -6,7 +11,13 @@ import { jobInvariantProblems } from '../../src/core/invariants.js';
 import * as operations from '../../src/core/operations.js';
 import { planChunks } from '../../src/core/planner.js';
 import * as requests from '../../src/core/requests.js';
-import { failureReasons, validateJobId, type ExtractedChunk, type FailureReason, type Job } from '../../src/core/types.js';
+import {
+  failureReasons,
+  validateJobId,
+  type ExtractedChunk,
+  type FailureReason,
+  type Job,
+} from '../../src/core/types.js';
 import { sha } from './support.js';
 
 const jobId = 'job-p';
@@ -26,16 +37,45 @@ interface Fencing {
 type Command =
   | { readonly kind: 'advance'; readonly ms: number }
   | { readonly kind: 'create'; readonly source: 'a' | 'b'; readonly chunkLengthMs: number }
-  | { readonly kind: 'claim'; readonly worker: (typeof workers)[number]; readonly leaseMs: number; readonly attemptsMax: number; readonly request: RequestChoice }
+  | {
+      readonly kind: 'claim';
+      readonly worker: (typeof workers)[number];
+      readonly leaseMs: number;
+      readonly attemptsMax: number;
+      readonly request: RequestChoice;
+    }
   | { readonly kind: 'renew'; readonly fencing: Fencing; readonly leaseMs: number }
-  | { readonly kind: 'plan'; readonly fencing: Fencing; readonly durationMs: number; readonly broken: 'none' | 'gap' | 'index' | 'sha' | 'short' | 'empty' }
-  | { readonly kind: 'recreate'; readonly fencing: Fencing; readonly index: number; readonly reason: 'missing' | 'corrupt'; readonly bytes: number }
+  | {
+      readonly kind: 'plan';
+      readonly fencing: Fencing;
+      readonly durationMs: number;
+      readonly broken: 'none' | 'gap' | 'index' | 'sha' | 'short' | 'empty';
+    }
+  | {
+      readonly kind: 'recreate';
+      readonly fencing: Fencing;
+      readonly index: number;
+      readonly reason: 'missing' | 'corrupt';
+      readonly bytes: number;
+    }
   | { readonly kind: 'resume'; readonly fencing: Fencing }
   | { readonly kind: 'commit'; readonly fencing: Fencing; readonly index: number; readonly transcript: string }
   | { readonly kind: 'complete'; readonly fencing: Fencing }
-  | { readonly kind: 'fail'; readonly fencing: Fencing; readonly reason: FailureReason; readonly message: string; readonly chunkIndex: number | undefined; readonly retryable: boolean | undefined }
+  | {
+      readonly kind: 'fail';
+      readonly fencing: Fencing;
+      readonly reason: FailureReason;
+      readonly message: string;
+      readonly chunkIndex: number | undefined;
+      readonly retryable: boolean | undefined;
+    }
   | { readonly kind: 'release'; readonly fencing: Fencing }
-  | { readonly kind: 'quarantine'; readonly worker: (typeof workers)[number]; readonly request: RequestChoice; readonly message: string };
+  | {
+      readonly kind: 'quarantine';
+      readonly worker: (typeof workers)[number];
+      readonly request: RequestChoice;
+      readonly message: string;
+    };
 
 const workerArbitrary = fc.constantFrom(...workers);
 const requestArbitrary = fc.constantFrom<RequestChoice>('fresh', 'fresh', 'fresh', 'r1', 'r2');
@@ -51,43 +91,102 @@ const fencingArbitrary: fc.Arbitrary<Fencing> = fc.record({
 const indexArbitrary = fc.integer({ min: 0, max: 7 });
 
 const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 500 }), fc.integer({ min: 500, max: 15_000 })) }), weight: 9 },
-  { arbitrary: fc.record({ kind: fc.constant('create' as const), source: fc.constantFrom('a' as const, 'b' as const), chunkLengthMs: fc.constantFrom(1_000, 2_000, 3_000) }), weight: 3 },
   {
     arbitrary: fc.record({
-      kind: fc.constant('claim' as const), worker: workerArbitrary, leaseMs: fc.integer({ min: 1, max: 10_000 }),
-      attemptsMax: fc.integer({ min: 1, max: 4 }), request: requestArbitrary,
+      kind: fc.constant('advance' as const),
+      ms: fc.oneof(fc.integer({ min: 0, max: 500 }), fc.integer({ min: 500, max: 15_000 })),
     }),
     weight: 9,
   },
-  { arbitrary: fc.record({ kind: fc.constant('renew' as const), fencing: fencingArbitrary, leaseMs: fc.integer({ min: 1, max: 10_000 }) }), weight: 3 },
   {
     arbitrary: fc.record({
-      kind: fc.constant('plan' as const), fencing: fencingArbitrary, durationMs: fc.integer({ min: 1, max: 9_000 }),
-      broken: fc.oneof({ arbitrary: fc.constant('none' as const), weight: 6 }, { arbitrary: fc.constantFrom('gap' as const, 'index' as const, 'sha' as const, 'short' as const, 'empty' as const), weight: 1 }),
+      kind: fc.constant('create' as const),
+      source: fc.constantFrom('a' as const, 'b' as const),
+      chunkLengthMs: fc.constantFrom(1_000, 2_000, 3_000),
+    }),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('claim' as const),
+      worker: workerArbitrary,
+      leaseMs: fc.integer({ min: 1, max: 10_000 }),
+      attemptsMax: fc.integer({ min: 1, max: 4 }),
+      request: requestArbitrary,
+    }),
+    weight: 9,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('renew' as const),
+      fencing: fencingArbitrary,
+      leaseMs: fc.integer({ min: 1, max: 10_000 }),
+    }),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('plan' as const),
+      fencing: fencingArbitrary,
+      durationMs: fc.integer({ min: 1, max: 9_000 }),
+      broken: fc.oneof(
+        { arbitrary: fc.constant('none' as const), weight: 6 },
+        {
+          arbitrary: fc.constantFrom(
+            'gap' as const,
+            'index' as const,
+            'sha' as const,
+            'short' as const,
+            'empty' as const,
+          ),
+          weight: 1,
+        },
+      ),
     }),
     weight: 6,
   },
   {
     arbitrary: fc.record({
-      kind: fc.constant('recreate' as const), fencing: fencingArbitrary, index: indexArbitrary,
-      reason: fc.constantFrom('missing' as const, 'corrupt' as const), bytes: fc.nat({ max: 100_000 }),
+      kind: fc.constant('recreate' as const),
+      fencing: fencingArbitrary,
+      index: indexArbitrary,
+      reason: fc.constantFrom('missing' as const, 'corrupt' as const),
+      bytes: fc.nat({ max: 100_000 }),
     }),
     weight: 3,
   },
   { arbitrary: fc.record({ kind: fc.constant('resume' as const), fencing: fencingArbitrary }), weight: 3 },
-  { arbitrary: fc.record({ kind: fc.constant('commit' as const), fencing: fencingArbitrary, index: indexArbitrary, transcript: fc.string({ maxLength: 12 }) }), weight: 18 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('commit' as const),
+      fencing: fencingArbitrary,
+      index: indexArbitrary,
+      transcript: fc.string({ maxLength: 12 }),
+    }),
+    weight: 18,
+  },
   { arbitrary: fc.record({ kind: fc.constant('complete' as const), fencing: fencingArbitrary }), weight: 6 },
   {
     arbitrary: fc.record({
-      kind: fc.constant('fail' as const), fencing: fencingArbitrary, reason: fc.constantFrom(...failureReasons),
+      kind: fc.constant('fail' as const),
+      fencing: fencingArbitrary,
+      reason: fc.constantFrom(...failureReasons),
       message: fc.oneof(fc.string({ maxLength: 20 }), fc.string({ minLength: 990, maxLength: 1_100 })),
-      chunkIndex: fc.option(indexArbitrary, { nil: undefined }), retryable: fc.option(fc.boolean(), { nil: undefined }),
+      chunkIndex: fc.option(indexArbitrary, { nil: undefined }),
+      retryable: fc.option(fc.boolean(), { nil: undefined }),
     }),
     weight: 1,
   },
   { arbitrary: fc.record({ kind: fc.constant('release' as const), fencing: fencingArbitrary }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('quarantine' as const), worker: workerArbitrary, request: requestArbitrary, message: fc.string({ maxLength: 30 }) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('quarantine' as const),
+      worker: workerArbitrary,
+      request: requestArbitrary,
+      message: fc.string({ maxLength: 30 }),
+    }),
+    weight: 1,
+  },
 );
 
 /** The model: the stored job, its event stream and the store clock. */
@@ -107,13 +206,28 @@ function requestIdOf(model: Model, choice: RequestChoice): string {
 function fenceOf(model: Model, fencing: Fencing): operations.Fenced {
   const job = model.job;
   const current = job?.epoch ?? 0;
-  const epoch = fencing.epoch === 'current' ? current : fencing.epoch === 'previous' ? current - 1 : fencing.epoch === 'next' ? current + 1 : fencing.epoch;
+  const epoch =
+    fencing.epoch === 'current'
+      ? current
+      : fencing.epoch === 'previous'
+        ? current - 1
+        : fencing.epoch === 'next'
+          ? current + 1
+          : fencing.epoch;
   const workerId = fencing.who === 'owner' ? (job?.owner ?? 'w1') : fencing.who;
   return { jobId, workerId, epoch, requestId: requestIdOf(model, fencing.request) };
 }
 
-function planOf(model: Model, durationMs: number, broken: Extract<Command, { kind: 'plan' }>['broken']): ExtractedChunk[] {
-  const chunks = planChunks(durationMs, model.job?.chunkLengthMs ?? 1_000).map((spec) => ({ ...spec, bytes: 100 + spec.index, sha256: sha(spec.index) }));
+function planOf(
+  model: Model,
+  durationMs: number,
+  broken: Extract<Command, { kind: 'plan' }>['broken'],
+): ExtractedChunk[] {
+  const chunks = planChunks(durationMs, model.job?.chunkLengthMs ?? 1_000).map((spec) => ({
+    ...spec,
+    bytes: 100 + spec.index,
+    sha256: sha(spec.index),
+  }));
   const last = chunks.length - 1;
   switch (broken) {
     case 'none':
@@ -127,14 +241,23 @@ function planOf(model: Model, durationMs: number, broken: Extract<Command, { kin
     case 'sha':
       return chunks.map((chunk, position) => (position === 0 ? { ...chunk, sha256: chunk.sha256.slice(1) } : chunk));
     case 'short':
-      return chunks.slice(0, -1).length === 0 ? chunks.map((chunk) => ({ ...chunk, durationMs: chunk.durationMs + 5 })) : chunks.slice(0, -1);
+      return chunks.slice(0, -1).length === 0
+        ? chunks.map((chunk) => ({ ...chunk, durationMs: chunk.durationMs + 5 }))
+        : chunks.slice(0, -1);
   }
 }
 
 /** Runs one command as a store runs it: boundary validation first (a throw writes nothing), then the pure operation. */
-function run(model: Model, command: Command): { outcome: operations.Outcome | operations.ClaimOutcome; requester: string } | 'advanced' | 'rejected' {
+function run(
+  model: Model,
+  command: Command,
+): { outcome: operations.Outcome | operations.ClaimOutcome; requester: string } | 'advanced' | 'rejected' {
   const { job, nowMs } = model;
-  const attempt = (validate: () => void, apply: () => operations.Outcome | operations.ClaimOutcome, requester: string) => {
+  const attempt = (
+    validate: () => void,
+    apply: () => operations.Outcome | operations.ClaimOutcome,
+    requester: string,
+  ) => {
     try {
       validate();
     } catch (error) {
@@ -149,54 +272,132 @@ function run(model: Model, command: Command): { outcome: operations.Outcome | op
       return 'advanced';
     case 'create': {
       const request = { jobId, source: `/media/${command.source}.wav`, chunkLengthMs: command.chunkLengthMs };
-      return attempt(() => requests.validateCreate(request), () => operations.create(job, request, nowMs), 'creator');
+      return attempt(
+        () => requests.validateCreate(request),
+        () => operations.create(job, request, nowMs),
+        'creator',
+      );
     }
     case 'claim': {
-      const request = { jobId, workerId: command.worker, leaseMs: command.leaseMs, recoveryAttemptsMax: command.attemptsMax, requestId: requestIdOf(model, command.request) };
-      return attempt(() => requests.validateClaim(request), () => operations.claim(job, request, nowMs), command.worker);
+      const request = {
+        jobId,
+        workerId: command.worker,
+        leaseMs: command.leaseMs,
+        recoveryAttemptsMax: command.attemptsMax,
+        requestId: requestIdOf(model, command.request),
+      };
+      return attempt(
+        () => requests.validateClaim(request),
+        () => operations.claim(job, request, nowMs),
+        command.worker,
+      );
     }
     case 'renew': {
       const { jobId: id, workerId, epoch } = fenceOf(model, command.fencing);
       const request = { jobId: id, workerId, epoch, leaseMs: command.leaseMs };
-      return attempt(() => requests.validateRenew(request), () => operations.renew(job, request, nowMs), workerId);
+      return attempt(
+        () => requests.validateRenew(request),
+        () => operations.renew(job, request, nowMs),
+        workerId,
+      );
     }
     case 'plan': {
-      const request = { ...fenceOf(model, command.fencing), durationMs: command.durationMs, chunks: planOf(model, command.durationMs, command.broken) };
-      return attempt(() => requests.validatePlan(request), () => operations.recordPlan(job, request, nowMs), request.workerId);
+      const request = {
+        ...fenceOf(model, command.fencing),
+        durationMs: command.durationMs,
+        chunks: planOf(model, command.durationMs, command.broken),
+      };
+      return attempt(
+        () => requests.validatePlan(request),
+        () => operations.recordPlan(job, request, nowMs),
+        request.workerId,
+      );
     }
     case 'recreate': {
-      const request = { ...fenceOf(model, command.fencing), index: command.index, reason: command.reason, bytes: command.bytes, sha256: sha(`re-${command.bytes}`) };
-      return attempt(() => requests.validateRecreated(request), () => operations.recordRecreated(job, request, nowMs), request.workerId);
+      const request = {
+        ...fenceOf(model, command.fencing),
+        index: command.index,
+        reason: command.reason,
+        bytes: command.bytes,
+        sha256: sha(`re-${command.bytes}`),
+      };
+      return attempt(
+        () => requests.validateRecreated(request),
+        () => operations.recordRecreated(job, request, nowMs),
+        request.workerId,
+      );
     }
     case 'resume': {
       const request = fenceOf(model, command.fencing);
-      return attempt(() => requests.validateFenced(request), () => operations.markResumed(job, request, nowMs), request.workerId);
+      return attempt(
+        () => requests.validateFenced(request),
+        () => operations.markResumed(job, request, nowMs),
+        request.workerId,
+      );
     }
     case 'commit': {
       const request = { ...fenceOf(model, command.fencing), index: command.index, transcript: command.transcript };
-      return attempt(() => requests.validateCommit(request), () => operations.commit(job, request, nowMs), request.workerId);
+      return attempt(
+        () => requests.validateCommit(request),
+        () => operations.commit(job, request, nowMs),
+        request.workerId,
+      );
     }
     case 'complete': {
       const request = fenceOf(model, command.fencing);
-      return attempt(() => requests.validateFenced(request), () => operations.complete(job, request, nowMs), request.workerId);
+      return attempt(
+        () => requests.validateFenced(request),
+        () => operations.complete(job, request, nowMs),
+        request.workerId,
+      );
     }
     case 'fail': {
-      const request = { ...fenceOf(model, command.fencing), reason: command.reason, message: command.message, chunkIndex: command.chunkIndex, retryable: command.retryable };
-      return attempt(() => requests.validateFail(request), () => operations.fail(job, request, nowMs), request.workerId);
+      const request = {
+        ...fenceOf(model, command.fencing),
+        reason: command.reason,
+        message: command.message,
+        chunkIndex: command.chunkIndex,
+        retryable: command.retryable,
+      };
+      return attempt(
+        () => requests.validateFail(request),
+        () => operations.fail(job, request, nowMs),
+        request.workerId,
+      );
     }
     case 'release': {
       const request = fenceOf(model, command.fencing);
-      return attempt(() => requests.validateFenced(request), () => operations.release(job, request, nowMs), request.workerId);
+      return attempt(
+        () => requests.validateFenced(request),
+        () => operations.release(job, request, nowMs),
+        request.workerId,
+      );
     }
     case 'quarantine': {
-      const request = { jobId, workerId: command.worker, message: command.message, requestId: requestIdOf(model, command.request) };
-      return attempt(() => validateJobId(request.jobId), () => operations.quarantine(job, request, nowMs), command.worker);
+      const request = {
+        jobId,
+        workerId: command.worker,
+        message: command.message,
+        requestId: requestIdOf(model, command.request),
+      };
+      return attempt(
+        () => validateJobId(request.jobId),
+        () => operations.quarantine(job, request, nowMs),
+        command.worker,
+      );
     }
   }
 }
 
 /** Checks one applied step against every promise a single write makes. */
-function checkApplied(before: Job | null, after: Job, events: readonly JobEvent[], duplicate: boolean, requester: string, nowMs: number): void {
+function checkApplied(
+  before: Job | null,
+  after: Job,
+  events: readonly JobEvent[],
+  duplicate: boolean,
+  requester: string,
+  nowMs: number,
+): void {
   if (duplicate) {
     expect(after).toBe(before);
     expect(events).toEqual([]);
@@ -283,7 +484,10 @@ describe('store operations (operations.ts) under random sequences', () => {
 
   it('reach every phase, recoveries, exhaustion and retried requests (the generator is strong enough to mean something)', () => {
     const seen = new Set<string>();
-    for (const commands of fc.sample(fc.array(commandArbitrary, { minLength: 40, maxLength: 80 }), { numRuns: 300, seed: 20_240_601 })) {
+    for (const commands of fc.sample(fc.array(commandArbitrary, { minLength: 40, maxLength: 80 }), {
+      numRuns: 300,
+      seed: 20_240_601,
+    })) {
       const model: Model = { job: null, events: [], nowMs: 1_000, requests: 0 };
       for (const command of commands) {
         const result = run(model, command);
@@ -296,11 +500,34 @@ describe('store operations (operations.ts) under random sequences', () => {
         for (const event of outcome.events) seen.add(`event:${event.event}`);
       }
     }
-    for (const phase of ['queued', 'chunking', 'transcribing', 'finalizing', 'completed', 'failed']) expect(seen).toContain(`phase:${phase}`);
-    for (const event of ['recovery_started', 'processing_resumed', 'recovery_completed', 'recovery_failed', 'chunk_recreated', 'chunk_failed']) {
+    for (const phase of ['queued', 'chunking', 'transcribing', 'finalizing', 'completed', 'failed'])
+      expect(seen).toContain(`phase:${phase}`);
+    for (const event of [
+      'recovery_started',
+      'processing_resumed',
+      'recovery_completed',
+      'recovery_failed',
+      'chunk_recreated',
+      'chunk_failed',
+    ]) {
       expect(seen).toContain(`event:${event}`);
     }
-    for (const step of ['quarantine:ok', 'quarantine:terminal', 'release:ok', 'renew:ok', 'resume:ok', 'recreate:ok', 'complete:ok', 'fail:ok', 'claim:exhausted', 'commit:ok:duplicate', 'commit:already_committed', 'commit:stale_epoch', 'plan:invalid_state', 'claim:not_claimable']) {
+    for (const step of [
+      'quarantine:ok',
+      'quarantine:terminal',
+      'release:ok',
+      'renew:ok',
+      'resume:ok',
+      'recreate:ok',
+      'complete:ok',
+      'fail:ok',
+      'claim:exhausted',
+      'commit:ok:duplicate',
+      'commit:already_committed',
+      'commit:stale_epoch',
+      'plan:invalid_state',
+      'claim:not_claimable',
+    ]) {
       expect(seen).toContain(step);
     }
   });

@@ -1,15 +1,35 @@
-/** Each store operation of operations.ts, case by case: the order of checks (existence → duplicate → fencing → terminal → preconditions), what every refusal returns, and the state and events every applied write produces. */
+/**
+ * Each store operation of operations.ts, case by case: the order of checks (existence → duplicate → fencing → terminal
+ * → preconditions), what every refusal returns, and the state and events every applied write produces.
+ */
 import { describe, expect, it } from 'vitest';
 import { messageCharsMax } from '../../src/core/limits.js';
 import * as operations from '../../src/core/operations.js';
 import type { Job } from '../../src/core/types.js';
-import { applied, attemptsMax, chunkingJob, extractedPlan, freshRequestId, jobId, leaseMs, ownerFence, queuedJob, recovered, sha, transcribingJob } from './support.js';
+import {
+  applied,
+  attemptsMax,
+  chunkingJob,
+  extractedPlan,
+  freshRequestId,
+  jobId,
+  leaseMs,
+  ownerFence,
+  queuedJob,
+  recovered,
+  sha,
+  transcribingJob,
+} from './support.js';
 
 function names(events: readonly { event: string }[]): string[] {
   return events.map((event) => event.event);
 }
 
-function claimRequest(workerId: string, requestId = freshRequestId(), recoveryAttemptsMax = attemptsMax): operations.ClaimRequest {
+function claimRequest(
+  workerId: string,
+  requestId = freshRequestId(),
+  recoveryAttemptsMax = attemptsMax,
+): operations.ClaimRequest {
   return { jobId, workerId, leaseMs, recoveryAttemptsMax, requestId };
 }
 
@@ -17,7 +37,16 @@ describe('create', () => {
   it('creates a queued job, accepts the same job again as a duplicate, and refuses a different one under the same id', () => {
     const request = { jobId, source: '/a.wav', chunkLengthMs: 2_000 };
     const created = applied(operations.create(null, request, 7)).job;
-    expect(created).toMatchObject({ id: jobId, phase: 'queued', epoch: 0, owner: null, nextSeq: 1, chunkLengthMs: 2_000, createdAtMs: 7, updatedAtMs: 7 });
+    expect(created).toMatchObject({
+      id: jobId,
+      phase: 'queued',
+      epoch: 0,
+      owner: null,
+      nextSeq: 1,
+      chunkLengthMs: 2_000,
+      createdAtMs: 7,
+      updatedAtMs: 7,
+    });
     expect(operations.create(created, request, 9)).toEqual({ kind: 'ok', job: created, events: [], duplicate: true });
     expect(operations.create(created, { ...request, source: '/b.wav' }, 9)).toEqual({ kind: 'already_exists' });
     expect(operations.create(created, { ...request, chunkLengthMs: 3_000 }, 9)).toEqual({ kind: 'already_exists' });
@@ -28,19 +57,39 @@ describe('claim', () => {
   it('refuses a missing job, a terminal job and a leased job', () => {
     expect(operations.claim(null, claimRequest('w1'), 0)).toEqual({ kind: 'not_found' });
     const claimed = chunkingJob('w1', 0);
-    expect(operations.claim(claimed, claimRequest('w2'), leaseMs - 1)).toEqual({ kind: 'not_claimable', reason: 'leased' });
+    expect(operations.claim(claimed, claimRequest('w2'), leaseMs - 1)).toEqual({
+      kind: 'not_claimable',
+      reason: 'leased',
+    });
     const finalizing = transcribingJob(1, [0]);
     const completed = applied(operations.complete(finalizing, ownerFence(finalizing), 1)).job;
-    expect(operations.claim(completed, claimRequest('w2'), 10 * leaseMs)).toEqual({ kind: 'not_claimable', reason: 'terminal' });
+    expect(operations.claim(completed, claimRequest('w2'), 10 * leaseMs)).toEqual({
+      kind: 'not_claimable',
+      reason: 'terminal',
+    });
   });
 
   it('grants a queued job without events and a new epoch; a retried claim is a duplicate even once the lease ran out', () => {
     const requestId = freshRequestId();
     const outcome = operations.claim(queuedJob(), claimRequest('w1', requestId), 100);
-    expect(outcome).toMatchObject({ kind: 'ok', duplicate: false, events: [], job: { phase: 'chunking', epoch: 1, owner: 'w1', leaseExpiresAtMs: 100 + leaseMs } });
+    expect(outcome).toMatchObject({
+      kind: 'ok',
+      duplicate: false,
+      events: [],
+      job: { phase: 'chunking', epoch: 1, owner: 'w1', leaseExpiresAtMs: 100 + leaseMs },
+    });
     const job = applied(outcome).job;
-    expect(operations.claim(job, claimRequest('w1', requestId), 100 + 5 * leaseMs)).toEqual({ kind: 'ok', job, events: [], duplicate: true });
-    expect(operations.claim(job, claimRequest('w2', requestId), 100 + 5 * leaseMs)).toMatchObject({ kind: 'ok', duplicate: false, job: { owner: 'w2' } });
+    expect(operations.claim(job, claimRequest('w1', requestId), 100 + 5 * leaseMs)).toEqual({
+      kind: 'ok',
+      job,
+      events: [],
+      duplicate: true,
+    });
+    expect(operations.claim(job, claimRequest('w2', requestId), 100 + 5 * leaseMs)).toMatchObject({
+      kind: 'ok',
+      duplicate: false,
+      job: { owner: 'w2' },
+    });
   });
 
   it('grants a job whose lease expired as a recovery (lease_expired), and closes an open recovery left by its owner first', () => {
@@ -49,9 +98,27 @@ describe('claim', () => {
     const second = operations.claim(first, claimRequest('w3'), first.leaseExpiresAtMs);
     const { job, events } = applied(second);
     expect(names(events)).toEqual(['recovery_failed', 'recovery_started']);
-    expect(events[0]).toMatchObject({ recovery_result: 'owner_lost', attempt: 1, reason: 'owner_lost', worker_id: 'w3', epoch: 3, recovery: true });
-    expect(events[1]).toMatchObject({ recovery_type: 'lease_expired', attempt: 2, previous_owner: 'w2', phase: 'transcribing', worker_id: 'w3', epoch: 3 });
-    expect(job).toMatchObject({ epoch: 3, owner: 'w3', recovery: { attempts: 2, open: true, startedAtMs: first.leaseExpiresAtMs } });
+    expect(events[0]).toMatchObject({
+      recovery_result: 'owner_lost',
+      attempt: 1,
+      reason: 'owner_lost',
+      worker_id: 'w3',
+      epoch: 3,
+      recovery: true,
+    });
+    expect(events[1]).toMatchObject({
+      recovery_type: 'lease_expired',
+      attempt: 2,
+      previous_owner: 'w2',
+      phase: 'transcribing',
+      worker_id: 'w3',
+      epoch: 3,
+    });
+    expect(job).toMatchObject({
+      epoch: 3,
+      owner: 'w3',
+      recovery: { attempts: 2, open: true, startedAtMs: first.leaseExpiresAtMs },
+    });
   });
 
   it('grants a released job at once as a recovery of type released', () => {
@@ -59,7 +126,14 @@ describe('claim', () => {
     const released = applied(operations.release(job, ownerFence(job), 50)).job;
     expect(released.leaseExpiresAtMs).toBe(0);
     const { events } = applied(operations.claim(released, claimRequest('w2'), 51));
-    expect(events).toMatchObject([{ event: 'recovery_started', recovery_type: 'released', previous_owner: 'w1', message: expect.stringContaining('released by w1') }]);
+    expect(events).toMatchObject([
+      {
+        event: 'recovery_started',
+        recovery_type: 'released',
+        previous_owner: 'w1',
+        message: expect.stringContaining('released by w1'),
+      },
+    ]);
   });
 
   it('fails the job with recovery_attempts_exhausted once the recoveries reached the maximum, closing an open recovery', () => {
@@ -68,8 +142,20 @@ describe('claim', () => {
     expect(outcome.kind).toBe('exhausted');
     const { job, events } = applied(outcome);
     expect(names(events)).toEqual(['recovery_failed', 'job_failed']);
-    expect(events[1]).toMatchObject({ reason: 'recovery_attempts_exhausted', worker_id: 'w3', epoch: 3, recovery: true });
-    expect(job).toMatchObject({ phase: 'failed', owner: 'w3', epoch: 3, leaseExpiresAtMs: 0, failure: { reason: 'recovery_attempts_exhausted' }, recovery: { open: false } });
+    expect(events[1]).toMatchObject({
+      reason: 'recovery_attempts_exhausted',
+      worker_id: 'w3',
+      epoch: 3,
+      recovery: true,
+    });
+    expect(job).toMatchObject({
+      phase: 'failed',
+      owner: 'w3',
+      epoch: 3,
+      leaseExpiresAtMs: 0,
+      failure: { reason: 'recovery_attempts_exhausted' },
+      recovery: { open: false },
+    });
   });
 
   it('fails with recovery_attempts_exhausted without a recovery_failed when no recovery is open (a state only a tampered record has)', () => {
@@ -88,7 +174,11 @@ describe('renew', () => {
     const job = chunkingJob('w1', 0);
     const request = { jobId, workerId: 'w1', epoch: 1, leaseMs: 10 };
     expect(operations.renew(job, request, 5)).toMatchObject({ kind: 'ok', job: { leaseExpiresAtMs: leaseMs } });
-    expect(operations.renew(job, { ...request, leaseMs: 5_000 }, 500)).toMatchObject({ kind: 'ok', events: [], job: { leaseExpiresAtMs: 5_500 } });
+    expect(operations.renew(job, { ...request, leaseMs: 5_000 }, 500)).toMatchObject({
+      kind: 'ok',
+      events: [],
+      job: { leaseExpiresAtMs: 5_500 },
+    });
   });
 
   it('refuses a missing job, another epoch or owner, a released lease and a terminal job', () => {
@@ -113,19 +203,40 @@ describe('fenced writes', () => {
     expect(operations.commit(null, commit, 1)).toEqual({ kind: 'not_found' });
     const committed = applied(operations.commit(job, commit, 1)).job;
     // The same request again is a duplicate, even though the chunk is committed now.
-    expect(operations.commit(committed, commit, 2)).toEqual({ kind: 'ok', job: committed, events: [], duplicate: true });
-    expect(operations.commit(committed, { ...commit, requestId: freshRequestId(), epoch: 2 }, 2)).toEqual({ kind: 'stale_epoch', epoch: 1 });
-    expect(operations.commit(committed, { ...commit, requestId: freshRequestId(), workerId: 'w9' }, 2)).toEqual({ kind: 'stale_epoch', epoch: 1 });
-    expect(operations.commit(committed, { ...commit, requestId: freshRequestId() }, 2)).toEqual({ kind: 'already_committed', index: 0 });
-    const failed = applied(operations.fail(committed, { ...ownerFence(committed), reason: 'transcription_failed', message: 'x' }, 3)).job;
-    expect(operations.commit(failed, { ...commit, requestId: freshRequestId(), index: 1 }, 4)).toEqual({ kind: 'terminal', phase: 'failed' });
+    expect(operations.commit(committed, commit, 2)).toEqual({
+      kind: 'ok',
+      job: committed,
+      events: [],
+      duplicate: true,
+    });
+    expect(operations.commit(committed, { ...commit, requestId: freshRequestId(), epoch: 2 }, 2)).toEqual({
+      kind: 'stale_epoch',
+      epoch: 1,
+    });
+    expect(operations.commit(committed, { ...commit, requestId: freshRequestId(), workerId: 'w9' }, 2)).toEqual({
+      kind: 'stale_epoch',
+      epoch: 1,
+    });
+    expect(operations.commit(committed, { ...commit, requestId: freshRequestId() }, 2)).toEqual({
+      kind: 'already_committed',
+      index: 0,
+    });
+    const failed = applied(
+      operations.fail(committed, { ...ownerFence(committed), reason: 'transcription_failed', message: 'x' }, 3),
+    ).job;
+    expect(operations.commit(failed, { ...commit, requestId: freshRequestId(), index: 1 }, 4)).toEqual({
+      kind: 'terminal',
+      phase: 'failed',
+    });
   });
 });
 
 describe('recordPlan', () => {
   it('moves chunking to transcribing with chunks_created and transcription_started', () => {
     const job = chunkingJob();
-    const { job: planned, events } = applied(operations.recordPlan(job, { ...ownerFence(job), durationMs: 2_500, chunks: extractedPlan(2_500, 1_000) }, 3));
+    const { job: planned, events } = applied(
+      operations.recordPlan(job, { ...ownerFence(job), durationMs: 2_500, chunks: extractedPlan(2_500, 1_000) }, 3),
+    );
     expect(names(events)).toEqual(['chunks_created', 'transcription_started']);
     expect(events[0]).toMatchObject({ total_chunks: 2, chunk_length_ms: 1_000, duration_ms: 2_500, seq: 1 });
     expect(planned).toMatchObject({ phase: 'transcribing', durationMs: 2_500, nextSeq: 3 });
@@ -134,11 +245,21 @@ describe('recordPlan', () => {
 
   it('refuses outside chunking and refuses a plan that is not contiguous and whole', () => {
     const transcribing = transcribingJob(2);
-    expect(operations.recordPlan(transcribing, { ...ownerFence(transcribing), durationMs: 2_000, chunks: extractedPlan(2_000, 1_000) }, 1)).toMatchObject({
-      kind: 'invalid_state', phase: 'transcribing',
+    expect(
+      operations.recordPlan(
+        transcribing,
+        { ...ownerFence(transcribing), durationMs: 2_000, chunks: extractedPlan(2_000, 1_000) },
+        1,
+      ),
+    ).toMatchObject({
+      kind: 'invalid_state',
+      phase: 'transcribing',
     });
     const job = chunkingJob();
-    expect(operations.recordPlan(job, { ...ownerFence(job), durationMs: 2_000, chunks: [] }, 1)).toMatchObject({ kind: 'invalid_state', detail: 'a chunk plan needs at least one chunk' });
+    expect(operations.recordPlan(job, { ...ownerFence(job), durationMs: 2_000, chunks: [] }, 1)).toMatchObject({
+      kind: 'invalid_state',
+      detail: 'a chunk plan needs at least one chunk',
+    });
   });
 });
 
@@ -148,13 +269,48 @@ describe('planProblem', () => {
     ['a whole plan', plan, 3_000, undefined],
     ['a plan within 1 ms of the duration', plan, 3_000.9, undefined],
     ['no chunk', [], 3_000, 'a chunk plan needs at least one chunk'],
-    ['an index out of place', plan.map((chunk) => (chunk.index === 1 ? { ...chunk, index: 2 } : chunk)), 3_000, 'chunk at position 1 has index 2'],
-    ['a gap', plan.map((chunk) => (chunk.index === 2 ? { ...chunk, startMs: 2_001 } : chunk)), 3_000, 'chunk 2 starts at 2001 ms, expected 2000'],
-    ['a zero duration', plan.map((chunk) => (chunk.index === 0 ? { ...chunk, durationMs: 0 } : chunk)), 3_000, 'chunk 0 has a non-positive duration'],
-    ['a NaN duration', plan.map((chunk) => (chunk.index === 0 ? { ...chunk, durationMs: Number.NaN } : chunk)), 3_000, 'chunk 0 has a non-positive duration'],
-    ['a negative size', plan.map((chunk) => (chunk.index === 1 ? { ...chunk, bytes: -1 } : chunk)), 3_000, 'chunk 1 has an invalid size'],
-    ['a fractional size', plan.map((chunk) => (chunk.index === 1 ? { ...chunk, bytes: 1.5 } : chunk)), 3_000, 'chunk 1 has an invalid size'],
-    ['a bad sha256', plan.map((chunk) => (chunk.index === 2 ? { ...chunk, sha256: 'F'.repeat(64) } : chunk)), 3_000, 'chunk 2 has an invalid sha256'],
+    [
+      'an index out of place',
+      plan.map((chunk) => (chunk.index === 1 ? { ...chunk, index: 2 } : chunk)),
+      3_000,
+      'chunk at position 1 has index 2',
+    ],
+    [
+      'a gap',
+      plan.map((chunk) => (chunk.index === 2 ? { ...chunk, startMs: 2_001 } : chunk)),
+      3_000,
+      'chunk 2 starts at 2001 ms, expected 2000',
+    ],
+    [
+      'a zero duration',
+      plan.map((chunk) => (chunk.index === 0 ? { ...chunk, durationMs: 0 } : chunk)),
+      3_000,
+      'chunk 0 has a non-positive duration',
+    ],
+    [
+      'a NaN duration',
+      plan.map((chunk) => (chunk.index === 0 ? { ...chunk, durationMs: Number.NaN } : chunk)),
+      3_000,
+      'chunk 0 has a non-positive duration',
+    ],
+    [
+      'a negative size',
+      plan.map((chunk) => (chunk.index === 1 ? { ...chunk, bytes: -1 } : chunk)),
+      3_000,
+      'chunk 1 has an invalid size',
+    ],
+    [
+      'a fractional size',
+      plan.map((chunk) => (chunk.index === 1 ? { ...chunk, bytes: 1.5 } : chunk)),
+      3_000,
+      'chunk 1 has an invalid size',
+    ],
+    [
+      'a bad sha256',
+      plan.map((chunk) => (chunk.index === 2 ? { ...chunk, sha256: 'F'.repeat(64) } : chunk)),
+      3_000,
+      'chunk 2 has an invalid sha256',
+    ],
     ['a short cover', plan.slice(0, 2), 3_000, 'chunks cover 2000 ms of 3000 ms'],
     ['a long cover', plan, 2_000, 'chunks cover 3000 ms of 2000 ms'],
   ])('%s', (_label, chunks, durationMs, problem) => {
@@ -171,7 +327,9 @@ describe('recordRecreated', () => {
     expect(after.chunks[2]).toMatchObject({ bytes: 77, sha256: sha('new'), transcript: null });
     expect(after.recovery.recreatedChunks).toBe(0);
     const recovering = recovered(job);
-    const { job: counted, events: recoveryEvents } = applied(operations.recordRecreated(recovering, { ...request, ...ownerFence(recovering) }, recovering.updatedAtMs));
+    const { job: counted, events: recoveryEvents } = applied(
+      operations.recordRecreated(recovering, { ...request, ...ownerFence(recovering) }, recovering.updatedAtMs),
+    );
     expect(counted.recovery.recreatedChunks).toBe(1);
     expect(recoveryEvents[0]).toMatchObject({ recovery: true, worker_id: 'w2' });
   });
@@ -180,9 +338,15 @@ describe('recordRecreated', () => {
     const job = transcribingJob(3, [0]);
     const request = { ...ownerFence(job), index: 0, reason: 'corrupt' as const, bytes: 1, sha256: sha(1) };
     expect(operations.recordRecreated(job, request, 1)).toEqual({ kind: 'already_committed', index: 0 });
-    expect(operations.recordRecreated(job, { ...request, index: 3 }, 1)).toMatchObject({ kind: 'invalid_state', detail: 'chunk 3 does not exist' });
+    expect(operations.recordRecreated(job, { ...request, index: 3 }, 1)).toMatchObject({
+      kind: 'invalid_state',
+      detail: 'chunk 3 does not exist',
+    });
     const chunking = chunkingJob();
-    expect(operations.recordRecreated(chunking, { ...request, ...ownerFence(chunking) }, 1)).toMatchObject({ kind: 'invalid_state', phase: 'chunking' });
+    expect(operations.recordRecreated(chunking, { ...request, ...ownerFence(chunking) }, 1)).toMatchObject({
+      kind: 'invalid_state',
+      phase: 'chunking',
+    });
   });
 });
 
@@ -190,16 +354,29 @@ describe('markResumed', () => {
   it('emits processing_resumed once per recovery attempt with the committed and remaining counts', () => {
     const job = recovered(transcribingJob(5, [0, 2]));
     const { job: resumed, events } = applied(operations.markResumed(job, ownerFence(job), job.updatedAtMs));
-    expect(events).toMatchObject([{ event: 'processing_resumed', completed_chunks: 2, remaining_chunks: 3, recovery: true }]);
+    expect(events).toMatchObject([
+      { event: 'processing_resumed', completed_chunks: 2, remaining_chunks: 3, recovery: true },
+    ]);
     expect(resumed.recovery.resumed).toBe(true);
-    expect(operations.markResumed(resumed, ownerFence(resumed), resumed.updatedAtMs)).toEqual({ kind: 'ok', job: resumed, events: [], duplicate: true });
+    expect(operations.markResumed(resumed, ownerFence(resumed), resumed.updatedAtMs)).toEqual({
+      kind: 'ok',
+      job: resumed,
+      events: [],
+      duplicate: true,
+    });
   });
 
   it('refuses outside transcribing and without an open recovery', () => {
     const job = transcribingJob(2);
-    expect(operations.markResumed(job, ownerFence(job), 1)).toMatchObject({ kind: 'invalid_state', detail: 'no recovery attempt is open' });
+    expect(operations.markResumed(job, ownerFence(job), 1)).toMatchObject({
+      kind: 'invalid_state',
+      detail: 'no recovery attempt is open',
+    });
     const chunking = recovered(chunkingJob());
-    expect(operations.markResumed(chunking, ownerFence(chunking), chunking.updatedAtMs)).toMatchObject({ kind: 'invalid_state', phase: 'chunking' });
+    expect(operations.markResumed(chunking, ownerFence(chunking), chunking.updatedAtMs)).toMatchObject({
+      kind: 'invalid_state',
+      phase: 'chunking',
+    });
   });
 });
 
@@ -208,7 +385,9 @@ describe('commit and complete', () => {
     let job = transcribingJob(3);
     const progress: number[] = [];
     for (const index of [2, 0, 1]) {
-      const { job: next, events } = applied(operations.commit(job, { ...ownerFence(job), index, transcript: `t${index}` }, 10 + index));
+      const { job: next, events } = applied(
+        operations.commit(job, { ...ownerFence(job), index, transcript: `t${index}` }, 10 + index),
+      );
       expect(names(events)).toEqual(['chunk_transcribed', 'progress_update']);
       expect(events[0]).toMatchObject({ chunk_index: index, text_length: 2 });
       progress.push((events[1] as { progress: number }).progress);
@@ -216,7 +395,10 @@ describe('commit and complete', () => {
     }
     expect(progress).toEqual([33, 66, 99]);
     expect(job.phase).toBe('finalizing');
-    expect(operations.commit(job, { ...ownerFence(job), index: 0, transcript: 'again' }, 20)).toMatchObject({ kind: 'invalid_state', phase: 'finalizing' });
+    expect(operations.commit(job, { ...ownerFence(job), index: 0, transcript: 'again' }, 20)).toMatchObject({
+      kind: 'invalid_state',
+      phase: 'finalizing',
+    });
     const { job: completed, events } = applied(operations.complete(job, ownerFence(job), 30));
     expect(names(events)).toEqual(['progress_update', 'transcription_completed']);
     expect(events[0]).toMatchObject({ progress: 100, completed_chunks: 3, total_chunks: 3 });
@@ -226,19 +408,42 @@ describe('commit and complete', () => {
 
   it('refuses to commit a chunk that does not exist or outside transcribing, and to complete outside finalizing', () => {
     const job = transcribingJob(2);
-    expect(operations.commit(job, { ...ownerFence(job), index: 2, transcript: 'x' }, 1)).toMatchObject({ kind: 'invalid_state', detail: 'chunk 2 does not exist' });
-    expect(operations.complete(job, ownerFence(job), 1)).toMatchObject({ kind: 'invalid_state', phase: 'transcribing', detail: 'a job completes only from finalizing' });
+    expect(operations.commit(job, { ...ownerFence(job), index: 2, transcript: 'x' }, 1)).toMatchObject({
+      kind: 'invalid_state',
+      detail: 'chunk 2 does not exist',
+    });
+    expect(operations.complete(job, ownerFence(job), 1)).toMatchObject({
+      kind: 'invalid_state',
+      phase: 'transcribing',
+      detail: 'a job completes only from finalizing',
+    });
   });
 
   it('closes an open recovery with recovery_completed, its recreated chunks and its duration', () => {
     const job = recovered(transcribingJob(2, [0]));
     const startedAtMs = job.recovery.startedAtMs;
-    const recreated = applied(operations.recordRecreated(job, { ...ownerFence(job), index: 1, reason: 'corrupt', bytes: 3, sha256: sha(3) }, startedAtMs + 1)).job;
+    const recreated = applied(
+      operations.recordRecreated(
+        job,
+        { ...ownerFence(job), index: 1, reason: 'corrupt', bytes: 3, sha256: sha(3) },
+        startedAtMs + 1,
+      ),
+    ).job;
     const resumed = applied(operations.markResumed(recreated, ownerFence(recreated), startedAtMs + 2)).job;
-    const finalizing = applied(operations.commit(resumed, { ...ownerFence(resumed), index: 1, transcript: 'b' }, startedAtMs + 3)).job;
-    const { job: completed, events } = applied(operations.complete(finalizing, ownerFence(finalizing), startedAtMs + 250));
+    const finalizing = applied(
+      operations.commit(resumed, { ...ownerFence(resumed), index: 1, transcript: 'b' }, startedAtMs + 3),
+    ).job;
+    const { job: completed, events } = applied(
+      operations.complete(finalizing, ownerFence(finalizing), startedAtMs + 250),
+    );
     expect(names(events)).toEqual(['progress_update', 'transcription_completed', 'recovery_completed']);
-    expect(events[2]).toMatchObject({ recovery_result: 'job_completed', attempt: 1, recreated_chunks: 1, duration_ms: 250, recovery: true });
+    expect(events[2]).toMatchObject({
+      recovery_result: 'job_completed',
+      attempt: 1,
+      recreated_chunks: 1,
+      duration_ms: 250,
+      recovery: true,
+    });
     expect(completed.recovery.open).toBe(false);
   });
 });
@@ -247,18 +452,37 @@ describe('fail and quarantine', () => {
   it('fails with chunk_failed (retryable defaulting to false) and job_failed, clipping the message', () => {
     const job = transcribingJob(2);
     const message = 'm'.repeat(messageCharsMax + 50);
-    const { job: failed, events } = applied(operations.fail(job, { ...ownerFence(job), reason: 'transcription_rejected', message, chunkIndex: 1 }, 5));
+    const { job: failed, events } = applied(
+      operations.fail(job, { ...ownerFence(job), reason: 'transcription_rejected', message, chunkIndex: 1 }, 5),
+    );
     expect(names(events)).toEqual(['chunk_failed', 'job_failed']);
     expect(events[0]).toMatchObject({ chunk_index: 1, retryable: false });
     expect((events[1] as { message: string }).message).toHaveLength(messageCharsMax);
-    expect(failed).toMatchObject({ phase: 'failed', leaseExpiresAtMs: 0, epoch: 1, owner: 'w1', failure: { reason: 'transcription_rejected' } });
+    expect(failed).toMatchObject({
+      phase: 'failed',
+      leaseExpiresAtMs: 0,
+      epoch: 1,
+      owner: 'w1',
+      failure: { reason: 'transcription_rejected' },
+    });
   });
 
   it('fails an open recovery with recovery_failed carrying the reason', () => {
     const job = recovered(chunkingJob());
-    const { events } = applied(operations.fail(job, { ...ownerFence(job), reason: 'source_missing', message: 'gone', retryable: true }, job.updatedAtMs));
+    const { events } = applied(
+      operations.fail(
+        job,
+        { ...ownerFence(job), reason: 'source_missing', message: 'gone', retryable: true },
+        job.updatedAtMs,
+      ),
+    );
     expect(names(events)).toEqual(['job_failed', 'recovery_failed']);
-    expect(events[1]).toMatchObject({ recovery_result: 'job_failed', reason: 'source_missing', attempt: 1, recovery: true });
+    expect(events[1]).toMatchObject({
+      recovery_result: 'job_failed',
+      reason: 'source_missing',
+      attempt: 1,
+      recovery: true,
+    });
   });
 
   it('quarantines whoever holds the job with a new epoch, and leaves terminal jobs alone', () => {
@@ -266,11 +490,19 @@ describe('fail and quarantine', () => {
     const request = { jobId, workerId: 'w7', message: 'corrupt state', requestId: freshRequestId() };
     expect(operations.quarantine(null, request, 1)).toEqual({ kind: 'not_found' });
     const { job: failed, events } = applied(operations.quarantine(job, request, 5));
-    expect(failed).toMatchObject({ phase: 'failed', epoch: job.epoch + 1, owner: 'w7', failure: { reason: 'state_corrupt', message: 'corrupt state' } });
+    expect(failed).toMatchObject({
+      phase: 'failed',
+      epoch: job.epoch + 1,
+      owner: 'w7',
+      failure: { reason: 'state_corrupt', message: 'corrupt state' },
+    });
     expect(names(events)).toEqual(['job_failed', 'recovery_failed']);
     expect(events[0]).toMatchObject({ worker_id: 'w7', epoch: job.epoch + 1 });
     expect(operations.quarantine(failed, request, 6)).toEqual({ kind: 'ok', job: failed, events: [], duplicate: true });
-    expect(operations.quarantine(failed, { ...request, requestId: freshRequestId() }, 6)).toEqual({ kind: 'terminal', phase: 'failed' });
+    expect(operations.quarantine(failed, { ...request, requestId: freshRequestId() }, 6)).toEqual({
+      kind: 'terminal',
+      phase: 'failed',
+    });
     const queued = applied(operations.quarantine(queuedJob(), { ...request, requestId: freshRequestId() }, 1)).job;
     expect(queued).toMatchObject({ phase: 'failed', epoch: 1, owner: 'w7' });
   });
@@ -284,7 +516,13 @@ describe('release and isLeased', () => {
     const fence = ownerFence(job);
     const { job: released, events } = applied(operations.release(job, fence, 10));
     expect(events).toEqual([]);
-    expect(released).toMatchObject({ leaseExpiresAtMs: 0, owner: 'w1', lastRequestId: fence.requestId, updatedAtMs: 10, nextSeq: job.nextSeq });
+    expect(released).toMatchObject({
+      leaseExpiresAtMs: 0,
+      owner: 'w1',
+      lastRequestId: fence.requestId,
+      updatedAtMs: 10,
+      nextSeq: job.nextSeq,
+    });
     expect(operations.isLeased(released, 11)).toBe(false);
     expect(operations.isLeased(queuedJob(), 0)).toBe(false);
   });

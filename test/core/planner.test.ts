@@ -1,12 +1,25 @@
-/** The planner cuts media into contiguous chunks that cover it exactly and refuses bad input naming the field, and a recovery plan never schedules a committed chunk and re-extracts exactly the missing or corrupt pending ones: property tests over random durations, lengths and file checks. */
+/**
+ * The planner cuts media into contiguous chunks that cover it exactly and refuses bad input naming the field, and a
+ * recovery plan never schedules a committed chunk and re-extracts exactly the missing or corrupt pending ones: property
+ * tests over random durations, lengths and file checks.
+ */
 import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
-import { chunkLengthMsMax, chunkLengthMsMin, chunkTailMsMin, chunksPerJobMax, mediaDurationMsMax } from '../../src/core/limits.js';
+import {
+  chunkLengthMsMax,
+  chunkLengthMsMin,
+  chunkTailMsMin,
+  chunksPerJobMax,
+  mediaDurationMsMax,
+} from '../../src/core/limits.js';
 import { planChunks, planRecovery, type ChunkFileStatus } from '../../src/core/planner.js';
 import * as operations from '../../src/core/operations.js';
 import { applied, chunkingJob, freshRequestId, queuedJob, recovered, transcribingJob } from './support.js';
 
-const lengthArbitrary = fc.oneof(fc.integer({ min: chunkLengthMsMin, max: 10_000 }), fc.integer({ min: chunkLengthMsMin, max: chunkLengthMsMax }));
+const lengthArbitrary = fc.oneof(
+  fc.integer({ min: chunkLengthMsMin, max: 10_000 }),
+  fc.integer({ min: chunkLengthMsMin, max: chunkLengthMsMax }),
+);
 const durationArbitrary = fc.oneof(
   fc.integer({ min: 1, max: 100_000 }),
   fc.double({ min: 0.001, max: 100_000, noNaN: true }),
@@ -14,26 +27,29 @@ const durationArbitrary = fc.oneof(
 );
 
 describe('planChunks', () => {
-  test.prop([durationArbitrary, lengthArbitrary])('covers the rounded duration exactly with contiguous chunks, each at most one length (the last may absorb a short tail)', (durationMs, chunkLengthMs) => {
-    const totalMs = Math.max(1, Math.round(durationMs));
-    fc.pre(Math.ceil(totalMs / chunkLengthMs) <= chunksPerJobMax);
-    const chunks = planChunks(durationMs, chunkLengthMs);
-    expect(chunks.length).toBeGreaterThanOrEqual(1);
-    let expectedStartMs = 0;
-    chunks.forEach((chunk, position) => {
-      expect(chunk.index).toBe(position);
-      expect(chunk.startMs).toBe(expectedStartMs);
-      expect(chunk.durationMs).toBeGreaterThan(0);
-      expect(Number.isInteger(chunk.durationMs)).toBe(true);
-      const last = position === chunks.length - 1;
-      if (!last) expect(chunk.durationMs).toBe(chunkLengthMs);
-      if (last) expect(chunk.durationMs).toBeLessThan(chunkLengthMs + chunkTailMsMin);
-      if (last && chunks.length > 1) expect(chunk.durationMs).toBeGreaterThanOrEqual(chunkTailMsMin);
-      expectedStartMs += chunk.durationMs;
-    });
-    expect(expectedStartMs).toBe(totalMs);
-    expect(Math.abs(expectedStartMs - durationMs)).toBeLessThanOrEqual(1);
-  });
+  test.prop([durationArbitrary, lengthArbitrary])(
+    'covers the rounded duration exactly with contiguous chunks, each at most one length (the last may absorb a short tail)',
+    (durationMs, chunkLengthMs) => {
+      const totalMs = Math.max(1, Math.round(durationMs));
+      fc.pre(Math.ceil(totalMs / chunkLengthMs) <= chunksPerJobMax);
+      const chunks = planChunks(durationMs, chunkLengthMs);
+      expect(chunks.length).toBeGreaterThanOrEqual(1);
+      let expectedStartMs = 0;
+      chunks.forEach((chunk, position) => {
+        expect(chunk.index).toBe(position);
+        expect(chunk.startMs).toBe(expectedStartMs);
+        expect(chunk.durationMs).toBeGreaterThan(0);
+        expect(Number.isInteger(chunk.durationMs)).toBe(true);
+        const last = position === chunks.length - 1;
+        if (!last) expect(chunk.durationMs).toBe(chunkLengthMs);
+        if (last) expect(chunk.durationMs).toBeLessThan(chunkLengthMs + chunkTailMsMin);
+        if (last && chunks.length > 1) expect(chunk.durationMs).toBeGreaterThanOrEqual(chunkTailMsMin);
+        expectedStartMs += chunk.durationMs;
+      });
+      expect(expectedStartMs).toBe(totalMs);
+      expect(Math.abs(expectedStartMs - durationMs)).toBeLessThanOrEqual(1);
+    },
+  );
 
   it('cuts exact multiples into whole chunks, keeps a long tail apart and merges a short one', () => {
     expect(planChunks(3_000, 1_000).map((chunk) => chunk.durationMs)).toEqual([1_000, 1_000, 1_000]);
@@ -71,11 +87,22 @@ describe('planChunks', () => {
 const statusArbitrary = fc.constantFrom<ChunkFileStatus>('ok', 'missing', 'corrupt');
 
 describe('planRecovery', () => {
-  test.prop([fc.integer({ min: 1, max: 8 }).chain((chunks) => fc.tuple(fc.constant(chunks), fc.subarray([...Array(chunks).keys()]), fc.array(statusArbitrary, { minLength: chunks, maxLength: chunks })))])(
+  test.prop([
+    fc
+      .integer({ min: 1, max: 8 })
+      .chain((chunks) =>
+        fc.tuple(
+          fc.constant(chunks),
+          fc.subarray([...Array(chunks).keys()]),
+          fc.array(statusArbitrary, { minLength: chunks, maxLength: chunks }),
+        ),
+      ),
+  ])(
     'never schedules a committed chunk, re-extracts exactly the missing or corrupt pending chunks, and finalizes when none is pending',
     ([chunks, committed, statuses]) => {
       const job = transcribingJob(chunks, committed);
-      // Checks may also report committed chunks (a recovery only checks pending ones, but a plan must ignore the others).
+      // Checks may also report committed chunks (a recovery only checks pending ones, but a plan must ignore the
+      // others).
       const checks = new Map(statuses.map((status, index) => [index, status]));
       const plan = planRecovery(job, checks);
       const pending = [...Array(chunks).keys()].filter((index) => !committed.includes(index));
@@ -87,7 +114,9 @@ describe('planRecovery', () => {
       expect(plan.kind).toBe('resume');
       if (plan.kind !== 'resume') return;
       expect(plan.transcribe).toEqual(pending);
-      expect(plan.reextract).toEqual(pending.filter((index) => statuses[index] !== 'ok').map((index) => ({ index, reason: statuses[index] })));
+      expect(plan.reextract).toEqual(
+        pending.filter((index) => statuses[index] !== 'ok').map((index) => ({ index, reason: statuses[index] })),
+      );
       for (const index of committed) {
         expect(plan.transcribe).not.toContain(index);
         expect(plan.reextract.map((entry) => entry.index)).not.toContain(index);
@@ -97,7 +126,11 @@ describe('planRecovery', () => {
 
   it('fails with state_corrupt when a pending chunk was not checked', () => {
     const job = transcribingJob(3, [0]);
-    expect(planRecovery(job, new Map([[1, 'ok']]))).toEqual({ kind: 'fail', reason: 'state_corrupt', message: 'chunk 2 was not checked' });
+    expect(planRecovery(job, new Map([[1, 'ok']]))).toEqual({
+      kind: 'fail',
+      reason: 'state_corrupt',
+      message: 'chunk 2 was not checked',
+    });
   });
 
   it('re-chunks a queued or chunking job, finalizes a finalizing one, and does nothing for a terminal one', () => {
@@ -106,9 +139,28 @@ describe('planRecovery', () => {
     expect(planRecovery(recovered(chunkingJob()), none)).toEqual({ kind: 'rechunk' });
     const finalizing = transcribingJob(2, [0, 1]);
     expect(planRecovery(finalizing, none)).toEqual({ kind: 'finalize' });
-    const completed = applied(operations.complete(finalizing, { jobId: finalizing.id, workerId: 'w1', epoch: 1, requestId: freshRequestId() }, 5)).job;
+    const completed = applied(
+      operations.complete(
+        finalizing,
+        { jobId: finalizing.id, workerId: 'w1', epoch: 1, requestId: freshRequestId() },
+        5,
+      ),
+    ).job;
     expect(planRecovery(completed, none)).toEqual({ kind: 'nothing', why: 'terminal' });
-    const failed = applied(operations.fail(finalizing, { jobId: finalizing.id, workerId: 'w1', epoch: 1, requestId: freshRequestId(), reason: 'state_corrupt', message: 'x' }, 5)).job;
+    const failed = applied(
+      operations.fail(
+        finalizing,
+        {
+          jobId: finalizing.id,
+          workerId: 'w1',
+          epoch: 1,
+          requestId: freshRequestId(),
+          reason: 'state_corrupt',
+          message: 'x',
+        },
+        5,
+      ),
+    ).job;
     expect(planRecovery(failed, none)).toEqual({ kind: 'nothing', why: 'terminal' });
   });
 

@@ -1,4 +1,7 @@
-/** Progress is committed chunks over total, monotone in the committed count and 100 only when the job completed; the transcript is the in-order join: property tests over random counts. */
+/**
+ * Progress is committed chunks over total, monotone in the committed count and 100 only when the job completed; the
+ * transcript is the in-order join: property tests over random counts.
+ */
 import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
 import { assembleTranscript, committedCount, progressPercent } from '../../src/core/progress.js';
@@ -8,18 +11,19 @@ import { sha } from './support.js';
 const totalArbitrary = fc.integer({ min: 1, max: 10_000 });
 
 describe('progressPercent', () => {
-  test.prop([totalArbitrary.chain((total) => fc.tuple(fc.constant(total), fc.integer({ min: 0, max: total }), fc.integer({ min: 0, max: total })))])(
-    'is monotone in completed and stays below 100 until the job completed',
-    ([total, a, b]) => {
-      const [low, high] = a <= b ? [a, b] : [b, a];
-      expect(progressPercent(low, total, false)).toBeLessThanOrEqual(progressPercent(high, total, false));
-      expect(progressPercent(high, total, false)).toBeLessThanOrEqual(progressPercent(high, total, true));
-      expect(progressPercent(high, total, false)).toBeLessThan(100);
-      expect(progressPercent(high, total, false)).toBeGreaterThanOrEqual(0);
-      expect(progressPercent(low, total, true)).toBe(100);
-      expect(Number.isInteger(progressPercent(low, total, false))).toBe(true);
-    },
-  );
+  test.prop([
+    totalArbitrary.chain((total) =>
+      fc.tuple(fc.constant(total), fc.integer({ min: 0, max: total }), fc.integer({ min: 0, max: total })),
+    ),
+  ])('is monotone in completed and stays below 100 until the job completed', ([total, a, b]) => {
+    const [low, high] = a <= b ? [a, b] : [b, a];
+    expect(progressPercent(low, total, false)).toBeLessThanOrEqual(progressPercent(high, total, false));
+    expect(progressPercent(high, total, false)).toBeLessThanOrEqual(progressPercent(high, total, true));
+    expect(progressPercent(high, total, false)).toBeLessThan(100);
+    expect(progressPercent(high, total, false)).toBeGreaterThanOrEqual(0);
+    expect(progressPercent(low, total, true)).toBe(100);
+    expect(Number.isInteger(progressPercent(low, total, false))).toBe(true);
+  });
 
   test.prop([totalArbitrary, fc.boolean()])('reaches 100 if and only if the job completed', (total, jobCompleted) => {
     expect(progressPercent(total, total, jobCompleted) === 100).toBe(jobCompleted);

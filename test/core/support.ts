@@ -16,12 +16,20 @@ export function sha(seed: string | number): string {
 
 /** The chunk plan of `durationMs` at `chunkLengthMs`, with sizes and digests derived from the index. */
 export function extractedPlan(durationMs: number, chunkLengthMs: number): ExtractedChunk[] {
-  return planChunks(durationMs, chunkLengthMs).map((spec) => ({ ...spec, bytes: 1_000 + spec.index, sha256: sha(`chunk-${spec.index}`) }));
+  return planChunks(durationMs, chunkLengthMs).map((spec) => ({
+    ...spec,
+    bytes: 1_000 + spec.index,
+    sha256: sha(`chunk-${spec.index}`),
+  }));
 }
 
 /** The applied result of an operation; fails the test when it was refused. */
-export function applied(outcome: operations.Outcome | operations.ClaimOutcome): { job: Job; events: readonly JobEvent[] } {
-  if (outcome.kind !== 'ok' && outcome.kind !== 'exhausted') throw new Error(`expected the operation to apply, got ${JSON.stringify(outcome)}`);
+export function applied(outcome: operations.Outcome | operations.ClaimOutcome): {
+  job: Job;
+  events: readonly JobEvent[];
+} {
+  if (outcome.kind !== 'ok' && outcome.kind !== 'exhausted')
+    throw new Error(`expected the operation to apply, got ${JSON.stringify(outcome)}`);
   return { job: outcome.job, events: outcome.events };
 }
 
@@ -49,7 +57,13 @@ export function queuedJob(chunkLengthMs = 1_000, nowMs = 0): Job {
 
 /** A job claimed by `workerId` at `nowMs` (chunking). */
 export function chunkingJob(workerId = 'w1', nowMs = 0): Job {
-  return applied(operations.claim(queuedJob(), { jobId, workerId, leaseMs, recoveryAttemptsMax: attemptsMax, requestId: freshRequestId() }, nowMs)).job;
+  return applied(
+    operations.claim(
+      queuedJob(),
+      { jobId, workerId, leaseMs, recoveryAttemptsMax: attemptsMax, requestId: freshRequestId() },
+      nowMs,
+    ),
+  ).job;
 }
 
 /** A job of `chunks` chunks of 1 s, planned by w1 at epoch 1, with the chunks of `committed` committed. */
@@ -57,12 +71,19 @@ export function transcribingJob(chunks: number, committed: readonly number[] = [
   const claimed = chunkingJob('w1', nowMs);
   const plan = { ...ownerFence(claimed), durationMs: chunks * 1_000, chunks: extractedPlan(chunks * 1_000, 1_000) };
   let job = applied(operations.recordPlan(claimed, plan, nowMs)).job;
-  for (const index of committed) job = applied(operations.commit(job, { ...ownerFence(job), index, transcript: `text ${index}` }, nowMs)).job;
+  for (const index of committed)
+    job = applied(operations.commit(job, { ...ownerFence(job), index, transcript: `text ${index}` }, nowMs)).job;
   return job;
 }
 
 /** `job` claimed again by `workerId` once its lease ran out: a recovery. */
 export function recovered(job: Job, workerId = 'w2', recoveryAttemptsMax = attemptsMax): Job {
   const nowMs = Math.max(job.leaseExpiresAtMs, job.updatedAtMs) + 1;
-  return applied(operations.claim(job, { jobId: job.id, workerId, leaseMs, recoveryAttemptsMax, requestId: freshRequestId() }, nowMs)).job;
+  return applied(
+    operations.claim(
+      job,
+      { jobId: job.id, workerId, leaseMs, recoveryAttemptsMax, requestId: freshRequestId() },
+      nowMs,
+    ),
+  ).job;
 }

@@ -1,7 +1,20 @@
-/** The worker machine's guards and bookkeeping, input by input: each assertion names what was wrong, re-extraction of one chunk is bounded by mediaAttemptsMax, unreadable chunks queue once each, a transcript in hand is committed before any wait, and a stored write leaves no stale local data behind. */
+/**
+ * The worker machine's guards and bookkeeping, input by input: each assertion names what was wrong, re-extraction of
+ * one chunk is bounded by mediaAttemptsMax, unreadable chunks queue once each, a transcript in hand is committed before
+ * any wait, and a stored write leaves no stale local data behind.
+ */
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../src/core/assert.js';
-import { applyStoreEffect, decide, initialState, sent, transition, type Effect, type Input, type MachineState } from '../../src/core/transition.js';
+import {
+  applyStoreEffect,
+  decide,
+  initialState,
+  sent,
+  transition,
+  type Effect,
+  type Input,
+  type MachineState,
+} from '../../src/core/transition.js';
 import type { Job } from '../../src/core/types.js';
 import { chunkingJob, recovered, sha, transcribingJob } from './support.js';
 
@@ -32,25 +45,47 @@ function assertionOf(call: () => unknown): string {
 describe('assertions name what was wrong', () => {
   it('for extraction results out of order, beyond the plan, or not asked for', () => {
     const probed = feed(initialState(chunkingJob(), 'w1', false, limits), { type: 'probed', durationMs: 2_000 }).state;
-    expect(assertionOf(() => transition(probed, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) }))).toBe('extracted chunk 1 out of order');
-    const extractedAll = feed(probed, { type: 'extracted', index: 0, bytes: 1, sha256: sha(0) }, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) }).state;
-    expect(assertionOf(() => transition(extractedAll, { type: 'extracted', index: 2, bytes: 1, sha256: sha(2) }))).toBe('extracted chunk 2 is not in the plan');
+    expect(assertionOf(() => transition(probed, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) }))).toBe(
+      'extracted chunk 1 out of order',
+    );
+    const extractedAll = feed(
+      probed,
+      { type: 'extracted', index: 0, bytes: 1, sha256: sha(0) },
+      { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) },
+    ).state;
+    expect(assertionOf(() => transition(extractedAll, { type: 'extracted', index: 2, bytes: 1, sha256: sha(2) }))).toBe(
+      'extracted chunk 2 is not in the plan',
+    );
     const transcribing = initialState(transcribingJob(3), 'w1', false, limits);
-    expect(assertionOf(() => transition(transcribing, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) }))).toBe('re-extracted chunk 1 was not asked for');
+    expect(assertionOf(() => transition(transcribing, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) }))).toBe(
+      're-extracted chunk 1 was not asked for',
+    );
     const queued = feed(transcribing, { type: 'chunk_unreadable', index: 0, status: 'missing' }).state;
-    expect(assertionOf(() => transition(queued, { type: 'extracted', index: 2, bytes: 1, sha256: sha(2) }))).toBe('re-extracted chunk 2 was not asked for');
+    expect(assertionOf(() => transition(queued, { type: 'extracted', index: 2, bytes: 1, sha256: sha(2) }))).toBe(
+      're-extracted chunk 2 was not asked for',
+    );
   });
 
   it('for a store result with nothing in flight, and for inputs, store effects and phases it does not know', () => {
     const state = initialState(chunkingJob(), 'w1', false, limits);
-    expect(assertionOf(() => transition(state, { type: 'stored', nowMs: 1 }))).toBe('a store result arrived with no store effect in flight');
-    expect(assertionOf(() => transition(state, { type: 'bogus' } as unknown as Input))).toBe('unreachable input: {"type":"bogus"}');
+    expect(assertionOf(() => transition(state, { type: 'stored', nowMs: 1 }))).toBe(
+      'a store result arrived with no store effect in flight',
+    );
+    expect(assertionOf(() => transition(state, { type: 'bogus' } as unknown as Input))).toBe(
+      'unreachable input: {"type":"bogus"}',
+    );
     const job = chunkingJob();
     const fencing = { jobId: job.id, workerId: 'w1', epoch: 1, requestId: 'r' };
-    expect(assertionOf(() => applyStoreEffect(job, { type: 'bogus' } as never, fencing, 1))).toBe('unreachable store effect: {"type":"bogus"}');
-    expect(assertionOf(() => decide(initialState({ ...job, phase: 'paused' as Job['phase'] }, 'w1', false, limits)))).toBe('unreachable phase: "paused"');
+    expect(assertionOf(() => applyStoreEffect(job, { type: 'bogus' } as never, fencing, 1))).toBe(
+      'unreachable store effect: {"type":"bogus"}',
+    );
+    expect(
+      assertionOf(() => decide(initialState({ ...job, phase: 'paused' as Job['phase'] }, 'w1', false, limits))),
+    ).toBe('unreachable phase: "paused"');
     const nothingPending = { ...transcribingJob(1), chunks: transcribingJob(1, [0]).chunks };
-    expect(assertionOf(() => decide(initialState(nothingPending, 'w1', false, limits)))).toBe('transcribing with no pending chunk');
+    expect(assertionOf(() => decide(initialState(nothingPending, 'w1', false, limits)))).toBe(
+      'transcribing with no pending chunk',
+    );
   });
 });
 
@@ -71,26 +106,50 @@ describe('re-extraction of one chunk found unreadable at transcription', () => {
     }
     expect(state.recreations).toEqual({ 0: limits.mediaAttemptsMax });
     expect(feed(state, { type: 'chunk_unreadable', index: 0, status: 'missing' }).effect).toEqual({
-      type: 'fail', reason: 'media_invalid', message: 'chunk 0 is missing again after 3 re-extractions',
+      type: 'fail',
+      reason: 'media_invalid',
+      message: 'chunk 0 is missing again after 3 re-extractions',
     });
   });
 
   it('queues each unreadable chunk once, behind those already queued', () => {
     const recovering = recovered(transcribingJob(4));
     const checked = feed(initialState(recovering, 'w2', true, limits), {
-      type: 'chunks_checked', results: [{ index: 0, status: 'ok' }, { index: 1, status: 'ok' }, { index: 2, status: 'missing' }, { index: 3, status: 'ok' }],
+      type: 'chunks_checked',
+      results: [
+        { index: 0, status: 'ok' },
+        { index: 1, status: 'ok' },
+        { index: 2, status: 'missing' },
+        { index: 3, status: 'ok' },
+      ],
     }).state;
     expect(checked.reextract).toEqual([{ index: 2, reason: 'missing' }]);
-    const more = feed(checked, { type: 'chunk_unreadable', index: 1, status: 'corrupt' }, { type: 'chunk_unreadable', index: 1, status: 'missing' }).state;
-    expect(more.reextract).toEqual([{ index: 2, reason: 'missing' }, { index: 1, reason: 'corrupt' }]);
+    const more = feed(
+      checked,
+      { type: 'chunk_unreadable', index: 1, status: 'corrupt' },
+      { type: 'chunk_unreadable', index: 1, status: 'missing' },
+    ).state;
+    expect(more.reextract).toEqual([
+      { index: 2, reason: 'missing' },
+      { index: 1, reason: 'corrupt' },
+    ]);
   });
 });
 
 describe('decisions', () => {
   it('commits a transcript in hand before any wait', () => {
-    const failedOnce = feed(initialState(transcribingJob(2), 'w1', false, limits), { type: 'transcribe_failed', index: 0, retryable: true, message: '429' });
+    const failedOnce = feed(initialState(transcribingJob(2), 'w1', false, limits), {
+      type: 'transcribe_failed',
+      index: 0,
+      retryable: true,
+      message: '429',
+    });
     expect(failedOnce.effect).toEqual({ type: 'wait', attempt: 1 });
-    expect(feed(failedOnce.state, { type: 'transcribed', index: 0, text: 'late' }).effect).toEqual({ type: 'commit', index: 0, transcript: 'late' });
+    expect(feed(failedOnce.state, { type: 'transcribed', index: 0, text: 'late' }).effect).toEqual({
+      type: 'commit',
+      index: 0,
+      transcript: 'late',
+    });
   });
 });
 
@@ -110,7 +169,12 @@ describe('a stored write leaves no stale local data', () => {
   });
 
   it('drops the failure once it is stored', () => {
-    const failing = feed(initialState(transcribingJob(2), 'w1', false, limits), { type: 'transcribe_failed', index: 0, retryable: false, message: '400' });
+    const failing = feed(initialState(transcribingJob(2), 'w1', false, limits), {
+      type: 'transcribe_failed',
+      index: 0,
+      retryable: false,
+      message: '400',
+    });
     expect(failing.state.failure).not.toBeNull();
     const stored = feed(failing.state, { type: 'stored', nowMs: 5 });
     expect(stored.state.failure).toBeNull();

@@ -1,10 +1,27 @@
-/** The worker's decision machine (transition.ts) is driven by a little interpreter that answers each effect from a random choice sequence (store effects applied to a model job with operations.ts, or refused; media, file checks and transcriptions random, failures included): it never transcribes a committed chunk, never commits a chunk twice, keeps its snapshot equal to the store, answers errors as specified, recovers with check → re-extract the bad chunks → mark_resumed → transcribe, and always stops within a step bound. */
+/**
+ * The worker's decision machine (transition.ts) is driven by a little interpreter that answers each effect from a
+ * random choice sequence (store effects applied to a model job with operations.ts, or refused; media, file checks and
+ * transcriptions random, failures included): it never transcribes a committed chunk, never commits a chunk twice, keeps
+ * its snapshot equal to the store, answers errors as specified, recovers with check → re-extract the bad chunks →
+ * mark_resumed → transcribe, and always stops within a step bound.
+ */
 import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
 import { jobInvariantProblems } from '../../src/core/invariants.js';
 import * as operations from '../../src/core/operations.js';
 import type { ChunkFileStatus } from '../../src/core/planner.js';
-import { applyStoreEffect, decide, initialState, sent, start, transition, type Effect, type Input, type MachineState, type StoreEffect } from '../../src/core/transition.js';
+import {
+  applyStoreEffect,
+  decide,
+  initialState,
+  sent,
+  start,
+  transition,
+  type Effect,
+  type Input,
+  type MachineState,
+  type StoreEffect,
+} from '../../src/core/transition.js';
 import { isTerminal, type Job } from '../../src/core/types.js';
 import { applied, extractedPlan, freshRequestId, sha } from './support.js';
 
@@ -38,15 +55,24 @@ function claimedJob(scenario: Scenario): { job: Job; nowMs: number } {
   const create = { jobId: 'job-t', source: '/media/t.wav', chunkLengthMs: 1_000 };
   let job = applied(operations.create(null, create, 0)).job;
   const claim = (worker: string, nowMs: number) =>
-    applied(operations.claim(job, { jobId: job.id, workerId: worker, leaseMs: 1_000, recoveryAttemptsMax: 5, requestId: freshRequestId() }, nowMs)).job;
+    applied(
+      operations.claim(
+        job,
+        { jobId: job.id, workerId: worker, leaseMs: 1_000, recoveryAttemptsMax: 5, requestId: freshRequestId() },
+        nowMs,
+      ),
+    ).job;
   if (scenario.setup === 'fresh') return { job: claim(workerId, 10), nowMs: 10 };
   job = claim('w0', 10);
   const fence = () => ({ jobId: job.id, workerId: 'w0', epoch: job.epoch, requestId: freshRequestId() });
   if (scenario.setup !== 'recover-chunking') {
     const durationMs = scenario.chunks * 1_000;
-    job = applied(operations.recordPlan(job, { ...fence(), durationMs, chunks: extractedPlan(durationMs, 1_000) }, 20)).job;
+    job = applied(
+      operations.recordPlan(job, { ...fence(), durationMs, chunks: extractedPlan(durationMs, 1_000) }, 20),
+    ).job;
     for (let index = 0; index < scenario.chunks; index += 1) {
-      const commit = scenario.setup === 'recover-finalizing' || (scenario.committed[index] === true && index < scenario.chunks - 1);
+      const commit =
+        scenario.setup === 'recover-finalizing' || (scenario.committed[index] === true && index < scenario.chunks - 1);
       if (commit) job = applied(operations.commit(job, { ...fence(), index, transcript: `earlier ${index}` }, 30)).job;
     }
   }
@@ -73,7 +99,11 @@ interface Trace {
 }
 
 /** Answers one effect that is not a store write, from the choices. */
-function answerOutside(effect: Exclude<Effect, StoreEffect | { type: 'stop' }>, state: MachineState, choices: Choices): Input {
+function answerOutside(
+  effect: Exclude<Effect, StoreEffect | { type: 'stop' }>,
+  state: MachineState,
+  choices: Choices,
+): Input {
   switch (effect.type) {
     case 'probe': {
       const choice = choices.next();
@@ -81,13 +111,15 @@ function answerOutside(effect: Exclude<Effect, StoreEffect | { type: 'stop' }>, 
       if (choice < 78) return { type: 'media_retry', message: 'probe timed out' };
       if (choice < 84) return { type: 'media_failed', reason: 'source_missing', message: 'no source' };
       if (choice < 88) return { type: 'media_failed', reason: 'media_invalid', message: 'no audio stream' };
-      if (choice < 92) return { type: 'probed', durationMs: [0, -1, Number.NaN, Number.POSITIVE_INFINITY][choice % 4] ?? 0 };
+      if (choice < 92)
+        return { type: 'probed', durationMs: [0, -1, Number.NaN, Number.POSITIVE_INFINITY][choice % 4] ?? 0 };
       if (choice < 96) return { type: 'probed', durationMs: 48 * 3_600_000 };
       return { type: 'refused', kind: 'lease_lost' };
     }
     case 'extract': {
       const choice = choices.next();
-      if (choice < 80) return { type: 'extracted', index: effect.index, bytes: 100 + effect.index, sha256: sha(`x${effect.index}`) };
+      if (choice < 80)
+        return { type: 'extracted', index: effect.index, bytes: 100 + effect.index, sha256: sha(`x${effect.index}`) };
       if (choice < 88) return { type: 'media_retry', message: 'disk full' };
       if (choice < 93) return { type: 'media_failed', reason: 'source_missing', message: 'source deleted' };
       if (choice < 96) return { type: 'media_failed', reason: 'media_invalid', message: 'ffmpeg exit 1' };
@@ -104,10 +136,14 @@ function answerOutside(effect: Exclude<Effect, StoreEffect | { type: 'stop' }>, 
     }
     case 'transcribe': {
       const choice = choices.next();
-      if (choice < 65) return { type: 'transcribed', index: effect.index, text: `text ${effect.index} (${state.job.epoch})` };
-      if (choice < 83) return { type: 'transcribe_failed', index: effect.index, retryable: true, message: '429 rate limited' };
-      if (choice < 88) return { type: 'transcribe_failed', index: effect.index, retryable: false, message: '400 bad audio' };
-      if (choice < 96) return { type: 'chunk_unreadable', index: effect.index, status: choice < 92 ? 'missing' : 'corrupt' };
+      if (choice < 65)
+        return { type: 'transcribed', index: effect.index, text: `text ${effect.index} (${state.job.epoch})` };
+      if (choice < 83)
+        return { type: 'transcribe_failed', index: effect.index, retryable: true, message: '429 rate limited' };
+      if (choice < 88)
+        return { type: 'transcribe_failed', index: effect.index, retryable: false, message: '400 bad audio' };
+      if (choice < 96)
+        return { type: 'chunk_unreadable', index: effect.index, status: choice < 92 ? 'missing' : 'corrupt' };
       return { type: 'refused', kind: 'lease_lost' };
     }
     case 'wait':
@@ -128,7 +164,13 @@ function isStore(effect: Effect): effect is StoreEffect {
 }
 
 /** Drives the machine to its stop; checks every step; returns the trace and the final store job. */
-function interpret(scenario: Scenario): { trace: Trace; store: Job; state: MachineState; recovering: boolean; initial: Job } {
+function interpret(scenario: Scenario): {
+  trace: Trace;
+  store: Job;
+  state: MachineState;
+  recovering: boolean;
+  initial: Job;
+} {
   const claimed = claimedJob(scenario);
   let store = claimed.job;
   let nowMs = claimed.nowMs;
@@ -164,7 +206,8 @@ function interpret(scenario: Scenario): { trace: Trace; store: Job; state: Machi
       }
     } else {
       input = answerOutside(effect, state, choices);
-      if (input.type === 'chunks_checked') trace.checked = new Map(input.results.map((result) => [result.index, result.status]));
+      if (input.type === 'chunks_checked')
+        trace.checked = new Map(input.results.map((result) => [result.index, result.status]));
     }
     trace.inputs.push(input);
     const next = transition(state, input);
@@ -176,13 +219,25 @@ function interpret(scenario: Scenario): { trace: Trace; store: Job; state: Machi
       expect({ ...state.job, lastRequestId: null }).toEqual({ ...store, lastRequestId: null });
     }
     if (input.type === 'transcribe_failed' && !input.retryable) {
-      expect(following).toEqual({ type: 'fail', reason: 'transcription_rejected', message: input.message, chunkIndex: input.index, retryable: false });
+      expect(following).toEqual({
+        type: 'fail',
+        reason: 'transcription_rejected',
+        message: input.message,
+        chunkIndex: input.index,
+        retryable: false,
+      });
     }
     if (input.type === 'transcribe_failed' && input.retryable) {
       const failures = (retryableFailures.get(input.index) ?? 0) + 1;
       retryableFailures.set(input.index, failures);
       if (failures < scenario.transcriptionAttemptsMax) expect(following).toEqual({ type: 'wait', attempt: failures });
-      else expect(following).toMatchObject({ type: 'fail', reason: 'transcription_failed', chunkIndex: input.index, retryable: true });
+      else
+        expect(following).toMatchObject({
+          type: 'fail',
+          reason: 'transcription_failed',
+          chunkIndex: input.index,
+          retryable: true,
+        });
     }
     if (input.type === 'waited' && trace.effects.at(-2)?.type === 'transcribe') {
       const failed = trace.effects.at(-2) as Extract<Effect, { type: 'transcribe' }>;
@@ -192,7 +247,8 @@ function interpret(scenario: Scenario): { trace: Trace; store: Job; state: Machi
       expect(['wait', 'fail']).toContain(following.type);
       if (following.type === 'fail') expect(following.reason).toBe('media_invalid');
     }
-    if (input.type === 'media_failed') expect(following).toEqual({ type: 'fail', reason: input.reason, message: input.message });
+    if (input.type === 'media_failed')
+      expect(following).toEqual({ type: 'fail', reason: input.reason, message: input.message });
     if (input.type === 'refused') expect(following).toEqual({ type: 'stop', outcome: 'lost' });
     effect = following;
   }
@@ -201,31 +257,38 @@ function interpret(scenario: Scenario): { trace: Trace; store: Job; state: Machi
 }
 
 describe('the worker machine (transition.ts) under random effect results', () => {
-  test.prop([scenarioArbitrary], { numRuns: 400 })('never transcribes a committed chunk, commits each chunk at most once, and always stops within the step bound', (scenario) => {
-    const { trace, store, initial } = interpret(scenario);
-    const last = trace.effects.at(-1);
-    expect(last?.type).toBe('stop');
-    if (last?.type !== 'stop') return;
-    for (const count of trace.commits.values()) expect(count).toBe(1);
-    for (const [index, chunk] of initial.chunks.entries()) {
-      if (chunk.transcript !== null) expect(trace.commits.has(index)).toBe(false);
-    }
-    const stops = trace.effects.filter((effect) => effect.type === 'stop');
-    expect(stops).toHaveLength(1);
-    // The outcome agrees with the store, and a terminal job is cleaned up after its last file was written (P8).
-    if (last.outcome === 'completed') expect(store.phase).toBe('completed');
-    if (last.outcome === 'failed') expect(store.phase).toBe('failed');
-    const lastCleanup = trace.effects.map((effect) => effect.type).lastIndexOf('cleanup');
-    const lastExtract = trace.effects.map((effect) => effect.type).lastIndexOf('extract');
-    if (last.outcome !== 'lost') expect(lastCleanup).toBeGreaterThan(lastExtract);
-    if (last.outcome === 'completed') expect(trace.effects.at(-2)?.type).toBe('complete');
-    if (last.outcome === 'failed') expect(trace.effects.slice(-3).map((effect) => effect.type)).toEqual(['fail', 'cleanup', 'stop']);
-    if (last.outcome === 'lost') expect(trace.inputs.some((input) => input.type === 'refused')).toBe(true);
-    if (last.outcome === 'completed') expect(store.transcript).toBe(store.chunks.map((chunk) => chunk.transcript).join(' '));
-    if (isTerminal(store.phase)) expect(last.outcome).not.toBe('lost');
-  });
+  test.prop([scenarioArbitrary], { numRuns: 400 })(
+    'never transcribes a committed chunk, commits each chunk at most once, and always stops within the step bound',
+    (scenario) => {
+      const { trace, store, initial } = interpret(scenario);
+      const last = trace.effects.at(-1);
+      expect(last?.type).toBe('stop');
+      if (last?.type !== 'stop') return;
+      for (const count of trace.commits.values()) expect(count).toBe(1);
+      for (const [index, chunk] of initial.chunks.entries()) {
+        if (chunk.transcript !== null) expect(trace.commits.has(index)).toBe(false);
+      }
+      const stops = trace.effects.filter((effect) => effect.type === 'stop');
+      expect(stops).toHaveLength(1);
+      // The outcome agrees with the store, and a terminal job is cleaned up after its last file was written (P8).
+      if (last.outcome === 'completed') expect(store.phase).toBe('completed');
+      if (last.outcome === 'failed') expect(store.phase).toBe('failed');
+      const lastCleanup = trace.effects.map((effect) => effect.type).lastIndexOf('cleanup');
+      const lastExtract = trace.effects.map((effect) => effect.type).lastIndexOf('extract');
+      if (last.outcome !== 'lost') expect(lastCleanup).toBeGreaterThan(lastExtract);
+      if (last.outcome === 'completed') expect(trace.effects.at(-2)?.type).toBe('complete');
+      if (last.outcome === 'failed')
+        expect(trace.effects.slice(-3).map((effect) => effect.type)).toEqual(['fail', 'cleanup', 'stop']);
+      if (last.outcome === 'lost') expect(trace.inputs.some((input) => input.type === 'refused')).toBe(true);
+      if (last.outcome === 'completed')
+        expect(store.transcript).toBe(store.chunks.map((chunk) => chunk.transcript).join(' '));
+      if (isTerminal(store.phase)) expect(last.outcome).not.toBe('lost');
+    },
+  );
 
-  test.prop([scenarioArbitrary.map((scenario) => ({ ...scenario, setup: 'recover-transcribing' as const }))], { numRuns: 300 })(
+  test.prop([scenarioArbitrary.map((scenario) => ({ ...scenario, setup: 'recover-transcribing' as const }))], {
+    numRuns: 300,
+  })(
     'recovering while transcribing: checks the pending chunks first, re-extracts exactly the bad ones, then marks resumed once before the first transcription',
     (scenario) => {
       const { trace, initial } = interpret(scenario);
@@ -244,10 +307,14 @@ describe('the worker machine (transition.ts) under random effect results', () =>
       const distinct = extracted.filter((index, position) => extracted[position - 1] !== index);
       const bad = pending.filter((index) => checked.get(index) !== 'ok');
       expect(distinct).toEqual(bad);
-      expect(before.filter((effect) => effect.type === 'extract').every((effect) => effect.type === 'extract' && effect.purpose === 'recreate')).toBe(true);
-      expect(before.flatMap((effect) => (effect.type === 'record_recreated' ? [[effect.index, effect.reason]] : []))).toEqual(
-        bad.map((index) => [index, checked.get(index)]),
-      );
+      expect(
+        before
+          .filter((effect) => effect.type === 'extract')
+          .every((effect) => effect.type === 'extract' && effect.purpose === 'recreate'),
+      ).toBe(true);
+      expect(
+        before.flatMap((effect) => (effect.type === 'record_recreated' ? [[effect.index, effect.reason]] : [])),
+      ).toEqual(bad.map((index) => [index, checked.get(index)]));
       expect(before.every((effect) => ['extract', 'record_recreated', 'wait'].includes(effect.type))).toBe(true);
     },
   );
@@ -258,7 +325,9 @@ describe('the worker machine (transition.ts) under random effect results', () =>
       const { trace, store } = interpret(scenario);
       expect(trace.effects.at(-1)).toEqual({ type: 'stop', outcome: 'completed' });
       expect(store.phase).toBe('completed');
-      expect(trace.effects.filter((effect) => effect.type === 'mark_resumed')).toHaveLength(scenario.setup === 'fresh' || scenario.setup === 'recover-finalizing' ? 0 : 1);
+      expect(trace.effects.filter((effect) => effect.type === 'mark_resumed')).toHaveLength(
+        scenario.setup === 'fresh' || scenario.setup === 'recover-finalizing' ? 0 : 1,
+      );
     },
   );
 
@@ -270,11 +339,32 @@ describe('the worker machine (transition.ts) under random effect results', () =>
       if (last?.type === 'stop') seen.add(`stop:${last.outcome}`);
       if (store.failure !== null) seen.add(`failure:${store.failure.reason}`);
       for (const effect of trace.effects) seen.add(`effect:${effect.type}`);
-      if (trace.effects.some((effect) => effect.type === 'record_recreated') && store.phase === 'completed') seen.add('recreated then completed');
+      if (trace.effects.some((effect) => effect.type === 'record_recreated') && store.phase === 'completed')
+        seen.add('recreated then completed');
     }
     for (const outcome of ['completed', 'failed', 'lost']) expect(seen).toContain(`stop:${outcome}`);
-    for (const reason of ['transcription_rejected', 'transcription_failed', 'media_invalid', 'source_missing', 'state_corrupt']) expect(seen).toContain(`failure:${reason}`);
-    for (const type of ['probe', 'extract', 'check_chunks', 'transcribe', 'wait', 'cleanup', 'record_plan', 'record_recreated', 'mark_resumed', 'commit', 'complete', 'fail']) {
+    for (const reason of [
+      'transcription_rejected',
+      'transcription_failed',
+      'media_invalid',
+      'source_missing',
+      'state_corrupt',
+    ])
+      expect(seen).toContain(`failure:${reason}`);
+    for (const type of [
+      'probe',
+      'extract',
+      'check_chunks',
+      'transcribe',
+      'wait',
+      'cleanup',
+      'record_plan',
+      'record_recreated',
+      'mark_resumed',
+      'commit',
+      'complete',
+      'fail',
+    ]) {
       expect(seen).toContain(`effect:${type}`);
     }
     expect(seen).toContain('recreated then completed');

@@ -1,8 +1,21 @@
-/** The worker machine (transition.ts), scenario by scenario: the effects it asks for on the happy path, after each kind of error and in a recovery, and the assertions that guard it against results no runtime should feed it. */
+/**
+ * The worker machine (transition.ts), scenario by scenario: the effects it asks for on the happy path, after each kind
+ * of error and in a recovery, and the assertions that guard it against results no runtime should feed it.
+ */
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../src/core/assert.js';
 import * as operations from '../../src/core/operations.js';
-import { decide, initialState, isStoreEffect, sent, start, transition, type Effect, type Input, type MachineState } from '../../src/core/transition.js';
+import {
+  decide,
+  initialState,
+  isStoreEffect,
+  sent,
+  start,
+  transition,
+  type Effect,
+  type Input,
+  type MachineState,
+} from '../../src/core/transition.js';
 import type { Job } from '../../src/core/types.js';
 import { applied, chunkingJob, ownerFence, recovered, sha, transcribingJob } from './support.js';
 
@@ -47,7 +60,11 @@ class Driver {
     let outcome: operations.Outcome;
     switch (effect.type) {
       case 'record_plan':
-        outcome = operations.recordPlan(this.store, { ...fence, durationMs: effect.durationMs, chunks: effect.chunks }, nowMs);
+        outcome = operations.recordPlan(
+          this.store,
+          { ...fence, durationMs: effect.durationMs, chunks: effect.chunks },
+          nowMs,
+        );
         break;
       case 'record_recreated':
         outcome = operations.recordRecreated(this.store, { ...fence, ...effect }, nowMs);
@@ -56,13 +73,27 @@ class Driver {
         outcome = operations.markResumed(this.store, fence, nowMs);
         break;
       case 'commit':
-        outcome = operations.commit(this.store, { ...fence, index: effect.index, transcript: effect.transcript }, nowMs);
+        outcome = operations.commit(
+          this.store,
+          { ...fence, index: effect.index, transcript: effect.transcript },
+          nowMs,
+        );
         break;
       case 'complete':
         outcome = operations.complete(this.store, fence, nowMs);
         break;
       case 'fail':
-        outcome = operations.fail(this.store, { ...fence, reason: effect.reason, message: effect.message, chunkIndex: effect.chunkIndex, retryable: effect.retryable }, nowMs);
+        outcome = operations.fail(
+          this.store,
+          {
+            ...fence,
+            reason: effect.reason,
+            message: effect.message,
+            chunkIndex: effect.chunkIndex,
+            retryable: effect.retryable,
+          },
+          nowMs,
+        );
         break;
       default:
         return;
@@ -91,7 +122,11 @@ const ok = (effect: Effect): Input => {
 };
 
 function types(effects: readonly Effect[]): string[] {
-  return effects.map((effect) => (effect.type === 'extract' || effect.type === 'transcribe' || effect.type === 'commit' ? `${effect.type}:${effect.index}` : effect.type));
+  return effects.map((effect) =>
+    effect.type === 'extract' || effect.type === 'transcribe' || effect.type === 'commit'
+      ? `${effect.type}:${effect.index}`
+      : effect.type,
+  );
 }
 
 describe('transition: a fresh job', () => {
@@ -99,7 +134,17 @@ describe('transition: a fresh job', () => {
     const driver = new Driver(chunkingJob('w1'), 'w1');
     expect(driver.runWith(ok)).toEqual({ type: 'stop', outcome: 'completed' });
     expect(types(driver.effects)).toEqual([
-      'probe', 'extract:0', 'extract:1', 'record_plan', 'transcribe:0', 'commit:0', 'transcribe:1', 'commit:1', 'cleanup', 'complete', 'stop',
+      'probe',
+      'extract:0',
+      'extract:1',
+      'record_plan',
+      'transcribe:0',
+      'commit:0',
+      'transcribe:1',
+      'commit:1',
+      'cleanup',
+      'complete',
+      'stop',
     ]);
     expect(driver.effects.filter((effect) => effect.type === 'transcribe')).toEqual([
       { type: 'transcribe', index: 0, prompt: null },
@@ -111,13 +156,21 @@ describe('transition: a fresh job', () => {
   it('fails with media_invalid for a duration it cannot plan, and with the media reason when the source is gone', () => {
     for (const durationMs of [0, Number.NaN, 48 * 3_600_000]) {
       const driver = new Driver(chunkingJob('w1'), 'w1');
-      expect(driver.feed({ type: 'probed', durationMs })).toMatchObject({ type: 'fail', reason: 'media_invalid', message: expect.stringContaining('durationMs') });
+      expect(driver.feed({ type: 'probed', durationMs })).toMatchObject({
+        type: 'fail',
+        reason: 'media_invalid',
+        message: expect.stringContaining('durationMs'),
+      });
       expect(driver.runWith(ok)).toEqual({ type: 'stop', outcome: 'failed' });
       expect(driver.store.failure?.reason).toBe('media_invalid');
     }
     const driver = new Driver(chunkingJob('w1'), 'w1');
     driver.feed({ type: 'probed', durationMs: 3_000 });
-    expect(driver.feed({ type: 'media_failed', reason: 'source_missing', message: 'deleted' })).toEqual({ type: 'fail', reason: 'source_missing', message: 'deleted' });
+    expect(driver.feed({ type: 'media_failed', reason: 'source_missing', message: 'deleted' })).toEqual({
+      type: 'fail',
+      reason: 'source_missing',
+      message: 'deleted',
+    });
   });
 
   it('waits and retries a retryable media failure, and fails with media_invalid after mediaAttemptsMax in a row', () => {
@@ -132,7 +185,11 @@ describe('transition: a fresh job', () => {
     driver.feed({ type: 'waited' });
     expect(driver.feed({ type: 'media_retry', message: 'disk full' })).toEqual({ type: 'wait', attempt: 2 });
     driver.feed({ type: 'waited' });
-    expect(driver.feed({ type: 'media_retry', message: 'disk full' })).toEqual({ type: 'fail', reason: 'media_invalid', message: 'media failed 3 times, last: disk full' });
+    expect(driver.feed({ type: 'media_retry', message: 'disk full' })).toEqual({
+      type: 'fail',
+      reason: 'media_invalid',
+      message: 'media failed 3 times, last: disk full',
+    });
   });
 
   // Regression: a successful probe resets the count of consecutive retryable media failures, so
@@ -153,7 +210,13 @@ describe('transition: transcription errors', () => {
     const driver = new Driver(transcribingJob(3), 'w1', false);
     expect(driver.effect).toEqual({ type: 'transcribe', index: 0, prompt: null });
     const fail = driver.feed({ type: 'transcribe_failed', index: 0, retryable: false, message: '400 invalid file' });
-    expect(fail).toEqual({ type: 'fail', reason: 'transcription_rejected', message: '400 invalid file', chunkIndex: 0, retryable: false });
+    expect(fail).toEqual({
+      type: 'fail',
+      reason: 'transcription_rejected',
+      message: '400 invalid file',
+      chunkIndex: 0,
+      retryable: false,
+    });
     expect(driver.feed({ type: 'stored', nowMs: 5 })).toEqual({ type: 'cleanup' });
     expect(driver.feed({ type: 'cleaned' })).toEqual({ type: 'stop', outcome: 'failed' });
     expect(driver.store.failure?.reason).toBe('transcription_rejected');
@@ -167,16 +230,39 @@ describe('transition: transcription errors', () => {
       if (attempt < limits.transcriptionAttemptsMax) effects.push(driver.feed({ type: 'waited' }));
     }
     expect(types(effects)).toEqual(['transcribe:0', 'wait', 'transcribe:0', 'wait', 'transcribe:0', 'fail']);
-    expect(effects.filter((effect) => effect.type === 'wait')).toEqual([{ type: 'wait', attempt: 1 }, { type: 'wait', attempt: 2 }]);
-    expect(effects.at(-1)).toEqual({ type: 'fail', reason: 'transcription_failed', chunkIndex: 0, retryable: true, message: 'chunk 0 failed 3 times, last: 429 #3' });
+    expect(effects.filter((effect) => effect.type === 'wait')).toEqual([
+      { type: 'wait', attempt: 1 },
+      { type: 'wait', attempt: 2 },
+    ]);
+    expect(effects.at(-1)).toEqual({
+      type: 'fail',
+      reason: 'transcription_failed',
+      chunkIndex: 0,
+      retryable: true,
+      message: 'chunk 0 failed 3 times, last: 429 #3',
+    });
   });
 
   it('re-extracts a chunk whose file is unreadable before transcribing it, once even if reported twice', () => {
     const driver = new Driver(transcribingJob(2), 'w1', false);
-    expect(driver.feed({ type: 'chunk_unreadable', index: 0, status: 'corrupt' })).toEqual({ type: 'extract', index: 0, purpose: 'recreate' });
-    expect(driver.feed({ type: 'chunk_unreadable', index: 0, status: 'missing' })).toEqual({ type: 'extract', index: 0, purpose: 'recreate' });
+    expect(driver.feed({ type: 'chunk_unreadable', index: 0, status: 'corrupt' })).toEqual({
+      type: 'extract',
+      index: 0,
+      purpose: 'recreate',
+    });
+    expect(driver.feed({ type: 'chunk_unreadable', index: 0, status: 'missing' })).toEqual({
+      type: 'extract',
+      index: 0,
+      purpose: 'recreate',
+    });
     expect(driver.state.reextract).toEqual([{ index: 0, reason: 'corrupt' }]);
-    expect(driver.feed({ type: 'extracted', index: 0, bytes: 5, sha256: sha('new') })).toEqual({ type: 'record_recreated', index: 0, reason: 'corrupt', bytes: 5, sha256: sha('new') });
+    expect(driver.feed({ type: 'extracted', index: 0, bytes: 5, sha256: sha('new') })).toEqual({
+      type: 'record_recreated',
+      index: 0,
+      reason: 'corrupt',
+      bytes: 5,
+      sha256: sha('new'),
+    });
     expect(driver.feed({ type: 'stored', nowMs: 3 })).toEqual({ type: 'transcribe', index: 0, prompt: null });
     expect(driver.store.chunks[0]).toMatchObject({ bytes: 5, sha256: sha('new') });
   });
@@ -187,28 +273,69 @@ describe('transition: recovery', () => {
     const job = recovered(transcribingJob(5, [0, 2]));
     const driver = new Driver(job, 'w2');
     expect(driver.effect).toEqual({ type: 'check_chunks', indices: [1, 3, 4] });
-    const statuses = new Map([[1, 'ok'], [3, 'missing'], [4, 'corrupt']] as const);
+    const statuses = new Map([
+      [1, 'ok'],
+      [3, 'missing'],
+      [4, 'corrupt'],
+    ] as const);
     driver.feed({ type: 'chunks_checked', results: [...statuses].map(([index, status]) => ({ index, status })) });
     expect(driver.runWith(ok)).toEqual({ type: 'stop', outcome: 'completed' });
     expect(types(driver.effects)).toEqual([
-      'check_chunks', 'extract:3', 'record_recreated', 'extract:4', 'record_recreated', 'mark_resumed',
-      'transcribe:1', 'commit:1', 'transcribe:3', 'commit:3', 'transcribe:4', 'commit:4', 'cleanup', 'complete', 'stop',
+      'check_chunks',
+      'extract:3',
+      'record_recreated',
+      'extract:4',
+      'record_recreated',
+      'mark_resumed',
+      'transcribe:1',
+      'commit:1',
+      'transcribe:3',
+      'commit:3',
+      'transcribe:4',
+      'commit:4',
+      'cleanup',
+      'complete',
+      'stop',
     ]);
-    expect(driver.effects.filter((effect) => effect.type === 'record_recreated').map((effect) => effect.type === 'record_recreated' && effect.reason)).toEqual(['missing', 'corrupt']);
-    expect(driver.effects.find((effect) => effect.type === 'transcribe' && effect.index === 1)).toEqual({ type: 'transcribe', index: 1, prompt: 'text 0' });
+    expect(
+      driver.effects
+        .filter((effect) => effect.type === 'record_recreated')
+        .map((effect) => effect.type === 'record_recreated' && effect.reason),
+    ).toEqual(['missing', 'corrupt']);
+    expect(driver.effects.find((effect) => effect.type === 'transcribe' && effect.index === 1)).toEqual({
+      type: 'transcribe',
+      index: 1,
+      prompt: 'text 0',
+    });
     expect(driver.store.recovery).toMatchObject({ open: false, recreatedChunks: 2, resumed: true });
   });
 
   it('fails with state_corrupt when a pending chunk goes unchecked', () => {
     const driver = new Driver(recovered(transcribingJob(3)), 'w2');
-    expect(driver.feed({ type: 'chunks_checked', results: [{ index: 0, status: 'ok' }] })).toEqual({ type: 'fail', reason: 'state_corrupt', message: 'chunk 1 was not checked' });
+    expect(driver.feed({ type: 'chunks_checked', results: [{ index: 0, status: 'ok' }] })).toEqual({
+      type: 'fail',
+      reason: 'state_corrupt',
+      message: 'chunk 1 was not checked',
+    });
   });
 
   it('in chunking: plans again, then checks, marks resumed and transcribes', () => {
     const driver = new Driver(recovered(chunkingJob()), 'w2');
     expect(driver.runWith(ok)).toEqual({ type: 'stop', outcome: 'completed' });
     expect(types(driver.effects)).toEqual([
-      'probe', 'extract:0', 'extract:1', 'record_plan', 'check_chunks', 'mark_resumed', 'transcribe:0', 'commit:0', 'transcribe:1', 'commit:1', 'cleanup', 'complete', 'stop',
+      'probe',
+      'extract:0',
+      'extract:1',
+      'record_plan',
+      'check_chunks',
+      'mark_resumed',
+      'transcribe:0',
+      'commit:0',
+      'transcribe:1',
+      'commit:1',
+      'cleanup',
+      'complete',
+      'stop',
     ]);
   });
 
@@ -248,26 +375,76 @@ describe('transition: losing the job and guarding against impossible inputs', ()
     expect(sent(state, { type: 'probe' })).toBe(state);
     expect(sent(state, { type: 'complete' }).inFlight).toEqual({ type: 'complete' });
     const storeTypes = ['record_plan', 'record_recreated', 'mark_resumed', 'commit', 'complete', 'fail'];
-    const all: Effect['type'][] = ['probe', 'extract', 'check_chunks', 'transcribe', 'wait', 'cleanup', 'stop', ...(storeTypes as Effect['type'][])];
+    const all: Effect['type'][] = [
+      'probe',
+      'extract',
+      'check_chunks',
+      'transcribe',
+      'wait',
+      'cleanup',
+      'stop',
+      ...(storeTypes as Effect['type'][]),
+    ];
     expect(all.filter((type) => isStoreEffect({ type } as Effect))).toEqual(storeTypes);
   });
 
   it.each<[string, () => unknown]>([
-    ['a stored result with nothing in flight', () => transition(initialState(chunkingJob(), 'w1', false, limits), { type: 'stored', nowMs: 1 })],
-    ['an extraction out of order', () => {
-      const state = transition(initialState(chunkingJob(), 'w1', false, limits), { type: 'probed', durationMs: 3_000 }).state;
-      return transition(state, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) });
-    }],
-    ['an extraction beyond the plan', () => {
-      let state = transition(initialState(chunkingJob(), 'w1', false, limits), { type: 'probed', durationMs: 1_000 }).state;
-      state = transition(state, { type: 'extracted', index: 0, bytes: 1, sha256: sha(0) }).state;
-      return transition(state, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) });
-    }],
-    ['a re-extraction nobody asked for', () => transition(initialState(transcribingJob(2), 'w1', false, limits), { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) })],
-    ['an unknown input', () => transition(initialState(chunkingJob(), 'w1', false, limits), { type: 'bogus' } as unknown as Input)],
-    ['an unknown store effect in flight', () => transition({ ...initialState(chunkingJob(), 'w1', false, limits), inFlight: { type: 'bogus' } as never }, { type: 'stored', nowMs: 1 })],
-    ['an unknown phase', () => decide(initialState({ ...chunkingJob(), phase: 'paused' as Job['phase'] }, 'w1', false, limits))],
-    ['a transcribing snapshot with nothing pending', () => decide(initialState({ ...transcribingJob(1), chunks: transcribingJob(1, [0]).chunks }, 'w1', false, limits))],
+    [
+      'a stored result with nothing in flight',
+      () => transition(initialState(chunkingJob(), 'w1', false, limits), { type: 'stored', nowMs: 1 }),
+    ],
+    [
+      'an extraction out of order',
+      () => {
+        const state = transition(initialState(chunkingJob(), 'w1', false, limits), {
+          type: 'probed',
+          durationMs: 3_000,
+        }).state;
+        return transition(state, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) });
+      },
+    ],
+    [
+      'an extraction beyond the plan',
+      () => {
+        let state = transition(initialState(chunkingJob(), 'w1', false, limits), {
+          type: 'probed',
+          durationMs: 1_000,
+        }).state;
+        state = transition(state, { type: 'extracted', index: 0, bytes: 1, sha256: sha(0) }).state;
+        return transition(state, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) });
+      },
+    ],
+    [
+      'a re-extraction nobody asked for',
+      () =>
+        transition(initialState(transcribingJob(2), 'w1', false, limits), {
+          type: 'extracted',
+          index: 1,
+          bytes: 1,
+          sha256: sha(1),
+        }),
+    ],
+    [
+      'an unknown input',
+      () => transition(initialState(chunkingJob(), 'w1', false, limits), { type: 'bogus' } as unknown as Input),
+    ],
+    [
+      'an unknown store effect in flight',
+      () =>
+        transition(
+          { ...initialState(chunkingJob(), 'w1', false, limits), inFlight: { type: 'bogus' } as never },
+          { type: 'stored', nowMs: 1 },
+        ),
+    ],
+    [
+      'an unknown phase',
+      () => decide(initialState({ ...chunkingJob(), phase: 'paused' as Job['phase'] }, 'w1', false, limits)),
+    ],
+    [
+      'a transcribing snapshot with nothing pending',
+      () =>
+        decide(initialState({ ...transcribingJob(1), chunks: transcribingJob(1, [0]).chunks }, 'w1', false, limits)),
+    ],
   ])('throws an AssertionError for %s', (_label, call) => {
     expect(call).toThrow(AssertionError);
   });

@@ -18,12 +18,34 @@ import { parseEvent, type JobEvent } from '../../src/core/events.js';
 import type { ChunkStore, JobStore, Media, Transcriber } from '../../src/ports.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { Worker } from '../../src/runtime/worker.js';
-import { emptyFile, nonMediaFile, sineWav, testFfmpegPath, testFfprobePath, useTempDirectories, videoWithoutAudio } from '../support/media.js';
+import {
+  emptyFile,
+  nonMediaFile,
+  sineWav,
+  testFfmpegPath,
+  testFfprobePath,
+  useTempDirectories,
+  videoWithoutAudio,
+} from '../support/media.js';
 import { startOpenAIServer, transcriptFor, type FakeOpenAIServer } from '../support/openai-server.js';
-import { connectMockRedis, connectRealRedis, deleteKeysWithPrefix, randomPrefix, realRedis, redisRequired } from '../support/redis.js';
+import {
+  connectMockRedis,
+  connectRealRedis,
+  deleteKeysWithPrefix,
+  randomPrefix,
+  realRedis,
+  redisRequired,
+} from '../support/redis.js';
 
 const apiKey = 'sk-e2e-test-key';
-const limits = { leaseDurationMs: 1_500, leaseRenewIntervalMs: 400, idlePollIntervalMs: 100, sweepIntervalMs: 500, retryDelayBaseMs: 50, retryDelayMaxMs: 400 };
+const limits = {
+  leaseDurationMs: 1_500,
+  leaseRenewIntervalMs: 400,
+  idlePollIntervalMs: 100,
+  sweepIntervalMs: 500,
+  retryDelayBaseMs: 50,
+  retryDelayMaxMs: 400,
+};
 const temp = useTempDirectories('chunkwise-e2e-');
 const probe = await realRedis();
 
@@ -41,7 +63,8 @@ interface Rig {
 let rig: Rig;
 
 beforeEach(async () => {
-  if (!probe.available && redisRequired) throw new Error(`no Redis at ${probe.url} (CHUNKWISE_REQUIRE_REDIS=1): ${probe.reason}`);
+  if (!probe.available && redisRequired)
+    throw new Error(`no Redis at ${probe.url} (CHUNKWISE_REQUIRE_REDIS=1): ${probe.reason}`);
   const directory = await temp.make();
   const redis = probe.available ? connectRealRedis() : connectMockRedis();
   const prefix = randomPrefix('e2e');
@@ -49,7 +72,16 @@ beforeEach(async () => {
   const media = new FfmpegMedia({ chunkStore, ffmpegPath: testFfmpegPath(), ffprobePath: testFfprobePath() });
   const server = await startOpenAIServer({ apiKey });
   const transcriber = new OpenAITranscriber({ apiKey, baseURL: server.baseURL, timeoutMs: 5_000, logLevel: 'off' });
-  rig = { redis, prefix, store: new RedisJobStore({ redis, keyPrefix: prefix }), chunkStore, media, server, transcriber, directory };
+  rig = {
+    redis,
+    prefix,
+    store: new RedisJobStore({ redis, keyPrefix: prefix }),
+    chunkStore,
+    media,
+    server,
+    transcriber,
+    directory,
+  };
 });
 
 afterEach(async () => {
@@ -64,12 +96,16 @@ function killable<T extends object>(target: T, dead: { value: boolean }): T {
     get(object, property, receiver) {
       const value = Reflect.get(object, property, receiver) as unknown;
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => (dead.value ? new Promise(() => {}) : (value as (...inner: unknown[]) => unknown).apply(object, args));
+      return (...args: unknown[]) =>
+        dead.value ? new Promise(() => {}) : (value as (...inner: unknown[]) => unknown).apply(object, args);
     },
   });
 }
 
-function workerOn(id: string, ports: { store: JobStore; chunkStore: ChunkStore; media: Media; transcriber: Transcriber }): Worker {
+function workerOn(
+  id: string,
+  ports: { store: JobStore; chunkStore: ChunkStore; media: Media; transcriber: Transcriber },
+): Worker {
   return new Worker({ workerId: id, ...ports, clock: systemClock, random: Math.random, limits });
 }
 
@@ -103,12 +139,20 @@ describe(`a worker dies mid-job and another recovers it (${probe.available ? 're
       return result;
     };
     const workerA = workerOn('worker-a', {
-      store: countingStore, chunkStore: killable(rig.chunkStore, dead), media: killable(rig.media, dead), transcriber: killable(rig.transcriber, dead),
+      store: countingStore,
+      chunkStore: killable(rig.chunkStore, dead),
+      media: killable(rig.media, dead),
+      transcriber: killable(rig.transcriber, dead),
     });
     void workerA.run();
     await until(async () => dead.value, 30_000, 'worker A to commit two chunks');
 
-    const workerB = workerOn('worker-b', { store: rig.store, chunkStore: rig.chunkStore, media: rig.media, transcriber: rig.transcriber });
+    const workerB = workerOn('worker-b', {
+      store: rig.store,
+      chunkStore: rig.chunkStore,
+      media: rig.media,
+      transcriber: rig.transcriber,
+    });
     const runB = workerB.run();
     try {
       await until(async () => (await rig.store.getJob(jobId))?.phase === 'completed', 30_000, 'the job to complete');
@@ -125,13 +169,28 @@ describe(`a worker dies mid-job and another recovers it (${probe.available ? 're
     // P5: gapless seqs, every event valid, one recovery attempt opened, resumed and completed.
     expect(events.map((event) => event.seq)).toEqual(events.map((_, position) => position + 1));
     for (const event of events) expect(parseEvent(event)).toEqual(event);
-    const recovery = events.filter((event) => event.event.startsWith('recovery_') || event.event === 'processing_resumed');
-    expect(recovery.map((event) => event.event)).toEqual(['recovery_started', 'processing_resumed', 'recovery_completed']);
-    expect(recovery[0]).toMatchObject({ previous_owner: 'worker-a', worker_id: 'worker-b', phase: 'transcribing', recovery_type: 'lease_expired' });
+    const recovery = events.filter(
+      (event) => event.event.startsWith('recovery_') || event.event === 'processing_resumed',
+    );
+    expect(recovery.map((event) => event.event)).toEqual([
+      'recovery_started',
+      'processing_resumed',
+      'recovery_completed',
+    ]);
+    expect(recovery[0]).toMatchObject({
+      previous_owner: 'worker-a',
+      worker_id: 'worker-b',
+      phase: 'transcribing',
+      recovery_type: 'lease_expired',
+    });
     expect(recovery[1]).toMatchObject({ completed_chunks: 2, remaining_chunks: 5 });
 
     // P2: no transcription request for a chunk reached the server after that chunk's commit.
-    const committedAt = new Map(events.flatMap((event) => (event.event === 'chunk_transcribed' ? [[event.chunk_index, event.timestamp] as const] : [])));
+    const committedAt = new Map(
+      events.flatMap((event) =>
+        event.event === 'chunk_transcribed' ? [[event.chunk_index, event.timestamp] as const] : [],
+      ),
+    );
     for (const request of rig.server.requests) {
       const at = committedAt.get(chunkIndexOf(request.fileName));
       if (at !== undefined) expect(request.atMs, `request for ${request.fileName}`).toBeLessThanOrEqual(at);
@@ -142,7 +201,9 @@ describe(`a worker dies mid-job and another recovers it (${probe.available ? 're
     // P3, P7: one commit per chunk, each text the server's transcription of the chunk's bytes.
     expect([...committedAt.keys()].sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
     for (const chunk of job?.chunks ?? []) {
-      const request = rig.server.requests.find((entry) => chunkIndexOf(entry.fileName) === chunk.index && entry.status === 200);
+      const request = rig.server.requests.find(
+        (entry) => chunkIndexOf(entry.fileName) === chunk.index && entry.status === 200,
+      );
       expect(chunk.transcript).toBe(transcriptFor(request?.fileName ?? '', chunk.sha256));
     }
     // P6: progress never goes down and ends at 100.
@@ -169,13 +230,27 @@ describe('bad input fails the job with a reason, and the worker keeps running', 
       if (jobId === 'bad-reply') break;
     }
     rig.server.inject({ kind: 'not_transcription', body: '{"hello":"world"}', contentType: 'application/json' });
-    const worker = workerOn('worker-c', { store: rig.store, chunkStore: rig.chunkStore, media: rig.media, transcriber: rig.transcriber });
+    const worker = workerOn('worker-c', {
+      store: rig.store,
+      chunkStore: rig.chunkStore,
+      media: rig.media,
+      transcriber: rig.transcriber,
+    });
     const run = worker.run();
     try {
       const bad = ['not-media', 'empty', 'no-audio', 'missing', 'bad-reply'];
-      await until(async () => (await Promise.all(bad.map((jobId) => rig.store.getJob(jobId)))).every((job) => job?.phase === 'failed'), 30_000, 'the bad jobs to fail');
+      await until(
+        async () =>
+          (await Promise.all(bad.map((jobId) => rig.store.getJob(jobId)))).every((job) => job?.phase === 'failed'),
+        30_000,
+        'the bad jobs to fail',
+      );
       await rig.store.createJob({ jobId: 'good', source: sources.good, chunkLengthMs: 5_000 });
-      await until(async () => (await rig.store.getJob('good'))?.phase === 'completed', 30_000, 'the good job to complete');
+      await until(
+        async () => (await rig.store.getJob('good'))?.phase === 'completed',
+        30_000,
+        'the good job to complete',
+      );
     } finally {
       worker.stop();
       await run;
@@ -189,7 +264,11 @@ describe('bad input fails the job with a reason, and the worker keeps running', 
       expect(last, jobId).toHaveLength(1);
     }
     expect(reasons).toEqual({
-      'not-media': 'media_invalid', empty: 'media_invalid', 'no-audio': 'media_invalid', missing: 'source_missing', 'bad-reply': 'transcription_rejected',
+      'not-media': 'media_invalid',
+      empty: 'media_invalid',
+      'no-audio': 'media_invalid',
+      missing: 'source_missing',
+      'bad-reply': 'transcription_rejected',
     });
     expect(await readdir(rig.chunkStore.root).catch(() => [])).toEqual([]);
   }, 90_000);

@@ -1,4 +1,6 @@
-// Proves the promises hold on real processes: a short `chunkwise chaos --live` run (real worker processes, their own redis-server, real SIGKILLs, SIGSTOPs and kill -9s of Redis) exits 0 with no violation, its faults really happened, and nothing it started outlives it, nor a Ctrl-C.
+// Proves the promises hold on real processes: a short `chunkwise chaos --live` run (real worker processes, their own
+// redis-server, real SIGKILLs, SIGSTOPs and kill -9s of Redis) exits 0 with no violation, its faults really happened,
+// and nothing it started outlives it, nor a Ctrl-C.
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -10,9 +12,15 @@ import { redisServerVersion } from '../../sim/live/redis-server.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const redisVersion = redisServerVersion();
 const required = process.env['CHUNKWISE_REQUIRE_REDIS'] === '1';
-if (redisVersion === null && !required) console.warn('SKIPPED: live chaos tests need redis-server on the PATH (Debian: apt-get install redis-server); CHUNKWISE_REQUIRE_REDIS=1 fails instead');
+if (redisVersion === null && !required)
+  console.warn(
+    'SKIPPED: live chaos tests need redis-server on the PATH (Debian: apt-get install redis-server); CHUNKWISE_REQUIRE_REDIS=1 fails instead',
+  );
 
-/** Seed 15 schedules a pause at ~0.9 s, a hung request at ~1.7 s, a wrong-typed key at ~3.1 s, a kill at ~4.0 s and a Redis restart at ~5.0 s (sim/live/nemesis.ts scheduledMoves). */
+/**
+ * Seed 15 schedules a pause at ~0.9 s, a hung request at ~1.7 s, a wrong-typed key at ~3.1 s, a kill at ~4.0 s and a
+ * Redis restart at ~5.0 s (sim/live/nemesis.ts scheduledMoves).
+ */
 const seed = 15;
 
 interface Finished {
@@ -21,8 +29,15 @@ interface Finished {
   readonly stderr: string;
 }
 
-function chunkwise(args: readonly string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Finished> {
-  const child = spawn(process.execPath, ['bin/chunkwise.js', ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function chunkwise(
+  args: readonly string[],
+  onStdout?: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<Finished> {
+  const child = spawn(process.execPath, ['bin/chunkwise.js', ...args], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (data: Buffer) => {
@@ -38,7 +53,9 @@ function chunkwise(args: readonly string[], onStdout?: (text: string, child: Ret
 /** Temporary directories of live runs, and processes that name one (workers' --chunks-dir, redis-server's --dir). */
 function liveLeftovers(): { directories: string[]; processes: string[] } {
   const directories = readdirSync(tmpdir()).filter((name) => name.startsWith('chunkwise-live-'));
-  const processes = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('chunkwise-live-'));
+  const processes = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes('chunkwise-live-'));
   return { directories, processes };
 }
 
@@ -56,7 +73,19 @@ describe.runIf(redisVersion !== null || required)('chunkwise chaos --live', () =
   it('keeps every promise through real kills, pauses past the lease and Redis restarts, and leaves nothing behind', async () => {
     expect(redisVersion, 'redis-server on the PATH (CHUNKWISE_REQUIRE_REDIS=1)').not.toBeNull();
     const before = liveLeftovers();
-    const result = await chunkwise(['chaos', '--live', '--seconds', '15', '--workers', '3', '--jobs', '6', '--seed', String(seed), '--json']);
+    const result = await chunkwise([
+      'chaos',
+      '--live',
+      '--seconds',
+      '15',
+      '--workers',
+      '3',
+      '--jobs',
+      '6',
+      '--seed',
+      String(seed),
+      '--json',
+    ]);
     const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
     expect(summary['violations'], result.stderr).toEqual([]);
     expect(result.code, result.stderr).toBe(0);
@@ -71,8 +100,22 @@ describe.runIf(redisVersion !== null || required)('chunkwise chaos --live', () =
     expect(newSince(before)).toEqual({ directories: [], processes: [] });
   }, 240_000);
 
-  it('with Redis keeping nothing across its kill -9 (--persistence none), reports the lost jobs as the store\'s, not the engine\'s', async () => {
-    const result = await chunkwise(['chaos', '--live', '--seconds', '8', '--workers', '2', '--jobs', '3', '--seed', String(seed), '--persistence', 'none', '--json']);
+  it("with Redis keeping nothing across its kill -9 (--persistence none), reports the lost jobs as the store's, not the engine's", async () => {
+    const result = await chunkwise([
+      'chaos',
+      '--live',
+      '--seconds',
+      '8',
+      '--workers',
+      '2',
+      '--jobs',
+      '3',
+      '--seed',
+      String(seed),
+      '--persistence',
+      'none',
+      '--json',
+    ]);
     const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
     expect(summary['persistence']).toBe('no AOF, no snapshots');
     expect(summary['redisRestarts']).toBeGreaterThanOrEqual(1);
@@ -87,13 +130,16 @@ describe.runIf(redisVersion !== null || required)('chunkwise chaos --live', () =
   it('stops every process it started and removes its files on Ctrl-C', async () => {
     const before = liveLeftovers();
     let interrupted = false;
-    const result = await chunkwise(['chaos', '--live', '--seconds', '60', '--workers', '2', '--jobs', '3', '--seed', String(seed)], (stdout, child) => {
-      // Interrupt once the nemesis has made its first move: workers and Redis are up by then.
-      if (!interrupted && /\] (kill|pause)/.test(stdout)) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
+    const result = await chunkwise(
+      ['chaos', '--live', '--seconds', '60', '--workers', '2', '--jobs', '3', '--seed', String(seed)],
+      (stdout, child) => {
+        // Interrupt once the nemesis has made its first move: workers and Redis are up by then.
+        if (!interrupted && /\] (kill|pause)/.test(stdout)) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      },
+    );
     expect(interrupted, result.stdout).toBe(true);
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toMatch(/SIGINT, stopping every process/);

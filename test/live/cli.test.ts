@@ -1,4 +1,5 @@
-// Proves the live chaos CLI's surface without starting anything: --help names every flag with an example, bad and unknown flags exit 64 naming the flag, and `chunkwise chaos` needs --live.
+// Proves the live chaos CLI's surface without starting anything: --help names every flag with an example, bad and
+// unknown flags exit 64 naming the flag, and `chunkwise chaos` needs --live.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +9,10 @@ function capture() {
   let stdout = '';
   let stderr = '';
   return {
-    io: { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } },
+    io: {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+    },
     get stdout() {
       return stdout;
     },
@@ -22,11 +26,24 @@ describe('chunkwise chaos --live flags', () => {
   it('--help lists every flag, each with an example, and exits 0', async () => {
     const out = capture();
     expect(await main(['--help'], out.io)).toBe(0);
-    for (const flag of ['--seconds', '--workers', '--jobs', '--seed', '--persistence', '--json', '--report', '--keep', '--help']) {
+    for (const flag of [
+      '--seconds',
+      '--workers',
+      '--jobs',
+      '--seed',
+      '--persistence',
+      '--json',
+      '--report',
+      '--keep',
+      '--help',
+    ]) {
       const start = out.stdout.split('\n').findIndex((text) => text.trimStart().startsWith(flag));
       expect(start, flag).toBeGreaterThanOrEqual(0);
       // A flag's text may run over several lines; its example ends it.
-      const text = out.stdout.split('\n').slice(start, start + 4).join('\n');
+      const text = out.stdout
+        .split('\n')
+        .slice(start, start + 4)
+        .join('\n');
       if (flag !== '--help') expect(text, flag).toMatch(new RegExp(`e\\.g\\. ${flag}`));
     }
   });
@@ -39,7 +56,13 @@ describe('chunkwise chaos --live flags', () => {
   });
 
   it('bad values exit 64 naming the flag', async () => {
-    for (const [argv, flag] of [[['--seconds', '0'], '--seconds'], [['--workers', 'four'], '--workers'], [['--jobs', '9999'], '--jobs'], [['--seed', '-1'], '--seed'], [['--persistence', 'sometimes'], '--persistence']] as const) {
+    for (const [argv, flag] of [
+      [['--seconds', '0'], '--seconds'],
+      [['--workers', 'four'], '--workers'],
+      [['--jobs', '9999'], '--jobs'],
+      [['--seed', '-1'], '--seed'],
+      [['--persistence', 'sometimes'], '--persistence'],
+    ] as const) {
       const out = capture();
       expect(await main(argv, out.io), flag).toBe(64);
       expect(out.stderr, flag).toContain(flag);
@@ -47,10 +70,27 @@ describe('chunkwise chaos --live flags', () => {
   });
 
   it('parses the defaults and given values', () => {
-    expect(parseLiveFlags(['--seconds', '60', '--workers', '4', '--jobs', '40', '--seed', '7', '--json', '--report', 'out'])).toEqual({
-      seconds: 60, workers: 4, jobs: 40, seed: 7, persistence: 'always', json: true, report: 'out', keep: false, help: false,
+    expect(
+      parseLiveFlags(['--seconds', '60', '--workers', '4', '--jobs', '40', '--seed', '7', '--json', '--report', 'out']),
+    ).toEqual({
+      seconds: 60,
+      workers: 4,
+      jobs: 40,
+      seed: 7,
+      persistence: 'always',
+      json: true,
+      report: 'out',
+      keep: false,
+      help: false,
     });
-    expect(parseLiveFlags([])).toMatchObject({ seconds: 30, workers: 4, jobs: 20, json: false, report: undefined, persistence: 'always' });
+    expect(parseLiveFlags([])).toMatchObject({
+      seconds: 30,
+      workers: 4,
+      jobs: 20,
+      json: false,
+      report: undefined,
+      persistence: 'always',
+    });
     expect(parseLiveFlags(['--persistence', 'none']).persistence).toBe('none');
   });
 

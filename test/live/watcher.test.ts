@@ -7,7 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { asideKeys, jobKeys } from '../../src/adapters/redis/index.js';
 import { attribute } from '../../sim/live/run.js';
 import { StoreWatcher } from '../../sim/live/watcher.js';
-import { connectRealRedis, deleteKeysWithPrefix, describeWithRedis, randomPrefix, realRedis, redisUrl } from '../support/redis.js';
+import {
+  connectRealRedis,
+  deleteKeysWithPrefix,
+  describeWithRedis,
+  randomPrefix,
+  realRedis,
+  redisUrl,
+} from '../support/redis.js';
 
 describeWithRedis('the store watcher', await realRedis(), () => {
   it('reports a stream that lost entries it had shown, once per job, and nothing for a stream that only grew', async () => {

@@ -17,7 +17,10 @@ describe('the worker waits out an API outage', () => {
     const harness = new Harness(patient);
     await harness.createJob('job-outage', 3_000);
     const outageEndMs = 40_000;
-    harness.transcriber.script = () => (harness.scheduler.now() < outageEndMs ? { kind: 'error', retryable: true, status: 503, message: 'unavailable' } : undefined);
+    harness.transcriber.script = () =>
+      harness.scheduler.now() < outageEndMs
+        ? { kind: 'error', retryable: true, status: 503, message: 'unavailable' }
+        : undefined;
     harness.startWorker('w1');
     await harness.runUntil(() => harness.isIn('job-outage', 'completed'), 300_000, 200_000);
     const failures = harness.transcriber.calls.filter((call) => call.outcome === 'retryable');
@@ -34,17 +37,25 @@ describe('the worker waits out an API outage', () => {
     const calls = harness.transcriber.calls;
     expect((calls.at(-1)?.atMs ?? 0) - (calls[0]?.atMs ?? 0)).toBeGreaterThanOrEqual(patient.transcriptionOutageMs);
     expect(harness.job('job-down')?.failure?.reason).toBe('transcription_failed');
-    expect(harness.job('job-down')?.failure?.message).toMatch(/^chunk 0 failed \d+ times over \d+ ms, last: unavailable$/);
+    expect(harness.job('job-down')?.failure?.message).toMatch(
+      /^chunk 0 failed \d+ times over \d+ ms, last: unavailable$/,
+    );
   });
 
   it('waits at least the Retry-After the API asked for, capped by retryAfterMsMax', async () => {
     const harness = new Harness(patient);
     await harness.createJob('job-429', 2_000);
     harness.transcriber.script = (request, attempt) =>
-      request.index === 0 && attempt === 1 ? { kind: 'error', retryable: true, status: 429, message: 'slow down', retryAfterMs: 20_000 } : request.index === 0 && attempt === 2 ? { kind: 'error', retryable: true, status: 429, message: 'slow down', retryAfterMs: 3_600_000 } : undefined;
+      request.index === 0 && attempt === 1
+        ? { kind: 'error', retryable: true, status: 429, message: 'slow down', retryAfterMs: 20_000 }
+        : request.index === 0 && attempt === 2
+          ? { kind: 'error', retryable: true, status: 429, message: 'slow down', retryAfterMs: 3_600_000 }
+          : undefined;
     harness.startWorker('w1');
     await harness.runUntil(() => harness.isIn('job-429', 'completed'), 300_000, 200_000);
-    const [first, second, third] = harness.transcriber.calls.filter((call) => call.index === 0).map((call) => call.atMs);
+    const [first, second, third] = harness.transcriber.calls
+      .filter((call) => call.index === 0)
+      .map((call) => call.atMs);
     expect((second ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(20_000);
     expect((third ?? 0) - (second ?? 0)).toBeGreaterThanOrEqual(patient.retryAfterMsMax);
     expect((third ?? 0) - (second ?? 0)).toBeLessThan(patient.retryAfterMsMax + 5_000);

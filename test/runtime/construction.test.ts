@@ -1,4 +1,7 @@
-/** A worker refuses bad construction input at the boundary: a TypeError or RangeError naming the field, before it touches any port. */
+/**
+ * A worker refuses bad construction input at the boundary: a TypeError or RangeError naming the field, before it
+ * touches any port.
+ */
 import { describe, expect, it } from 'vitest';
 import { MemoryChunkStore, MemoryJobStore } from '../../src/adapters/memory/index.js';
 import { defaultLimits, leaseDurationMsMax, recoveryAttemptsMaxLimit, type Limits } from '../../src/core/limits.js';
@@ -10,7 +13,10 @@ function options(overrides: Partial<WorkerOptions> & { limits?: Partial<Limits> 
     workerId: 'w1',
     store,
     chunkStore: new MemoryChunkStore(),
-    media: { probe: async () => ({ kind: 'ok', durationMs: 1_000 }), extractChunk: async () => ({ kind: 'invalid', message: 'unused' }) },
+    media: {
+      probe: async () => ({ kind: 'ok', durationMs: 1_000 }),
+      extractChunk: async () => ({ kind: 'invalid', message: 'unused' }),
+    },
     transcriber: { transcribe: async () => ({ kind: 'ok', text: '' }) },
     clock: { now: () => 0, sleep: async () => {} },
     random: () => 0.5,
@@ -39,7 +45,11 @@ describe('worker construction', () => {
   });
 
   it.each<[string, Partial<Limits>, RegExp]>([
-    ['a renew interval not below the lease', { leaseDurationMs: 10_000, leaseRenewIntervalMs: 10_000 }, /leaseRenewIntervalMs/],
+    [
+      'a renew interval not below the lease',
+      { leaseDurationMs: 10_000, leaseRenewIntervalMs: 10_000 },
+      /leaseRenewIntervalMs/,
+    ],
     ['a base delay above the cap', { retryDelayBaseMs: 5_000, retryDelayMaxMs: 1_000 }, /retryDelayBaseMs/],
     ['a zero lease', { leaseDurationMs: 0 }, /limits\.leaseDurationMs/],
     ['a negative attempt count', { transcriptionAttemptsMax: -1 }, /limits\.transcriptionAttemptsMax/],
@@ -55,11 +65,14 @@ describe('worker construction', () => {
   // Limits every claim would be refused for (a lease above leaseDurationMsMax, more recovery attempts
   // than recoveryAttemptsMaxLimit) are refused when the worker is built, not claim after claim.
   it('refuses limits that every claim would be refused for (leaseDurationMs above leaseDurationMsMax)', () => {
-    expect(() => new Worker(options({ limits: { leaseDurationMs: leaseDurationMsMax + 1 } }))).toThrow(/leaseDurationMs/);
+    expect(() => new Worker(options({ limits: { leaseDurationMs: leaseDurationMsMax + 1 } }))).toThrow(
+      /leaseDurationMs/,
+    );
   });
 
   it('refuses limits that every claim would be refused for (recoveryAttemptsMax above recoveryAttemptsMaxLimit)', () => {
-    expect(() => new Worker(options({ limits: { recoveryAttemptsMax: recoveryAttemptsMaxLimit + 1 } }))).toThrow(/recoveryAttemptsMax/);
+    expect(() => new Worker(options({ limits: { recoveryAttemptsMax: recoveryAttemptsMaxLimit + 1 } }))).toThrow(
+      /recoveryAttemptsMax/,
+    );
   });
-
 });

@@ -1,11 +1,24 @@
-/** Fencing and hand-over on the memory stores in virtual time: a worker paused past its lease comes back to stale writes and a lost lease and stops touching the job, and a stopped worker releases its lease so that another one recovers the job at once. */
+/**
+ * Fencing and hand-over on the memory stores in virtual time: a worker paused past its lease comes back to stale writes
+ * and a lost lease and stops touching the job, and a stopped worker releases its lease so that another one recovers the
+ * job at once.
+ */
 import { describe, expect, it } from 'vitest';
 import type { CommitRequest } from '../../src/core/operations.js';
 import { Harness, crashFreeTranscript, type StoreCall } from '../support/fakes.js';
 
 const jobId = 'job-f';
 const durationMs = 5_000;
-const writes = new Set(['recordChunkPlan', 'recordChunkRecreated', 'markResumed', 'commitChunk', 'completeJob', 'failJob', 'releaseJob', 'quarantineJob']);
+const writes = new Set([
+  'recordChunkPlan',
+  'recordChunkRecreated',
+  'markResumed',
+  'commitChunk',
+  'completeJob',
+  'failJob',
+  'releaseJob',
+  'quarantineJob',
+]);
 
 function jobIdOf(call: StoreCall): string | undefined {
   const request = call.request as { jobId?: unknown } | string;
@@ -19,7 +32,8 @@ describe('worker fencing', () => {
     await harness.createJob(jobId, durationMs);
     let resumeAtMs = 0;
     harness.storeFaults.beforeCall = (operation, actor, request) => {
-      if (actor !== 'w1' || operation !== 'commitChunk' || (request as CommitRequest).index !== 1 || resumeAtMs > 0) return;
+      if (actor !== 'w1' || operation !== 'commitChunk' || (request as CommitRequest).index !== 1 || resumeAtMs > 0)
+        return;
       resumeAtMs = (harness.job(jobId)?.leaseExpiresAtMs ?? 0) + 1_200;
       harness.scheduler.pause('w1', resumeAtMs);
     };
@@ -27,7 +41,9 @@ describe('worker fencing', () => {
     await harness.runUntil(() => harness.job(jobId)?.owner === 'w1');
     const w2 = harness.startWorker('w2');
     const staleReply = (): StoreCall | undefined =>
-      harness.storeCalls.find((call) => call.actor === 'w1' && call.operation === 'commitChunk' && call.outcome === 'stale_epoch');
+      harness.storeCalls.find(
+        (call) => call.actor === 'w1' && call.operation === 'commitChunk' && call.outcome === 'stale_epoch',
+      );
     await harness.runUntil(() => harness.isIn(jobId, 'completed') && staleReply() !== undefined);
     await harness.runFor(5_000);
 
@@ -36,15 +52,27 @@ describe('worker fencing', () => {
     expect(harness.job(jobId)?.chunks[1]?.transcript).not.toBeNull();
     // After the stale reply w1 neither writes to the job nor calls media or the transcriber for it.
     const after = (atMs: number): boolean => atMs > (stale?.atMs ?? Number.POSITIVE_INFINITY);
-    expect(harness.storeCalls.filter((call) => call.actor === 'w1' && after(call.atMs) && writes.has(call.operation) && jobIdOf(call) === jobId)).toEqual([]);
+    expect(
+      harness.storeCalls.filter(
+        (call) => call.actor === 'w1' && after(call.atMs) && writes.has(call.operation) && jobIdOf(call) === jobId,
+      ),
+    ).toEqual([]);
     expect(harness.transcriber.calls.filter((call) => call.actor === 'w1' && after(call.atMs))).toEqual([]);
     expect(harness.media.calls.filter((call) => call.actor === 'w1' && after(call.atMs))).toEqual([]);
-    expect(harness.workers.get('w1')?.log.some((entry) => entry.what === 'stopped' && entry.detail === 'lost (stale_epoch)')).toBe(true);
+    expect(
+      harness.workers.get('w1')?.log.some((entry) => entry.what === 'stopped' && entry.detail === 'lost (stale_epoch)'),
+    ).toBe(true);
 
     expect(harness.transcriber.calls.some((call) => call.alreadyCommitted)).toBe(false);
     expect(harness.transcriber.calls.filter((call) => call.actor === 'w1').map((call) => call.index)).toEqual([0, 1]);
     const commits = harness.events(jobId).filter((event) => event.event === 'chunk_transcribed');
-    expect(commits.map((event) => [event.chunk_index, event.worker_id])).toEqual([[0, 'w1'], [1, 'w2'], [2, 'w2'], [3, 'w2'], [4, 'w2']]);
+    expect(commits.map((event) => [event.chunk_index, event.worker_id])).toEqual([
+      [0, 'w1'],
+      [1, 'w2'],
+      [2, 'w2'],
+      [3, 'w2'],
+      [4, 'w2'],
+    ]);
     expect(harness.job(jobId)?.transcript).toBe(await crashFreeTranscript(jobId, durationMs));
     expect(w2.log.filter((entry) => entry.what === 'error')).toEqual([]);
   });
@@ -54,7 +82,9 @@ describe('worker fencing', () => {
     await harness.createJob(jobId, durationMs);
     let resumeAtMs = 0;
     harness.transcriber.script = (request, attempt) =>
-      request.index === 2 && attempt === 1 ? { kind: 'error', retryable: true, status: 500, message: 'server error' } : undefined;
+      request.index === 2 && attempt === 1
+        ? { kind: 'error', retryable: true, status: 500, message: 'server error' }
+        : undefined;
     harness.transcriber.afterCall = (call) => {
       if (call.actor !== 'w1' || call.index !== 2 || resumeAtMs > 0) return;
       resumeAtMs = (harness.job(jobId)?.leaseExpiresAtMs ?? 0) + 1_200;
@@ -67,12 +97,24 @@ describe('worker fencing', () => {
     await harness.runFor(5_000);
 
     expect(resumeAtMs).toBeGreaterThan(0);
-    expect(harness.transcriber.calls.filter((call) => call.actor === 'w1').map((call) => [call.index, call.outcome])).toEqual([[0, 'ok'], [1, 'ok'], [2, 'retryable']]);
-    expect(harness.transcriber.calls.filter((call) => call.actor === 'w2').map((call) => call.index)).toEqual([2, 3, 4]);
+    expect(
+      harness.transcriber.calls.filter((call) => call.actor === 'w1').map((call) => [call.index, call.outcome]),
+    ).toEqual([
+      [0, 'ok'],
+      [1, 'ok'],
+      [2, 'retryable'],
+    ]);
+    expect(harness.transcriber.calls.filter((call) => call.actor === 'w2').map((call) => call.index)).toEqual([
+      2, 3, 4,
+    ]);
     expect(harness.transcriber.calls.some((call) => call.alreadyCommitted)).toBe(false);
-    const w1Renewals = harness.storeCalls.filter((call) => call.actor === 'w1' && call.operation === 'renewLease' && call.atMs >= resumeAtMs);
+    const w1Renewals = harness.storeCalls.filter(
+      (call) => call.actor === 'w1' && call.operation === 'renewLease' && call.atMs >= resumeAtMs,
+    );
     expect(w1Renewals.map((call) => call.outcome)).toContain('stale_epoch');
-    expect(harness.storeCalls.filter((call) => call.actor === 'w1' && call.atMs >= resumeAtMs && writes.has(call.operation))).toEqual([]);
+    expect(
+      harness.storeCalls.filter((call) => call.actor === 'w1' && call.atMs >= resumeAtMs && writes.has(call.operation)),
+    ).toEqual([]);
     expect(harness.job(jobId)?.transcript).toBe(await crashFreeTranscript(jobId, durationMs));
   });
 
@@ -83,7 +125,8 @@ describe('worker fencing', () => {
     await harness.createJob(jobId, durationMs);
     harness.storeFaults.delayReply = (operation, actor) => (operation === 'claimJob' && actor === 'w1' ? 12_000 : 0);
     harness.storeFaults.afterCall = (operation, actor, _request, result) => {
-      if (operation === 'claimJob' && actor === 'w1' && (result as { kind: string }).kind === 'ok') harness.startWorker('w2');
+      if (operation === 'claimJob' && actor === 'w1' && (result as { kind: string }).kind === 'ok')
+        harness.startWorker('w2');
     };
     harness.startWorker('w1');
     await harness.runUntil(() => harness.isIn(jobId, 'completed'));
@@ -91,8 +134,13 @@ describe('worker fencing', () => {
 
     const claim = harness.events(jobId).find((event) => event.event === 'recovery_started');
     expect(claim).toMatchObject({ worker_id: 'w2', previous_owner: 'w1' });
-    const w1LeaseEndMs = harness.storeCalls.find((call) => call.actor === 'w1' && call.operation === 'claimJob')?.atMs ?? 0;
-    expect(harness.media.calls.filter((call) => call.actor === 'w1' && call.atMs > w1LeaseEndMs + harness.limits.leaseDurationMs)).toEqual([]);
+    const w1LeaseEndMs =
+      harness.storeCalls.find((call) => call.actor === 'w1' && call.operation === 'claimJob')?.atMs ?? 0;
+    expect(
+      harness.media.calls.filter(
+        (call) => call.actor === 'w1' && call.atMs > w1LeaseEndMs + harness.limits.leaseDurationMs,
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -120,8 +168,17 @@ describe('worker graceful stop', () => {
     const started = harness.events(jobId).find((event) => event.event === 'recovery_started');
     expect(started).toMatchObject({ worker_id: 'w2', recovery_type: 'released', previous_owner: 'w1', attempt: 1 });
     expect(started?.timestamp).toBeLessThan(leaseEndMs);
-    expect([...harness.transcriber.callsPerChunk(jobId)]).toEqual([[0, 1], [1, 1], [2, 1], [3, 1], [4, 1]]);
-    expect(harness.events(jobId).at(-1)).toMatchObject({ event: 'recovery_completed', recovery_result: 'job_completed' });
+    expect([...harness.transcriber.callsPerChunk(jobId)]).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+    ]);
+    expect(harness.events(jobId).at(-1)).toMatchObject({
+      event: 'recovery_completed',
+      recovery_result: 'job_completed',
+    });
     expect(harness.job(jobId)?.transcript).toBe(await crashFreeTranscript(jobId, durationMs));
   });
 });

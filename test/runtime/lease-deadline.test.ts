@@ -1,4 +1,7 @@
-/** A renewal moves the worker's own lease deadline to when it was sent plus leaseDurationMs minus a tenth, never later: with a hand-driven clock, an effect after that point renews first even though the store's lease would still be valid. */
+/**
+ * A renewal moves the worker's own lease deadline to when it was sent plus leaseDurationMs minus a tenth, never later:
+ * with a hand-driven clock, an effect after that point renews first even though the store's lease would still be valid.
+ */
 import { describe, expect, it } from 'vitest';
 import { MemoryChunkStore, MemoryJobStore } from '../../src/adapters/memory/index.js';
 import { defaultLimits } from '../../src/core/limits.js';
@@ -7,7 +10,12 @@ import { Worker } from '../../src/runtime/worker.js';
 
 describe('the lease deadline after a renewal', () => {
   it('is the renewal sending time plus leaseDurationMs minus a tenth of it', async () => {
-    const limits = { ...defaultLimits, leaseDurationMs: 10_000, leaseRenewIntervalMs: 3_000, idlePollIntervalMs: 1_000 };
+    const limits = {
+      ...defaultLimits,
+      leaseDurationMs: 10_000,
+      leaseRenewIntervalMs: 3_000,
+      idlePollIntervalMs: 1_000,
+    };
     let nowMs = 0;
     const store = new MemoryJobStore({ now: () => nowMs });
     const chunkStore = new MemoryChunkStore();
@@ -21,7 +29,10 @@ describe('the lease deadline after a renewal', () => {
     });
     const renewTimers: (() => void)[] = [];
     const worker: Worker = new Worker({
-      workerId: 'w1', store: renewing, chunkStore, limits,
+      workerId: 'w1',
+      store: renewing,
+      chunkStore,
+      limits,
       media: {
         probe: async () => {
           // The background renewal fires while the probe runs, at 5 s.

@@ -1,4 +1,8 @@
-/** A store outage never fails a job by itself: on the memory stores in virtual time, a worker whose store throws StoreUnavailableError for a while (or loses a reply after applying a write) backs off, retries with the same request id, and completes the job once. */
+/**
+ * A store outage never fails a job by itself: on the memory stores in virtual time, a worker whose store throws
+ * StoreUnavailableError for a while (or loses a reply after applying a write) backs off, retries with the same request
+ * id, and completes the job once.
+ */
 import { describe, expect, it } from 'vitest';
 import type { ClaimRequest, CommitRequest } from '../../src/core/operations.js';
 import { Harness, crashFreeTranscript, testLimits } from '../support/fakes.js';
@@ -43,11 +47,15 @@ describe('worker and store outages', () => {
     const claims = harness.storeCalls.filter((call) => call.operation === 'claimJob');
     expect(claims.map((call) => call.outcome)).toEqual(['reply_lost', 'ok']);
     expect(new Set(claims.map((call) => (call.request as ClaimRequest).requestId)).size).toBe(1);
-    const commits = harness.storeCalls.filter((call) => call.operation === 'commitChunk' && (call.request as CommitRequest).index === 2);
+    const commits = harness.storeCalls.filter(
+      (call) => call.operation === 'commitChunk' && (call.request as CommitRequest).index === 2,
+    );
     expect(commits.map((call) => call.outcome)).toEqual(['reply_lost', 'ok']);
     expect(new Set(commits.map((call) => (call.request as CommitRequest).requestId)).size).toBe(1);
     const events = harness.events('job-l');
-    expect(events.filter((event) => event.event === 'chunk_transcribed').map((event) => event.chunk_index)).toEqual([0, 1, 2, 3, 4]);
+    expect(events.filter((event) => event.event === 'chunk_transcribed').map((event) => event.chunk_index)).toEqual([
+      0, 1, 2, 3, 4,
+    ]);
     expect(harness.transcriber.callsPerChunk('job-l').get(2)).toBe(1);
     expect(harness.job('job-l')?.epoch).toBe(1);
     expect(harness.job('job-l')?.transcript).toBe(await crashFreeTranscript('job-l', 5_000));

@@ -15,8 +15,14 @@ import { deleteKeysWithPrefix, describeOnMockAndReal, randomPrefix, realRedis } 
 
 describe('a worker skips a job that fails on its own and goes on', () => {
   for (const [name, failure] of [
-    ['an index entry that is no job id', () => new TypeError('jobId must match [A-Za-z0-9_-]{1,128}, got "../../etc/passwd"')],
-    ['a corrupt job whose quarantine the store cannot write', () => new CorruptStateError('poison', ['WRONGTYPE Operation against a key holding the wrong kind of value'])],
+    [
+      'an index entry that is no job id',
+      () => new TypeError('jobId must match [A-Za-z0-9_-]{1,128}, got "../../etc/passwd"'),
+    ],
+    [
+      'a corrupt job whose quarantine the store cannot write',
+      () => new CorruptStateError('poison', ['WRONGTYPE Operation against a key holding the wrong kind of value']),
+    ],
   ] as const) {
     it(`claims and finishes the other jobs past ${name}`, async () => {
       const harness = new Harness();
@@ -26,7 +32,10 @@ describe('a worker skips a job that fails on its own and goes on', () => {
       const handle = harness.startWorker('w1', {
         store: (inner) =>
           storeWith(inner, {
-            listRecoverableJobs: async (limit) => ['poison', ...(await inner.listRecoverableJobs(limit)).filter((id) => id !== 'poison')],
+            listRecoverableJobs: async (limit) => [
+              'poison',
+              ...(await inner.listRecoverableJobs(limit)).filter((id) => id !== 'poison'),
+            ],
             claimJob: async (request) => {
               if (request.jobId !== 'poison') return inner.claimJob(request);
               poisonClaims += 1;
@@ -35,7 +44,9 @@ describe('a worker skips a job that fails on its own and goes on', () => {
             // The quarantine of such a job fails too (on Redis: WRONGTYPE inside the script).
             quarantineJob: async (request) => {
               if (request.jobId !== 'poison') return inner.quarantineJob(request);
-              throw new CorruptStateError('poison', ['WRONGTYPE Operation against a key holding the wrong kind of value']);
+              throw new CorruptStateError('poison', [
+                'WRONGTYPE Operation against a key holding the wrong kind of value',
+              ]);
             },
           }),
       });
@@ -58,7 +69,12 @@ function redisPoisonSuite(connect: () => Redis): void {
     const redis = connect();
     const keyPrefix = randomPrefix('poison');
     const notes: string[] = [];
-    const store = new RedisJobStore({ redis, keyPrefix, clock: { now: () => 1_000 }, log: (message) => notes.push(message) });
+    const store = new RedisJobStore({
+      redis,
+      keyPrefix,
+      clock: { now: () => 1_000 },
+      log: (message) => notes.push(message),
+    });
     await store.createJob({ jobId: 'real', source: '/a.wav', chunkLengthMs: 1_000 });
     await redis.zadd(store.recoverableIndexKey(), 0, '../../etc/passwd', 0, 'with space');
     expect(await store.listRecoverableJobs(16)).toEqual(['real']);
@@ -74,14 +90,28 @@ function redisPoisonSuite(connect: () => Redis): void {
     const store = new RedisJobStore({ redis, keyPrefix, clock: { now: () => 1_000 } });
     await store.createJob({ jobId: 'huge', source: '/a.wav', chunkLengthMs: 1_000 });
     await redis.hset(store.keys('huge').state, 'chunkCount', String(Number.MAX_SAFE_INTEGER));
-    const error = await store.getJob('huge').then(() => undefined, (thrown: unknown) => thrown);
+    const error = await store.getJob('huge').then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
     expect(error).toBeInstanceOf(CorruptStateError);
     expect(String(error)).toMatch(/chunkCount \d+ is above chunksPerJobMax/);
-    const claim = await store.claimJob({ jobId: 'huge', workerId: 'w1', leaseMs: 10_000, recoveryAttemptsMax: 3, requestId: 'c' }).then(() => undefined, (thrown: unknown) => thrown);
+    const claim = await store
+      .claimJob({ jobId: 'huge', workerId: 'w1', leaseMs: 10_000, recoveryAttemptsMax: 3, requestId: 'c' })
+      .then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
     expect(claim).toBeInstanceOf(CorruptStateError);
-    expect((await store.quarantineJob({ jobId: 'huge', workerId: 'doctor', message: 'absurd size', requestId: 'q' })).kind).toBe('ok');
+    expect(
+      (await store.quarantineJob({ jobId: 'huge', workerId: 'doctor', message: 'absurd size', requestId: 'q' })).kind,
+    ).toBe('ok');
     // Quarantined, the job is readable again: failed, with no chunks.
-    expect(await store.getJob('huge')).toMatchObject({ phase: 'failed', chunks: [], failure: { reason: 'state_corrupt' } });
+    expect(await store.getJob('huge')).toMatchObject({
+      phase: 'failed',
+      chunks: [],
+      failure: { reason: 'state_corrupt' },
+    });
     await deleteKeysWithPrefix(redis, keyPrefix);
   });
 }

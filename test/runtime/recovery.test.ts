@@ -1,4 +1,8 @@
-/** A worker killed mid-job is recovered by a second worker on the memory stores in virtual time: committed chunks are never transcribed again, damaged chunk files are re-extracted alone, a missing source fails the job, and the result equals a crash-free run. */
+/**
+ * A worker killed mid-job is recovered by a second worker on the memory stores in virtual time: committed chunks are
+ * never transcribed again, damaged chunk files are re-extracted alone, a missing source fails the job, and the result
+ * equals a crash-free run.
+ */
 import { describe, expect, it } from 'vitest';
 import { parseEvent, type JobEvent } from '../../src/core/events.js';
 import type { CommitRequest } from '../../src/core/operations.js';
@@ -11,11 +15,18 @@ const durationMs = 5_000;
 async function abandonAfterTwoCommits(harness: Harness): Promise<void> {
   await harness.createJob(jobId, durationMs);
   harness.storeFaults.afterCall = (operation, actor, request) => {
-    if (actor === 'w1' && operation === 'commitChunk' && (request as CommitRequest).index === 1) harness.scheduler.kill('w1');
+    if (actor === 'w1' && operation === 'commitChunk' && (request as CommitRequest).index === 1)
+      harness.scheduler.kill('w1');
   };
   harness.startWorker('w1');
   await harness.runUntil(() => harness.scheduler.isDead('w1'));
-  expect(harness.job(jobId)?.chunks.map((chunk) => chunk.transcript !== null)).toEqual([true, true, false, false, false]);
+  expect(harness.job(jobId)?.chunks.map((chunk) => chunk.transcript !== null)).toEqual([
+    true,
+    true,
+    false,
+    false,
+    false,
+  ]);
   expect(harness.job(jobId)?.owner).toBe('w1');
 }
 
@@ -37,22 +48,50 @@ describe('worker recovery', () => {
     await harness.runUntil(() => harness.isIn(jobId, 'completed'));
 
     const perChunk = harness.transcriber.callsPerChunk(jobId);
-    expect([...perChunk]).toEqual([[0, 1], [1, 1], [2, 1], [3, 1], [4, 1]]);
-    expect(harness.transcriber.calls.filter((call) => call.actor === 'w2').map((call) => call.index)).toEqual([2, 3, 4]);
+    expect([...perChunk]).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+    ]);
+    expect(harness.transcriber.calls.filter((call) => call.actor === 'w2').map((call) => call.index)).toEqual([
+      2, 3, 4,
+    ]);
     expect(harness.transcriber.calls.some((call) => call.alreadyCommitted)).toBe(false);
     expect(harness.media.extracted('w2')).toEqual([]);
 
     const events = harness.events(jobId);
     expectWellFormed(events);
     const started = events.find((event) => event.event === 'recovery_started');
-    expect(started).toMatchObject({ worker_id: 'w2', recovery_type: 'lease_expired', previous_owner: 'w1', attempt: 1, phase: 'transcribing', epoch: 2 });
+    expect(started).toMatchObject({
+      worker_id: 'w2',
+      recovery_type: 'lease_expired',
+      previous_owner: 'w1',
+      attempt: 1,
+      phase: 'transcribing',
+      epoch: 2,
+    });
     expect(started?.timestamp).toBeGreaterThan(killedAtMs);
-    expect(events.find((event) => event.event === 'processing_resumed')).toMatchObject({ completed_chunks: 2, remaining_chunks: 3, recovery: true });
-    expect(events.at(-1)).toMatchObject({ event: 'recovery_completed', recovery_result: 'job_completed', attempt: 1, recreated_chunks: 0 });
+    expect(events.find((event) => event.event === 'processing_resumed')).toMatchObject({
+      completed_chunks: 2,
+      remaining_chunks: 3,
+      recovery: true,
+    });
+    expect(events.at(-1)).toMatchObject({
+      event: 'recovery_completed',
+      recovery_result: 'job_completed',
+      attempt: 1,
+      recreated_chunks: 0,
+    });
     const recoveryNames = names(events).filter((name) => name.startsWith('recovery_') || name === 'processing_resumed');
     expect(recoveryNames).toEqual(['recovery_started', 'processing_resumed', 'recovery_completed']);
-    expect(names(events).indexOf('processing_resumed')).toBeLessThan(events.findIndex((event) => event.event === 'chunk_transcribed' && event.worker_id === 'w2'));
-    expect(events.filter((event) => event.event === 'chunk_transcribed').map((event) => event.chunk_index)).toEqual([0, 1, 2, 3, 4]);
+    expect(names(events).indexOf('processing_resumed')).toBeLessThan(
+      events.findIndex((event) => event.event === 'chunk_transcribed' && event.worker_id === 'w2'),
+    );
+    expect(events.filter((event) => event.event === 'chunk_transcribed').map((event) => event.chunk_index)).toEqual([
+      0, 1, 2, 3, 4,
+    ]);
     const progress = events.flatMap((event) => (event.event === 'progress_update' ? [event.progress] : []));
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(progress.at(-1)).toBe(100);
@@ -80,7 +119,13 @@ describe('worker recovery', () => {
     expect(recreated[0]).toMatchObject({ chunk_index: 3, reason: 'corrupt', worker_id: 'w2', recovery: true });
     expect(names(events).indexOf('chunk_recreated')).toBeLessThan(names(events).indexOf('processing_resumed'));
     expect(events.at(-1)).toMatchObject({ event: 'recovery_completed', recreated_chunks: 1 });
-    expect([...harness.transcriber.callsPerChunk(jobId)]).toEqual([[0, 1], [1, 1], [2, 1], [3, 1], [4, 1]]);
+    expect([...harness.transcriber.callsPerChunk(jobId)]).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+    ]);
     expect(harness.job(jobId)?.transcript).toBe(await crashFreeTranscript(jobId, durationMs));
     expect(harness.chunkStore.fileNames(jobId)).toEqual([]);
   });
@@ -92,7 +137,9 @@ describe('worker recovery', () => {
     harness.startWorker('w2');
     await harness.runUntil(() => harness.isIn(jobId, 'completed'));
     expect(harness.media.extracted('w2')).toEqual([4]);
-    expect(harness.events(jobId).filter((event) => event.event === 'chunk_recreated')).toMatchObject([{ chunk_index: 4, reason: 'missing' }]);
+    expect(harness.events(jobId).filter((event) => event.event === 'chunk_recreated')).toMatchObject([
+      { chunk_index: 4, reason: 'missing' },
+    ]);
     expect(harness.job(jobId)?.transcript).toBe(await crashFreeTranscript(jobId, durationMs));
   });
 
@@ -110,7 +157,11 @@ describe('worker recovery', () => {
     expectWellFormed(events);
     expect(names(events).slice(-2)).toEqual(['job_failed', 'recovery_failed']);
     expect(events.at(-2)).toMatchObject({ event: 'job_failed', reason: 'source_missing', worker_id: 'w2' });
-    expect(events.at(-1)).toMatchObject({ event: 'recovery_failed', recovery_result: 'job_failed', reason: 'source_missing' });
+    expect(events.at(-1)).toMatchObject({
+      event: 'recovery_failed',
+      recovery_result: 'job_failed',
+      reason: 'source_missing',
+    });
     expect(names(events)).not.toContain('chunk_recreated');
     expect(harness.transcriber.calls.filter((call) => call.actor === 'w2')).toEqual([]);
     await harness.runUntil(() => harness.chunkStore.fileNames(jobId).length === 0);

@@ -1,4 +1,7 @@
-/** The system clock reads wall time and really waits: now() is Date.now(), and sleep(ms) resolves no earlier than ms later. */
+/**
+ * The system clock reads wall time and really waits: now() is Date.now(), and sleep(ms) resolves no earlier than ms
+ * later.
+ */
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/runtime/index.js';
 

@@ -1,4 +1,7 @@
-/** Transcriber and media errors reach the right end on the memory stores in virtual time: a rejected chunk fails the job with transcription_rejected, retryable errors are retried with capped backoff until they pass or run out of attempts. */
+/**
+ * Transcriber and media errors reach the right end on the memory stores in virtual time: a rejected chunk fails the job
+ * with transcription_rejected, retryable errors are retried with capped backoff until they pass or run out of attempts.
+ */
 import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../../src/core/events.js';
 import { Harness, crashFreeTranscript, latencies, testLimits } from '../support/fakes.js';
@@ -8,11 +11,16 @@ describe('worker and transcription errors', () => {
     const harness = new Harness();
     await harness.createJob('job-bad', 5_000);
     harness.transcriber.script = (request) =>
-      request.jobId === 'job-bad' && request.index === 2 ? { kind: 'error', retryable: false, status: 400, message: 'audio file is invalid' } : undefined;
+      request.jobId === 'job-bad' && request.index === 2
+        ? { kind: 'error', retryable: false, status: 400, message: 'audio file is invalid' }
+        : undefined;
     const w1 = harness.startWorker('w1');
     await harness.runUntil(() => harness.isIn('job-bad', 'failed'));
 
-    expect(harness.job('job-bad')?.failure).toEqual({ reason: 'transcription_rejected', message: 'audio file is invalid' });
+    expect(harness.job('job-bad')?.failure).toEqual({
+      reason: 'transcription_rejected',
+      message: 'audio file is invalid',
+    });
     const events = harness.events('job-bad');
     for (const event of events) expect(parseEvent(event)).toEqual(event);
     expect(events.slice(-2)).toMatchObject([
@@ -32,15 +40,20 @@ describe('worker and transcription errors', () => {
     const harness = new Harness();
     await harness.createJob('job-429', 5_000);
     harness.transcriber.script = (request, attempt) =>
-      request.index === 1 && attempt <= 2 ? { kind: 'error', retryable: true, status: 429, message: 'rate limited' } : undefined;
+      request.index === 1 && attempt <= 2
+        ? { kind: 'error', retryable: true, status: 429, message: 'rate limited' }
+        : undefined;
     harness.startWorker('w1');
     await harness.runUntil(() => harness.isIn('job-429', 'completed'));
 
     const chunk1 = harness.transcriber.calls.filter((call) => call.index === 1);
     expect(chunk1.map((call) => call.outcome)).toEqual(['retryable', 'retryable', 'ok']);
     const [first, second, third] = chunk1.map((call) => call.atMs);
-    // Between two calls: the backoff of attempt n (within [step/2, step], step = base * 2^(n-1)) plus the call's latency.
-    expect((second ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(latencies.transcribeMs + testLimits.retryDelayBaseMs / 2);
+    // Between two calls: the backoff of attempt n (within [step/2, step], step = base * 2^(n-1)) plus the call's
+    // latency.
+    expect((second ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(
+      latencies.transcribeMs + testLimits.retryDelayBaseMs / 2,
+    );
     expect((second ?? 0) - (first ?? 0)).toBeLessThanOrEqual(latencies.transcribeMs + testLimits.retryDelayBaseMs);
     expect((third ?? 0) - (second ?? 0)).toBeGreaterThanOrEqual(latencies.transcribeMs + testLimits.retryDelayBaseMs);
     expect((third ?? 0) - (second ?? 0)).toBeLessThanOrEqual(latencies.transcribeMs + 2 * testLimits.retryDelayBaseMs);
@@ -53,11 +66,14 @@ describe('worker and transcription errors', () => {
   it('fails the job with transcription_failed after transcriptionAttemptsMax retryable errors of one chunk', async () => {
     const harness = new Harness();
     await harness.createJob('job-503', 3_000);
-    harness.transcriber.script = (request) => (request.index === 0 ? { kind: 'error', retryable: true, status: 503, message: 'unavailable' } : undefined);
+    harness.transcriber.script = (request) =>
+      request.index === 0 ? { kind: 'error', retryable: true, status: 503, message: 'unavailable' } : undefined;
     harness.startWorker('w1');
     await harness.runUntil(() => harness.isIn('job-503', 'failed'));
 
-    expect(harness.transcriber.calls.map((call) => call.index)).toEqual(Array.from({ length: testLimits.transcriptionAttemptsMax }, () => 0));
+    expect(harness.transcriber.calls.map((call) => call.index)).toEqual(
+      Array.from({ length: testLimits.transcriptionAttemptsMax }, () => 0),
+    );
     expect(harness.job('job-503')?.failure?.reason).toBe('transcription_failed');
     expect(harness.events('job-503').slice(-2)).toMatchObject([
       { event: 'chunk_failed', chunk_index: 0, retryable: true },
@@ -69,10 +85,16 @@ describe('worker and transcription errors', () => {
     const harness = new Harness();
     await harness.createJob('job-probe', 3_000);
     let probes = 0;
-    harness.media.script = (operation) => (operation === 'probe' && ++probes === 1 ? { kind: 'error', retryable: true, message: 'ffprobe timed out' } : undefined);
+    harness.media.script = (operation) =>
+      operation === 'probe' && ++probes === 1
+        ? { kind: 'error', retryable: true, message: 'ffprobe timed out' }
+        : undefined;
     harness.startWorker('w1');
     await harness.runUntil(() => harness.isIn('job-probe', 'completed'));
-    expect(harness.media.calls.filter((call) => call.operation === 'probe').map((call) => call.outcome)).toEqual(['error', 'ok']);
+    expect(harness.media.calls.filter((call) => call.operation === 'probe').map((call) => call.outcome)).toEqual([
+      'error',
+      'ok',
+    ]);
     expect(harness.job('job-probe')?.transcript).toBe(await crashFreeTranscript('job-probe', 3_000));
   });
 
@@ -96,7 +118,10 @@ describe('worker and transcription errors', () => {
     let probes = 0;
     let extractions = 0;
     harness.media.script = (operation) => {
-      if (operation === 'probe') return ++probes <= testLimits.mediaAttemptsMax - 1 ? { kind: 'error', retryable: true, message: 'probe timed out' } : undefined;
+      if (operation === 'probe')
+        return ++probes <= testLimits.mediaAttemptsMax - 1
+          ? { kind: 'error', retryable: true, message: 'probe timed out' }
+          : undefined;
       return ++extractions === 1 ? { kind: 'error', retryable: true, message: 'extract timed out' } : undefined;
     };
     harness.startWorker('w1');

@@ -1,8 +1,22 @@
-/** The worker's lease and the ends of its ownership, on the memory stores in virtual time: it renews before an outside effect exactly when its lease is within the margin of its end and not otherwise, checks the lease again between reading a chunk and transcribing it, stops renewing once the lease is lost or the job is done, treats corrupt state found by a renewal as a quarantine, leaves at once when stopped while the store is down, removes the files of a job it lost that is now terminal, and reports what it cannot handle. */
+/**
+ * The worker's lease and the ends of its ownership, on the memory stores in virtual time: it renews before an outside
+ * effect exactly when its lease is within the margin of its end and not otherwise, checks the lease again between
+ * reading a chunk and transcribing it, stops renewing once the lease is lost or the job is done, treats corrupt state
+ * found by a renewal as a quarantine, leaves at once when stopped while the store is down, removes the files of a job
+ * it lost that is now terminal, and reports what it cannot handle.
+ */
 import { describe, expect, it } from 'vitest';
 import type { Limits } from '../../src/core/limits.js';
 import { CorruptStateError, StoreUnavailableError, type ChunkStore } from '../../src/ports.js';
-import { Harness, latencies, sourceOf, storeWith, testLimits, type StartOptions, type WorkerHandle } from '../support/fakes.js';
+import {
+  Harness,
+  latencies,
+  sourceOf,
+  storeWith,
+  testLimits,
+  type StartOptions,
+  type WorkerHandle,
+} from '../support/fakes.js';
 
 const jobId = 'job-l';
 
@@ -24,12 +38,16 @@ describe('renewing before effects outside the store', () => {
     // The claim is sent after the first look (one store latency) and applied one latency later.
     const claimSentMs = latencies.storeMs;
     const resumeAtMs = claimSentMs + testLimits.leaseDurationMs - marginMs;
-    harness.storeFaults.delayReply = (operation, actor) => (operation === 'claimJob' && actor === 'w1' ? resumeAtMs - 2 * latencies.storeMs : 0);
+    harness.storeFaults.delayReply = (operation, actor) =>
+      operation === 'claimJob' && actor === 'w1' ? resumeAtMs - 2 * latencies.storeMs : 0;
     harness.startWorker('w1');
     await harness.runUntil(() => harness.media.calls.length > 0);
     const renewals = harness.storeCalls.filter((call) => call.operation === 'renewLease');
     expect(renewals.map((call) => [call.atMs, call.outcome])).toEqual([[resumeAtMs + latencies.storeMs, 'ok']]);
-    expect(harness.media.calls[0]).toMatchObject({ operation: 'probe', atMs: resumeAtMs + latencies.storeMs + latencies.probeMs });
+    expect(harness.media.calls[0]).toMatchObject({
+      operation: 'probe',
+      atMs: resumeAtMs + latencies.storeMs + latencies.probeMs,
+    });
   });
 
   it('reports an unexpected error of a renewal instead of treating it as an outage', async () => {
@@ -39,16 +57,19 @@ describe('renewing before effects outside the store', () => {
     harness.storeFaults.delayReply = (operation) => (operation === 'claimJob' ? resumeAtMs - 2 * latencies.storeMs : 0);
     let renewals = 0;
     const w1 = harness.startWorker('w1', {
-      store: (scheduled) => storeWith(scheduled, {
-        renewLease: async (request) => {
-          renewals += 1;
-          if (renewals === 1) throw new Error('renewal bug');
-          return scheduled.renewLease(request);
-        },
-      }),
+      store: (scheduled) =>
+        storeWith(scheduled, {
+          renewLease: async (request) => {
+            renewals += 1;
+            if (renewals === 1) throw new Error('renewal bug');
+            return scheduled.renewLease(request);
+          },
+        }),
     });
     await harness.runUntil(() => w1.log.some((entry) => entry.what === 'error'));
-    expect(w1.log.filter((entry) => entry.what === 'error')).toEqual([{ workerId: 'w1', what: 'error', detail: 'Error: renewal bug' }]);
+    expect(w1.log.filter((entry) => entry.what === 'error')).toEqual([
+      { workerId: 'w1', what: 'error', detail: 'Error: renewal bug' },
+    ]);
     expect(harness.scheduler.now()).toBe(resumeAtMs);
     expect(harness.media.calls).toEqual([]);
   });
@@ -60,17 +81,18 @@ describe('checking the lease between reading a chunk and transcribing it', () =>
     await harness.createJob(jobId, 5_000);
     let resumeAtMs = 0;
     const w1 = harness.startWorker('w1', {
-      chunkStore: (inner) => Object.assign(Object.create(inner) as ChunkStore, {
-        read: async (...args: Parameters<ChunkStore['read']>) => {
-          const result = await inner.read(...args);
-          if (args[1] === 2 && resumeAtMs === 0) {
-            resumeAtMs = (harness.job(jobId)?.leaseExpiresAtMs ?? 0) + 1_200;
-            harness.scheduler.pause('w1', resumeAtMs);
-            await harness.scheduler.sleep('w1', 1, 'chunks.read');
-          }
-          return result;
-        },
-      }),
+      chunkStore: (inner) =>
+        Object.assign(Object.create(inner) as ChunkStore, {
+          read: async (...args: Parameters<ChunkStore['read']>) => {
+            const result = await inner.read(...args);
+            if (args[1] === 2 && resumeAtMs === 0) {
+              resumeAtMs = (harness.job(jobId)?.leaseExpiresAtMs ?? 0) + 1_200;
+              harness.scheduler.pause('w1', resumeAtMs);
+              await harness.scheduler.sleep('w1', 1, 'chunks.read');
+            }
+            return result;
+          },
+        }),
     });
     const w2 = harness.startWorker('w2');
     await harness.runUntil(() => harness.isIn(jobId, 'completed') && w1.log.some((entry) => entry.what === 'stopped'));
@@ -86,9 +108,14 @@ describe('a lease lost or untrusted during a long wait', () => {
   const longWaits: Limits = { ...testLimits, retryDelayBaseMs: 8_000, retryDelayMaxMs: 8_000 };
 
   /** w1 fails its first transcription retryably and waits 6 s (random 0.5); `during` runs once, as that call ends. */
-  async function waitingWorker(harness: Harness, during: () => void, options: StartOptions = {}): Promise<WorkerHandle> {
+  async function waitingWorker(
+    harness: Harness,
+    during: () => void,
+    options: StartOptions = {},
+  ): Promise<WorkerHandle> {
     await harness.createJob(jobId, 2_000);
-    harness.transcriber.script = (_request, attempt) => (attempt === 1 ? { kind: 'error', retryable: true, status: 503, message: 'busy' } : undefined);
+    harness.transcriber.script = (_request, attempt) =>
+      attempt === 1 ? { kind: 'error', retryable: true, status: 503, message: 'busy' } : undefined;
     let fired = false;
     harness.transcriber.afterCall = (call) => {
       if (call.actor !== 'w1' || call.outcome !== 'retryable' || fired) return;
@@ -100,10 +127,15 @@ describe('a lease lost or untrusted during a long wait', () => {
 
   it('renews no more once a renewal found the lease lost', async () => {
     const harness = new Harness(longWaits);
-    const w1 = await waitingWorker(harness, () => harness.store.tamper(jobId, (job) => ({ ...job, epoch: job.epoch + 1 })));
+    const w1 = await waitingWorker(harness, () =>
+      harness.store.tamper(jobId, (job) => ({ ...job, epoch: job.epoch + 1 })),
+    );
     await harness.runUntil(() => w1.log.some((entry) => entry.what === 'stopped'));
     // Renewals of the first ownership (epoch 1); w1 may claim the job again later, as a recovery.
-    const renewals = harness.storeCalls.filter((call) => call.actor === 'w1' && call.operation === 'renewLease' && (call.request as { epoch: number }).epoch === 1);
+    const renewals = harness.storeCalls.filter(
+      (call) =>
+        call.actor === 'w1' && call.operation === 'renewLease' && (call.request as { epoch: number }).epoch === 1,
+    );
     expect(renewals.map((call) => call.outcome)).toEqual(['stale_epoch']);
     expect(w1.log).toContainEqual({ workerId: 'w1', what: 'stopped', jobId, detail: 'lost (lease_lost)' });
   });
@@ -111,18 +143,26 @@ describe('a lease lost or untrusted during a long wait', () => {
   it('quarantines the job when a renewal finds its state corrupt, and transcribes nothing more', async () => {
     const harness = new Harness(longWaits);
     let corrupt = false;
-    const w1 = await waitingWorker(harness, () => {
-      corrupt = true;
-    }, {
-      store: (scheduled) => storeWith(scheduled, {
-        renewLease: async (request) => {
-          if (corrupt) throw new CorruptStateError(request.jobId, ['tampered record']);
-          return scheduled.renewLease(request);
-        },
-      }),
-    });
+    const w1 = await waitingWorker(
+      harness,
+      () => {
+        corrupt = true;
+      },
+      {
+        store: (scheduled) =>
+          storeWith(scheduled, {
+            renewLease: async (request) => {
+              if (corrupt) throw new CorruptStateError(request.jobId, ['tampered record']);
+              return scheduled.renewLease(request);
+            },
+          }),
+      },
+    );
     await harness.runUntil(() => harness.isIn(jobId, 'failed'));
-    expect(harness.job(jobId)?.failure).toEqual({ reason: 'state_corrupt', message: 'job job-l has corrupt stored state: tampered record' });
+    expect(harness.job(jobId)?.failure).toEqual({
+      reason: 'state_corrupt',
+      message: 'job job-l has corrupt stored state: tampered record',
+    });
     expect(harness.transcriber.calls.filter((call) => call.actor === 'w1')).toHaveLength(1);
     expect(w1.log).toContainEqual({ workerId: 'w1', what: 'quarantined', jobId, detail: 'tampered record' });
   });
@@ -133,15 +173,19 @@ describe('a write that finds the stored job corrupt', () => {
     const harness = new Harness(testLimits);
     await harness.createJob(jobId, 3_000);
     const w1 = harness.startWorker('w1', {
-      store: (scheduled) => storeWith(scheduled, {
-        commitChunk: async (request) => {
-          if (request.index === 1) throw new CorruptStateError(request.jobId, ['chunk 1 has two transcripts']);
-          return scheduled.commitChunk(request);
-        },
-      }),
+      store: (scheduled) =>
+        storeWith(scheduled, {
+          commitChunk: async (request) => {
+            if (request.index === 1) throw new CorruptStateError(request.jobId, ['chunk 1 has two transcripts']);
+            return scheduled.commitChunk(request);
+          },
+        }),
     });
     await harness.runUntil(() => harness.isIn(jobId, 'failed') && w1.log.some((entry) => entry.what === 'stopped'));
-    expect(harness.job(jobId)?.failure).toEqual({ reason: 'state_corrupt', message: 'job job-l has corrupt stored state: chunk 1 has two transcripts' });
+    expect(harness.job(jobId)?.failure).toEqual({
+      reason: 'state_corrupt',
+      message: 'job job-l has corrupt stored state: chunk 1 has two transcripts',
+    });
     expect(harness.chunkStore.fileNames(jobId)).toEqual([]);
     expect(harness.transcriber.calls.filter((call) => call.actor === 'w1').map((call) => call.index)).toEqual([0, 1]);
     expect(w1.log.slice(-2)).toEqual([
@@ -224,12 +268,13 @@ describe('after losing a job', () => {
       }
     };
     return harness.startWorker('w1', {
-      store: (scheduled) => storeWith(scheduled, {
-        getJob: async (id) => {
-          if (lost) throw getJobError;
-          return scheduled.getJob(id);
-        },
-      }),
+      store: (scheduled) =>
+        storeWith(scheduled, {
+          getJob: async (id) => {
+            if (lost) throw getJobError;
+            return scheduled.getJob(id);
+          },
+        }),
     });
   }
 
@@ -237,7 +282,11 @@ describe('after losing a job', () => {
     const harness = new Harness();
     const w1 = await lostJob(harness, new Error('decoder bug'));
     await harness.runUntil(() => w1.log.some((entry) => entry.what === 'error'));
-    expect(w1.log.find((entry) => entry.what === 'error')).toEqual({ workerId: 'w1', what: 'error', detail: 'Error: decoder bug' });
+    expect(w1.log.find((entry) => entry.what === 'error')).toEqual({
+      workerId: 'w1',
+      what: 'error',
+      detail: 'Error: decoder bug',
+    });
   });
 
   it('shrugs off a store outage while looking at the lost job', async () => {
@@ -270,13 +319,21 @@ describe('claims that end a job', () => {
     expect(w2.log.filter((entry) => entry.what === 'swept')).toEqual([]);
   });
 
-  it.each([['probe', null], ['extraction', 1]] as const)('fails a job with media_invalid when the %s finds the source is not valid media', async (_label, index) => {
-    const harness = new Harness();
-    await harness.createJob(jobId, 3_000);
-    harness.media.script = (_operation, source, chunk) =>
-      source === sourceOf(jobId) && chunk === index ? ({ kind: 'invalid', message: 'not audio' } as never) : undefined;
-    harness.startWorker('w1');
-    await harness.runUntil(() => harness.isIn(jobId, 'failed'));
-    expect(harness.job(jobId)?.failure).toEqual({ reason: 'media_invalid', message: 'not audio' });
-  });
+  it.each([
+    ['probe', null],
+    ['extraction', 1],
+  ] as const)(
+    'fails a job with media_invalid when the %s finds the source is not valid media',
+    async (_label, index) => {
+      const harness = new Harness();
+      await harness.createJob(jobId, 3_000);
+      harness.media.script = (_operation, source, chunk) =>
+        source === sourceOf(jobId) && chunk === index
+          ? ({ kind: 'invalid', message: 'not audio' } as never)
+          : undefined;
+      harness.startWorker('w1');
+      await harness.runUntil(() => harness.isIn(jobId, 'failed'));
+      expect(harness.job(jobId)?.failure).toEqual({ reason: 'media_invalid', message: 'not audio' });
+    },
+  );
 });

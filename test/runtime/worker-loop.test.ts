@@ -1,4 +1,9 @@
-/** The worker's outer loop, on the memory stores with a hand-driven clock or in virtual time: it sweeps orphaned chunk files at first idle and then every sweepIntervalMs, waits idlePollIntervalMs after an idle look or an error but not after a job, survives errors of a look or a sweep, logs structured entries, and a stop during a store outage ends run() cleanly, even mid-sweep. */
+/**
+ * The worker's outer loop, on the memory stores with a hand-driven clock or in virtual time: it sweeps orphaned chunk
+ * files at first idle and then every sweepIntervalMs, waits idlePollIntervalMs after an idle look or an error but not
+ * after a job, survives errors of a look or a sweep, logs structured entries, and a stop during a store outage ends
+ * run() cleanly, even mid-sweep.
+ */
 import { describe, expect, it } from 'vitest';
 import { MemoryChunkStore, MemoryJobStore } from '../../src/adapters/memory/index.js';
 import { backoffDelayMs } from '../../src/core/backoff.js';
@@ -32,14 +37,19 @@ function rig(options: {
   const log: WorkerLogEntry[] = [];
   const self: Rig = {
     worker: undefined as unknown as Worker,
-    store, chunkStore, log,
+    store,
+    chunkStore,
+    log,
     now: () => nowMs,
   };
   const worker = new Worker({
     workerId: 'w1',
     store: options.store?.(store) ?? store,
     chunkStore: options.chunkStore?.(chunkStore) ?? chunkStore,
-    media: { probe: async () => ({ kind: 'invalid', message: 'unused' }), extractChunk: async () => ({ kind: 'invalid', message: 'unused' }) },
+    media: {
+      probe: async () => ({ kind: 'invalid', message: 'unused' }),
+      extractChunk: async () => ({ kind: 'invalid', message: 'unused' }),
+    },
     transcriber: { transcribe: async () => ({ kind: 'error', retryable: false, status: 400, message: 'unused' }) },
     clock: {
       now: () => nowMs,
@@ -60,7 +70,13 @@ function rig(options: {
 
 async function completedJob(store: MemoryJobStore, jobId: string): Promise<void> {
   await store.createJob({ jobId, source: `/media/${jobId}.wav`, chunkLengthMs: 1_000 });
-  const claimed = await store.claimJob({ jobId, workerId: 'w0', leaseMs: 10_000, recoveryAttemptsMax: 3, requestId: `${jobId}-claim` });
+  const claimed = await store.claimJob({
+    jobId,
+    workerId: 'w0',
+    leaseMs: 10_000,
+    recoveryAttemptsMax: 3,
+    requestId: `${jobId}-claim`,
+  });
   if (claimed.kind !== 'ok') throw new Error(claimed.kind);
   const fence = { jobId, workerId: 'w0', epoch: claimed.job.epoch };
   await store.failJob({ ...fence, requestId: `${jobId}-fail`, reason: 'source_missing', message: 'gone' });
@@ -83,7 +99,9 @@ describe('sweeping orphaned chunk files', () => {
   });
 
   it('lets an unexpected error of the store end the sweep', async () => {
-    const { worker, chunkStore } = rig({ store: (inner) => storeWith(inner, { getJob: async () => Promise.reject(new Error('decoder bug')) }) });
+    const { worker, chunkStore } = rig({
+      store: (inner) => storeWith(inner, { getJob: async () => Promise.reject(new Error('decoder bug')) }),
+    });
     chunkStore.put('job-x', 0, new Uint8Array([1]));
     await expect(worker.sweep()).rejects.toThrow('decoder bug');
     expect(await chunkStore.listJobIds()).toEqual(['job-x']);
@@ -112,13 +130,17 @@ describe('sweeping orphaned chunk files', () => {
     const looksAtMs: number[] = [];
     const setup = rig({
       limits: { idlePollIntervalMs: 500, sweepIntervalMs: 1_000 },
-      store: (inner) => storeWith(inner, {
-        listRecoverableJobs: async (limit: number) => {
-          looksAtMs.push(setup.now());
-          return inner.listRecoverableJobs(limit);
-        },
-      }),
-      chunkStore: (inner) => Object.assign(Object.create(inner) as MemoryChunkStore, { listJobIds: async () => Promise.reject(new Error('disk gone')) }),
+      store: (inner) =>
+        storeWith(inner, {
+          listRecoverableJobs: async (limit: number) => {
+            looksAtMs.push(setup.now());
+            return inner.listRecoverableJobs(limit);
+          },
+        }),
+      chunkStore: (inner) =>
+        Object.assign(Object.create(inner) as MemoryChunkStore, {
+          listJobIds: async () => Promise.reject(new Error('disk gone')),
+        }),
       onSleep: ({ worker, now }) => {
         if (now() >= 1_500) worker.stop();
       },
@@ -135,7 +157,8 @@ describe('sweeping orphaned chunk files', () => {
   // reject with the worker's internal stop signal instead of returning.
   it('returns from run() when stopped while a sweep waits for the store', async () => {
     const setup = rig({
-      store: (inner) => storeWith(inner, { getJob: async () => Promise.reject(new StoreUnavailableError('store down')) }),
+      store: (inner) =>
+        storeWith(inner, { getJob: async () => Promise.reject(new StoreUnavailableError('store down')) }),
       onSleep: ({ worker }) => worker.stop(),
     });
     setup.chunkStore.put('job-x', 0, new Uint8Array([1]));
@@ -152,17 +175,20 @@ describe('the loop', () => {
     const looksAtMs: number[] = [];
     const setup = rig({
       limits: { idlePollIntervalMs: 500, sweepIntervalMs: 600_000 },
-      store: (inner) => storeWith(inner, {
-        listRecoverableJobs: async () => {
-          looksAtMs.push(setup.now());
-          if (looksAtMs.length >= 4) setup.worker.stop();
-          throw new Error('boom');
-        },
-      }),
+      store: (inner) =>
+        storeWith(inner, {
+          listRecoverableJobs: async () => {
+            looksAtMs.push(setup.now());
+            if (looksAtMs.length >= 4) setup.worker.stop();
+            throw new Error('boom');
+          },
+        }),
     });
     await setup.worker.run();
     expect(looksAtMs).toEqual([0, 500, 1_000, 1_500]);
-    expect(setup.log.filter((entry) => entry.what === 'error')).toStrictEqual(Array.from({ length: 4 }, () => ({ workerId: 'w1', what: 'error', detail: 'Error: boom' })));
+    expect(setup.log.filter((entry) => entry.what === 'error')).toStrictEqual(
+      Array.from({ length: 4 }, () => ({ workerId: 'w1', what: 'error', detail: 'Error: boom' })),
+    );
   });
 
   it('looks for the next job at once after finishing one, without an idle wait', async () => {
@@ -171,8 +197,12 @@ describe('the loop', () => {
     await harness.createJob('job-b', 2_000);
     harness.startWorker('w1');
     await harness.runUntil(() => harness.isIn('job-b', 'completed'));
-    const completedA = harness.storeCalls.find((call) => call.operation === 'completeJob' && (call.request as { jobId: string }).jobId === 'job-a');
-    const claimB = harness.storeCalls.find((call) => call.operation === 'claimJob' && (call.request as { jobId: string }).jobId === 'job-b');
+    const completedA = harness.storeCalls.find(
+      (call) => call.operation === 'completeJob' && (call.request as { jobId: string }).jobId === 'job-a',
+    );
+    const claimB = harness.storeCalls.find(
+      (call) => call.operation === 'claimJob' && (call.request as { jobId: string }).jobId === 'job-b',
+    );
     expect(completedA).toBeDefined();
     expect(claimB).toBeDefined();
     expect((claimB?.atMs ?? 0) - (completedA?.atMs ?? 0)).toBeLessThan(testLimits.idlePollIntervalMs);
@@ -203,22 +233,30 @@ describe('the loop', () => {
 
 describe('log entries', () => {
   it('name the job and say whether a claim was new or a recovery, and what a quarantine found', async () => {
-    const broken = (inner: MemoryJobStore): JobStore => storeWith(inner, {
-      claimJob: async (request) => {
-        const result = await inner.claimJob(request);
-        return result.kind === 'ok' && request.jobId === 'job-bad' ? { ...result, job: { ...result.job, nextSeq: 0, epoch: -1 } } : result;
-      },
-    });
+    const broken = (inner: MemoryJobStore): JobStore =>
+      storeWith(inner, {
+        claimJob: async (request) => {
+          const result = await inner.claimJob(request);
+          return result.kind === 'ok' && request.jobId === 'job-bad'
+            ? { ...result, job: { ...result.job, nextSeq: 0, epoch: -1 } }
+            : result;
+        },
+      });
     const setup = rig({ store: broken, limits: { sweepIntervalMs: 600_000 }, onSleep: ({ worker }) => worker.stop() });
     await setup.store.createJob({ jobId: 'job-bad', source: '/media/bad.wav', chunkLengthMs: 1_000 });
     setup.chunkStore.put('job-bad', 0, new Uint8Array([1]));
     await setup.worker.run();
     const claimed = await setup.store.getJob('job-bad');
     expect(claimed).toMatchObject({ phase: 'failed', failure: { reason: 'state_corrupt' } });
-    expect(claimed?.failure?.message).toBe('job job-bad has corrupt stored state: epoch -1 is not a non-negative integer; nextSeq 0 is not a positive integer; phase chunking without a lease grant');
+    expect(claimed?.failure?.message).toBe(
+      'job job-bad has corrupt stored state: epoch -1 is not a non-negative integer; nextSeq 0 is not a positive integer; phase chunking without a lease grant',
+    );
     expect(setup.log).toContainEqual({
-      workerId: 'w1', what: 'quarantined', jobId: 'job-bad',
-      detail: 'epoch -1 is not a non-negative integer; nextSeq 0 is not a positive integer; phase chunking without a lease grant',
+      workerId: 'w1',
+      what: 'quarantined',
+      jobId: 'job-bad',
+      detail:
+        'epoch -1 is not a non-negative integer; nextSeq 0 is not a positive integer; phase chunking without a lease grant',
     });
     expect(setup.log.some((entry) => entry.what === 'claimed')).toBe(false);
     expect(await setup.chunkStore.listJobIds()).toEqual([]);

@@ -17,19 +17,28 @@ interface Ran {
 
 function sim(args: string[], env: Record<string, string> = {}): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'sim/cli.ts', ...args],
+      { env: { ...process.env, ...env }, maxBuffer: 1 << 24 },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+      },
+    );
   });
 }
 
 describe('npm run sim', () => {
   it('prints no escape codes with NO_COLOR when piped, and its seed first', async () => {
-    const ran = await sim(['--runs', '20', '--seed', '5', '--differential', '3', '--coverage-report'], { NO_COLOR: '1' });
+    const ran = await sim(['--runs', '20', '--seed', '5', '--differential', '3', '--coverage-report'], {
+      NO_COLOR: '1',
+    });
     expect(ran.code).toBe(0);
     expect(ran.stdout + ran.stderr).not.toContain('\u001b[');
     expect(ran.stdout.split('\n')[0]).toContain('seed 5');
-    expect(ran.stdout).toContain('differential slice: 3 runs through the memory store and the Redis adapter on ioredis-mock: same histories');
+    expect(ran.stdout).toContain(
+      'differential slice: 3 runs through the memory store and the Redis adapter on ioredis-mock: same histories',
+    );
     expect(ran.stdout).toMatch(/recovery depth of a job: \d+\/7 reachable pairs reached/);
     expect(ran.stdout).toContain('every promise held');
   }, 60_000);
@@ -37,7 +46,26 @@ describe('npm run sim', () => {
   it('lists every flag with an example in --help', async () => {
     const ran = await sim(['--help']);
     expect(ran.code).toBe(0);
-    for (const flag of ['--runs', '--seed', '--replay', '--parallel', '--shard', '--store', '--chunk-files', '--differential', '--exhaustive', '--preemptions', '--quick', '--full', '--coverage', '--coverage-report', '--report', '--json', '--verbose', '--help']) {
+    for (const flag of [
+      '--runs',
+      '--seed',
+      '--replay',
+      '--parallel',
+      '--shard',
+      '--store',
+      '--chunk-files',
+      '--differential',
+      '--exhaustive',
+      '--preemptions',
+      '--quick',
+      '--full',
+      '--coverage',
+      '--coverage-report',
+      '--report',
+      '--json',
+      '--verbose',
+      '--help',
+    ]) {
       expect(ran.stdout).toContain(flag);
     }
     expect(ran.stdout).toMatch(/e\.g\. --runs 2000/);
@@ -71,7 +99,10 @@ describe('npm run sim', () => {
   it('lists the seed scenarios as passed with --quick --json', async () => {
     const ran = await sim(['--quick', '--json', '--seed', '4']);
     expect(ran.code).toBe(0);
-    const summary = JSON.parse(ran.stdout) as { scenarios: { name: string; group: string; passed: boolean; ms: number }[]; runs: number };
+    const summary = JSON.parse(ran.stdout) as {
+      scenarios: { name: string; group: string; passed: boolean; ms: number }[];
+      runs: number;
+    };
     const groups = new Map<string, number>();
     for (const scenario of summary.scenarios) {
       expect(scenario.passed).toBe(true);

@@ -13,7 +13,10 @@ import { indicesFor, parseFlags, UsageError } from '../../sim/cli.js';
 const run = promisify(execFile);
 
 async function simJson(args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...args, '--json'], { cwd: process.cwd(), maxBuffer: 1 << 24 });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...args, '--json'], {
+    cwd: process.cwd(),
+    maxBuffer: 1 << 24,
+  });
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
@@ -29,7 +32,8 @@ describe('determinism', () => {
     expect(parallel.fingerprint).toBe(first.fingerprint);
     expect(first.runs).toBe(30);
     expect(first.violations).toEqual([]);
-    for (const field of ['seed', 'wallMs', 'runsPerSecond', 'simulatedMs', 'faults', 'wastedTranscriptions']) expect(first).toHaveProperty(field);
+    for (const field of ['seed', 'wallMs', 'runsPerSecond', 'simulatedMs', 'faults', 'wastedTranscriptions'])
+      expect(first).toHaveProperty(field);
   }, 120_000);
 
   it('gives a different fingerprint for a different seed', async () => {
@@ -51,9 +55,14 @@ describe('determinism', () => {
     const scenario = {
       jobs: [{ id: 'job0', chunks: 6, chunkLengthMs: 10_000, lastChunkMs: 3_000 }],
       workers: 3,
-      faults: [{ kind: 'crash', worker: 0, target: 'commit', nth: 2, when: 'after' } as const, { kind: 'recoverers', atMs: 20_000, count: 2 } as const],
+      faults: [
+        { kind: 'crash', worker: 0, target: 'commit', nth: 2, when: 'after' } as const,
+        { kind: 'recoverers', atMs: 20_000, count: 2 } as const,
+      ],
       latencies: { storeMaxMs: 5, mediaMs: 100, transcribeMs: 2_000 },
-      faultPhaseMs: 60_000, seed: 99, choices: [1, 2, 0, 3, 1, 1, 2],
+      faultPhaseMs: 60_000,
+      seed: 99,
+      choices: [1, 2, 0, 3, 1, 1, 2],
     };
     const [a, b] = [await simulate(scenario), await simulate(scenario)];
     expect(a.record.history.entries).toEqual(b.record.history.entries);
@@ -85,6 +94,8 @@ describe('the correct engine', () => {
       const summary = await playRun(2026, index);
       if (summary.failed !== undefined) failures.push({ index, ...summary.failed });
     }
-    expect(failures.map((failure) => `run ${failure.index}: ${failure.promise}: ${failure.violations[0]?.message}`)).toEqual([]);
+    expect(
+      failures.map((failure) => `run ${failure.index}: ${failure.promise}: ${failure.violations[0]?.message}`),
+    ).toEqual([]);
   }, 180_000);
 });

@@ -15,7 +15,10 @@ import { closeStores, storeOption } from '../../sim/stores.js';
 function uncappedProgress(redis: Redis): void {
   const script = loadScripts().get('commit-chunk');
   if (script === undefined) throw new Error('no commit-chunk script');
-  const lua = script.lua.replace('math.min(99, math.floor(100 * completed / total))', 'math.floor(100 * completed / total)');
+  const lua = script.lua.replace(
+    'math.min(99, math.floor(100 * completed / total))',
+    'math.floor(100 * completed / total)',
+  );
   expect(lua).not.toBe(script.lua);
   redis.defineCommand(commandName('commit-chunk'), { numberOfKeys: script.numberOfKeys, lua });
 }

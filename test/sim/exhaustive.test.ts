@@ -24,7 +24,9 @@ describe('--exhaustive', () => {
     expect(result.plans).toBe(1 + exhaustiveFaultMenu.length);
     expect(result.schedules).toBeGreaterThan(result.plans);
     expect(result.distinct).toBeLessThanOrEqual(result.schedules);
-    expect(exhaustiveText(result, 1)).toMatch(/\d+ schedules, \d+ distinct histories .*every promise held on every one/);
+    expect(exhaustiveText(result, 1)).toMatch(
+      /\d+ schedules, \d+ distinct histories .*every promise held on every one/,
+    );
   }, 120_000);
 
   for (const bug of [leaseIgnoringClaim, unfencedCommit]) {
@@ -34,7 +36,9 @@ describe('--exhaustive', () => {
       expect(result.complete).toBe(false);
       expect(bug.caughtBy).toEqual(expect.arrayContaining([result.failure?.violations[0]?.promise]));
       const replayed = await replay(decodeReplay(result.failure?.replay ?? ''), { ...bug.world, endWhenSettled: true });
-      expect(replayed.violations.map((violation) => violation.promise)).toContain(result.failure?.violations[0]?.promise);
+      expect(replayed.violations.map((violation) => violation.promise)).toContain(
+        result.failure?.violations[0]?.promise,
+      );
     }, 120_000);
   }
 });

@@ -6,7 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { playRun } from '../../sim/campaign.js';
 import { faultKinds, type FaultKind } from '../../sim/faults.js';
-import { clientClockStore, impatientMedia, mislabelledHandOver, offByOneRecoveries, type PlantedBug } from '../support/planted-bugs.js';
+import {
+  clientClockStore,
+  impatientMedia,
+  mislabelledHandOver,
+  offByOneRecoveries,
+  type PlantedBug,
+} from '../support/planted-bugs.js';
 
 const campaignSeed = 1;
 const runsMax = 40;
@@ -32,7 +38,10 @@ describe('each new fault kind finds a bug only it can reach', () => {
       const found = await firstFailure(bug, faultKinds);
       expect(found, `found within ${runsMax} runs with every kind`).toBeDefined();
       expect(bug.caughtBy).toContain(found?.promise);
-      const without = await firstFailure(bug, faultKinds.filter((other) => other !== kind));
+      const without = await firstFailure(
+        bug,
+        faultKinds.filter((other) => other !== kind),
+      );
       expect(without, `not found in ${runsMax} runs without ${kind}`).toBeUndefined();
     }, 120_000);
   }

@@ -10,9 +10,13 @@ import { playRun, simulate } from '../../sim/campaign.js';
 import type { Scenario } from '../../sim/faults.js';
 
 const scenario: Scenario = {
-  jobs: [{ id: 'job0', chunks: 3, chunkLengthMs: 10_000, lastChunkMs: 10_000 }], workers: 1,
+  jobs: [{ id: 'job0', chunks: 3, chunkLengthMs: 10_000, lastChunkMs: 10_000 }],
+  workers: 1,
   faults: [{ kind: 'crash', worker: 0, target: 'extract', nth: 2, when: 'before' }],
-  latencies: { storeMaxMs: 0, mediaMs: 5, transcribeMs: 5 }, faultPhaseMs: 30_000, seed: 3, choices: [],
+  latencies: { storeMaxMs: 0, mediaMs: 5, transcribeMs: 5 },
+  faultPhaseMs: 30_000,
+  seed: 3,
+  choices: [],
 };
 
 const simDirectories = () => readdirSync(tmpdir()).filter((name) => name.startsWith('chunkwise-sim-'));

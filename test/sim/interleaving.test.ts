@@ -16,7 +16,12 @@ const seedsMax = 400;
 function racing(seed: number): Scenario {
   return {
     jobs: [{ id: 'job0', chunks: 1, chunkLengthMs: 10_000, lastChunkMs: 10_000, submitOnPoll: 1 + (seed % 3) }],
-    workers: 2, faults: [], latencies: { storeMaxMs: 50, mediaMs: 1, transcribeMs: 1 }, faultPhaseMs: 20_000, seed, choices: [],
+    workers: 2,
+    faults: [],
+    latencies: { storeMaxMs: 50, mediaMs: 1, transcribeMs: 1 },
+    faultPhaseMs: 20_000,
+    seed,
+    choices: [],
   };
 }
 
@@ -31,7 +36,10 @@ describe('interleaved round trips on ioredis-mock', () => {
     const prototype = RedisJobStore.prototype as unknown as { forgetIfLongMissing: Forget };
     const fixed = prototype.forgetIfLongMissing;
     const losing: number[] = [];
-    prototype.forgetIfLongMissing = async function (this: { redis: { zrem(key: string, member: string): Promise<number> }; indexKey: string }, jobId: string) {
+    prototype.forgetIfLongMissing = async function (
+      this: { redis: { zrem(key: string, member: string): Promise<number> }; indexKey: string },
+      jobId: string,
+    ) {
       await this.redis.zrem(this.indexKey, jobId);
     } as Forget;
     try {

@@ -1,10 +1,20 @@
-// Proves the HTML/JSON report shows a real counterexample (hunted from a planted bug, then replayed) as one lane per actor with the violation, its replay command and escaped run text, that a campaign report lists fault coverage per kind, and, in headless Chromium, that the violation and lanes are visible.
+// Proves the HTML/JSON report shows a real counterexample (hunted from a planted bug, then replayed) as one lane per
+// actor with the violation, its replay command and escaped run text, that a campaign report lists fault coverage per
+// kind, and, in headless Chromium, that the violation and lanes are visible.
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeReplay, playRun, replay, shrinkRun, totals, type FailureReport, type RunSummary } from '../../sim/campaign.js';
+import {
+  decodeReplay,
+  playRun,
+  replay,
+  shrinkRun,
+  totals,
+  type FailureReport,
+  type RunSummary,
+} from '../../sim/campaign.js';
 import type { Violation } from '../../sim/checkers/index.js';
 import { faultKinds } from '../../sim/faults.js';
 import { History, type HistoryEntry } from '../../sim/history.js';
@@ -19,7 +29,8 @@ const campaignRuns = 5;
 
 const chromiumLookup = findChromium();
 const skipChromium = chromiumLookup.kind === 'absent' && !chromiumLookup.required;
-if (chromiumLookup.kind === 'absent' && !chromiumLookup.required) console.warn(skippedLine('report-html in headless Chromium', chromiumLookup));
+if (chromiumLookup.kind === 'absent' && !chromiumLookup.required)
+  console.warn(skippedLine('report-html in headless Chromium', chromiumLookup));
 
 interface Counterexample {
   readonly failure: FailureReport;
@@ -76,7 +87,8 @@ describe('run report', () => {
     const actors = actorsOf(record.history.entries);
     expect(actors).toContain('w0#1');
     expect(actors.length).toBeGreaterThanOrEqual(2);
-    for (const lane of [...actors, 'world', 'store', 'files']) expect(html).toContain(`data-lane="${escapeHtml(lane)}"`);
+    for (const lane of [...actors, 'world', 'store', 'files'])
+      expect(html).toContain(`data-lane="${escapeHtml(lane)}"`);
 
     const flag = elementById(html, 'violation');
     expect(flag).toBeDefined();
@@ -89,25 +101,37 @@ describe('run report', () => {
     expect(html).not.toMatch(/@import|url\(/);
     expect(html.match(/<li id="entry-\d+"/g)).toHaveLength(record.history.entries.length);
     const commits = record.history.entries.filter((entry) => entry.kind === 'commit' && entry.job === 'job0').length;
-    expect(html.match(/class="m dot commit[^"]*"[^>]*title="[^"]*committed job0 chunk \d+ with epoch \d+"/g)).toHaveLength(commits);
+    expect(
+      html.match(/class="m dot commit[^"]*"[^>]*title="[^"]*committed job0 chunk \d+ with epoch \d+"/g),
+    ).toHaveLength(commits);
   });
 
   it('writes the lanes, violations, faults and events as JSON', async () => {
     const { failure, record, violations } = counterexample();
     const files = await writeRunReport(join(root, 'json'), { record, violations, replay: failure.replay });
     const json = JSON.parse(await readFile(files.json, 'utf8')) as {
-      seed?: number; replay: string; violations: Violation[]; faultsFired: unknown[];
-      lanes: { name: string; items: { t: number; kind: string; text: string }[] }[]; events: Record<string, unknown[]>;
+      seed?: number;
+      replay: string;
+      violations: Violation[];
+      faultsFired: unknown[];
+      lanes: { name: string; items: { t: number; kind: string; text: string }[] }[];
+      events: Record<string, unknown[]>;
     };
     expect(json.seed).toBeUndefined();
     expect(json.replay).toBe(failure.replay);
     expect(parseScenarioFile(json)).toEqual(record.scenario);
     expect(json.violations).toEqual(violations);
     expect(json.faultsFired).toEqual(record.faultsFired);
-    expect(json.lanes.map((lane) => lane.name)).toEqual(expect.arrayContaining([...actorsOf(record.history.entries), 'store', 'files']));
+    expect(json.lanes.map((lane) => lane.name)).toEqual(
+      expect.arrayContaining([...actorsOf(record.history.entries), 'store', 'files']),
+    );
     const items = json.lanes.flatMap((lane) => lane.items);
-    expect(items.filter((item) => item.kind === 'transcribe')).toHaveLength(record.history.entries.filter((entry) => entry.kind === 'transcribe').length);
-    expect(items.filter((item) => item.kind === 'event')).toHaveLength([...record.events.values()].reduce((sum, events) => sum + events.length, 0));
+    expect(items.filter((item) => item.kind === 'transcribe')).toHaveLength(
+      record.history.entries.filter((entry) => entry.kind === 'transcribe').length,
+    );
+    expect(items.filter((item) => item.kind === 'event')).toHaveLength(
+      [...record.events.values()].reduce((sum, events) => sum + events.length, 0),
+    );
     expect(items.some((item) => item.kind === 'lease')).toBe(true);
     expect(json.events.job0).toHaveLength(record.events.get('job0')?.length ?? -1);
   });
@@ -117,12 +141,27 @@ describe('run report', () => {
     const injected = '<script>alert("x")</script>';
     const history = new History();
     for (const entry of record.history.entries) history.add(entry);
-    history.add({ t: record.simulatedMs, kind: 'worker', actor: `w9#1"><img onerror=alert(1)>`, what: 'error', detail: injected });
+    history.add({
+      t: record.simulatedMs,
+      kind: 'worker',
+      actor: `w9#1"><img onerror=alert(1)>`,
+      what: 'error',
+      detail: injected,
+    });
     const hostile: RunRecord = { ...record, history };
     const violations: Violation[] = [
-      { promise: 'P3', job: `<b onclick="x">job</b>`, message: `chunk ${injected} committed twice`, entry: history.entries.length - 1 },
+      {
+        promise: 'P3',
+        job: `<b onclick="x">job</b>`,
+        message: `chunk ${injected} committed twice`,
+        entry: history.entries.length - 1,
+      },
     ];
-    const files = await writeRunReport(join(root, 'hostile'), { record: hostile, violations, replay: `"><script>alert(2)</script>` });
+    const files = await writeRunReport(join(root, 'hostile'), {
+      record: hostile,
+      violations,
+      replay: `"><script>alert(2)</script>`,
+    });
     const html = await readFile(files.html, 'utf8');
     expect(html.match(/<script>/g)).toHaveLength(1);
     expect(html).not.toContain('<img');
@@ -139,28 +178,47 @@ describe('campaign report', () => {
     const campaign = totals(summaries);
     expect(campaign.failed).toEqual([]);
     const files = await writeCampaignReport(join(root, 'campaign'), {
-      seed: 3, runs: campaign.runs, wallMs: 1234, fingerprint: campaign.fingerprint, faults: campaign.faults, failures: [],
+      seed: 3,
+      runs: campaign.runs,
+      wallMs: 1234,
+      fingerprint: campaign.fingerprint,
+      faults: campaign.faults,
+      failures: [],
     });
     const html = await readFile(files.html, 'utf8');
     expect(html).toContain('every promise held');
     expect(html).not.toContain('id="violation"');
     for (const kind of faultKinds) {
       const count = campaign.faults[kind];
-      const row = new RegExp(`<tr class="(\\w+)" data-kind="${kind}"><th scope="row">${kind}</th><td class="count">(\\d+)</td>(.*?)</tr>`).exec(html);
+      const row = new RegExp(
+        `<tr class="(\\w+)" data-kind="${kind}"><th scope="row">${kind}</th><td class="count">(\\d+)</td>(.*?)</tr>`,
+      ).exec(html);
       expect(row, kind).not.toBeNull();
       expect(row?.[2]).toBe(String(count));
       expect(row?.[1]).toBe(count === 0 ? 'never' : 'exercised');
       expect(row?.[3]?.includes('never exercised')).toBe(count === 0);
     }
-    const json = JSON.parse(await readFile(files.json, 'utf8')) as { coverage: { kind: string; count: number; exercised: boolean }[] };
-    expect(json.coverage).toEqual(faultKinds.map((kind) => ({ kind, count: campaign.faults[kind], exercised: campaign.faults[kind] > 0 })));
+    const json = JSON.parse(await readFile(files.json, 'utf8')) as {
+      coverage: { kind: string; count: number; exercised: boolean }[];
+    };
+    expect(json.coverage).toEqual(
+      faultKinds.map((kind) => ({ kind, count: campaign.faults[kind], exercised: campaign.faults[kind] > 0 })),
+    );
   });
 
   it('shows a failing campaign with its counterexample timeline', async () => {
     const { failure, record, violations } = counterexample();
-    const faults = Object.fromEntries(faultKinds.map((kind) => [kind, record.faultsFired.filter((fault) => fault.kind === kind).length]));
+    const faults = Object.fromEntries(
+      faultKinds.map((kind) => [kind, record.faultsFired.filter((fault) => fault.kind === kind).length]),
+    );
     const files = await writeCampaignReport(join(root, 'failing'), {
-      seed: 1, runs: 3, wallMs: 50, fingerprint: '0123456789abcdef', faults, failures: [failure], counterexample: { record, violations, replay: failure.replay },
+      seed: 1,
+      runs: 3,
+      wallMs: 50,
+      fingerprint: '0123456789abcdef',
+      faults,
+      failures: [failure],
+      counterexample: { record, violations, replay: failure.replay },
     });
     const html = await readFile(files.html, 'utf8');
     expect(html).toContain('1 failing run(s) of 3');
@@ -172,7 +230,8 @@ describe('campaign report', () => {
 
 describe.skipIf(skipChromium)('run report in headless Chromium', () => {
   it('shows the violation in view and every lane, and loads nothing but the file', async () => {
-    if (chromiumLookup.kind === 'absent') throw new Error(`${chromiumLookup.reason}, and CHUNKWISE_REQUIRE_CHROMIUM=1 requires it`);
+    if (chromiumLookup.kind === 'absent')
+      throw new Error(`${chromiumLookup.reason}, and CHUNKWISE_REQUIRE_CHROMIUM=1 requires it`);
     const { failure, record, violations } = counterexample();
     const dir = join(root, 'browser');
     const files = await writeRunReport(dir, { record, violations, replay: failure.replay, seed: 1 });
@@ -189,7 +248,8 @@ describe.skipIf(skipChromium)('run report in headless Chromium', () => {
       const flagBox = await flag.boundingBox();
       const scrollerBox = await page.locator('.scroller').boundingBox();
       const lanes: Record<string, boolean> = {};
-      for (const actor of [...actorsOf(record.history.entries), 'store', 'files']) lanes[actor] = await page.locator(`.lane[data-lane="${actor}"]`).isVisible();
+      for (const actor of [...actorsOf(record.history.entries), 'store', 'files'])
+        lanes[actor] = await page.locator(`.lane[data-lane="${actor}"]`).isVisible();
       await page.screenshot({ path: screenshot, fullPage: true });
       return { requests, errors, flagVisible, flagText, flagBox, scrollerBox, lanes };
     });

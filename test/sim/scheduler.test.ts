@@ -1,4 +1,7 @@
-/** The scheduler resumes ready items in the order its choice sequence says (0 = oldest), owns virtual time, and drops or holds an actor's items on kill and pause. */
+/**
+ * The scheduler resumes ready items in the order its choice sequence says (0 = oldest), owns virtual time, and drops or
+ * holds an actor's items on kill and pause.
+ */
 import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../../sim/scheduler.js';
 

@@ -11,7 +11,10 @@ import { describeWithRedis, realRedis, redisUrl } from '../support/redis.js';
 
 const keyPrefix = `chunkwise-sim-test-${process.pid}-${Date.now()}:`;
 
-async function fingerprint(store: string | undefined, runs: readonly number[]): Promise<{ fingerprint: string; failures: number }> {
+async function fingerprint(
+  store: string | undefined,
+  runs: readonly number[],
+): Promise<{ fingerprint: string; failures: number }> {
   const world = await storeOption(store, { keyPrefix, roundTrips: 'atomic' });
   try {
     const summaries = [];

@@ -15,8 +15,14 @@ export const chromiumDefaultPath = '/usr/bin/chromium';
 
 /** Flags for a quiet, offline, throwaway browser: no sandbox (root in CI), no GPU, no background traffic. */
 export const chromiumArgs: readonly string[] = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** Upper bound on launching the browser. */
@@ -33,7 +39,10 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): ChromiumLook
   const given = env.CHROMIUM_PATH;
   const path = given === undefined || given === '' ? chromiumDefaultPath : given;
   if (existsSync(path)) return { kind: 'found', path };
-  const reason = given === undefined || given === '' ? `no Chromium at ${chromiumDefaultPath} and CHROMIUM_PATH is not set` : `CHROMIUM_PATH=${given} does not exist`;
+  const reason =
+    given === undefined || given === ''
+      ? `no Chromium at ${chromiumDefaultPath} and CHROMIUM_PATH is not set`
+      : `CHROMIUM_PATH=${given} does not exist`;
   return { kind: 'absent', reason, required };
 }
 
@@ -55,7 +64,11 @@ export async function withChromiumPage<T>(
   let context: BrowserContext | undefined;
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath, args: [...chromiumArgs], headless: true, viewport: { ...viewport }, timeout: chromiumLaunchTimeoutMs,
+      executablePath,
+      args: [...chromiumArgs],
+      headless: true,
+      viewport: { ...viewport },
+      timeout: chromiumLaunchTimeoutMs,
     });
     const page = context.pages()[0] ?? (await context.newPage());
     return await use(page);

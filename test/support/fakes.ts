@@ -83,7 +83,9 @@ export interface StoreFaults {
   unavailable?: (operation: StoreOperation, actor: string, nowMs: number) => boolean;
   /** True when this call's reply is lost after the operation was applied. */
   loseReply?: (operation: StoreOperation, actor: string, request: unknown) => boolean;
-  /** Virtual ms by which this call's reply reaches the worker late, after it was applied (a slow network or a pause). */
+  /**
+   * Virtual ms by which this call's reply reaches the worker late, after it was applied (a slow network or a pause).
+   */
   delayReply?: (operation: StoreOperation, actor: string, request: unknown) => number;
   /** Runs just before a call is scheduled (the worker has sent it). */
   beforeCall?: (operation: StoreOperation, actor: string, request: unknown) => void;
@@ -127,7 +129,8 @@ export class ScheduledJobStore implements JobStore {
       log.push({ actor, operation, request, atMs, outcome: outcomeOf(applied) });
       return applied;
     });
-    // A late reply is a scheduled wait of the worker after the call: the scheduler finishes a call before its next decision.
+    // A late reply is a scheduled wait of the worker after the call: the scheduler finishes a call before its next
+    // decision.
     const delayMs = faults.delayReply?.(operation, actor, request) ?? 0;
     if (delayMs > 0) await scheduler.sleep(actor, delayMs, `store.${operation}.reply`);
     return result;
@@ -193,32 +196,55 @@ export class MediaWorld {
   readonly missing = new Set<string>();
   readonly calls: MediaCall[] = [];
   /** Decides a retryable failure of one call (`index` null for a probe), or undefined to proceed. */
-  script: (operation: 'probe' | 'extract', source: string, index: number | null) => MediaRetryable | undefined = () => undefined;
+  script: (operation: 'probe' | 'extract', source: string, index: number | null) => MediaRetryable | undefined = () =>
+    undefined;
   constructor(readonly chunkStore: MemoryChunkStore) {}
 
   /** Extract calls of `actor` (all actors when omitted), as chunk indices in order. */
   extracted(actor?: string): number[] {
-    return this.calls.filter((call) => call.operation === 'extract' && (actor === undefined || call.actor === actor)).map((call) => call.index ?? -1);
+    return this.calls
+      .filter((call) => call.operation === 'extract' && (actor === undefined || call.actor === actor))
+      .map((call) => call.index ?? -1);
   }
 }
 
 /** Media of one worker: probe reads the known duration, extract puts deterministic bytes. */
 export class FakeMedia implements Media {
-  constructor(private readonly scheduler: Scheduler, private readonly actor: string, private readonly world: MediaWorld) {}
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly actor: string,
+    private readonly world: MediaWorld,
+  ) {}
 
   probe(source: string): Promise<ProbeResult> {
     return this.scheduler.call(this.actor, 'media.probe', latencies.probeMs, (): ProbeResult => {
       const result = this.probeNow(source);
-      this.world.calls.push({ actor: this.actor, operation: 'probe', source, index: null, atMs: this.scheduler.now(), outcome: result.kind });
+      this.world.calls.push({
+        actor: this.actor,
+        operation: 'probe',
+        source,
+        index: null,
+        atMs: this.scheduler.now(),
+        outcome: result.kind,
+      });
       return result;
     });
   }
 
-  extractChunk(request: { readonly jobId: string; readonly source: string; readonly chunk: ChunkSpec }): Promise<ExtractResult> {
+  extractChunk(request: {
+    readonly jobId: string;
+    readonly source: string;
+    readonly chunk: ChunkSpec;
+  }): Promise<ExtractResult> {
     return this.scheduler.call(this.actor, 'media.extract', latencies.extractMs, (): ExtractResult => {
       const result = this.extractNow(request);
       this.world.calls.push({
-        actor: this.actor, operation: 'extract', source: request.source, index: request.chunk.index, atMs: this.scheduler.now(), outcome: result.kind,
+        actor: this.actor,
+        operation: 'extract',
+        source: request.source,
+        index: request.chunk.index,
+        atMs: this.scheduler.now(),
+        outcome: result.kind,
       });
       return result;
     });
@@ -228,17 +254,26 @@ export class FakeMedia implements Media {
     const scripted = this.world.script('probe', source, null);
     if (scripted !== undefined) return scripted;
     const durationMs = this.world.durations.get(source);
-    if (this.world.missing.has(source) || durationMs === undefined) return { kind: 'source_missing', message: `no source ${source}` };
+    if (this.world.missing.has(source) || durationMs === undefined)
+      return { kind: 'source_missing', message: `no source ${source}` };
     return { kind: 'ok', durationMs };
   }
 
-  private extractNow(request: { readonly jobId: string; readonly source: string; readonly chunk: ChunkSpec }): ExtractResult {
+  private extractNow(request: {
+    readonly jobId: string;
+    readonly source: string;
+    readonly chunk: ChunkSpec;
+  }): ExtractResult {
     const scripted = this.world.script('extract', request.source, request.chunk.index);
     if (scripted !== undefined) return scripted;
     if (this.world.missing.has(request.source) || !this.world.durations.has(request.source)) {
       return { kind: 'source_missing', message: `no source ${request.source}` };
     }
-    const digest = this.world.chunkStore.put(request.jobId, request.chunk.index, chunkBytes(request.source, request.chunk));
+    const digest = this.world.chunkStore.put(
+      request.jobId,
+      request.chunk.index,
+      chunkBytes(request.source, request.chunk),
+    );
     return { kind: 'ok', bytes: digest.bytes, sha256: digest.sha256 };
   }
 }
@@ -280,18 +315,32 @@ export class TranscriberWorld {
 
 /** The transcriber of one worker. */
 export class FakeTranscriber implements Transcriber {
-  constructor(private readonly scheduler: Scheduler, private readonly actor: string, private readonly world: TranscriberWorld) {}
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly actor: string,
+    private readonly world: TranscriberWorld,
+  ) {}
 
   transcribe(request: TranscribeRequest): Promise<TranscribeResult> {
     return this.scheduler.call(this.actor, 'transcriber.transcribe', latencies.transcribeMs, (): TranscribeResult => {
       const { world } = this;
-      const attempt = world.calls.filter((call) => call.jobId === request.jobId && call.index === request.index).length + 1;
+      const attempt =
+        world.calls.filter((call) => call.jobId === request.jobId && call.index === request.index).length + 1;
       const alreadyCommitted = world.committed(request.jobId, request.index);
       const scripted = world.script(request, attempt);
-      const result: TranscribeResult = scripted ?? { kind: 'ok', text: transcriptOf(request.jobId, request.index, request.audio) };
+      const result: TranscribeResult = scripted ?? {
+        kind: 'ok',
+        text: transcriptOf(request.jobId, request.index, request.audio),
+      };
       const outcome = result.kind === 'ok' ? 'ok' : result.retryable ? 'retryable' : 'rejected';
       const call: TranscribeCall = {
-        actor: this.actor, jobId: request.jobId, index: request.index, prompt: request.prompt, atMs: this.scheduler.now(), alreadyCommitted, outcome,
+        actor: this.actor,
+        jobId: request.jobId,
+        index: request.index,
+        prompt: request.prompt,
+        atMs: this.scheduler.now(),
+        alreadyCommitted,
+        outcome,
       };
       world.calls.push(call);
       world.afterCall(call);
@@ -389,7 +438,8 @@ export class Harness {
   /** Runs the scheduler until `done` holds; throws when it stops for any other reason. */
   async runUntil(done: () => boolean, untilMs = 600_000, stepsMax = 50_000): Promise<void> {
     const end = await this.scheduler.runUntil({ untilMs, stepsMax, done });
-    if (end !== 'done') throw new Error(`scheduler stopped (${end}) at ${this.scheduler.now()} ms before the condition held`);
+    if (end !== 'done')
+      throw new Error(`scheduler stopped (${end}) at ${this.scheduler.now()} ms before the condition held`);
   }
 
   /** Advances virtual time by `ms` while every live worker runs. */

@@ -46,24 +46,57 @@ async function ffmpeg(args: string[]): Promise<void> {
 }
 
 /** A sine tone (440 Hz) as 16-bit PCM WAV. */
-export async function sineWav(directory: string, options: { seconds?: number; sampleRateHz?: number; name?: string } = {}): Promise<string> {
+export async function sineWav(
+  directory: string,
+  options: { seconds?: number; sampleRateHz?: number; name?: string } = {},
+): Promise<string> {
   const { seconds = 60, sampleRateHz = 16_000, name = 'sine.wav' } = options;
   const file = path.join(directory, name);
-  await ffmpeg(['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${sampleRateHz}:duration=${seconds}`, '-c:a', 'pcm_s16le', file]);
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=${sampleRateHz}:duration=${seconds}`,
+    '-c:a',
+    'pcm_s16le',
+    file,
+  ]);
   return file;
 }
 
 /** A sine tone as 128 kb/s stereo MP3 at 44.1 kHz (needs resampling and a bit-reservoir preroll). */
 export async function sineMp3(directory: string, seconds = 60): Promise<string> {
   const file = path.join(directory, 'sine.mp3');
-  await ffmpeg(['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${seconds}`, '-ac', '2', '-c:a', 'libmp3lame', '-b:a', '128k', file]);
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=44100:duration=${seconds}`,
+    '-ac',
+    '2',
+    '-c:a',
+    'libmp3lame',
+    '-b:a',
+    '128k',
+    file,
+  ]);
   return file;
 }
 
 /** A video with no audio stream (lavfi testsrc, H.264 in MP4). */
 export async function videoWithoutAudio(directory: string): Promise<string> {
   const file = path.join(directory, 'video-only.mp4');
-  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=duration=2:size=64x64:rate=5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', file]);
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=duration=2:size=64x64:rate=5',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    file,
+  ]);
   return file;
 }
 

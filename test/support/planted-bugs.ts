@@ -19,10 +19,20 @@ export interface PlantedBug {
 }
 
 /** The memory store with `variant` replacing some operations; `clockFor` may give it another clock than the world's. */
-function memoryVariant(variant: Partial<Specification>, clockFor?: (...args: Parameters<StoreFactory>) => StoreClock): WorldOptions['store'] {
+function memoryVariant(
+  variant: Partial<Specification>,
+  clockFor?: (...args: Parameters<StoreFactory>) => StoreClock,
+): WorldOptions['store'] {
   return (clock, host) => {
     const store = new MemoryJobStore(clockFor?.(clock, host) ?? clock, variant);
-    return { store, inspect: { job: (id) => store.peek(id), events: (id) => store.peekEvents(id), tamper: (id, change) => store.tamper(id, change) } };
+    return {
+      store,
+      inspect: {
+        job: (id) => store.peek(id),
+        events: (id) => store.peekEvents(id),
+        tamper: (id, change) => store.tamper(id, change),
+      },
+    };
   };
 }
 
@@ -38,7 +48,12 @@ export const unfencedCommit: PlantedBug = {
   caughtBy: ['P2', 'P3'],
   world: {
     store: memoryVariant({
-      commit: (job, request, nowMs) => operations.commit(job, job === null ? request : { ...request, epoch: job.epoch, workerId: job.owner ?? request.workerId }, nowMs),
+      commit: (job, request, nowMs) =>
+        operations.commit(
+          job,
+          job === null ? request : { ...request, epoch: job.epoch, workerId: job.owner ?? request.workerId },
+          nowMs,
+        ),
     }),
   },
 };
@@ -55,7 +70,9 @@ export const forgetfulRecovery: PlantedBug = {
         if (result.kind !== 'ok' || !result.recovery) return result;
         const last = result.job.chunks.findLastIndex((chunk) => chunk.transcript !== null);
         if (last < 0 || result.job.phase !== 'transcribing') return result;
-        const chunks = result.job.chunks.map((chunk, index) => (index === last ? { ...chunk, transcript: null } : chunk));
+        const chunks = result.job.chunks.map((chunk, index) =>
+          index === last ? { ...chunk, transcript: null } : chunk,
+        );
         return { ...result, job: { ...result.job, chunks } };
       };
       return { store };
@@ -72,7 +89,11 @@ export const silentFinalizer: PlantedBug = {
       complete: (job, request, nowMs) => {
         const outcome = operations.complete(job, request, nowMs);
         if (outcome.kind !== 'ok' || outcome.events.at(-1)?.event !== 'recovery_completed') return outcome;
-        return { ...outcome, events: outcome.events.slice(0, -1), job: { ...outcome.job, nextSeq: outcome.job.nextSeq - 1 } };
+        return {
+          ...outcome,
+          events: outcome.events.slice(0, -1),
+          job: { ...outcome.job, nextSeq: outcome.job.nextSeq - 1 },
+        };
       },
     }),
   },
@@ -86,7 +107,8 @@ export const trustingReader: PlantedBug = {
     workerFactory: withPorts((options) => {
       const inner = options.chunkStore;
       const chunkStore: ChunkStore = {
-        check: async (jobId, index, expected) => ((await inner.check(jobId, index, expected)) === 'missing' ? 'missing' : 'ok'),
+        check: async (jobId, index, expected) =>
+          (await inner.check(jobId, index, expected)) === 'missing' ? 'missing' : 'ok',
         read: async (jobId, index, expected) => {
           const read = await inner.read(jobId, index, expected);
           return read.kind === 'corrupt' ? { kind: 'ok', data: new Uint8Array(expected.bytes) } : read;
@@ -123,7 +145,12 @@ export const leaseIgnoringClaim: PlantedBug = {
   caughtBy: ['P4'],
   world: {
     store: memoryVariant({
-      claim: (job, request, nowMs) => operations.claim(job === null ? null : { ...job, leaseExpiresAtMs: Math.min(job.leaseExpiresAtMs, nowMs) }, request, nowMs),
+      claim: (job, request, nowMs) =>
+        operations.claim(
+          job === null ? null : { ...job, leaseExpiresAtMs: Math.min(job.leaseExpiresAtMs, nowMs) },
+          request,
+          nowMs,
+        ),
     }),
   },
 };
@@ -148,10 +175,17 @@ export const silentProgress: PlantedBug = {
 export const unboundedRecoveries: PlantedBug = {
   name: 'store ignores the recovery attempts limit',
   caughtBy: ['P11'],
-  world: { store: memoryVariant({ claim: (job, request, nowMs) => operations.claim(job, { ...request, recoveryAttemptsMax: 1_000 }, nowMs) }) },
+  world: {
+    store: memoryVariant({
+      claim: (job, request, nowMs) => operations.claim(job, { ...request, recoveryAttemptsMax: 1_000 }, nowMs),
+    }),
+  },
 };
 
-/** A claim after a graceful release records the recovery as an expired lease (recovery_type lease_expired, not released). */
+/**
+ * A claim after a graceful release records the recovery as an expired lease (recovery_type lease_expired, not
+ * released).
+ */
 export const mislabelledHandOver: PlantedBug = {
   name: 'claim after a release says the lease expired',
   caughtBy: ['P5'],
@@ -160,7 +194,11 @@ export const mislabelledHandOver: PlantedBug = {
       claim: (job, request, nowMs) => {
         const outcome = operations.claim(job, request, nowMs);
         if (outcome.kind !== 'ok') return outcome;
-        const events = outcome.events.map((event) => (event.event === 'recovery_started' && event.recovery_type === 'released' ? { ...event, recovery_type: 'lease_expired' as const } : event));
+        const events = outcome.events.map((event) =>
+          event.event === 'recovery_started' && event.recovery_type === 'released'
+            ? { ...event, recovery_type: 'lease_expired' as const }
+            : event,
+        );
         return { ...outcome, events };
       },
     }),
@@ -177,7 +215,9 @@ export const clientClockStore: PlantedBug = (() => {
     name: "store reads the calling worker's clock",
     caughtBy: ['P2', 'P3', 'P4'],
     world: {
-      store: memoryVariant({}, (clock, host) => ({ now: () => (clocks.get(host.caller() ?? '') ?? (() => clock.now()))() })),
+      store: memoryVariant({}, (clock, host) => ({
+        now: () => (clocks.get(host.caller() ?? '') ?? (() => clock.now()))(),
+      })),
       workerFactory: (options) => {
         clocks.set(options.workerId, () => options.clock.now());
         return new Worker(options);
@@ -193,11 +233,13 @@ export const impatientMedia: PlantedBug = {
   world: {
     workerFactory: withPorts((options) => {
       const inner = options.media;
-      const permanent = <T extends { kind: string }>(result: T): T | { kind: 'invalid'; message: string } => (result.kind === 'error' ? { kind: 'invalid', message: 'media tool failed' } : result);
+      const permanent = <T extends { kind: string }>(result: T): T | { kind: 'invalid'; message: string } =>
+        result.kind === 'error' ? { kind: 'invalid', message: 'media tool failed' } : result;
       return {
         media: {
           probe: async (source) => permanent(await inner.probe(source)) as Awaited<ReturnType<typeof inner.probe>>,
-          extractChunk: async (request) => permanent(await inner.extractChunk(request)) as Awaited<ReturnType<typeof inner.extractChunk>>,
+          extractChunk: async (request) =>
+            permanent(await inner.extractChunk(request)) as Awaited<ReturnType<typeof inner.extractChunk>>,
         },
       };
     }),
@@ -208,10 +250,21 @@ export const impatientMedia: PlantedBug = {
 export const offByOneRecoveries: PlantedBug = {
   name: 'store allows one recovery past the limit',
   caughtBy: ['P11'],
-  world: { store: memoryVariant({ claim: (job, request, nowMs) => operations.claim(job, { ...request, recoveryAttemptsMax: request.recoveryAttemptsMax + 1 }, nowMs) }) },
+  world: {
+    store: memoryVariant({
+      claim: (job, request, nowMs) =>
+        operations.claim(job, { ...request, recoveryAttemptsMax: request.recoveryAttemptsMax + 1 }, nowMs),
+    }),
+  },
 };
 
 /** Every planted bug the fuzzer must find. */
 export const plantedBugs: readonly PlantedBug[] = [
-  unfencedCommit, forgetfulRecovery, silentFinalizer, trustingReader, forgetfulCleanup, leaseIgnoringClaim, silentProgress,
+  unfencedCommit,
+  forgetfulRecovery,
+  silentFinalizer,
+  trustingReader,
+  forgetfulCleanup,
+  leaseIgnoringClaim,
+  silentProgress,
 ];

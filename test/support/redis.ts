@@ -36,7 +36,9 @@ let probed: Promise<RedisProbe> | undefined;
 export function realRedis(): Promise<RedisProbe> {
   probed ??= probe().then((result) => {
     if (!result.available && !redisRequired && firstToWarn()) {
-      console.warn(`SKIPPED: no Redis at ${redisUrl} (${result.reason}); set REDIS_URL, or CHUNKWISE_REQUIRE_REDIS=1 to fail instead`);
+      console.warn(
+        `SKIPPED: no Redis at ${redisUrl} (${result.reason}); set REDIS_URL, or CHUNKWISE_REQUIRE_REDIS=1 to fail instead`,
+      );
     }
     return result;
   });
@@ -54,7 +56,11 @@ function firstToWarn(): boolean {
 
 async function probe(): Promise<RedisProbe> {
   const client = new Redis(redisUrl, {
-    lazyConnect: true, connectTimeout: probeTimeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false,
+    lazyConnect: true,
+    connectTimeout: probeTimeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
   });
   client.on('error', () => {});
   try {
@@ -117,7 +123,11 @@ export async function deleteKeysWithPrefix(client: Redis, prefix: string): Promi
  * Runs `suite` twice: on ioredis-mock (`real` false), and on the real server when one answers
  * (`real` true; see {@link describeWithRedis}), whose clients are closed after the suite.
  */
-export function describeOnMockAndReal(name: string, probeResult: RedisProbe, suite: (connect: () => Redis, real: boolean) => void): void {
+export function describeOnMockAndReal(
+  name: string,
+  probeResult: RedisProbe,
+  suite: (connect: () => Redis, real: boolean) => void,
+): void {
   describe(`${name} on ioredis-mock`, () => suite(connectMockRedis, false));
   describeWithRedis(`${name} on a real server`, probeResult, () => {
     const clients: Redis[] = [];

@@ -23,25 +23,44 @@ export interface PcmFormat {
 }
 
 /** The ffmpeg options that extract `chunk` as 16-bit PCM WAV: input options (before `-i`) and output options. */
-export function extractionOptions(chunk: ChunkSpec, format: PcmFormat): { inputOptions: string[]; outputOptions: string[] } {
+export function extractionOptions(
+  chunk: ChunkSpec,
+  format: PcmFormat,
+): { inputOptions: string[]; outputOptions: string[] } {
   const coarseMs = Math.max(0, chunk.startMs - seekPrerollMs);
   const fineMs = chunk.startMs - coarseMs;
   return {
     // A zero input seek is left out: on some containers (MP4 with an edit list) even `-ss 0` moves the start.
     inputOptions: [...(coarseMs > 0 ? ['-ss', seconds(coarseMs)] : []), '-protocol_whitelist', 'file'],
     outputOptions: [
-      '-nostdin', '-v', 'error',
-      '-ss', seconds(fineMs),
-      '-t', seconds(chunk.durationMs),
-      '-map', '0:a:0', '-vn', '-sn', '-dn',
-      '-ac', String(format.channels),
-      '-ar', String(format.sampleRateHz),
-      '-c:a', 'pcm_s16le',
-      '-fflags', '+bitexact',
-      '-flags:a', '+bitexact',
-      '-map_metadata', '-1',
-      '-map_chapters', '-1',
-      '-f', 'wav',
+      '-nostdin',
+      '-v',
+      'error',
+      '-ss',
+      seconds(fineMs),
+      '-t',
+      seconds(chunk.durationMs),
+      '-map',
+      '0:a:0',
+      '-vn',
+      '-sn',
+      '-dn',
+      '-ac',
+      String(format.channels),
+      '-ar',
+      String(format.sampleRateHz),
+      '-c:a',
+      'pcm_s16le',
+      '-fflags',
+      '+bitexact',
+      '-flags:a',
+      '+bitexact',
+      '-map_metadata',
+      '-1',
+      '-map_chapters',
+      '-1',
+      '-f',
+      'wav',
     ],
   };
 }
@@ -65,7 +84,9 @@ let fluentFfmpegPath: string | undefined;
  */
 export function reserveFfmpegPath(ffmpegPath: string): void {
   if (fluentFfmpegPath !== undefined && fluentFfmpegPath !== ffmpegPath) {
-    throw new TypeError(`ffmpegPath ${ffmpegPath} differs from ${fluentFfmpegPath}, already in use: fluent-ffmpeg supports one ffmpeg per process`);
+    throw new TypeError(
+      `ffmpegPath ${ffmpegPath} differs from ${fluentFfmpegPath}, already in use: fluent-ffmpeg supports one ffmpeg per process`,
+    );
   }
   fluentFfmpegPath = ffmpegPath;
 }

@@ -4,7 +4,14 @@
  * time the same chunk is extracted.
  */
 import { chunkLengthMsMax, chunkLengthMsMin, chunkTailMsMin } from '../../core/limits.js';
-import { clipMessage, describe, validateChunkIndex, validateChunkLengthMs, validateJobId, type ChunkSpec } from '../../core/types.js';
+import {
+  clipMessage,
+  describe,
+  validateChunkIndex,
+  validateChunkLengthMs,
+  validateJobId,
+  type ChunkSpec,
+} from '../../core/types.js';
 import type { ChunkDigest, ExtractResult, Media, ProbeResult } from '../../ports.js';
 import type { FsChunkStore } from '../fs/chunk-store.js';
 import { extractionOptions, reserveFfmpegPath, runFfmpeg } from './extract.js';
@@ -76,7 +83,12 @@ export class FfmpegMedia implements Media {
     this.channels = integerIn(options.channels ?? 1, 1, 2, 'channels');
     this.format = options.format ?? 'wav';
     if (this.format !== 'wav') throw new TypeError(`format must be "wav", got ${describe(this.format)}`);
-    this.uploadBytesMax = integerIn(options.uploadBytesMax ?? uploadBytesMaxDefault, 1, Number.MAX_SAFE_INTEGER, 'uploadBytesMax');
+    this.uploadBytesMax = integerIn(
+      options.uploadBytesMax ?? uploadBytesMaxDefault,
+      1,
+      Number.MAX_SAFE_INTEGER,
+      'uploadBytesMax',
+    );
     this.timeoutMs = integerIn(options.timeoutMs ?? toolTimeoutMsDefault, 1, toolTimeoutMsMax, 'timeoutMs');
     if (this.maxChunkLengthMs() < chunkLengthMsMin) {
       throw new RangeError(
@@ -118,7 +130,11 @@ export class FfmpegMedia implements Media {
     return probeSource(this.ffprobePath, source, this.timeoutMs);
   }
 
-  async extractChunk(request: { readonly jobId: string; readonly source: string; readonly chunk: ChunkSpec }): Promise<ExtractResult> {
+  async extractChunk(request: {
+    readonly jobId: string;
+    readonly source: string;
+    readonly chunk: ChunkSpec;
+  }): Promise<ExtractResult> {
     const { jobId, source, chunk } = request;
     validateJobId(jobId);
     this.validateChunk(chunk);
@@ -129,21 +145,40 @@ export class FfmpegMedia implements Media {
       partPath = await this.chunkStore.partPath(jobId, chunk.index);
     } catch (error) {
       if (errorCode(error) !== 'ENOENT') throw error;
-      return { kind: 'error', retryable: true, message: clipMessage(`the directory of job ${jobId} vanished while chunk ${chunk.index} was being written: ${(error as Error).message}`) };
+      return {
+        kind: 'error',
+        retryable: true,
+        message: clipMessage(
+          `the directory of job ${jobId} vanished while chunk ${chunk.index} was being written: ${(error as Error).message}`,
+        ),
+      };
     }
     let published = false;
     try {
-      const run = await runFfmpeg(this.ffmpegPath, inputUrl(found.absolutePath), partPath, extractionOptions(chunk, this), this.timeoutMs);
+      const run = await runFfmpeg(
+        this.ffmpegPath,
+        inputUrl(found.absolutePath),
+        partPath,
+        extractionOptions(chunk, this),
+        this.timeoutMs,
+      );
       switch (run.kind) {
         case 'unavailable':
           throw new ToolUnavailableError(`cannot run ffmpeg at ${this.ffmpegPath}: ${run.message}`);
         case 'timeout':
-          return { kind: 'error', retryable: true, message: `ffmpeg timed out after ${this.timeoutMs} ms extracting chunk ${chunk.index} of ${source}` };
+          return {
+            kind: 'error',
+            retryable: true,
+            message: `ffmpeg timed out after ${this.timeoutMs} ms extracting chunk ${chunk.index} of ${source}`,
+          };
         case 'failed': {
           const again = await statSource(source);
           if (again.kind === 'source_missing') return again;
           const detail = toolMessage(run.stderr, found.absolutePath, source) || run.message;
-          return { kind: 'invalid', message: clipMessage(`ffmpeg could not extract chunk ${chunk.index} of ${source}: ${detail}`) };
+          return {
+            kind: 'invalid',
+            message: clipMessage(`ffmpeg could not extract chunk ${chunk.index} of ${source}: ${detail}`),
+          };
         }
         case 'ok':
           break;
@@ -153,7 +188,13 @@ export class FfmpegMedia implements Media {
         digest = await this.chunkStore.publish(jobId, chunk.index, partPath);
       } catch (error) {
         if (errorCode(error) !== 'ENOENT') throw error;
-        return { kind: 'error', retryable: true, message: clipMessage(`chunk ${chunk.index} of job ${jobId} vanished before it was published: ${(error as Error).message}`) };
+        return {
+          kind: 'error',
+          retryable: true,
+          message: clipMessage(
+            `chunk ${chunk.index} of job ${jobId} vanished before it was published: ${(error as Error).message}`,
+          ),
+        };
       }
       published = true;
       return { kind: 'ok', bytes: digest.bytes, sha256: digest.sha256 };
@@ -170,7 +211,9 @@ export class FfmpegMedia implements Media {
     // The last chunk of a plan may carry a merged short tail (planChunks).
     const maxMs = this.maxChunkLengthMs() + chunkTailMsMin - 1;
     if (!Number.isSafeInteger(chunk.durationMs) || chunk.durationMs <= 0 || chunk.durationMs > maxMs) {
-      throw new RangeError(`chunk.durationMs must be an integer in [1, ${maxMs}] (the upload limit), got ${describe(chunk.durationMs)}`);
+      throw new RangeError(
+        `chunk.durationMs must be an integer in [1, ${maxMs}] (the upload limit), got ${describe(chunk.durationMs)}`,
+      );
     }
   }
 }

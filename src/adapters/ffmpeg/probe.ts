@@ -23,11 +23,17 @@ export async function probeSource(ffprobePath: string, source: string, timeoutMs
   const found = await statSource(source);
   if (found.kind !== 'ok') return found;
   const run = await runFfprobe(ffprobePath, found.absolutePath, timeoutMs);
-  if (run.kind === 'timeout') return { kind: 'error', retryable: true, message: `ffprobe timed out after ${timeoutMs} ms on ${source}` };
+  if (run.kind === 'timeout')
+    return { kind: 'error', retryable: true, message: `ffprobe timed out after ${timeoutMs} ms on ${source}` };
   if (run.kind === 'failed') {
     const again = await statSource(source);
     if (again.kind === 'source_missing') return again;
-    return { kind: 'invalid', message: clipMessage(`ffprobe could not read ${source}: ${toolMessage(run.stderr, found.absolutePath, source) || run.message}`) };
+    return {
+      kind: 'invalid',
+      message: clipMessage(
+        `ffprobe could not read ${source}: ${toolMessage(run.stderr, found.absolutePath, source) || run.message}`,
+      ),
+    };
   }
   return interpretProbe(run.stdout, source);
 }
@@ -46,14 +52,21 @@ export function interpretProbe(stdout: string, source: string): ProbeResult {
   const audio = streams.find((stream) => stream.codec_type === 'audio');
   if (audio === undefined) {
     const kinds = streams.map((stream) => stream.codec_type ?? 'unknown');
-    return { kind: 'invalid', message: `${source} has no audio stream (streams: ${kinds.length > 0 ? kinds.join(', ') : 'none'})` };
+    return {
+      kind: 'invalid',
+      message: `${source} has no audio stream (streams: ${kinds.length > 0 ? kinds.join(', ') : 'none'})`,
+    };
   }
   const seconds = positiveSeconds(audio.duration) ?? positiveSeconds(format.duration);
-  if (seconds === null) return { kind: 'invalid', message: `${source} has an audio stream of unknown or zero duration` };
+  if (seconds === null)
+    return { kind: 'invalid', message: `${source} has an audio stream of unknown or zero duration` };
   const durationMs = Math.round(seconds * 1000);
   if (durationMs <= 0) return { kind: 'invalid', message: `${source} has an audio stream shorter than 1 ms` };
   if (durationMs > mediaDurationMsMax) {
-    return { kind: 'invalid', message: `${source} lasts ${durationMs} ms, more than the ${mediaDurationMsMax} ms a job may describe` };
+    return {
+      kind: 'invalid',
+      message: `${source} lasts ${durationMs} ms, more than the ${mediaDurationMsMax} ms a job may describe`,
+    };
   }
   return { kind: 'ok', durationMs };
 }
@@ -71,17 +84,27 @@ type FfprobeRun =
 
 function runFfprobe(ffprobePath: string, absolutePath: string, timeoutMs: number): Promise<FfprobeRun> {
   const args = [
-    '-v', 'error',
-    '-protocol_whitelist', 'file',
-    '-print_format', 'json',
-    '-show_entries', 'format=duration,format_name:stream=index,codec_type,duration',
+    '-v',
+    'error',
+    '-protocol_whitelist',
+    'file',
+    '-print_format',
+    'json',
+    '-show_entries',
+    'format=duration,format_name:stream=index,codec_type,duration',
     inputUrl(absolutePath),
   ];
   return new Promise((resolve, reject) => {
     execFile(
       ffprobePath,
       args,
-      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: probeOutputBytesMax, windowsHide: true, encoding: 'utf8' },
+      {
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: probeOutputBytesMax,
+        windowsHide: true,
+        encoding: 'utf8',
+      },
       (error, stdout, stderr) => {
         if (error === null) {
           resolve({ kind: 'ok', stdout });

@@ -34,7 +34,8 @@ export async function statSource(source: string): Promise<SourceStat> {
     stats = await stat(absolutePath);
   } catch (error) {
     const code = errorCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'source_missing', message: `source ${source} does not exist` };
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      return { kind: 'source_missing', message: `source ${source} does not exist` };
     return { kind: 'invalid', message: `source ${source} cannot be read: ${code ?? String(error)}` };
   }
   if (stats.isDirectory()) return { kind: 'invalid', message: `source ${source} is a directory, not a media file` };
@@ -69,5 +70,7 @@ export function toolMessage(stderr: string, absolutePath: string, source: string
 
 /** The string `code` of a Node.js system error, if any. */
 export function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
 }

@@ -22,7 +22,19 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, type Dirent } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { assert } from '../../core/assert.js';
 import type { ChunkFileStatus } from '../../core/planner.js';
@@ -75,8 +87,15 @@ export class FsChunkStore implements ChunkStore {
       throw new TypeError(`extension must match [a-z0-9]{1,16} and not be "part", got ${describe(extension)}`);
     }
     const namespace = options.namespace ?? 'chunkwise';
-    if (typeof namespace !== 'string' || namespace.length === 0 || namespace.length > namespaceCharsMax || [...namespace].some((character) => character < ' ' || character === '\u007f')) {
-      throw new TypeError(`namespace must be 1 to 200 characters without control characters, got ${describe(namespace)}`);
+    if (
+      typeof namespace !== 'string' ||
+      namespace.length === 0 ||
+      namespace.length > namespaceCharsMax ||
+      [...namespace].some((character) => character < ' ' || character === '\u007f')
+    ) {
+      throw new TypeError(
+        `namespace must be 1 to 200 characters without control characters, got ${describe(namespace)}`,
+      );
     }
     this.root = path.resolve(options.root);
     this.extension = extension;
@@ -123,7 +142,8 @@ export class FsChunkStore implements ChunkStore {
     try {
       const stats = await handle.stat();
       if (!stats.isFile()) throw new Error(`partial file ${partPath} is not a regular file`);
-      if (stats.size > chunkFileBytesMax) throw new Error(`partial file ${partPath} has ${stats.size} bytes, more than ${chunkFileBytesMax}`);
+      if (stats.size > chunkFileBytesMax)
+        throw new Error(`partial file ${partPath} has ${stats.size} bytes, more than ${chunkFileBytesMax}`);
       await handle.sync();
       digest = await hashHandle(handle, stats.size);
     } finally {
@@ -160,7 +180,10 @@ export class FsChunkStore implements ChunkStore {
     return this.verify(jobId, index, expected, true);
   }
 
-  /** Removes the job's directory, partial files included, if it is this store's (marked) or empty; anything else is left alone. Idempotent. */
+  /**
+   * Removes the job's directory, partial files included, if it is this store's (marked) or empty; anything else is left
+   * alone. Idempotent.
+   */
   async removeJob(jobId: string): Promise<void> {
     const directory = this.jobDirectory(jobId);
     const owner = await this.ownership(directory);
@@ -188,10 +211,18 @@ export class FsChunkStore implements ChunkStore {
    */
   private async ownership(directory: string): Promise<'ours' | 'empty' | 'absent' | 'foreign'> {
     if (!(await this.isRealDirectory(directory))) {
-      return (await lstat(directory).then(() => true, () => false)) ? 'foreign' : 'absent';
+      return (await lstat(directory).then(
+        () => true,
+        () => false,
+      ))
+        ? 'foreign'
+        : 'absent';
     }
     // The mark first: a job directory is read on every chunk written, and it is nearly always ours.
-    const mark = await readFile(path.join(directory, ownerMarkFileName), { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW }).then(
+    const mark = await readFile(path.join(directory, ownerMarkFileName), {
+      encoding: 'utf8',
+      flag: constants.O_RDONLY | constants.O_NOFOLLOW,
+    }).then(
       (text) => ({ text }),
       (error: unknown) => ({ code: errorCode(error) }),
     );
@@ -213,7 +244,13 @@ export class FsChunkStore implements ChunkStore {
       const created = await mkdir(directory, { recursive: true });
       if (created !== undefined) await fsyncDirectory(this.root);
       if (!(await this.isRealDirectory(directory))) {
-        if (await lstat(directory).then(() => true, () => false)) await this.requireRealDirectory(directory);
+        if (
+          await lstat(directory).then(
+            () => true,
+            () => false,
+          )
+        )
+          await this.requireRealDirectory(directory);
         continue;
       }
       try {
@@ -223,7 +260,10 @@ export class FsChunkStore implements ChunkStore {
         if (errorCode(error) !== 'ENOENT' && (await this.ownership(directory)) !== 'absent') throw error;
       }
     }
-    throw Object.assign(new Error(`job directory ${directory} was removed while it was being made, ${directoryAttemptsMax} times`), { code: 'ENOENT' });
+    throw Object.assign(
+      new Error(`job directory ${directory} was removed while it was being made, ${directoryAttemptsMax} times`),
+      { code: 'ENOENT' },
+    );
   }
 
   /**
@@ -236,7 +276,10 @@ export class FsChunkStore implements ChunkStore {
     if (owner === 'ours') return;
     if (owner === 'empty') {
       const temporary = path.join(directory, `${ownerMarkFileName}.${randomBytes(8).toString('hex')}.tmp`);
-      const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW);
+      const handle = await open(
+        temporary,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      );
       try {
         await handle.writeFile(this.namespace);
         await handle.sync();
@@ -247,7 +290,9 @@ export class FsChunkStore implements ChunkStore {
       await unlink(temporary).catch(ignoreCodes('ENOENT'));
       if ((await this.ownership(directory)) === 'ours') return;
     }
-    throw new Error(`job directory ${directory} exists and is not this store's (no owner mark "${this.namespace}"): refusing to write into it`);
+    throw new Error(
+      `job directory ${directory} exists and is not this store's (no owner mark "${this.namespace}"): refusing to write into it`,
+    );
   }
 
   /** Removes an unclaimed directory: its half-written marks, then the directory (rmdir: only if empty). */
@@ -282,7 +327,9 @@ export class FsChunkStore implements ChunkStore {
       if (errorCode(error) === 'ENOENT') return [];
       throw error;
     }
-    return entries.filter((entry) => (entry.isDirectory() || entry.isSymbolicLink()) && isJobId(entry.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return entries
+      .filter((entry) => (entry.isDirectory() || entry.isSymbolicLink()) && isJobId(entry.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Verifies a chunk file; returns its bytes when `returnData` (an empty array otherwise). */
@@ -302,13 +349,19 @@ export class FsChunkStore implements ChunkStore {
     try {
       const stats = await handle.stat();
       if (!stats.isFile()) return { kind: 'corrupt', detail: 'not a regular file' };
-      if (stats.size !== expected.bytes) return { kind: 'corrupt', detail: `size ${stats.size}, expected ${expected.bytes}` };
+      if (stats.size !== expected.bytes)
+        return { kind: 'corrupt', detail: `size ${stats.size}, expected ${expected.bytes}` };
       // Files are replaced by rename only, never rewritten in place: the open inode cannot change under us.
       const data = returnData ? await readUpTo(handle, expected.bytes) : null;
-      const actual = data === null ? await hashHandle(handle, expected.bytes) : { bytes: data.byteLength, sha256: sha256Hex(data) };
-      if (actual.bytes !== expected.bytes) return { kind: 'corrupt', detail: `size ${actual.bytes}, expected ${expected.bytes}` };
+      const actual =
+        data === null ? await hashHandle(handle, expected.bytes) : { bytes: data.byteLength, sha256: sha256Hex(data) };
+      if (actual.bytes !== expected.bytes)
+        return { kind: 'corrupt', detail: `size ${actual.bytes}, expected ${expected.bytes}` };
       if (actual.sha256 !== expected.sha256) {
-        return { kind: 'corrupt', detail: `sha256 ${actual.sha256.slice(0, 12)}…, expected ${expected.sha256.slice(0, 12)}…` };
+        return {
+          kind: 'corrupt',
+          detail: `sha256 ${actual.sha256.slice(0, 12)}…, expected ${expected.sha256.slice(0, 12)}…`,
+        };
       }
       return { kind: 'ok', data: data ?? new Uint8Array(0) };
     } finally {
@@ -331,7 +384,11 @@ export class FsChunkStore implements ChunkStore {
     const directory = this.jobDirectory(jobId);
     const name = path.basename(partPath);
     const prefix = `${this.chunkFileName(validateChunkIndex(index))}.`;
-    if (path.resolve(partPath) !== path.join(directory, name) || !name.startsWith(prefix) || !/^[0-9a-f]{16}\.part$/.test(name.slice(prefix.length))) {
+    if (
+      path.resolve(partPath) !== path.join(directory, name) ||
+      !name.startsWith(prefix) ||
+      !/^[0-9a-f]{16}\.part$/.test(name.slice(prefix.length))
+    ) {
       throw new TypeError(`partPath ${describe(partPath)} is not a partial file of chunk ${index} of job ${jobId}`);
     }
   }
@@ -374,7 +431,9 @@ function isJobId(name: string): boolean {
 
 function validateDigest(expected: ChunkDigest): void {
   if (!Number.isSafeInteger(expected.bytes) || expected.bytes < 0 || expected.bytes > chunkFileBytesMax) {
-    throw new RangeError(`expected.bytes must be an integer in [0, ${chunkFileBytesMax}], got ${describe(expected.bytes)}`);
+    throw new RangeError(
+      `expected.bytes must be an integer in [0, ${chunkFileBytesMax}], got ${describe(expected.bytes)}`,
+    );
   }
   if (typeof expected.sha256 !== 'string' || !sha256Pattern.test(expected.sha256)) {
     throw new TypeError(`expected.sha256 must be 64 lowercase hex digits, got ${describe(expected.sha256)}`);
@@ -417,5 +476,7 @@ async function fsyncDirectory(directory: string): Promise<void> {
 }
 
 function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
 }

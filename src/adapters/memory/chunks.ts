@@ -67,9 +67,11 @@ export class MemoryChunkStore implements ChunkStore {
     validateChunkIndex(index);
     const data = this.peek(jobId, index);
     if (data === undefined) return { kind: 'missing' };
-    if (data.byteLength !== expected.bytes) return { kind: 'corrupt', detail: `size ${data.byteLength}, expected ${expected.bytes}` };
+    if (data.byteLength !== expected.bytes)
+      return { kind: 'corrupt', detail: `size ${data.byteLength}, expected ${expected.bytes}` };
     const actual = sha256Hex(data);
-    if (actual !== expected.sha256) return { kind: 'corrupt', detail: `sha256 ${actual.slice(0, 12)}…, expected ${expected.sha256.slice(0, 12)}…` };
+    if (actual !== expected.sha256)
+      return { kind: 'corrupt', detail: `sha256 ${actual.slice(0, 12)}…, expected ${expected.sha256.slice(0, 12)}…` };
     return { kind: 'ok', data };
   }
 

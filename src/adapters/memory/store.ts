@@ -20,18 +20,46 @@ import {
   type RenewResult,
   type WriteResult,
 } from '../../ports.js';
-import { validateQuarantine, validateClaim, validateCommit, validateCreate, validateFail, validateFenced, validatePlan, validateRecreated, validateRenew } from '../../core/requests.js';
+import {
+  validateQuarantine,
+  validateClaim,
+  validateCommit,
+  validateCreate,
+  validateFail,
+  validateFenced,
+  validatePlan,
+  validateRecreated,
+  validateRenew,
+} from '../../core/requests.js';
 
 /** The pure operations a memory store applies (src/core/operations.ts). */
 export type Specification = Pick<
   typeof operations,
-  'create' | 'claim' | 'renew' | 'recordPlan' | 'recordRecreated' | 'markResumed' | 'commit' | 'complete' | 'fail' | 'release' | 'quarantine'
+  | 'create'
+  | 'claim'
+  | 'renew'
+  | 'recordPlan'
+  | 'recordRecreated'
+  | 'markResumed'
+  | 'commit'
+  | 'complete'
+  | 'fail'
+  | 'release'
+  | 'quarantine'
 >;
 
 const specification: Specification = {
-  create: operations.create, claim: operations.claim, renew: operations.renew, recordPlan: operations.recordPlan,
-  recordRecreated: operations.recordRecreated, markResumed: operations.markResumed, commit: operations.commit,
-  complete: operations.complete, fail: operations.fail, release: operations.release, quarantine: operations.quarantine,
+  create: operations.create,
+  claim: operations.claim,
+  renew: operations.renew,
+  recordPlan: operations.recordPlan,
+  recordRecreated: operations.recordRecreated,
+  markResumed: operations.markResumed,
+  commit: operations.commit,
+  complete: operations.complete,
+  fail: operations.fail,
+  release: operations.release,
+  quarantine: operations.quarantine,
 };
 
 /** Reads the store's notion of now. */
@@ -50,7 +78,10 @@ export class MemoryJobStore implements JobStore {
    * @param clock the store's notion of now (lease expiry, event timestamps)
    * @param variant replaces some operations of the specification; for tests that plant a bug
    */
-  constructor(private readonly clock: StoreClock, variant: Partial<Specification> = {}) {
+  constructor(
+    private readonly clock: StoreClock,
+    variant: Partial<Specification> = {},
+  ) {
     this.spec = { ...specification, ...variant };
   }
 
@@ -118,7 +149,8 @@ export class MemoryJobStore implements JobStore {
   }
 
   async listRecoverableJobs(limit: number): Promise<string[]> {
-    if (!Number.isInteger(limit) || limit <= 0) throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
+    if (!Number.isInteger(limit) || limit <= 0)
+      throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
     const now = this.clock.now();
     const claimable = [...this.jobs.values()].filter((job) => !isTerminal(job.phase) && !operations.isLeased(job, now));
     // Oldest lease end first (queued and released jobs have none), then by id (ids are unique, never
@@ -136,7 +168,8 @@ export class MemoryJobStore implements JobStore {
 
   async readEvents(jobId: string, fromSeq = 1): Promise<JobEvent[]> {
     validateJobId(jobId);
-    if (!Number.isInteger(fromSeq) || fromSeq < 1) throw new RangeError(`fromSeq must be a positive integer, got ${String(fromSeq)}`);
+    if (!Number.isInteger(fromSeq) || fromSeq < 1)
+      throw new RangeError(`fromSeq must be a positive integer, got ${String(fromSeq)}`);
     return (this.events.get(jobId) ?? []).filter((event) => event.seq >= fromSeq);
   }
 
@@ -189,7 +222,10 @@ export class MemoryJobStore implements JobStore {
     const expectedSeq = (stream.at(-1)?.seq ?? 0) + 1;
     for (const [offset, event] of applied.events.entries()) {
       parseEvent(event);
-      assert(event.seq === expectedSeq + offset, `event seq ${event.seq} breaks the stream of ${jobId} at ${expectedSeq + offset}`);
+      assert(
+        event.seq === expectedSeq + offset,
+        `event seq ${event.seq} breaks the stream of ${jobId} at ${expectedSeq + offset}`,
+      );
     }
     this.jobs.set(jobId, applied.job);
     stream.push(...applied.events);

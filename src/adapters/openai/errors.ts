@@ -26,31 +26,59 @@ export function transcribeErrorOf(error: unknown, timeoutMs: number, scrub: (tex
     status,
     message: clipMessage(scrub(message)),
   });
-  if (error instanceof APIConnectionTimeoutError) return result(true, null, `transcription request timed out after ${timeoutMs} ms`);
-  if (error instanceof APIConnectionError) return result(true, null, `transcription request failed to connect: ${causeMessage(error)}`);
+  if (error instanceof APIConnectionTimeoutError)
+    return result(true, null, `transcription request timed out after ${timeoutMs} ms`);
+  if (error instanceof APIConnectionError)
+    return result(true, null, `transcription request failed to connect: ${causeMessage(error)}`);
   if (error instanceof APIUserAbortError) return result(true, null, 'transcription request was aborted');
   if (error instanceof APIError && typeof error.status === 'number') {
     // The SDK's message starts with the status already.
-    const detail = error.message.startsWith(`${error.status} `) ? error.message.slice(`${error.status} `.length) : error.message;
-    const failed = result(isRetryableStatus(error.status), error.status, `transcription request failed with HTTP ${error.status}: ${detail}`);
+    const detail = error.message.startsWith(`${error.status} `)
+      ? error.message.slice(`${error.status} `.length)
+      : error.message;
+    const failed = result(
+      isRetryableStatus(error.status),
+      error.status,
+      `transcription request failed with HTTP ${error.status}: ${detail}`,
+    );
     const retryAfterMs = retryAfterMsOf(error.headers);
     return retryAfterMs === undefined || !failed.retryable ? failed : { ...failed, retryAfterMs };
   }
-  if (error instanceof SyntaxError) return result(false, null, `response is not a transcription: its body is not valid JSON (${error.message})`);
-  // A connection cut while the answer was read ("terminated", "other side closed", ECONNRESET): another attempt may pass.
+  if (error instanceof SyntaxError)
+    return result(false, null, `response is not a transcription: its body is not valid JSON (${error.message})`);
+  // A connection cut while the answer was read ("terminated", "other side closed", ECONNRESET): another attempt may
+  // pass.
   if (isNetworkFailure(error)) return result(true, null, `transcription request was cut off: ${networkMessage(error)}`);
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return result(false, null, `transcription request failed unexpectedly: ${text}`);
 }
 
 /** Error codes of a connection that failed or was cut (Node and undici). */
-const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_ABORTED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const networkCodes = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_ABORTED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
-/** True for a fetch failure of the network itself (undici's `TypeError: terminated` / `fetch failed`, or a network error code in the cause chain). */
+/**
+ * True for a fetch failure of the network itself (undici's `TypeError: terminated` / `fetch failed`, or a network error
+ * code in the cause chain).
+ */
 function isNetworkFailure(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth <= causeDepthMax && current instanceof Error; depth += 1) {
-    if (current instanceof TypeError && (current.message === 'terminated' || current.message === 'fetch failed')) return true;
+    if (current instanceof TypeError && (current.message === 'terminated' || current.message === 'fetch failed'))
+      return true;
     const code = 'code' in current && typeof current.code === 'string' ? current.code : undefined;
     if (code !== undefined && networkCodes.has(code)) return true;
     current = current.cause;
@@ -76,9 +104,13 @@ const retryAfterMsRead = 24 * 3_600_000;
  * The wait an answer asked for, in ms: `retry-after-ms`, else `retry-after` in seconds or as an
  * HTTP date; undefined when absent or unreadable.
  */
-export function retryAfterMsOf(headers: { get(name: string): string | null } | undefined, nowMs: number = Date.now()): number | undefined {
+export function retryAfterMsOf(
+  headers: { get(name: string): string | null } | undefined,
+  nowMs: number = Date.now(),
+): number | undefined {
   if (headers === undefined || typeof headers.get !== 'function') return undefined;
-  const bounded = (ms: number) => (Number.isFinite(ms) && ms >= 0 ? Math.min(Math.ceil(ms), retryAfterMsRead) : undefined);
+  const bounded = (ms: number) =>
+    Number.isFinite(ms) && ms >= 0 ? Math.min(Math.ceil(ms), retryAfterMsRead) : undefined;
   const milliseconds = headers.get('retry-after-ms');
   if (milliseconds !== null && /^\d+(\.\d+)?$/.test(milliseconds.trim())) return bounded(Number(milliseconds));
   const value = headers.get('retry-after');

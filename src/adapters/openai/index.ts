@@ -1,4 +1,7 @@
-/** The Transcriber port on the official OpenAI SDK: one request per call, typed errors, the API key kept out of every message. */
+/**
+ * The Transcriber port on the official OpenAI SDK: one request per call, typed errors, the API key kept out of every
+ * message.
+ */
 export {
   OpenAITranscriber,
   promptCharsMax,

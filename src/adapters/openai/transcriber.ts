@@ -75,7 +75,9 @@ export class OpenAITranscriber implements Transcriber {
     }
     const timeoutMs = options.timeoutMs ?? transcriptionTimeoutMsDefault;
     if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > transcriptionTimeoutMsMax) {
-      throw new RangeError(`timeoutMs must be an integer in [1, ${transcriptionTimeoutMsMax}], got ${describe(timeoutMs)}`);
+      throw new RangeError(
+        `timeoutMs must be an integer in [1, ${transcriptionTimeoutMsMax}], got ${describe(timeoutMs)}`,
+      );
     }
     this.model = model;
     this.language = options.language ?? null;
@@ -99,7 +101,9 @@ export class OpenAITranscriber implements Transcriber {
         file: await toFile(request.audio, uploadFileName(request), { type: 'audio/wav' }),
         model: this.model,
         response_format: 'json',
-        ...(request.prompt === null || request.prompt.length === 0 ? {} : { prompt: request.prompt.slice(-promptCharsMax) }),
+        ...(request.prompt === null || request.prompt.length === 0
+          ? {}
+          : { prompt: request.prompt.slice(-promptCharsMax) }),
         ...(this.language === null ? {} : { language: this.language }),
       });
     } catch (error) {
@@ -112,11 +116,26 @@ export class OpenAITranscriber implements Transcriber {
   private interpret(response: unknown): TranscribeResult {
     const text = typeof response === 'object' && response !== null && 'text' in response ? response.text : undefined;
     if (typeof text !== 'string') {
-      const shape = typeof response === 'string' ? 'a text body' : typeof response === 'object' && response !== null ? 'an object without a string "text"' : describe(response);
-      return { kind: 'error', retryable: false, status: null, message: `response is not a transcription: expected JSON with a string "text", got ${shape}` };
+      const shape =
+        typeof response === 'string'
+          ? 'a text body'
+          : typeof response === 'object' && response !== null
+            ? 'an object without a string "text"'
+            : describe(response);
+      return {
+        kind: 'error',
+        retryable: false,
+        status: null,
+        message: `response is not a transcription: expected JSON with a string "text", got ${shape}`,
+      };
     }
     if (text.length > chunkTranscriptCharsMax) {
-      return { kind: 'error', retryable: false, status: null, message: `transcript of ${text.length} characters exceeds ${chunkTranscriptCharsMax}` };
+      return {
+        kind: 'error',
+        retryable: false,
+        status: null,
+        message: `transcript of ${text.length} characters exceeds ${chunkTranscriptCharsMax}`,
+      };
     }
     return { kind: 'ok', text };
   }
@@ -144,7 +163,10 @@ function validateRequest(request: TranscribeRequest): void {
 type LogFunction = (message: unknown, ...rest: unknown[]) => void;
 
 /** A logger that formats each line, scrubs it, then hands it to `target`. */
-function scrubbingLogger(target: TranscriberLogger, scrub: (text: string) => string): Record<keyof TranscriberLogger, LogFunction> {
+function scrubbingLogger(
+  target: TranscriberLogger,
+  scrub: (text: string) => string,
+): Record<keyof TranscriberLogger, LogFunction> {
   const line = (message: unknown, rest: unknown[]): string => scrub(format(message, ...rest));
   return {
     error: (message: unknown, ...rest: unknown[]) => target.error(line(message, rest)),

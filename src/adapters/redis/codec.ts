@@ -28,9 +28,24 @@ import { CorruptStateError } from '../../ports.js';
 /** Fields of the state hash; the optional ones are absent while their value is null. */
 export const stateFields = {
   required: [
-    'id', 'source', 'chunkLengthMs', 'phase', 'epoch', 'leaseExpiresAtMs', 'recoveryAttempts', 'recoveryOpen',
-    'recoveryStartedAtMs', 'recoveryResumed', 'recoveryRecreatedChunks', 'nextSeq', 'createdAtMs', 'updatedAtMs',
-    'chunkCount', 'committedCount', 'transcriptChars', 'revision',
+    'id',
+    'source',
+    'chunkLengthMs',
+    'phase',
+    'epoch',
+    'leaseExpiresAtMs',
+    'recoveryAttempts',
+    'recoveryOpen',
+    'recoveryStartedAtMs',
+    'recoveryResumed',
+    'recoveryRecreatedChunks',
+    'nextSeq',
+    'createdAtMs',
+    'updatedAtMs',
+    'chunkCount',
+    'committedCount',
+    'transcriptChars',
+    'revision',
   ],
   optional: ['durationMs', 'owner', 'failureReason', 'failureMessage', 'lastRequestId'],
 } as const;
@@ -74,8 +89,13 @@ class FieldReader {
 
   integer(name: string): number {
     const value = this.hash[name];
-    if (typeof value === 'string' && integerPattern.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
-    this.problems.push(value === undefined ? `${this.where}${name} is missing` : `${this.where}${name} ${JSON.stringify(value)} is not a non-negative integer`);
+    if (typeof value === 'string' && integerPattern.test(value) && Number.isSafeInteger(Number(value)))
+      return Number(value);
+    this.problems.push(
+      value === undefined
+        ? `${this.where}${name} is missing`
+        : `${this.where}${name} ${JSON.stringify(value)} is not a non-negative integer`,
+    );
     return 0;
   }
 
@@ -94,7 +114,11 @@ class FieldReader {
   flag(name: string): boolean {
     const value = this.hash[name];
     if (value === '0' || value === '1') return value === '1';
-    this.problems.push(value === undefined ? `${this.where}${name} is missing` : `${this.where}${name} ${JSON.stringify(value)} is not 0 or 1`);
+    this.problems.push(
+      value === undefined
+        ? `${this.where}${name} is missing`
+        : `${this.where}${name} ${JSON.stringify(value)} is not 0 or 1`,
+    );
     return false;
   }
 
@@ -118,26 +142,32 @@ export function decodeJob(
   const problems: string[] = [];
   const read = new FieldReader(state, '', problems);
   const known = new Set<string>([...stateFields.required, ...stateFields.optional]);
-  for (const name of Object.keys(state)) if (!known.has(name)) problems.push(`unknown state field ${JSON.stringify(name)}`);
+  for (const name of Object.keys(state))
+    if (!known.has(name)) problems.push(`unknown state field ${JSON.stringify(name)}`);
   const id = read.text('id');
   if (id !== jobId) problems.push(`state id ${JSON.stringify(id)} is not ${JSON.stringify(jobId)}`);
   const storedChunkCount = read.integer('chunkCount');
   // Checked before anything is allocated per chunk: an absurd count is corrupt state, not a loop.
-  if (storedChunkCount > chunksPerJobMax) problems.push(`chunkCount ${storedChunkCount} is above chunksPerJobMax (${chunksPerJobMax})`);
+  if (storedChunkCount > chunksPerJobMax)
+    problems.push(`chunkCount ${storedChunkCount} is above chunksPerJobMax (${chunksPerJobMax})`);
   const chunkCount = Math.min(storedChunkCount, chunksPerJobMax);
   const chunks = decodeChunks(chunkHash, chunkCount, problems);
   const committedCount = read.integer('committedCount');
   const transcriptChars = read.integer('transcriptChars');
   const committed = chunks.filter((chunk) => chunk.transcript !== null);
-  if (committed.length !== committedCount) problems.push(`committedCount ${committedCount} but ${committed.length} chunks are committed`);
+  if (committed.length !== committedCount)
+    problems.push(`committedCount ${committedCount} but ${committed.length} chunks are committed`);
   const chars = committed.reduce((sum, chunk) => sum + (chunk.transcript ?? '').length, 0);
-  if (chars !== transcriptChars) problems.push(`transcriptChars ${transcriptChars} but the committed texts have ${chars}`);
+  if (chars !== transcriptChars)
+    problems.push(`transcriptChars ${transcriptChars} but the committed texts have ${chars}`);
   const failureReason = read.optionalText('failureReason');
   const failureMessage = read.optionalText('failureMessage');
-  if ((failureReason === null) !== (failureMessage === null)) problems.push('failureReason and failureMessage must be present together');
+  if ((failureReason === null) !== (failureMessage === null))
+    problems.push('failureReason and failureMessage must be present together');
   const phase = read.text('phase') as Phase;
   const nextSeq = read.integer('nextSeq');
-  if (lastEventSeq !== null && lastEventSeq !== nextSeq - 1) problems.push(`the event stream ends at seq ${lastEventSeq} but nextSeq is ${nextSeq}`);
+  if (lastEventSeq !== null && lastEventSeq !== nextSeq - 1)
+    problems.push(`the event stream ends at seq ${lastEventSeq} but nextSeq is ${nextSeq}`);
   const job: Job = {
     id: jobId,
     source: read.text('source'),
@@ -181,7 +211,8 @@ function decodeChunks(hash: Readonly<Record<string, string>>, count: number, pro
     };
     const status = read.text(field('status'));
     const transcript = read.optionalText(field('transcript'));
-    if (status !== 'pending' && status !== 'committed') problems.push(`${where}has the unknown status ${JSON.stringify(status)}`);
+    if (status !== 'pending' && status !== 'committed')
+      problems.push(`${where}has the unknown status ${JSON.stringify(status)}`);
     if (status === 'committed' && transcript === null) problems.push(`${where}is committed without text`);
     if (status === 'pending' && transcript !== null) problems.push(`${where}is pending but has text`);
     chunks.push({
@@ -193,7 +224,8 @@ function decodeChunks(hash: Readonly<Record<string, string>>, count: number, pro
       transcript: status === 'committed' ? transcript : null,
     });
   }
-  for (const key of Object.keys(hash)) if (!expected.has(key)) problems.push(`unknown chunk field ${JSON.stringify(key)}`);
+  for (const key of Object.keys(hash))
+    if (!expected.has(key)) problems.push(`unknown chunk field ${JSON.stringify(key)}`);
   return chunks;
 }
 
@@ -223,7 +255,8 @@ export function eventFieldKind(name: EventName, field: string): FieldKind | unde
  */
 export function decodeEvent(jobId: string, entryId: string, flat: readonly string[]): JobEvent {
   const record: Record<string, unknown> = {};
-  for (let position = 0; position + 1 < flat.length; position += 2) record[flat[position] as string] = flat[position + 1];
+  for (let position = 0; position + 1 < flat.length; position += 2)
+    record[flat[position] as string] = flat[position + 1];
   const kinds = eventFieldKinds.get(String(record['event']));
   for (const [field, value] of Object.entries(record)) {
     const kind = kinds?.get(field);
@@ -244,4 +277,3 @@ export function decodeEvent(jobId: string, entryId: string, flat: readonly strin
 function decodeEventNumber(value: unknown): unknown {
   return typeof value === 'string' && numberPattern.test(value) ? Number(value) : value;
 }
-

@@ -71,7 +71,8 @@ export class EventConsumer {
    */
   async read(jobId: string, countMax = consumerReadCountMax): Promise<DeliveredEvent[]> {
     validateJobId(jobId);
-    if (!Number.isInteger(countMax) || countMax <= 0) throw new RangeError(`countMax must be a positive integer, got ${String(countMax)}`);
+    if (!Number.isInteger(countMax) || countMax <= 0)
+      throw new RangeError(`countMax must be a positive integer, got ${String(countMax)}`);
     return this.guard(jobId, async () => {
       const key = jobKeys(this.keyPrefix, jobId).events;
       if (!(await this.ensureGroup(key))) return [];
@@ -113,7 +114,16 @@ export class EventConsumer {
   }
 
   private async readGroup(key: string, id: string, countMax: number): Promise<[string, string[] | null][]> {
-    const reply = (await this.redis.xreadgroup('GROUP', this.group, this.consumer, 'COUNT', countMax, 'STREAMS', key, id)) as StreamReply;
+    const reply = (await this.redis.xreadgroup(
+      'GROUP',
+      this.group,
+      this.consumer,
+      'COUNT',
+      countMax,
+      'STREAMS',
+      key,
+      id,
+    )) as StreamReply;
     return reply?.[0]?.[1] ?? [];
   }
 
@@ -149,7 +159,9 @@ export class EventConsumer {
 
 function validateName(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > consumerNameCharsMax) {
-    throw new TypeError(`${field} must be a string of 1-${consumerNameCharsMax} characters, got ${JSON.stringify(value)}`);
+    throw new TypeError(
+      `${field} must be a string of 1-${consumerNameCharsMax} characters, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }

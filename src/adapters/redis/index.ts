@@ -16,7 +16,31 @@ export {
   type StoreClock,
 } from './store.js';
 export { EventConsumer, consumerReadCountMax, type DeliveredEvent, type EventConsumerOptions } from './consumer.js';
-export { asideKeys, defaultKeyPrefix, jobHashTag, jobKeys, recoverableIndexKey, validateKeyPrefix, type JobKeys } from './keys.js';
-export { chunkField, chunkFields, decodeEvent, decodeJob, eventFieldKind, stateFields, type DecodedJob } from './codec.js';
+export {
+  asideKeys,
+  defaultKeyPrefix,
+  jobHashTag,
+  jobKeys,
+  recoverableIndexKey,
+  validateKeyPrefix,
+  type JobKeys,
+} from './keys.js';
+export {
+  chunkField,
+  chunkFields,
+  decodeEvent,
+  decodeJob,
+  eventFieldKind,
+  stateFields,
+  type DecodedJob,
+} from './codec.js';
 export { isUnavailable, translateError } from './errors.js';
-export { ScriptCode, commandName, loadScripts, luaDirectory, scriptNames, type ScriptName, type ScriptSource } from './scripts.js';
+export {
+  ScriptCode,
+  commandName,
+  loadScripts,
+  luaDirectory,
+  scriptNames,
+  type ScriptName,
+  type ScriptSource,
+} from './scripts.js';

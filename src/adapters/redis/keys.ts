@@ -30,7 +30,9 @@ export interface JobKeys {
  */
 export function validateKeyPrefix(prefix: unknown): string {
   if (typeof prefix !== 'string' || prefix.length > keyPrefixCharsMax || /[{}]/.test(prefix)) {
-    throw new TypeError(`keyPrefix must be a string of at most ${keyPrefixCharsMax} characters without "{" or "}", got ${JSON.stringify(prefix)}`);
+    throw new TypeError(
+      `keyPrefix must be a string of at most ${keyPrefixCharsMax} characters without "{" or "}", got ${JSON.stringify(prefix)}`,
+    );
   }
   return prefix;
 }

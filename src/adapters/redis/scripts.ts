@@ -80,7 +80,9 @@ export function luaDirectory(moduleUrl: string = import.meta.url): string {
     const path = fileURLToPath(candidate);
     if (existsSync(`${path}claim-job-3.lua`)) return path;
   }
-  throw new Error(`chunkwise: cannot find the Redis Lua scripts; looked in ${candidates.map((url) => fileURLToPath(url)).join(', ')}`);
+  throw new Error(
+    `chunkwise: cannot find the Redis Lua scripts; looked in ${candidates.map((url) => fileURLToPath(url)).join(', ')}`,
+  );
 }
 
 let loaded: ReadonlyMap<ScriptName, ScriptSource> | undefined;
@@ -107,7 +109,10 @@ export function loadScripts(): ReadonlyMap<ScriptName, ScriptSource> {
 
 /** The name a script is registered under on a client: `chunkwise` + its name in PascalCase. */
 export function commandName(name: ScriptName): string {
-  return `chunkwise${name.split('-').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('')}`;
+  return `chunkwise${name
+    .split('-')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('')}`;
 }
 
 type ScriptCommand = (...keysAndArguments: string[]) => Promise<unknown>;
@@ -122,7 +127,12 @@ export function defineScripts(redis: Redis): void {
 }
 
 /** Runs script `name` on `redis` (registered by {@link defineScripts}) and decodes its reply. */
-export async function runScript(redis: Redis, name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<ScriptReply> {
+export async function runScript(
+  redis: Redis,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly string[],
+): Promise<ScriptReply> {
   const script = loadScripts().get(name);
   assert(script !== undefined, `unknown script ${name}`);
   assert(keys.length === script.numberOfKeys, `script ${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
@@ -132,10 +142,15 @@ export async function runScript(redis: Redis, name: ScriptName, keys: readonly s
   return decodeReply(name, reply);
 }
 
-const knownCodes = new Set<number>(Object.values(ScriptCode).filter((value): value is number => typeof value === 'number'));
+const knownCodes = new Set<number>(
+  Object.values(ScriptCode).filter((value): value is number => typeof value === 'number'),
+);
 
 function decodeReply(name: ScriptName, reply: unknown): ScriptReply {
-  assert(Array.isArray(reply) && reply.length >= 1, `script ${name} returned ${JSON.stringify(reply)}, expected a list`);
+  assert(
+    Array.isArray(reply) && reply.length >= 1,
+    `script ${name} returned ${JSON.stringify(reply)}, expected a list`,
+  );
   const code = Number(reply[0]);
   assert(knownCodes.has(code), `script ${name} returned the unknown code ${String(reply[0])}`);
   const values = reply.slice(1).map((value: unknown) => {

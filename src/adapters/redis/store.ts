@@ -89,7 +89,10 @@ export const defaultTerminalRetentionMs = 7 * 24 * 3_600_000;
 export const claimConflictAttemptsMax = 8;
 /** Events read per XRANGE page. */
 export const eventsPageMax = 100;
-/** Most pages one readEvents call reads: a safety bound far above any job (chunksPerJobMax chunks emit about 2 events each). */
+/**
+ * Most pages one readEvents call reads: a safety bound far above any job (chunksPerJobMax chunks emit about 2 events
+ * each).
+ */
 export const eventsPagesMax = 10_000;
 /** How long the client this store creates waits for a connection, in ms. */
 export const connectTimeoutMs = 2_000;
@@ -189,9 +192,11 @@ export class RedisJobStore implements JobStore {
         return { kind: 'ok', job: operations.newJob(request, integerValue(reply, 0)), created: true };
       }
       const existing = await this.load(request.jobId);
-      if (existing === null) throw new StoreUnavailableError(`job ${request.jobId} expired while being created again; retry`);
+      if (existing === null)
+        throw new StoreUnavailableError(`job ${request.jobId} expired while being created again; retry`);
       if (isTerminal(existing.job.phase)) await this.redis.zrem(this.indexKey, request.jobId);
-      else if (existing.job.phase === 'queued' && existing.job.epoch === 0) await this.redis.zadd(this.indexKey, 0, request.jobId);
+      else if (existing.job.phase === 'queued' && existing.job.epoch === 0)
+        await this.redis.zadd(this.indexKey, 0, request.jobId);
       if (reply.code === ScriptCode.AlreadyExists) return { kind: 'already_exists' };
       expectCode(reply, ScriptCode.Duplicate, 'create-job');
       return { kind: 'ok', job: existing.job, created: false };
@@ -209,19 +214,35 @@ export class RedisJobStore implements JobStore {
           return { kind: 'not_found' };
         }
         const { revision } = decodeJob(request.jobId, snapshot.state, snapshot.chunks, snapshot.lastEventSeq);
-        const reply = await this.run('claim-job', [keys.state, keys.chunks, keys.events], [
-          request.jobId, request.workerId, String(request.leaseMs), String(request.recoveryAttemptsMax), request.requestId,
-          String(revision), this.nowArgument(), String(this.retentionMs),
-        ]);
+        const reply = await this.run(
+          'claim-job',
+          [keys.state, keys.chunks, keys.events],
+          [
+            request.jobId,
+            request.workerId,
+            String(request.leaseMs),
+            String(request.recoveryAttemptsMax),
+            request.requestId,
+            String(revision),
+            this.nowArgument(),
+            String(this.retentionMs),
+          ],
+        );
         if (reply.code === ScriptCode.Conflict) continue;
         return this.claimResult(request.jobId, reply, snapshot.chunks);
       }
-      throw new StoreUnavailableError(`claim of job ${request.jobId} met a concurrent write ${claimConflictAttemptsMax} times; retry`);
+      throw new StoreUnavailableError(
+        `claim of job ${request.jobId} met a concurrent write ${claimConflictAttemptsMax} times; retry`,
+      );
     });
   }
 
   private async claimResult(jobId: string, reply: ScriptReply, chunks: Flat): Promise<ClaimResult> {
-    if (reply.code === ScriptCode.Applied || reply.code === ScriptCode.Duplicate || reply.code === ScriptCode.Exhausted) {
+    if (
+      reply.code === ScriptCode.Applied ||
+      reply.code === ScriptCode.Duplicate ||
+      reply.code === ScriptCode.Exhausted
+    ) {
       const { job } = decodeJob(jobId, flatToRecord(reply.values.slice(1)), chunks, null);
       if (reply.code === ScriptCode.Exhausted) {
         await this.redis.zrem(this.indexKey, jobId);
@@ -244,9 +265,11 @@ export class RedisJobStore implements JobStore {
     validateRenew(request);
     return this.guard(request.jobId, async () => {
       const keys = this.keys(request.jobId);
-      const reply = await this.run('renew-lease', [keys.state], [
-        request.jobId, request.workerId, String(request.epoch), String(request.leaseMs), this.nowArgument(),
-      ]);
+      const reply = await this.run(
+        'renew-lease',
+        [keys.state],
+        [request.jobId, request.workerId, String(request.epoch), String(request.leaseMs), this.nowArgument()],
+      );
       if (reply.code !== ScriptCode.Applied) return refusalOf(request.jobId, reply);
       const leaseExpiresAtMs = integerValue(reply, 0);
       await this.redis.zadd(this.indexKey, leaseExpiresAtMs, request.jobId);
@@ -257,19 +280,36 @@ export class RedisJobStore implements JobStore {
   async recordChunkPlan(request: operations.PlanRequest): Promise<WriteResult> {
     validatePlan(request);
     const problem = operations.planProblem(request.chunks, request.durationMs);
-    const chunkArguments = problem === undefined
-      ? request.chunks.flatMap((chunk) => [String(chunk.startMs), String(chunk.durationMs), String(chunk.bytes), chunk.sha256])
-      : [];
-    return this.write(request, 'record-chunk-plan', ['state', 'chunks', 'events'], [
-      String(request.durationMs), problem ?? '', String(problem === undefined ? request.chunks.length : 0), ...chunkArguments,
-    ]);
+    const chunkArguments =
+      problem === undefined
+        ? request.chunks.flatMap((chunk) => [
+            String(chunk.startMs),
+            String(chunk.durationMs),
+            String(chunk.bytes),
+            chunk.sha256,
+          ])
+        : [];
+    return this.write(
+      request,
+      'record-chunk-plan',
+      ['state', 'chunks', 'events'],
+      [
+        String(request.durationMs),
+        problem ?? '',
+        String(problem === undefined ? request.chunks.length : 0),
+        ...chunkArguments,
+      ],
+    );
   }
 
   async recordChunkRecreated(request: operations.RecreatedRequest): Promise<WriteResult> {
     validateRecreated(request);
-    return this.write(request, 'record-chunk-recreated', ['state', 'chunks', 'events'], [
-      String(request.index), request.reason, String(request.bytes), request.sha256,
-    ]);
+    return this.write(
+      request,
+      'record-chunk-recreated',
+      ['state', 'chunks', 'events'],
+      [String(request.index), request.reason, String(request.bytes), request.sha256],
+    );
   }
 
   async markResumed(request: operations.Fenced): Promise<WriteResult> {
@@ -279,9 +319,12 @@ export class RedisJobStore implements JobStore {
 
   async commitChunk(request: operations.CommitRequest): Promise<WriteResult> {
     validateCommit(request);
-    return this.write(request, 'commit-chunk', ['state', 'chunks', 'events'], [
-      String(request.index), request.transcript, String(request.transcript.length),
-    ]);
+    return this.write(
+      request,
+      'commit-chunk',
+      ['state', 'chunks', 'events'],
+      [String(request.index), request.transcript, String(request.transcript.length)],
+    );
   }
 
   async completeJob(request: operations.Fenced): Promise<WriteResult> {
@@ -291,10 +334,19 @@ export class RedisJobStore implements JobStore {
 
   async failJob(request: operations.FailRequest): Promise<WriteResult> {
     validateFail(request);
-    return this.write(request, 'fail-job', ['state', 'chunks', 'events'], [
-      String(this.retentionMs), request.reason, clipMessage(request.message),
-      request.chunkIndex === undefined ? '' : String(request.chunkIndex), String(request.retryable ?? false),
-    ], 'remove');
+    return this.write(
+      request,
+      'fail-job',
+      ['state', 'chunks', 'events'],
+      [
+        String(this.retentionMs),
+        request.reason,
+        clipMessage(request.message),
+        request.chunkIndex === undefined ? '' : String(request.chunkIndex),
+        String(request.retryable ?? false),
+      ],
+      'remove',
+    );
   }
 
   async releaseJob(request: operations.Fenced): Promise<WriteResult> {
@@ -307,10 +359,20 @@ export class RedisJobStore implements JobStore {
     return this.guard(request.jobId, async () => {
       const keys = this.keys(request.jobId);
       const aside = asideKeys(this.keyPrefix, request.jobId);
-      const reply = await this.run('quarantine-job', [keys.state, keys.chunks, keys.events, aside.state, aside.chunks, aside.events], [
-        request.jobId, request.workerId, request.requestId, this.nowArgument(), String(this.retentionMs), clipMessage(request.message),
-      ]);
-      if (reply.code === ScriptCode.Applied || reply.code === ScriptCode.Terminal) await this.redis.zrem(this.indexKey, request.jobId);
+      const reply = await this.run(
+        'quarantine-job',
+        [keys.state, keys.chunks, keys.events, aside.state, aside.chunks, aside.events],
+        [
+          request.jobId,
+          request.workerId,
+          request.requestId,
+          this.nowArgument(),
+          String(this.retentionMs),
+          clipMessage(request.message),
+        ],
+      );
+      if (reply.code === ScriptCode.Applied || reply.code === ScriptCode.Terminal)
+        await this.redis.zrem(this.indexKey, request.jobId);
       return writeResultOf(request.jobId, reply);
     });
   }
@@ -321,12 +383,17 @@ export class RedisJobStore implements JobStore {
    * was under way when they were marked is found.
    */
   async listRecoverableJobs(limit: number): Promise<string[]> {
-    if (!Number.isInteger(limit) || limit <= 0) throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
+    if (!Number.isInteger(limit) || limit <= 0)
+      throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
     return this.guard(null, async () => {
       const nowMs = this.clock === undefined ? await this.serverNow() : this.now();
-      const ready = await this.validIds(await this.redis.zrangebyscore(this.indexKey, '0', String(nowMs), 'LIMIT', 0, limit));
+      const ready = await this.validIds(
+        await this.redis.zrangebyscore(this.indexKey, '0', String(nowMs), 'LIMIT', 0, limit),
+      );
       if (ready.length >= limit) return ready;
-      const missing = await this.validIds(await this.redis.zrangebyscore(this.indexKey, '-inf', '(0', 'LIMIT', 0, limit - ready.length));
+      const missing = await this.validIds(
+        await this.redis.zrangebyscore(this.indexKey, '-inf', '(0', 'LIMIT', 0, limit - ready.length),
+      );
       return [...ready, ...missing];
     });
   }
@@ -372,7 +439,8 @@ export class RedisJobStore implements JobStore {
 
   async readEvents(jobId: string, fromSeq = 1): Promise<JobEvent[]> {
     validateJobId(jobId);
-    if (!Number.isInteger(fromSeq) || fromSeq < 1) throw new RangeError(`fromSeq must be a positive integer, got ${String(fromSeq)}`);
+    if (!Number.isInteger(fromSeq) || fromSeq < 1)
+      throw new RangeError(`fromSeq must be a positive integer, got ${String(fromSeq)}`);
     return this.guard(jobId, async () => {
       const key = this.keys(jobId).events;
       const events: JobEvent[] = [];
@@ -408,13 +476,16 @@ export class RedisJobStore implements JobStore {
   ): Promise<WriteResult> {
     return this.guard(request.jobId, async () => {
       const keys = this.keys(request.jobId);
-      const reply = await this.run(name, keyNames.map((keyName) => keys[keyName]), [
-        request.jobId, request.workerId, String(request.epoch), request.requestId, this.nowArgument(), ...extra,
-      ]);
+      const reply = await this.run(
+        name,
+        keyNames.map((keyName) => keys[keyName]),
+        [request.jobId, request.workerId, String(request.epoch), request.requestId, this.nowArgument(), ...extra],
+      );
       const result = writeResultOf(request.jobId, reply);
       // Only a write applied now tells the job's state: a duplicate may match another write's request id.
       if (index === 'remove' && reply.code === ScriptCode.Applied) await this.redis.zrem(this.indexKey, request.jobId);
-      if (index === 'queue' && reply.code === ScriptCode.Applied) await this.redis.zadd(this.indexKey, 0, request.jobId);
+      if (index === 'queue' && reply.code === ScriptCode.Applied)
+        await this.redis.zadd(this.indexKey, 0, request.jobId);
       return result;
     });
   }
@@ -427,7 +498,12 @@ export class RedisJobStore implements JobStore {
 
   /** The state and chunks hashes and the last event's seq, read in one MULTI; null when the job does not exist. */
   private async readSnapshot(keys: JobKeys): Promise<{ state: Flat; chunks: Flat; lastEventSeq: number } | null> {
-    const results = await this.redis.multi().hgetall(keys.state).hgetall(keys.chunks).xrevrange(keys.events, '+', '-', 'COUNT', 1).exec();
+    const results = await this.redis
+      .multi()
+      .hgetall(keys.state)
+      .hgetall(keys.chunks)
+      .xrevrange(keys.events, '+', '-', 'COUNT', 1)
+      .exec();
     if (results === null) throw new StoreUnavailableError('Redis aborted a read transaction; retry');
     const values = results.map(([error, value]) => {
       if (error !== null) throw error;
@@ -453,7 +529,8 @@ export class RedisJobStore implements JobStore {
 
   private now(): number {
     const nowMs = (this.clock as StoreClock).now();
-    if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw new RangeError(`clock.now() must return a non-negative integer of ms, got ${describe(nowMs)}`);
+    if (!Number.isSafeInteger(nowMs) || nowMs < 0)
+      throw new RangeError(`clock.now() must return a non-negative integer of ms, got ${describe(nowMs)}`);
     return nowMs;
   }
 
@@ -473,19 +550,22 @@ export const missingJobGraceMs = 60_000;
 
 function flatToRecord(flat: readonly string[]): Flat {
   const record: Flat = {};
-  for (let position = 0; position + 1 < flat.length; position += 2) record[flat[position] as string] = flat[position + 1] as string;
+  for (let position = 0; position + 1 < flat.length; position += 2)
+    record[flat[position] as string] = flat[position + 1] as string;
   return record;
 }
 
 function integerValue(reply: ScriptReply, position: number): number {
   const value = Number(reply.values[position]);
-  if (!Number.isSafeInteger(value)) throw new AssertionError(`script reply element ${position} is ${String(reply.values[position])}, not an integer`);
+  if (!Number.isSafeInteger(value))
+    throw new AssertionError(`script reply element ${position} is ${String(reply.values[position])}, not an integer`);
   return value;
 }
 
 function phaseValue(reply: ScriptReply, position: number): Phase {
   const value = reply.values[position] as Phase;
-  if (!phases.includes(value)) throw new AssertionError(`script reply element ${position} is ${String(value)}, not a phase`);
+  if (!phases.includes(value))
+    throw new AssertionError(`script reply element ${position} is ${String(value)}, not a phase`);
   return value;
 }
 
@@ -516,7 +596,8 @@ function refusalOf(jobId: string, reply: ScriptReply): Refusal {
       return { kind: 'already_committed', index: integerValue(reply, 0) };
     case ScriptCode.NotClaimable: {
       const reason = reply.values[0];
-      if (reason !== 'leased' && reason !== 'terminal') throw new AssertionError(`not_claimable with reason ${String(reason)}`);
+      if (reason !== 'leased' && reason !== 'terminal')
+        throw new AssertionError(`not_claimable with reason ${String(reason)}`);
       return { kind: 'not_claimable', reason };
     }
     case ScriptCode.Corrupt:

@@ -1,4 +1,5 @@
-// Proves FfmpegMedia probes, plans and extracts chunks with the real ffmpeg binaries: exact sizes, sha256, byte-identical re-extraction, upload limits, typed results for bad inputs, and killed timeouts.
+// Proves FfmpegMedia probes, plans and extracts chunks with the real ffmpeg binaries: exact sizes, sha256,
+// byte-identical re-extraction, upload limits, typed results for bad inputs, and killed timeouts.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -31,7 +32,12 @@ const wavHeaderBytes = 44;
 async function setup(options: { uploadBytesMax?: number; timeoutMs?: number } = {}) {
   const directory = await temp.make();
   const chunkStore = new FsChunkStore({ root: path.join(directory, 'chunks') });
-  const media = new FfmpegMedia({ chunkStore, ffmpegPath: testFfmpegPath(), ffprobePath: testFfprobePath(), ...options });
+  const media = new FfmpegMedia({
+    chunkStore,
+    ffmpegPath: testFfmpegPath(),
+    ffprobePath: testFfprobePath(),
+    ...options,
+  });
   return { directory, chunkStore, media };
 }
 
@@ -78,19 +84,35 @@ describe('FfmpegMedia.probe', () => {
 
   it('tells a missing source from an invalid one', async () => {
     const { directory, media } = await setup();
-    expect(await media.probe(path.join(directory, 'gone.wav'))).toMatchObject({ kind: 'source_missing', message: expect.stringMatching(/does not exist/) });
-    expect(await media.probe(await nonMediaFile(directory))).toMatchObject({ kind: 'invalid', message: expect.stringMatching(/Invalid data/) });
-    expect(await media.probe(await emptyFile(directory))).toMatchObject({ kind: 'invalid', message: expect.stringMatching(/empty \(0 bytes\)/) });
+    expect(await media.probe(path.join(directory, 'gone.wav'))).toMatchObject({
+      kind: 'source_missing',
+      message: expect.stringMatching(/does not exist/),
+    });
+    expect(await media.probe(await nonMediaFile(directory))).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringMatching(/Invalid data/),
+    });
+    expect(await media.probe(await emptyFile(directory))).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringMatching(/empty \(0 bytes\)/),
+    });
     expect(await media.probe(await videoWithoutAudio(directory))).toMatchObject({
       kind: 'invalid',
       message: expect.stringMatching(/no audio stream \(streams: video\)/),
     });
-    expect(await media.probe(directory)).toMatchObject({ kind: 'invalid', message: expect.stringMatching(/directory/) });
+    expect(await media.probe(directory)).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringMatching(/directory/),
+    });
   });
 
   it('throws ToolUnavailableError when ffprobe cannot be started', async () => {
     const { directory, chunkStore } = await setup();
-    const media = new FfmpegMedia({ chunkStore, ffmpegPath: testFfmpegPath(), ffprobePath: path.join(directory, 'no-ffprobe') });
+    const media = new FfmpegMedia({
+      chunkStore,
+      ffmpegPath: testFfmpegPath(),
+      ffprobePath: path.join(directory, 'no-ffprobe'),
+    });
     await expect(media.probe(await sineWav(directory, { seconds: 2 }))).rejects.toThrow(ToolUnavailableError);
   });
 });
@@ -118,11 +140,28 @@ describe('FfmpegMedia.extractChunk', () => {
     const { directory, chunkStore, media } = await setup();
     const source = await sineMp3(directory, 24);
     const whole = path.join(directory, 'whole.wav');
-    await run(testFfmpegPath(), ['-nostdin', '-v', 'error', '-i', source, '-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', '-f', 'wav', whole]);
+    await run(testFfmpegPath(), [
+      '-nostdin',
+      '-v',
+      'error',
+      '-i',
+      source,
+      '-ac',
+      '1',
+      '-ar',
+      '16000',
+      '-c:a',
+      'pcm_s16le',
+      '-f',
+      'wav',
+      whole,
+    ]);
     const chunks = planChunks(24_000, 8_000);
     const results = await extractAll(media, 'job-1', source, chunks);
     expect(results.map((result) => result.kind)).toEqual(['ok', 'ok', 'ok']);
-    const pieces = await Promise.all(chunks.map(async (chunk) => wavPcm(await readFile(chunkStore.chunkPath('job-1', chunk.index)))));
+    const pieces = await Promise.all(
+      chunks.map(async (chunk) => wavPcm(await readFile(chunkStore.chunkPath('job-1', chunk.index)))),
+    );
     expect(pieces.map((piece) => piece.length)).toEqual([8 * bytesPerSecond, 8 * bytesPerSecond, 8 * bytesPerSecond]);
     const wholePcm = wavPcm(await readFile(whole));
     expect(Buffer.concat(pieces).equals(wholePcm.subarray(0, 24 * bytesPerSecond))).toBe(true);
@@ -137,7 +176,8 @@ describe('FfmpegMedia.extractChunk', () => {
     const [chunk0, chunk1, chunk2] = chunks;
     const [digest0, digest1, digest2] = first;
     if (chunk1 === undefined || chunk2 === undefined || chunk0 === undefined) throw new Error('plan too short');
-    if (digest0?.kind !== 'ok' || digest1?.kind !== 'ok' || digest2?.kind !== 'ok') throw new Error('extraction failed');
+    if (digest0?.kind !== 'ok' || digest1?.kind !== 'ok' || digest2?.kind !== 'ok')
+      throw new Error('extraction failed');
 
     await rm(chunkStore.chunkPath('job-1', 1));
     expect(await chunkStore.check('job-1', 1, digest1)).toBe('missing');
@@ -199,7 +239,11 @@ describe('FfmpegMedia.extractChunk', () => {
       await chunkStore.removeJob(jobId);
       return publish(jobId, index, partPath);
     });
-    const result = await media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: 0, durationMs: 5_000 } });
+    const result = await media.extractChunk({
+      jobId: 'job-1',
+      source,
+      chunk: { index: 0, startMs: 0, durationMs: 5_000 },
+    });
     expect(result).toMatchObject({ kind: 'error', retryable: true, message: expect.stringMatching(/vanished/) });
     expect(await chunkStore.listJobIds()).toEqual([]);
   });
@@ -209,7 +253,11 @@ describe('FfmpegMedia.extractChunk', () => {
     const source = await sineWav(directory, { seconds: 10 });
     expect((await media.probe(source)).kind).toBe('ok');
     await rm(source);
-    const result = await media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: 0, durationMs: 5_000 } });
+    const result = await media.extractChunk({
+      jobId: 'job-1',
+      source,
+      chunk: { index: 0, startMs: 0, durationMs: 5_000 },
+    });
     expect(result.kind).toBe('source_missing');
     expect(await filesOf(chunkStore, 'job-1')).toEqual([]);
   });
@@ -218,10 +266,18 @@ describe('FfmpegMedia.extractChunk', () => {
     const { directory, media } = await setup();
     const source = await sineWav(directory, { seconds: 2 });
     expect(() => planChunks(60_000, 0)).toThrow(RangeError);
-    await expect(media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: 0, durationMs: 0 } })).rejects.toThrow(RangeError);
-    await expect(media.extractChunk({ jobId: 'job-1', source, chunk: { index: -1, startMs: 0, durationMs: 1_000 } })).rejects.toThrow(RangeError);
-    await expect(media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: -5, durationMs: 1_000 } })).rejects.toThrow(RangeError);
-    await expect(media.extractChunk({ jobId: '../job', source, chunk: { index: 0, startMs: 0, durationMs: 1_000 } })).rejects.toThrow(TypeError);
+    await expect(
+      media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: 0, durationMs: 0 } }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      media.extractChunk({ jobId: 'job-1', source, chunk: { index: -1, startMs: 0, durationMs: 1_000 } }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: -5, durationMs: 1_000 } }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      media.extractChunk({ jobId: '../job', source, chunk: { index: 0, startMs: 0, durationMs: 1_000 } }),
+    ).rejects.toThrow(TypeError);
   });
 });
 
@@ -233,7 +289,9 @@ describe('FfmpegMedia upload limit', () => {
     expect(media.effectiveChunkLengthMs(3_600_000)).toBe(818_000);
     expect(media.effectiveChunkLengthMs(600_000)).toBe(600_000);
     // The longest chunk a plan makes: the cap plus a merged tail just under chunkTailMsMin.
-    expect(wavHeaderBytes + ((818_000 + chunkTailMsMin - 1) / 1000) * bytesPerSecond).toBeLessThanOrEqual(uploadBytesMaxDefault);
+    expect(wavHeaderBytes + ((818_000 + chunkTailMsMin - 1) / 1000) * bytesPerSecond).toBeLessThanOrEqual(
+      uploadBytesMaxDefault,
+    );
     expect(() => media.effectiveChunkLengthMs(0)).toThrow(RangeError);
   });
 
@@ -248,12 +306,16 @@ describe('FfmpegMedia upload limit', () => {
       if (result.kind === 'ok') expect(result.bytes).toBeLessThanOrEqual(200_000);
     }
     expect((await filesOf(chunkStore, 'job-1')).length).toBe(4);
-    await expect(media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: 0, durationMs: 6_000 } })).rejects.toThrow(RangeError);
+    await expect(
+      media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: 0, durationMs: 6_000 } }),
+    ).rejects.toThrow(RangeError);
   });
 
   it('refuses an upload limit below the shortest chunk', async () => {
     const { chunkStore } = await setup();
-    expect(() => new FfmpegMedia({ chunkStore, ffmpegPath: testFfmpegPath(), uploadBytesMax: 20_000 })).toThrow(RangeError);
+    expect(() => new FfmpegMedia({ chunkStore, ffmpegPath: testFfmpegPath(), uploadBytesMax: 20_000 })).toThrow(
+      RangeError,
+    );
   });
 });
 
@@ -279,8 +341,16 @@ describe('FfmpegMedia timeouts and configuration', () => {
   it('kills an ffmpeg that exceeds the timeout and leaves no file', async () => {
     const { directory, chunkStore, media } = await setup({ timeoutMs: 300 });
     const source = await fifo(directory);
-    const result = await media.extractChunk({ jobId: 'job-1', source, chunk: { index: 0, startMs: 0, durationMs: 5_000 } });
-    expect(result).toMatchObject({ kind: 'error', retryable: true, message: expect.stringMatching(/timed out after 300 ms/) });
+    const result = await media.extractChunk({
+      jobId: 'job-1',
+      source,
+      chunk: { index: 0, startMs: 0, durationMs: 5_000 },
+    });
+    expect(result).toMatchObject({
+      kind: 'error',
+      retryable: true,
+      message: expect.stringMatching(/timed out after 300 ms/),
+    });
     expect(await fifoHasReader(source)).toBe(false);
     expect(await filesOf(chunkStore, 'job-1')).toEqual([]);
   });
@@ -288,7 +358,11 @@ describe('FfmpegMedia timeouts and configuration', () => {
   it('kills an ffprobe that exceeds the timeout', async () => {
     const { directory, media } = await setup({ timeoutMs: 300 });
     const source = await fifo(directory);
-    expect(await media.probe(source)).toMatchObject({ kind: 'error', retryable: true, message: expect.stringMatching(/timed out after 300 ms/) });
+    expect(await media.probe(source)).toMatchObject({
+      kind: 'error',
+      retryable: true,
+      message: expect.stringMatching(/timed out after 300 ms/),
+    });
     expect(await fifoHasReader(source)).toBe(false);
   });
 
@@ -312,6 +386,8 @@ describe('FfmpegMedia timeouts and configuration', () => {
     expect(() => new FfmpegMedia({ chunkStore, ffmpegPath: testFfmpegPath(), channels: 3 })).toThrow(RangeError);
     expect(() => new FfmpegMedia({ chunkStore, ffmpegPath: testFfmpegPath(), sampleRateHz: 100 })).toThrow(RangeError);
     expect(() => new FfmpegMedia({ chunkStore, ffmpegPath: testFfmpegPath(), timeoutMs: 0 })).toThrow(RangeError);
-    expect(() => new FfmpegMedia({ chunkStore, ffmpegPath: testFfmpegPath(), format: 'mp3' as 'wav' })).toThrow(TypeError);
+    expect(() => new FfmpegMedia({ chunkStore, ffmpegPath: testFfmpegPath(), format: 'mp3' as 'wav' })).toThrow(
+      TypeError,
+    );
   });
 });

@@ -1,4 +1,5 @@
-// Proves FsChunkStore's disk layout, atomic publish, root confinement, symlink refusal, owner marks and orphan sweep on real temporary directories.
+// Proves FsChunkStore's disk layout, atomic publish, root confinement, symlink refusal, owner marks and orphan sweep on
+// real temporary directories.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -90,8 +91,12 @@ describe('FsChunkStore layout and publish', () => {
     await expect(store.publish('job-1', 1, part)).rejects.toThrow(TypeError);
     await expect(store.publish('job-2', 0, part)).rejects.toThrow(TypeError);
     await expect(store.publish('job-1', 0, store.chunkPath('job-1', 0))).rejects.toThrow(TypeError);
-    await expect(store.publish('job-1', 0, path.join(root, '..', 'elsewhere', path.basename(part)))).rejects.toThrow(TypeError);
-    await expect(store.discardPart('job-1', 0, path.join(root, 'job-1', '..', '..', 'x.part'))).rejects.toThrow(TypeError);
+    await expect(store.publish('job-1', 0, path.join(root, '..', 'elsewhere', path.basename(part)))).rejects.toThrow(
+      TypeError,
+    );
+    await expect(store.discardPart('job-1', 0, path.join(root, 'job-1', '..', '..', 'x.part'))).rejects.toThrow(
+      TypeError,
+    );
   });
 
   it('rejects a bad configuration or a bad digest at the boundary', async () => {
@@ -216,7 +221,7 @@ describe('FsChunkStore sweep', () => {
     expect(await readdir(outside)).toEqual(['0.wav']);
   });
 
-  it('never removes a folder it did not mark: folders named like job ids, another namespace\'s, a non-empty unmarked one', async () => {
+  it("never removes a folder it did not mark: folders named like job ids, another namespace's, a non-empty unmarked one", async () => {
     const root = await temp.make();
     for (const folder of ['important-data', 'backups_2026']) {
       await mkdir(path.join(root, folder));

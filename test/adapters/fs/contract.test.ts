@@ -36,6 +36,7 @@ chunkStoreContract('FsChunkStore', async () => {
       await writeFile(store.chunkPath(jobId, index), data);
     },
     deleteFile: async (jobId, index) => unlink(store.chunkPath(jobId, index)),
-    fileCount: async (jobId) => (await readdir(store.jobDirectory(jobId)).catch(() => [])).filter((name) => name !== ownerMarkFileName).length,
+    fileCount: async (jobId) =>
+      (await readdir(store.jobDirectory(jobId)).catch(() => [])).filter((name) => name !== ownerMarkFileName).length,
   };
 });

@@ -1,4 +1,8 @@
-/** The memory reference stores beyond the JobStore contract: the order in which claimable jobs are handed out, argument checks with their messages, the outbox's own guard against events that break the stream, and chunk files verified, published and listed exactly as the file-system store does. */
+/**
+ * The memory reference stores beyond the JobStore contract: the order in which claimable jobs are handed out, argument
+ * checks with their messages, the outbox's own guard against events that break the stream, and chunk files verified,
+ * published and listed exactly as the file-system store does.
+ */
 import { describe, expect, it } from 'vitest';
 import { MemoryChunkStore, MemoryJobStore, sha256Hex } from '../../../src/adapters/memory/index.js';
 import { AssertionError } from '../../../src/core/assert.js';
@@ -13,7 +17,12 @@ async function create(store: MemoryJobStore, jobId: string): Promise<void> {
   expect(created.kind).toBe('ok');
 }
 
-async function claim(store: MemoryJobStore, jobId: string, workerId = 'w1', requestId = `${jobId}-${workerId}`): Promise<number> {
+async function claim(
+  store: MemoryJobStore,
+  jobId: string,
+  workerId = 'w1',
+  requestId = `${jobId}-${workerId}`,
+): Promise<number> {
   const claimed = await store.claimJob({ jobId, workerId, leaseMs, recoveryAttemptsMax: 3, requestId });
   if (claimed.kind !== 'ok') throw new Error(`claim of ${jobId}: ${claimed.kind}`);
   return claimed.job.epoch;
@@ -47,7 +56,9 @@ describe('MemoryJobStore.listRecoverableJobs', () => {
 
   it('refuses a limit that is not a positive integer', async () => {
     const store = new MemoryJobStore(manualClock(0));
-    await expect(store.listRecoverableJobs(0)).rejects.toThrow(new RangeError('limit must be a positive integer, got 0'));
+    await expect(store.listRecoverableJobs(0)).rejects.toThrow(
+      new RangeError('limit must be a positive integer, got 0'),
+    );
     await expect(store.listRecoverableJobs(1.5)).rejects.toThrow(RangeError);
   });
 });
@@ -57,10 +68,21 @@ describe('MemoryJobStore reads and test hooks', () => {
     const store = new MemoryJobStore(manualClock(0));
     await create(store, 'job-1');
     const epoch = await claim(store, 'job-1');
-    await store.recordChunkPlan({ jobId: 'job-1', workerId: 'w1', epoch, requestId: 'plan', durationMs: 2_000, chunks: chunkPlan(2) });
+    await store.recordChunkPlan({
+      jobId: 'job-1',
+      workerId: 'w1',
+      epoch,
+      requestId: 'plan',
+      durationMs: 2_000,
+      chunks: chunkPlan(2),
+    });
     expect((await store.readEvents('job-1', 2)).map((event) => event.seq)).toEqual([2]);
-    await expect(store.readEvents('job-1', 0)).rejects.toThrow(new RangeError('fromSeq must be a positive integer, got 0'));
-    await expect(store.readEvents('job-1', 1.5)).rejects.toThrow(new RangeError('fromSeq must be a positive integer, got 1.5'));
+    await expect(store.readEvents('job-1', 0)).rejects.toThrow(
+      new RangeError('fromSeq must be a positive integer, got 0'),
+    );
+    await expect(store.readEvents('job-1', 1.5)).rejects.toThrow(
+      new RangeError('fromSeq must be a positive integer, got 1.5'),
+    );
   });
 
   it('jobIds lists jobs in creation order; tamper refuses a job it does not have', async () => {
@@ -73,7 +95,9 @@ describe('MemoryJobStore reads and test hooks', () => {
 
 describe('MemoryJobStore guards its outbox', () => {
   /** A store whose commit emits what `change` makes of the specification's events. */
-  function storeWithCommit(change: (events: operations.Applied['events']) => operations.Applied['events']): MemoryJobStore {
+  function storeWithCommit(
+    change: (events: operations.Applied['events']) => operations.Applied['events'],
+  ): MemoryJobStore {
     return new MemoryJobStore(manualClock(0), {
       commit: (job, request, nowMs) => {
         const outcome = operations.commit(job, request, nowMs);
@@ -85,17 +109,26 @@ describe('MemoryJobStore guards its outbox', () => {
   async function planned(store: MemoryJobStore): Promise<number> {
     await create(store, 'job-1');
     const epoch = await claim(store, 'job-1');
-    await store.recordChunkPlan({ jobId: 'job-1', workerId: 'w1', epoch, requestId: 'plan', durationMs: 2_000, chunks: chunkPlan(2) });
+    await store.recordChunkPlan({
+      jobId: 'job-1',
+      workerId: 'w1',
+      epoch,
+      requestId: 'plan',
+      durationMs: 2_000,
+      chunks: chunkPlan(2),
+    });
     return epoch;
   }
 
   it('refuses a write whose events break the seq of the stream, naming where, and writes nothing', async () => {
-    const store = storeWithCommit((events) => events.map((event, offset) => (offset === 1 ? { ...event, seq: event.seq + 5 } : event)));
+    const store = storeWithCommit((events) =>
+      events.map((event, offset) => (offset === 1 ? { ...event, seq: event.seq + 5 } : event)),
+    );
     const epoch = await planned(store);
     const before = store.peek('job-1');
-    await expect(store.commitChunk({ jobId: 'job-1', workerId: 'w1', epoch, requestId: 'c0', index: 0, transcript: 'a' })).rejects.toThrow(
-      new AssertionError('event seq 9 breaks the stream of job-1 at 4'),
-    );
+    await expect(
+      store.commitChunk({ jobId: 'job-1', workerId: 'w1', epoch, requestId: 'c0', index: 0, transcript: 'a' }),
+    ).rejects.toThrow(new AssertionError('event seq 9 breaks the stream of job-1 at 4'));
     expect(store.peek('job-1')).toBe(before);
     expect(store.peekEvents('job-1').map((event) => event.event)).toEqual(['chunks_created', 'transcription_started']);
   });
@@ -103,7 +136,9 @@ describe('MemoryJobStore guards its outbox', () => {
   it('refuses a write whose events do not match their schemas, and writes nothing', async () => {
     const store = storeWithCommit((events) => events.map((event) => ({ ...event, worker_id: '' })));
     const epoch = await planned(store);
-    await expect(store.commitChunk({ jobId: 'job-1', workerId: 'w1', epoch, requestId: 'c0', index: 0, transcript: 'a' })).rejects.toThrow(EventSchemaError);
+    await expect(
+      store.commitChunk({ jobId: 'job-1', workerId: 'w1', epoch, requestId: 'c0', index: 0, transcript: 'a' }),
+    ).rejects.toThrow(EventSchemaError);
     expect(store.peekEvents('job-1')).toHaveLength(2);
     expect(store.peek('job-1')?.chunks[0]?.transcript).toBeNull();
   });
@@ -124,11 +159,15 @@ describe('MemoryChunkStore', () => {
   it('says how a chunk file is corrupt: its size, or the first digits of both checksums', async () => {
     const chunks = new MemoryChunkStore();
     const digest = chunks.put('job-1', 0, bytes(1, 2, 3));
-    expect(await chunks.read('job-1', 0, { ...digest, bytes: 4 })).toEqual({ kind: 'corrupt', detail: 'size 3, expected 4' });
+    expect(await chunks.read('job-1', 0, { ...digest, bytes: 4 })).toEqual({
+      kind: 'corrupt',
+      detail: 'size 3, expected 4',
+    });
     chunks.overwrite('job-1', 0, bytes(1, 2, 4));
     const actual = sha256Hex(bytes(1, 2, 4));
     expect(await chunks.read('job-1', 0, digest)).toEqual({
-      kind: 'corrupt', detail: `sha256 ${actual.slice(0, 12)}…, expected ${digest.sha256.slice(0, 12)}…`,
+      kind: 'corrupt',
+      detail: `sha256 ${actual.slice(0, 12)}…, expected ${digest.sha256.slice(0, 12)}…`,
     });
     expect(await chunks.check('job-1', 0, digest)).toBe('corrupt');
     expect(await chunks.check('job-1', 1, digest)).toBe('missing');

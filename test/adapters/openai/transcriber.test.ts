@@ -1,8 +1,14 @@
-// Proves OpenAITranscriber speaks the audio API through the real openai SDK against a local fake server: what it sends, how each failure maps to a typed result (a reset mid-reply is retryable, Retry-After is passed on), one request per call, and that the API key never leaks.
+// Proves OpenAITranscriber speaks the audio API through the real openai SDK against a local fake server: what it sends,
+// how each failure maps to a typed result (a reset mid-reply is retryable, Retry-After is passed on), one request per
+// call, and that the API key never leaks.
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OpenAITranscriber, promptCharsMax, type OpenAITranscriberOptions } from '../../../src/adapters/openai/index.js';
+import {
+  OpenAITranscriber,
+  promptCharsMax,
+  type OpenAITranscriberOptions,
+} from '../../../src/adapters/openai/index.js';
 import { retryAfterMsOf } from '../../../src/adapters/openai/errors.js';
 import type { TranscribeResult } from '../../../src/ports.js';
 import { testBytes } from '../../contracts/chunk-store.contract.js';
@@ -72,10 +78,34 @@ describe('OpenAITranscriber error mapping', () => {
     ['403 forbidden', { kind: 'status', status: 403 }, false, 403, /HTTP 403/],
     ['413 too large', { kind: 'status', status: 413 }, false, 413, /HTTP 413/],
     ['422 unprocessable', { kind: 'status', status: 422 }, false, 422, /HTTP 422/],
-    ['a JSON body without text', { kind: 'not_transcription', body: '{"result":42}', contentType: 'application/json' }, false, null, /not a transcription/],
-    ['a JSON body whose text is not a string', { kind: 'not_transcription', body: '{"text":42}', contentType: 'application/json' }, false, null, /not a transcription/],
-    ['a plain text body', { kind: 'not_transcription', body: 'hello', contentType: 'text/plain' }, false, null, /not a transcription/],
-    ['invalid JSON', { kind: 'not_transcription', body: '{"text":', contentType: 'application/json' }, false, null, /not a transcription/],
+    [
+      'a JSON body without text',
+      { kind: 'not_transcription', body: '{"result":42}', contentType: 'application/json' },
+      false,
+      null,
+      /not a transcription/,
+    ],
+    [
+      'a JSON body whose text is not a string',
+      { kind: 'not_transcription', body: '{"text":42}', contentType: 'application/json' },
+      false,
+      null,
+      /not a transcription/,
+    ],
+    [
+      'a plain text body',
+      { kind: 'not_transcription', body: 'hello', contentType: 'text/plain' },
+      false,
+      null,
+      /not a transcription/,
+    ],
+    [
+      'invalid JSON',
+      { kind: 'not_transcription', body: '{"text":', contentType: 'application/json' },
+      false,
+      null,
+      /not a transcription/,
+    ],
   ];
   for (const [name, fault, retryable, status, message] of cases) {
     it(`maps ${name} to ${retryable ? 'a retryable' : 'a final'} error, in one request`, async () => {
@@ -88,7 +118,12 @@ describe('OpenAITranscriber error mapping', () => {
   }
 
   it('maps a 401 (wrong key) to a final error without the key the server echoed', async () => {
-    const result = await transcriber({ apiKey: `${apiKey}-wrong` }).transcribe({ jobId: 'job-1', index: 0, audio, prompt: null });
+    const result = await transcriber({ apiKey: `${apiKey}-wrong` }).transcribe({
+      jobId: 'job-1',
+      index: 0,
+      audio,
+      prompt: null,
+    });
     expect(result).toMatchObject({ kind: 'error', retryable: false, status: 401 });
     expect(server.requests).toEqual([expect.objectContaining({ status: 401 })]);
     expectNoKey(result);
@@ -106,7 +141,12 @@ describe('OpenAITranscriber error mapping', () => {
     server.inject({ kind: 'stall', ms: 3_000 });
     const startedAtMs = Date.now();
     const result = await transcriber({ timeoutMs: 300 }).transcribe({ jobId: 'job-1', index: 0, audio, prompt: null });
-    expect(result).toMatchObject({ kind: 'error', retryable: true, status: null, message: expect.stringMatching(/timed out after 300 ms/) });
+    expect(result).toMatchObject({
+      kind: 'error',
+      retryable: true,
+      status: null,
+      message: expect.stringMatching(/timed out after 300 ms/),
+    });
     expect(Date.now() - startedAtMs).toBeLessThan(2_500);
     expect(server.requests).toHaveLength(1);
   });
@@ -114,8 +154,18 @@ describe('OpenAITranscriber error mapping', () => {
   it('maps a refused connection to a retryable error', async () => {
     const baseURL = server.baseURL;
     await server.close();
-    const result = await new OpenAITranscriber({ apiKey, baseURL, timeoutMs: 2_000, logLevel: 'off' }).transcribe({ jobId: 'job-1', index: 0, audio, prompt: null });
-    expect(result).toMatchObject({ kind: 'error', retryable: true, status: null, message: expect.stringMatching(/connect/) });
+    const result = await new OpenAITranscriber({ apiKey, baseURL, timeoutMs: 2_000, logLevel: 'off' }).transcribe({
+      jobId: 'job-1',
+      index: 0,
+      audio,
+      prompt: null,
+    });
+    expect(result).toMatchObject({
+      kind: 'error',
+      retryable: true,
+      status: null,
+      message: expect.stringMatching(/connect/),
+    });
     server = await startOpenAIServer({ apiKey });
   });
 
@@ -123,7 +173,8 @@ describe('OpenAITranscriber error mapping', () => {
     server.inject({ kind: 'status', status: 429 }, { kind: 'status', status: 500 });
     const subject = transcriber();
     const results: TranscribeResult[] = [];
-    for (let call = 0; call < 3; call += 1) results.push(await subject.transcribe({ jobId: 'job-1', index: 0, audio, prompt: null }));
+    for (let call = 0; call < 3; call += 1)
+      results.push(await subject.transcribe({ jobId: 'job-1', index: 0, audio, prompt: null }));
     expect(results.map((result) => (result.kind === 'ok' ? 'ok' : result.status))).toEqual([429, 500, 'ok']);
     expect(server.requests.map((request) => request.status)).toEqual([429, 500, 200]);
   });
@@ -143,7 +194,12 @@ describe('OpenAITranscriber configuration and secrecy', () => {
   it('takes the key from OPENAI_API_KEY when none is passed', async () => {
     vi.stubEnv('OPENAI_API_KEY', apiKey);
     try {
-      const result = await new OpenAITranscriber({ baseURL: server.baseURL, logLevel: 'off' }).transcribe({ jobId: 'job-1', index: 0, audio, prompt: null });
+      const result = await new OpenAITranscriber({ baseURL: server.baseURL, logLevel: 'off' }).transcribe({
+        jobId: 'job-1',
+        index: 0,
+        audio,
+        prompt: null,
+      });
       expect(result.kind).toBe('ok');
     } finally {
       vi.unstubAllEnvs();
@@ -163,7 +219,9 @@ describe('OpenAITranscriber configuration and secrecy', () => {
     const subject = transcriber();
     await expect(subject.transcribe({ jobId: '../x', index: 0, audio, prompt: null })).rejects.toThrow(TypeError);
     await expect(subject.transcribe({ jobId: 'job-1', index: -1, audio, prompt: null })).rejects.toThrow(RangeError);
-    await expect(subject.transcribe({ jobId: 'job-1', index: 0, audio: new Uint8Array(0), prompt: null })).rejects.toThrow(TypeError);
+    await expect(
+      subject.transcribe({ jobId: 'job-1', index: 0, audio: new Uint8Array(0), prompt: null }),
+    ).rejects.toThrow(TypeError);
     expect(server.requests).toHaveLength(0);
   });
 
@@ -172,7 +230,10 @@ describe('OpenAITranscriber configuration and secrecy', () => {
     const capture = (line: string) => {
       lines.push(line);
     };
-    const subject = transcriber({ logLevel: 'debug', logger: { error: capture, warn: capture, info: capture, debug: capture } });
+    const subject = transcriber({
+      logLevel: 'debug',
+      logger: { error: capture, warn: capture, info: capture, debug: capture },
+    });
     expectNoKey(inspect(subject, { depth: 10, showHidden: true }));
     server.inject({ kind: 'status', status: 500, echoAuthorization: true });
     await subject.transcribe({ jobId: 'job-1', index: 0, audio, prompt: null });
@@ -202,7 +263,12 @@ describe('OpenAITranscriber on resets and Retry-After', () => {
     const headers = (entries: Record<string, string>) => new Headers(entries);
     expect(retryAfterMsOf(headers({ 'retry-after-ms': '1500' }))).toBe(1_500);
     expect(retryAfterMsOf(headers({ 'retry-after': '2.5' }))).toBe(2_500);
-    expect(retryAfterMsOf(headers({ 'retry-after': 'Mon, 30 Nov 2026 12:00:30 GMT' }), Date.parse('Mon, 30 Nov 2026 12:00:00 GMT'))).toBe(30_000);
+    expect(
+      retryAfterMsOf(
+        headers({ 'retry-after': 'Mon, 30 Nov 2026 12:00:30 GMT' }),
+        Date.parse('Mon, 30 Nov 2026 12:00:00 GMT'),
+      ),
+    ).toBe(30_000);
     expect(retryAfterMsOf(headers({ 'retry-after': 'soon' }))).toBeUndefined();
     expect(retryAfterMsOf(headers({}))).toBeUndefined();
     expect(retryAfterMsOf(undefined)).toBeUndefined();

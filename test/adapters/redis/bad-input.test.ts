@@ -9,36 +9,153 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { RedisJobStore } from '../../../src/adapters/redis/index.js';
 import type { JobStore } from '../../../src/ports.js';
-import { connectMockRedis, connectRealRedis, deleteKeysWithPrefix, describeWithRedis, randomPrefix, realRedis } from '../../support/redis.js';
+import {
+  connectMockRedis,
+  connectRealRedis,
+  deleteKeysWithPrefix,
+  describeWithRedis,
+  randomPrefix,
+  realRedis,
+} from '../../support/redis.js';
 
 const sha = createHash('sha256').update('x').digest('hex');
 const fenced = { jobId: 'job', workerId: 'w1', epoch: 1, requestId: 'r-bad' };
 
 /** Each malformed call, with the error class and the field its message must name. */
 const badCalls: readonly [string, (store: JobStore) => Promise<unknown>, ErrorConstructor, RegExp][] = [
-  ['create: job id with a slash', (store) => store.createJob({ jobId: '../etc', source: '/a', chunkLengthMs: 1_000 }), TypeError, /jobId/],
-  ['create: empty source', (store) => store.createJob({ jobId: 'other', source: '', chunkLengthMs: 1_000 }), TypeError, /source/],
-  ['create: chunk length NaN', (store) => store.createJob({ jobId: 'other', source: '/a', chunkLengthMs: Number.NaN }), RangeError, /chunkLengthMs/],
-  ['claim: empty worker', (store) => store.claimJob({ jobId: 'job', workerId: '', leaseMs: 1_000, recoveryAttemptsMax: 3, requestId: 'r' }), TypeError, /workerId/],
-  ['claim: lease 0', (store) => store.claimJob({ jobId: 'job', workerId: 'w2', leaseMs: 0, recoveryAttemptsMax: 3, requestId: 'r' }), RangeError, /leaseMs/],
-  ['claim: attempts 0', (store) => store.claimJob({ jobId: 'job', workerId: 'w2', leaseMs: 1_000, recoveryAttemptsMax: 0, requestId: 'r' }), RangeError, /recoveryAttemptsMax/],
-  ['claim: empty request id', (store) => store.claimJob({ jobId: 'job', workerId: 'w2', leaseMs: 1_000, recoveryAttemptsMax: 3, requestId: '' }), TypeError, /requestId/],
-  ['renew: epoch 0', (store) => store.renewLease({ jobId: 'job', workerId: 'w1', epoch: 0, leaseMs: 1_000 }), RangeError, /epoch/],
-  ['plan: negative duration', (store) => store.recordChunkPlan({ ...fenced, durationMs: -1, chunks: [] }), RangeError, /durationMs/],
-  ['plan: bad sha256', (store) => store.recordChunkPlan({ ...fenced, durationMs: 1_000, chunks: [{ index: 0, startMs: 0, durationMs: 1_000, bytes: 1, sha256: 'xyz' }] }), TypeError, /sha256/],
-  ['plan: chunks not a list', (store) => store.recordChunkPlan({ ...fenced, durationMs: 1_000, chunks: 'none' as never }), TypeError, /chunks/],
-  ['recreate: reason unknown', (store) => store.recordChunkRecreated({ ...fenced, index: 0, reason: 'lost' as never, bytes: 1, sha256: sha }), TypeError, /reason/],
-  ['recreate: negative index', (store) => store.recordChunkRecreated({ ...fenced, index: -1, reason: 'missing', bytes: 1, sha256: sha }), RangeError, /index/],
+  [
+    'create: job id with a slash',
+    (store) => store.createJob({ jobId: '../etc', source: '/a', chunkLengthMs: 1_000 }),
+    TypeError,
+    /jobId/,
+  ],
+  [
+    'create: empty source',
+    (store) => store.createJob({ jobId: 'other', source: '', chunkLengthMs: 1_000 }),
+    TypeError,
+    /source/,
+  ],
+  [
+    'create: chunk length NaN',
+    (store) => store.createJob({ jobId: 'other', source: '/a', chunkLengthMs: Number.NaN }),
+    RangeError,
+    /chunkLengthMs/,
+  ],
+  [
+    'claim: empty worker',
+    (store) => store.claimJob({ jobId: 'job', workerId: '', leaseMs: 1_000, recoveryAttemptsMax: 3, requestId: 'r' }),
+    TypeError,
+    /workerId/,
+  ],
+  [
+    'claim: lease 0',
+    (store) => store.claimJob({ jobId: 'job', workerId: 'w2', leaseMs: 0, recoveryAttemptsMax: 3, requestId: 'r' }),
+    RangeError,
+    /leaseMs/,
+  ],
+  [
+    'claim: attempts 0',
+    (store) => store.claimJob({ jobId: 'job', workerId: 'w2', leaseMs: 1_000, recoveryAttemptsMax: 0, requestId: 'r' }),
+    RangeError,
+    /recoveryAttemptsMax/,
+  ],
+  [
+    'claim: empty request id',
+    (store) => store.claimJob({ jobId: 'job', workerId: 'w2', leaseMs: 1_000, recoveryAttemptsMax: 3, requestId: '' }),
+    TypeError,
+    /requestId/,
+  ],
+  [
+    'renew: epoch 0',
+    (store) => store.renewLease({ jobId: 'job', workerId: 'w1', epoch: 0, leaseMs: 1_000 }),
+    RangeError,
+    /epoch/,
+  ],
+  [
+    'plan: negative duration',
+    (store) => store.recordChunkPlan({ ...fenced, durationMs: -1, chunks: [] }),
+    RangeError,
+    /durationMs/,
+  ],
+  [
+    'plan: bad sha256',
+    (store) =>
+      store.recordChunkPlan({
+        ...fenced,
+        durationMs: 1_000,
+        chunks: [{ index: 0, startMs: 0, durationMs: 1_000, bytes: 1, sha256: 'xyz' }],
+      }),
+    TypeError,
+    /sha256/,
+  ],
+  [
+    'plan: chunks not a list',
+    (store) => store.recordChunkPlan({ ...fenced, durationMs: 1_000, chunks: 'none' as never }),
+    TypeError,
+    /chunks/,
+  ],
+  [
+    'recreate: reason unknown',
+    (store) => store.recordChunkRecreated({ ...fenced, index: 0, reason: 'lost' as never, bytes: 1, sha256: sha }),
+    TypeError,
+    /reason/,
+  ],
+  [
+    'recreate: negative index',
+    (store) => store.recordChunkRecreated({ ...fenced, index: -1, reason: 'missing', bytes: 1, sha256: sha }),
+    RangeError,
+    /index/,
+  ],
   ['resume: worker with a space', (store) => store.markResumed({ ...fenced, workerId: 'w 1' }), TypeError, /workerId/],
-  ['commit: transcript not text', (store) => store.commitChunk({ ...fenced, index: 0, transcript: 42 as never }), TypeError, /transcript/],
-  ['commit: fractional index', (store) => store.commitChunk({ ...fenced, index: 0.5, transcript: 'x' }), RangeError, /index/],
+  [
+    'commit: transcript not text',
+    (store) => store.commitChunk({ ...fenced, index: 0, transcript: 42 as never }),
+    TypeError,
+    /transcript/,
+  ],
+  [
+    'commit: fractional index',
+    (store) => store.commitChunk({ ...fenced, index: 0.5, transcript: 'x' }),
+    RangeError,
+    /index/,
+  ],
   ['complete: epoch NaN', (store) => store.completeJob({ ...fenced, epoch: Number.NaN }), RangeError, /epoch/],
-  ['fail: unknown reason', (store) => store.failJob({ ...fenced, reason: 'bogus' as never, message: 'x' }), TypeError, /reason/],
-  ['fail: message not text', (store) => store.failJob({ ...fenced, reason: 'source_missing', message: undefined as never }), TypeError, /message/],
-  ['release: request id too long', (store) => store.releaseJob({ ...fenced, requestId: 'r'.repeat(201) }), TypeError, /requestId/],
-  ['quarantine: bad job id', (store) => store.quarantineJob({ jobId: 'a b', workerId: 'doctor', message: 'x', requestId: 'q' }), TypeError, /jobId/],
-  ['quarantine: empty worker', (store) => store.quarantineJob({ jobId: 'job', workerId: '', message: 'x', requestId: 'q' }), TypeError, /workerId/],
-  ['quarantine: empty request id', (store) => store.quarantineJob({ jobId: 'job', workerId: 'doctor', message: 'x', requestId: '' }), TypeError, /requestId/],
+  [
+    'fail: unknown reason',
+    (store) => store.failJob({ ...fenced, reason: 'bogus' as never, message: 'x' }),
+    TypeError,
+    /reason/,
+  ],
+  [
+    'fail: message not text',
+    (store) => store.failJob({ ...fenced, reason: 'source_missing', message: undefined as never }),
+    TypeError,
+    /message/,
+  ],
+  [
+    'release: request id too long',
+    (store) => store.releaseJob({ ...fenced, requestId: 'r'.repeat(201) }),
+    TypeError,
+    /requestId/,
+  ],
+  [
+    'quarantine: bad job id',
+    (store) => store.quarantineJob({ jobId: 'a b', workerId: 'doctor', message: 'x', requestId: 'q' }),
+    TypeError,
+    /jobId/,
+  ],
+  [
+    'quarantine: empty worker',
+    (store) => store.quarantineJob({ jobId: 'job', workerId: '', message: 'x', requestId: 'q' }),
+    TypeError,
+    /workerId/,
+  ],
+  [
+    'quarantine: empty request id',
+    (store) => store.quarantineJob({ jobId: 'job', workerId: 'doctor', message: 'x', requestId: '' }),
+    TypeError,
+    /requestId/,
+  ],
   ['list: limit 0', (store) => store.listRecoverableJobs(0), RangeError, /limit/],
   ['get: job id too long', (store) => store.getJob('j'.repeat(129)), TypeError, /jobId/],
   ['read events: from seq 0', (store) => store.readEvents('job', 0), RangeError, /fromSeq/],
@@ -72,7 +189,10 @@ function badInputSuite(connect: () => Redis): void {
     const before = await dump(redis, keyPrefix);
     expect(Object.keys(before).length).toBeGreaterThan(0);
     for (const [label, call, errorClass, field] of badCalls) {
-      const error = await call(store).then(() => undefined, (thrown: unknown) => thrown);
+      const error = await call(store).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
       expect(error, label).toBeInstanceOf(errorClass);
       expect((error as Error).message, label).toMatch(field);
     }

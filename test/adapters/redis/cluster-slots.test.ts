@@ -9,7 +9,15 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { asideKeys, jobKeys, loadScripts, missingJobGraceMs, RedisJobStore, recoverableIndexKey, validateKeyPrefix } from '../../../src/adapters/redis/index.js';
+import {
+  asideKeys,
+  jobKeys,
+  loadScripts,
+  missingJobGraceMs,
+  RedisJobStore,
+  recoverableIndexKey,
+  validateKeyPrefix,
+} from '../../../src/adapters/redis/index.js';
 import { connectMockRedis, deleteKeysWithPrefix, randomPrefix } from '../../support/redis.js';
 
 const slotCount = 16_384;
@@ -24,7 +32,10 @@ function crc16(bytes: Uint8Array): number {
   return crc;
 }
 
-/** The cluster slot of `key`: of its hash tag (the text between the first `{` and the next `}`, if not empty), else of the whole key. */
+/**
+ * The cluster slot of `key`: of its hash tag (the text between the first `{` and the next `}`, if not empty), else of
+ * the whole key.
+ */
 function keySlot(key: string): number {
   const open = key.indexOf('{');
   if (open !== -1) {
@@ -69,7 +80,9 @@ function redisKeyOf(storageKey: string): string {
   return entry?.[1] ?? storageKey;
 }
 
-/** Records the keys each script call touches on an ioredis-mock client (whose Lua runs synchronously inside the call). */
+/**
+ * Records the keys each script call touches on an ioredis-mock client (whose Lua runs synchronously inside the call).
+ */
 function recordScriptKeys(redis: Redis): { name: string; keys: Set<string> }[] {
   const calls: { name: string; keys: Set<string> }[] = [];
   let current: { name: string; keys: Set<string> } | null = null;
@@ -111,11 +124,23 @@ describe('the scripts', () => {
     const store = new RedisJobStore({ redis, keyPrefix, clock });
     const calls = recordScriptKeys(redis);
     const sha = (seed: number) => createHash('sha256').update(String(seed)).digest('hex');
-    const chunks = [0, 1].map((index) => ({ index, startMs: index * 1_000, durationMs: 1_000, bytes: 10, sha256: sha(index) }));
+    const chunks = [0, 1].map((index) => ({
+      index,
+      startMs: index * 1_000,
+      durationMs: 1_000,
+      bytes: 10,
+      sha256: sha(index),
+    }));
     let request = 0;
     const fresh = () => `r${++request}`;
     const claim = async (jobId: string, workerId: string) => {
-      const result = await store.claimJob({ jobId, workerId, leaseMs: 1_000, recoveryAttemptsMax: 1, requestId: fresh() });
+      const result = await store.claimJob({
+        jobId,
+        workerId,
+        leaseMs: 1_000,
+        recoveryAttemptsMax: 1,
+        requestId: fresh(),
+      });
       return result.kind === 'ok' || result.kind === 'exhausted' ? result.job.epoch : 0;
     };
 
@@ -128,15 +153,40 @@ describe('the scripts', () => {
     }
     await store.releaseJob({ jobId: 'life', workerId: 'w1', epoch: 1, requestId: fresh() });
     const epoch = await claim('life', 'w2');
-    await store.recordChunkRecreated({ jobId: 'life', workerId: 'w2', epoch, requestId: fresh(), index: 0, reason: 'missing', bytes: 11, sha256: sha(9) });
+    await store.recordChunkRecreated({
+      jobId: 'life',
+      workerId: 'w2',
+      epoch,
+      requestId: fresh(),
+      index: 0,
+      reason: 'missing',
+      bytes: 11,
+      sha256: sha(9),
+    });
     await store.markResumed({ jobId: 'life', workerId: 'w2', epoch, requestId: fresh() });
-    for (const index of [0, 1]) await store.commitChunk({ jobId: 'life', workerId: 'w2', epoch, requestId: fresh(), index, transcript: `t${index}` });
+    for (const index of [0, 1])
+      await store.commitChunk({
+        jobId: 'life',
+        workerId: 'w2',
+        epoch,
+        requestId: fresh(),
+        index,
+        transcript: `t${index}`,
+      });
     await store.completeJob({ jobId: 'life', workerId: 'w2', epoch, requestId: fresh() });
     nowMs += 5_000;
     await claim('exhausted', 'w2');
     nowMs += 5_000;
     await claim('exhausted', 'w3');
-    await store.failJob({ jobId: 'failed', workerId: 'w1', epoch: 1, requestId: fresh(), reason: 'source_missing', message: 'gone', chunkIndex: 0 });
+    await store.failJob({
+      jobId: 'failed',
+      workerId: 'w1',
+      epoch: 1,
+      requestId: fresh(),
+      reason: 'source_missing',
+      message: 'gone',
+      chunkIndex: 0,
+    });
     await store.quarantineJob({ jobId: 'quarantined', workerId: 'doctor', message: 'corrupt', requestId: fresh() });
     expect((await store.getJob('exhausted'))?.phase).toBe('failed');
     // An index entry that names no job, removed once it has been missing for the grace period.
@@ -158,7 +208,10 @@ describe('the scripts', () => {
       expect(slots.size, `${call.name} touched ${[...call.keys].join(', ')}`).toBe(1);
       const jobId = /\{job:([^}]+)\}/.exec([...call.keys][0] ?? '')?.[1] ?? '';
       // The quarantine also names where it moves a key of the wrong type (same slot).
-      const allowed = [...Object.values(jobKeys(keyPrefix, jobId)), ...(call.name === 'quarantine-job' ? Object.values(asideKeys(keyPrefix, jobId)) : [])];
+      const allowed = [
+        ...Object.values(jobKeys(keyPrefix, jobId)),
+        ...(call.name === 'quarantine-job' ? Object.values(asideKeys(keyPrefix, jobId)) : []),
+      ];
       for (const key of call.keys) expect(allowed, `${call.name} touched ${key}`).toContain(key);
       expect(call.keys.has(recoverableIndexKey(keyPrefix))).toBe(false);
     }

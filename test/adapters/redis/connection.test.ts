@@ -10,13 +10,22 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRedisClient, isUnavailable, RedisJobStore } from '../../../src/adapters/redis/index.js';
 import { StoreUnavailableError, type WriteResult } from '../../../src/ports.js';
-import { connectRealRedis, deleteKeysWithPrefix, describeWithRedis, randomPrefix, realRedis, redisUrl } from '../../support/redis.js';
+import {
+  connectRealRedis,
+  deleteKeysWithPrefix,
+  describeWithRedis,
+  randomPrefix,
+  realRedis,
+  redisUrl,
+} from '../../support/redis.js';
 
 const probe = await realRedis();
 
 it('turns an unreachable server into a retryable StoreUnavailableError', async () => {
   const store = new RedisJobStore({ url: 'redis://127.0.0.1:1', keyPrefix: randomPrefix('down') });
-  const failure = await store.createJob({ jobId: 'j', source: '/a', chunkLengthMs: 1_000 }).catch((error: unknown) => error);
+  const failure = await store
+    .createJob({ jobId: 'j', source: '/a', chunkLengthMs: 1_000 })
+    .catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(StoreUnavailableError);
   expect((failure as StoreUnavailableError).retryable).toBe(true);
   await expect(store.getJob('j')).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -24,12 +33,22 @@ it('turns an unreachable server into a retryable StoreUnavailableError', async (
 });
 
 it('classifies connection failures as unavailable and other errors as not', () => {
-  expect(isUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))).toBe(true);
+  expect(isUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))).toBe(
+    true,
+  );
   expect(isUnavailable(new Error('Connection is closed.'))).toBe(true);
   expect(isUnavailable(new Error('Command timed out'))).toBe(true);
-  expect(isUnavailable(Object.assign(new Error('Reached the max retries per request limit (which is 1).'), { name: 'MaxRetriesPerRequestError' }))).toBe(true);
+  expect(
+    isUnavailable(
+      Object.assign(new Error('Reached the max retries per request limit (which is 1).'), {
+        name: 'MaxRetriesPerRequestError',
+      }),
+    ),
+  ).toBe(true);
   expect(isUnavailable(new Error('LOADING Redis is loading the dataset in memory'))).toBe(true);
-  expect(isUnavailable(new Error('ERR user_script:1: Script attempted to access nonexistent global variable'))).toBe(false);
+  expect(isUnavailable(new Error('ERR user_script:1: Script attempted to access nonexistent global variable'))).toBe(
+    false,
+  );
   expect(isUnavailable('a string')).toBe(false);
 });
 
@@ -38,10 +57,17 @@ describeWithRedis('a connection killed mid-operation', probe, () => {
   const prefixes: string[] = [];
   const chunkCount = 24;
   const raceRounds = 12;
-  /** Chunk texts grow with the index (up to 1.8 MB of UTF-8), so that later commits are still being sent when the kill lands. */
+  /**
+   * Chunk texts grow with the index (up to 1.8 MB of UTF-8), so that later commits are still being sent when the kill
+   * lands.
+   */
   const textOf = (index: number): string => `text ${index} ${'é'.repeat(Math.min(index, raceRounds - 1) * 80_000)}`;
   const chunks = Array.from({ length: chunkCount }, (_, index) => ({
-    index, startMs: index * 1_000, durationMs: 1_000, bytes: 1, sha256: createHash('sha256').update(String(index)).digest('hex'),
+    index,
+    startMs: index * 1_000,
+    durationMs: 1_000,
+    bytes: 1,
+    sha256: createHash('sha256').update(String(index)).digest('hex'),
   }));
 
   beforeAll(() => {
@@ -69,20 +95,45 @@ describeWithRedis('a connection killed mid-operation', probe, () => {
     const keyPrefix = randomPrefix('kill');
     prefixes.push(keyPrefix);
     const redis = createRedisClient(redisUrl, {
-      connectionName: `chunkwise-kill-${randomBytes(4).toString('hex')}`, autoResendUnfulfilledCommands: resendLostCommands, commandTimeout: 500,
+      connectionName: `chunkwise-kill-${randomBytes(4).toString('hex')}`,
+      autoResendUnfulfilledCommands: resendLostCommands,
+      commandTimeout: 500,
     });
     const store = new RedisJobStore({ redis, keyPrefix });
     await store.createJob({ jobId: 'job', source: '/a.wav', chunkLengthMs: 1_000 });
-    const claim = await store.claimJob({ jobId: 'job', workerId: 'w1', leaseMs: 600_000, recoveryAttemptsMax: 3, requestId: 'claim' });
+    const claim = await store.claimJob({
+      jobId: 'job',
+      workerId: 'w1',
+      leaseMs: 600_000,
+      recoveryAttemptsMax: 3,
+      requestId: 'claim',
+    });
     if (claim.kind !== 'ok') throw new Error(`claim: ${claim.kind}`);
     const epoch = claim.job.epoch;
-    await store.recordChunkPlan({ jobId: 'job', workerId: 'w1', epoch, requestId: 'plan', durationMs: chunkCount * 1_000, chunks });
+    await store.recordChunkPlan({
+      jobId: 'job',
+      workerId: 'w1',
+      epoch,
+      requestId: 'plan',
+      durationMs: chunkCount * 1_000,
+      chunks,
+    });
     const commit = (index: number) =>
-      store.commitChunk({ jobId: 'job', workerId: 'w1', epoch, requestId: `commit-${index}`, index, transcript: textOf(index) });
+      store.commitChunk({
+        jobId: 'job',
+        workerId: 'w1',
+        epoch,
+        requestId: `commit-${index}`,
+        index,
+        transcript: textOf(index),
+      });
     await commit(chunkCount - 1);
     const transcribed = async (index: number) => {
       const entries = await admin.xrange(store.keys('job').events, '-', '+');
-      return entries.filter(([, fields]) => fields.join(' ').includes('event chunk_transcribed') && fields.join(' ').includes(`chunk_index ${index} `)).length;
+      return entries.filter(
+        ([, fields]) =>
+          fields.join(' ').includes('event chunk_transcribed') && fields.join(' ').includes(`chunk_index ${index} `),
+      ).length;
     };
     return { store, keyPrefix, epoch, commit, transcribed };
   }
@@ -90,7 +141,7 @@ describeWithRedis('a connection killed mid-operation', probe, () => {
   /** Retries a write with the same request until it answers; StoreUnavailableError is the only failure allowed. */
   async function untilAnswered(write: () => Promise<WriteResult>): Promise<WriteResult> {
     // Time-bound rather than count-bound: a loaded machine may take a while to reconnect.
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
       try {
         return await write();
       } catch (error) {
@@ -102,7 +153,10 @@ describeWithRedis('a connection killed mid-operation', probe, () => {
   }
 
   async function settle(promise: Promise<unknown>): Promise<unknown> {
-    return promise.then((value) => value, (error: unknown) => error);
+    return promise.then(
+      (value) => value,
+      (error: unknown) => error,
+    );
   }
 
   async function expectExactlyOnce(subject: Subject, index: number): Promise<void> {
@@ -124,7 +178,12 @@ describeWithRedis('a connection killed mid-operation', probe, () => {
         const first = await inFlight;
         if (first instanceof Error) expect(first).toBeInstanceOf(StoreUnavailableError);
         else expect((first as WriteResult).kind).toBe('ok');
-        const outcome = first instanceof Error ? 'failed' : (first as { duplicate: boolean }).duplicate ? 'answered as duplicate' : 'answered';
+        const outcome =
+          first instanceof Error
+            ? 'failed'
+            : (first as { duplicate: boolean }).duplicate
+              ? 'answered as duplicate'
+              : 'answered';
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
         if (first instanceof Error) expect((await untilAnswered(() => subject.commit(index))).kind).toBe('ok');
         await expectExactlyOnce(subject, index);
@@ -132,25 +191,31 @@ describeWithRedis('a connection killed mid-operation', probe, () => {
       const events = await subject.store.readEvents('job');
       expect(events.map((event) => event.seq)).toEqual(events.map((_, position) => position + 1));
       expect([...outcomes.values()].reduce((sum, count) => sum + count, 0)).toBe(raceRounds);
-      console.info(`killed mid-commit ${raceRounds} times (${retriedBy}): ${JSON.stringify(Object.fromEntries(outcomes))}`);
+      console.info(
+        `killed mid-commit ${raceRounds} times (${retriedBy}): ${JSON.stringify(Object.fromEntries(outcomes))}`,
+      );
       await subject.store.redis.quit();
     });
 
     // Only with the caller retrying: ioredis would re-send CLIENT REPLY SKIP too, and replies that
     // never come leave its reply queue out of step (a property of the trick, not of the store).
-    it.skipIf(resendLostCommands)(`applies a commit once when it was applied but its reply was lost (CLIENT REPLY SKIP, then KILL; ${retriedBy})`, async () => {
-      const subject = await setUp(resendLostCommands);
-      const connectionId = await subject.store.redis.client('ID');
-      const skip = settle(subject.store.redis.client('REPLY', 'SKIP'));
-      const inFlight = settle(subject.commit(0));
-      for (let waited = 0; waited < 50 && (await subject.transcribed(0)) === 0; waited += 1) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(await subject.transcribed(0)).toBe(1);
-      await admin.client('KILL', 'ID', String(connectionId));
-      expect(await inFlight).toBeInstanceOf(StoreUnavailableError);
-      await skip;
-      await expectExactlyOnce(subject, 0);
-      await subject.store.redis.quit();
-    });
+    it.skipIf(resendLostCommands)(
+      `applies a commit once when it was applied but its reply was lost (CLIENT REPLY SKIP, then KILL; ${retriedBy})`,
+      async () => {
+        const subject = await setUp(resendLostCommands);
+        const connectionId = await subject.store.redis.client('ID');
+        const skip = settle(subject.store.redis.client('REPLY', 'SKIP'));
+        const inFlight = settle(subject.commit(0));
+        for (let waited = 0; waited < 50 && (await subject.transcribed(0)) === 0; waited += 1)
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(await subject.transcribed(0)).toBe(1);
+        await admin.client('KILL', 'ID', String(connectionId));
+        expect(await inFlight).toBeInstanceOf(StoreUnavailableError);
+        await skip;
+        await expectExactlyOnce(subject, 0);
+        await subject.store.redis.quit();
+      },
+    );
 
     it(`applies a commit once when the connection is killed while the server holds it (CLIENT PAUSE; ${retriedBy})`, async () => {
       const subject = await setUp(resendLostCommands);

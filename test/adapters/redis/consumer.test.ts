@@ -8,10 +8,21 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventConsumer, RedisJobStore, type DeliveredEvent } from '../../../src/adapters/redis/index.js';
-import { connectMockRedis, connectRealRedis, deleteKeysWithPrefix, describeWithRedis, randomPrefix, realRedis } from '../../support/redis.js';
+import {
+  connectMockRedis,
+  connectRealRedis,
+  deleteKeysWithPrefix,
+  describeWithRedis,
+  randomPrefix,
+  realRedis,
+} from '../../support/redis.js';
 
 const chunks = [0, 1, 2].map((index) => ({
-  index, startMs: index * 1_000, durationMs: 1_000, bytes: 1, sha256: createHash('sha256').update(String(index)).digest('hex'),
+  index,
+  startMs: index * 1_000,
+  durationMs: 1_000,
+  bytes: 1,
+  sha256: createHash('sha256').update(String(index)).digest('hex'),
 }));
 
 /** Runs job `jobId` on `store` from creation to two committed chunks: 6 events. */
@@ -19,7 +30,15 @@ async function produce(store: RedisJobStore, jobId: string): Promise<void> {
   await store.createJob({ jobId, source: '/a.wav', chunkLengthMs: 1_000 });
   await store.claimJob({ jobId, workerId: 'w1', leaseMs: 60_000, recoveryAttemptsMax: 3, requestId: 'claim' });
   await store.recordChunkPlan({ jobId, workerId: 'w1', epoch: 1, requestId: 'plan', durationMs: 3_000, chunks });
-  for (const index of [0, 1]) await store.commitChunk({ jobId, workerId: 'w1', epoch: 1, requestId: `commit-${index}`, index, transcript: `t${index}` });
+  for (const index of [0, 1])
+    await store.commitChunk({
+      jobId,
+      workerId: 'w1',
+      epoch: 1,
+      requestId: `commit-${index}`,
+      index,
+      transcript: `t${index}`,
+    });
 }
 
 const seqs = (delivered: readonly DeliveredEvent[]) => delivered.map((entry) => entry.event.seq);
@@ -39,7 +58,12 @@ describeWithRedis('EventConsumer on a real server', probe, () => {
     const first = new EventConsumer({ redis, keyPrefix, group: 'monitor', consumer: 'c1' });
     const batch = await first.read('job', 4);
     expect(seqs(batch)).toEqual([1, 2, 3, 4]);
-    expect(batch.map((entry) => entry.event.event)).toEqual(['chunks_created', 'transcription_started', 'chunk_transcribed', 'progress_update']);
+    expect(batch.map((entry) => entry.event.event)).toEqual([
+      'chunks_created',
+      'transcription_started',
+      'chunk_transcribed',
+      'progress_update',
+    ]);
     expect(await first.acknowledge('job', batch.slice(0, 2))).toBe(2);
 
     const restarted = new EventConsumer({ redis, keyPrefix, group: 'monitor', consumer: 'c1' });
@@ -47,7 +71,14 @@ describeWithRedis('EventConsumer on a real server', probe, () => {
     const fresh = await restarted.read('job', 10);
     expect(seqs(fresh)).toEqual([5, 6]);
     expect(await restarted.read('job', 10)).toEqual([]);
-    await store.commitChunk({ jobId: 'job', workerId: 'w1', epoch: 1, requestId: 'commit-2', index: 2, transcript: 't2' });
+    await store.commitChunk({
+      jobId: 'job',
+      workerId: 'w1',
+      epoch: 1,
+      requestId: 'commit-2',
+      index: 2,
+      transcript: 't2',
+    });
     const later = await restarted.read('job', 10);
     expect(seqs(later)).toEqual([7, 8]);
     const pending = [...(await restarted.read('job', 10)), ...fresh, ...later];
@@ -64,7 +95,9 @@ describeWithRedis('EventConsumer on a real server', probe, () => {
     expect(await consumer.read('nothing-here')).toEqual([]);
     await produce(store, 'validated');
     const delivered = await consumer.read('validated');
-    expect(delivered.every((entry) => entry.jobId === 'validated' && entry.entryId === `${entry.event.seq}-0`)).toBe(true);
+    expect(delivered.every((entry) => entry.jobId === 'validated' && entry.entryId === `${entry.event.seq}-0`)).toBe(
+      true,
+    );
     expect(await store.readEvents('validated')).toEqual(delivered.map((entry) => entry.event));
   });
 });

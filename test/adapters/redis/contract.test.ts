@@ -4,7 +4,14 @@
  */
 import { jobStoreContract, manualClock } from '../../contracts/job-store.contract.js';
 import { RedisJobStore } from '../../../src/adapters/redis/index.js';
-import { connectMockRedis, connectRealRedis, deleteKeysWithPrefix, describeWithRedis, randomPrefix, realRedis } from '../../support/redis.js';
+import {
+  connectMockRedis,
+  connectRealRedis,
+  deleteKeysWithPrefix,
+  describeWithRedis,
+  randomPrefix,
+  realRedis,
+} from '../../support/redis.js';
 
 jobStoreContract('Redis on ioredis-mock', async () => {
   const clock = manualClock();

@@ -58,7 +58,13 @@ function indexRaceSuite(connect: () => Redis): void {
     await creator.gate.reached;
     const workerStore = store(worker.client);
     expect(await workerStore.listRecoverableJobs(16)).toEqual(['job-25']);
-    const claiming = workerStore.claimJob({ jobId: 'job-25', workerId: 'w1', leaseMs: 10_000, recoveryAttemptsMax: 3, requestId: 'c1' });
+    const claiming = workerStore.claimJob({
+      jobId: 'job-25',
+      workerId: 'w1',
+      leaseMs: 10_000,
+      recoveryAttemptsMax: 3,
+      requestId: 'c1',
+    });
     await worker.gate.reached;
     creator.gate.open();
     expect((await creating).kind).toBe('ok');
@@ -66,7 +72,13 @@ function indexRaceSuite(connect: () => Redis): void {
     expect((await claiming).kind).toBe('not_found');
     const plain = store(redis);
     expect(await plain.listRecoverableJobs(16)).toEqual(['job-25']);
-    const claimed = await plain.claimJob({ jobId: 'job-25', workerId: 'w2', leaseMs: 10_000, recoveryAttemptsMax: 3, requestId: 'c2' });
+    const claimed = await plain.claimJob({
+      jobId: 'job-25',
+      workerId: 'w2',
+      leaseMs: 10_000,
+      recoveryAttemptsMax: 3,
+      requestId: 'c2',
+    });
     expect(claimed.kind).toBe('ok');
     await deleteKeysWithPrefix(redis, keyPrefix);
   });
@@ -76,7 +88,8 @@ function indexRaceSuite(connect: () => Redis): void {
     const { store, keyPrefix, advance } = stores(redis);
     const plain = store(redis);
     await redis.zadd(plain.recoverableIndexKey(), 0, 'ghost');
-    const claim = (requestId: string) => plain.claimJob({ jobId: 'ghost', workerId: 'w1', leaseMs: 10_000, recoveryAttemptsMax: 3, requestId });
+    const claim = (requestId: string) =>
+      plain.claimJob({ jobId: 'ghost', workerId: 'w1', leaseMs: 10_000, recoveryAttemptsMax: 3, requestId });
     expect((await claim('a')).kind).toBe('not_found');
     expect(await plain.listRecoverableJobs(16)).toEqual(['ghost']);
     advance(missingJobGraceMs - 1);
@@ -93,7 +106,8 @@ function indexRaceSuite(connect: () => Redis): void {
     const { store, keyPrefix, advance } = stores(redis);
     const plain = store(redis);
     await redis.zadd(plain.recoverableIndexKey(), 0, 'late');
-    const claim = (client: Redis, requestId: string) => store(client).claimJob({ jobId: 'late', workerId: 'w1', leaseMs: 10_000, recoveryAttemptsMax: 3, requestId });
+    const claim = (client: Redis, requestId: string) =>
+      store(client).claimJob({ jobId: 'late', workerId: 'w1', leaseMs: 10_000, recoveryAttemptsMax: 3, requestId });
     expect((await claim(redis, 'a')).kind).toBe('not_found');
     advance(missingJobGraceMs);
     const worker = gated(redis, ['chunkwiseForgetMissing']);
@@ -112,7 +126,17 @@ function indexRaceSuite(connect: () => Redis): void {
     const { store, keyPrefix } = stores(redis);
     const plain = store(redis);
     await redis.zadd(plain.recoverableIndexKey(), 0, 'ghost');
-    expect((await plain.claimJob({ jobId: 'ghost', workerId: 'w1', leaseMs: 10_000, recoveryAttemptsMax: 3, requestId: 'a' })).kind).toBe('not_found');
+    expect(
+      (
+        await plain.claimJob({
+          jobId: 'ghost',
+          workerId: 'w1',
+          leaseMs: 10_000,
+          recoveryAttemptsMax: 3,
+          requestId: 'a',
+        })
+      ).kind,
+    ).toBe('not_found');
     await plain.createJob({ jobId: 'real', source: '/a.wav', chunkLengthMs: 1_000 });
     expect(await plain.listRecoverableJobs(1)).toEqual(['real']);
     expect(await plain.listRecoverableJobs(2)).toEqual(['real', 'ghost']);

@@ -9,12 +9,33 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadScripts, luaDirectory, missingJobGraceMs, RedisJobStore, ScriptCode, scriptNames } from '../../../src/adapters/redis/index.js';
+import {
+  loadScripts,
+  luaDirectory,
+  missingJobGraceMs,
+  RedisJobStore,
+  ScriptCode,
+  scriptNames,
+} from '../../../src/adapters/redis/index.js';
 import { chunksPerJobMax } from '../../../src/core/limits.js';
-import { connectMockRedis, connectRealRedis, deleteKeysWithPrefix, describeWithRedis, randomPrefix, realRedis } from '../../support/redis.js';
+import {
+  connectMockRedis,
+  connectRealRedis,
+  deleteKeysWithPrefix,
+  describeWithRedis,
+  randomPrefix,
+  realRedis,
+} from '../../support/redis.js';
 
 const sha = (seed: number) => createHash('sha256').update(String(seed)).digest('hex');
-const plan = (count: number) => Array.from({ length: count }, (_, index) => ({ index, startMs: index * 1_000, durationMs: 1_000, bytes: 1, sha256: sha(index) }));
+const plan = (count: number) =>
+  Array.from({ length: count }, (_, index) => ({
+    index,
+    startMs: index * 1_000,
+    durationMs: 1_000,
+    bytes: 1,
+    sha256: sha(index),
+  }));
 
 describe('the script files', () => {
   const directory = luaDirectory();
@@ -34,9 +55,12 @@ describe('the script files', () => {
       const headerEnd = source.indexOf(']]');
       const header = source.slice(0, headerEnd);
       const body = source.slice(headerEnd + 2);
-      const documentedKeys = [...header.matchAll(/^KEYS\[(\d+)\] +\w+ +(hash|stream|zset|string)\b/gm)].map((match) => Number(match[1]));
+      const documentedKeys = [...header.matchAll(/^KEYS\[(\d+)\] +\w+ +(hash|stream|zset|string)\b/gm)].map((match) =>
+        Number(match[1]),
+      );
       expect(documentedKeys).toEqual(Array.from({ length: script.numberOfKeys }, (_, position) => position + 1));
-      for (const match of body.matchAll(/ARGV\[(\d+)\]/g)) expect(header, `ARGV[${match[1]}] of ${name}`).toMatch(new RegExp(`^ARGV\\[${match[1]}\\] `, 'm'));
+      for (const match of body.matchAll(/ARGV\[(\d+)\]/g))
+        expect(header, `ARGV[${match[1]}] of ${name}`).toMatch(new RegExp(`^ARGV\\[${match[1]}\\] `, 'm'));
       expect(header).toMatch(/^Returns/m);
       expect(header).toMatch(/^Events/m);
       expect(header).toMatch(/^Cluster: touches KEYS only \(one slot\)/m);
@@ -44,7 +68,9 @@ describe('the script files', () => {
       expect(bindings).toEqual(documentedKeys);
       expect(body.match(/KEYS\[/g)).toHaveLength(script.numberOfKeys);
       const includeAt = body.indexOf('--- @include "common"');
-      const lastBinding = Math.max(...[...body.matchAll(/^local \w+ = (?:KEYS|ARGV|tonumber\(ARGV)/gm)].map((match) => match.index));
+      const lastBinding = Math.max(
+        ...[...body.matchAll(/^local \w+ = (?:KEYS|ARGV|tonumber\(ARGV)/gm)].map((match) => match.index),
+      );
       expect(includeAt).toBeGreaterThan(lastBinding);
       for (const code of [...header.matchAll(/^ +(-?\d) [A-Z_]+/gm)].map((match) => Number(match[1]))) {
         expect(Object.values(ScriptCode)).toContain(code);
@@ -88,13 +114,26 @@ function behaviourSuite(connect: () => Redis, close: (redis: Redis) => Promise<v
     const created = await store.createJob({ jobId: 'timed', source: '/a', chunkLengthMs: 1_000 });
     expect(created.kind === 'ok' && created.job.createdAtMs).toBeGreaterThan(before);
     expect(await store.listRecoverableJobs(5)).toEqual(['timed']);
-    const claim = await store.claimJob({ jobId: 'timed', workerId: 'w1', leaseMs: 60_000, recoveryAttemptsMax: 3, requestId: 'c' });
+    const claim = await store.claimJob({
+      jobId: 'timed',
+      workerId: 'w1',
+      leaseMs: 60_000,
+      recoveryAttemptsMax: 3,
+      requestId: 'c',
+    });
     if (claim.kind !== 'ok') throw new Error(claim.kind);
     const after = Date.now() + 2_000;
     expect(claim.job.leaseExpiresAtMs).toBeGreaterThan(before + 60_000);
     expect(claim.job.leaseExpiresAtMs).toBeLessThan(after + 60_000);
     expect(await store.listRecoverableJobs(5)).toEqual([]);
-    await store.recordChunkPlan({ jobId: 'timed', workerId: 'w1', epoch: 1, requestId: 'p', durationMs: 1_000, chunks: plan(1) });
+    await store.recordChunkPlan({
+      jobId: 'timed',
+      workerId: 'w1',
+      epoch: 1,
+      requestId: 'p',
+      durationMs: 1_000,
+      chunks: plan(1),
+    });
     for (const event of await store.readEvents('timed')) {
       expect(event.timestamp).toBeGreaterThan(before);
       expect(event.timestamp).toBeLessThan(after);
@@ -107,12 +146,33 @@ function behaviourSuite(connect: () => Redis, close: (redis: Redis) => Promise<v
     for (const jobId of ['done', 'failed', 'running']) {
       await store.createJob({ jobId, source: '/a', chunkLengthMs: 1_000 });
       await store.claimJob({ jobId, workerId: 'w1', leaseMs: 10_000, recoveryAttemptsMax: 3, requestId: 'c' });
-      await store.recordChunkPlan({ jobId, workerId: 'w1', epoch: 1, requestId: 'p', durationMs: 1_000, chunks: plan(1) });
+      await store.recordChunkPlan({
+        jobId,
+        workerId: 'w1',
+        epoch: 1,
+        requestId: 'p',
+        durationMs: 1_000,
+        chunks: plan(1),
+      });
     }
     nowMs += 5;
-    await store.commitChunk({ jobId: 'done', workerId: 'w1', epoch: 1, requestId: 'x', index: 0, transcript: 'all of it' });
+    await store.commitChunk({
+      jobId: 'done',
+      workerId: 'w1',
+      epoch: 1,
+      requestId: 'x',
+      index: 0,
+      transcript: 'all of it',
+    });
     await store.completeJob({ jobId: 'done', workerId: 'w1', epoch: 1, requestId: 'y' });
-    await store.failJob({ jobId: 'failed', workerId: 'w1', epoch: 1, requestId: 'y', reason: 'media_invalid', message: 'bad' });
+    await store.failJob({
+      jobId: 'failed',
+      workerId: 'w1',
+      epoch: 1,
+      requestId: 'y',
+      reason: 'media_invalid',
+      message: 'bad',
+    });
     for (const jobId of ['done', 'failed']) {
       for (const key of Object.values(store.keys(jobId))) {
         const ttl = await redis.pttl(key);
@@ -163,7 +223,8 @@ function behaviourSuite(connect: () => Redis, close: (redis: Redis) => Promise<v
   });
 }
 
-describe('store behaviour on ioredis-mock', () => behaviourSuite(connectMockRedis, async (redis) => redis.disconnect()));
+describe('store behaviour on ioredis-mock', () =>
+  behaviourSuite(connectMockRedis, async (redis) => redis.disconnect()));
 
 const probe = await realRedis();
 describeWithRedis('store behaviour on a real server', probe, () => {
@@ -178,18 +239,43 @@ describeWithRedis('store behaviour on a real server', probe, () => {
     await store.createJob({ jobId: 'large', source: '/long.wav', chunkLengthMs: 1_000 });
     await store.claimJob({ jobId: 'large', workerId: 'w1', leaseMs: 600_000, recoveryAttemptsMax: 3, requestId: 'c' });
     const chunks = plan(chunksPerJobMax);
-    expect(await store.recordChunkPlan({ jobId: 'large', workerId: 'w1', epoch: 1, requestId: 'p', durationMs: chunksPerJobMax * 1_000, chunks })).toEqual({
-      kind: 'ok', duplicate: false,
+    expect(
+      await store.recordChunkPlan({
+        jobId: 'large',
+        workerId: 'w1',
+        epoch: 1,
+        requestId: 'p',
+        durationMs: chunksPerJobMax * 1_000,
+        chunks,
+      }),
+    ).toEqual({
+      kind: 'ok',
+      duplicate: false,
     });
-    const commits = chunks.map((chunk) => store.commitChunk({ jobId: 'large', workerId: 'w1', epoch: 1, requestId: `x${chunk.index}`, index: chunk.index, transcript: 'w' }));
+    const commits = chunks.map((chunk) =>
+      store.commitChunk({
+        jobId: 'large',
+        workerId: 'w1',
+        epoch: 1,
+        requestId: `x${chunk.index}`,
+        index: chunk.index,
+        transcript: 'w',
+      }),
+    );
     expect((await Promise.all(commits)).every((result) => result.kind === 'ok')).toBe(true);
-    expect(await store.completeJob({ jobId: 'large', workerId: 'w1', epoch: 1, requestId: 'done' })).toEqual({ kind: 'ok', duplicate: false });
+    expect(await store.completeJob({ jobId: 'large', workerId: 'w1', epoch: 1, requestId: 'done' })).toEqual({
+      kind: 'ok',
+      duplicate: false,
+    });
     const job = await store.getJob('large');
     expect(job?.chunks).toHaveLength(chunksPerJobMax);
     expect(job?.transcript).toHaveLength(2 * chunksPerJobMax - 1);
     const events = await store.readEvents('large');
     expect(events).toHaveLength(2 + 2 * chunksPerJobMax + 2);
-    expect(events.at(-1)).toMatchObject({ event: 'transcription_completed', transcript_length: 2 * chunksPerJobMax - 1 });
+    expect(events.at(-1)).toMatchObject({
+      event: 'transcription_completed',
+      transcript_length: 2 * chunksPerJobMax - 1,
+    });
     await deleteKeysWithPrefix(redis, keyPrefix);
     await redis.quit();
   });
