@@ -13,7 +13,7 @@
  * XAUTOCLAIM): on the mock every call of this class throws an Error saying so. Read events there
  * with RedisJobStore.readEvents, which needs only XRANGE.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { JobEvent } from '../../core/events.js';
 import { validateJobId } from '../../core/types.js';
 import { decodeEvent } from './codec.js';
@@ -28,7 +28,7 @@ export const consumerNameCharsMax = 200;
 /** Options of {@link EventConsumer}. */
 export interface EventConsumerOptions {
   /** The client to read through (not closed by the consumer). Blocking reads want a connection of their own. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The key prefix of the store whose events are read (default `chunkwise:`). */
   readonly keyPrefix?: string;
   /** The consumer group: every event goes to one consumer of it. */
@@ -48,7 +48,7 @@ type StreamReply = [key: string, entries: [id: string, fields: string[] | null][
 
 /** A member of a consumer group reading jobs' events at least once, in order per job. */
 export class EventConsumer {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keyPrefix: string;
   private readonly group: string;
   private readonly consumer: string;

@@ -1,7 +1,8 @@
 /**
  * The Redis adapter: {@link RedisJobStore} (the JobStore port on ioredis, one Lua script per
- * write, hash-tagged keys, one outbox stream per job) and {@link EventConsumer} (consumer groups
- * over the outbox). Imported as `chunkwise/redis` so that the core pulls in no Redis client.
+ * write, hash-tagged keys, one outbox stream per job), {@link EventConsumer} (consumer groups
+ * over the outbox) and {@link connectRedis} (a `Redis` or a `Cluster` client from a URL).
+ * Imported as `chunkwise/redis` so that the core pulls in no Redis client.
  */
 export {
   RedisJobStore,
@@ -15,6 +16,19 @@ export {
   type RedisJobStoreOptions,
   type StoreClock,
 } from './store.js';
+export {
+  connectRedis,
+  isCluster,
+  isClusterUrl,
+  parseClusterUrl,
+  redactUrl,
+  RedisUrlError,
+  clusterRedirectionsMax,
+  clusterRetryDelayMs,
+  type ClusterUrl,
+  type ConnectOptions,
+  type RedisClient,
+} from './connect.js';
 export { EventConsumer, consumerReadCountMax, type DeliveredEvent, type EventConsumerOptions } from './consumer.js';
 export {
   asideKeys,

@@ -9,7 +9,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import { assert } from '../../core/assert.js';
 
 /** Return codes of the scripts (the first element of every reply). Negative codes are refusals. */
@@ -118,7 +118,7 @@ export function commandName(name: ScriptName): string {
 type ScriptCommand = (...keysAndArguments: string[]) => Promise<unknown>;
 
 /** Registers every script on `redis` (once per client). */
-export function defineScripts(redis: Redis): void {
+export function defineScripts(redis: RedisClient): void {
   const commands = redis as unknown as Record<string, unknown>;
   for (const script of loadScripts().values()) {
     if (typeof commands[script.command] === 'function') continue;
@@ -128,7 +128,7 @@ export function defineScripts(redis: Redis): void {
 
 /** Runs script `name` on `redis` (registered by {@link defineScripts}) and decodes its reply. */
 export async function runScript(
-  redis: Redis,
+  redis: RedisClient,
   name: ScriptName,
   keys: readonly string[],
   args: readonly string[],

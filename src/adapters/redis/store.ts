@@ -29,7 +29,7 @@
  * Lua too, but reads the host clock there, so tests that move time use the `clock` option.
  *
  * Errors: a lost connection, a timeout or a server that cannot serve is a StoreUnavailableError
- * (retryable; see errors.ts). The client this store creates from a URL (createRedisClient) does
+ * (retryable; see errors.ts). The client this store creates from a URL (connectRedis) does
  * not hold commands for as long as Redis is down: a command queued while disconnected fails once
  * reconnecting has failed twice in a row (maxRetriesPerRequest 1), and any command fails after
  * commandTimeoutMs without a reply; the runtime owns backoff and retry. The offline queue stays on
@@ -74,6 +74,7 @@ import {
   type WriteResult,
 } from '../../ports.js';
 import { decodeEvent, decodeJob } from './codec.js';
+import { commandTimeoutMs, connectRedis, connectTimeoutMs, type RedisClient } from './connect.js';
 import { translateError } from './errors.js';
 import { asideKeys, defaultKeyPrefix, jobKeys, recoverableIndexKey, validateKeyPrefix, type JobKeys } from './keys.js';
 import { defineScripts, runScript, ScriptCode, type ScriptName, type ScriptReply } from './scripts.js';
@@ -94,16 +95,19 @@ export const eventsPageMax = 100;
  * each).
  */
 export const eventsPagesMax = 10_000;
-/** How long the client this store creates waits for a connection, in ms. */
-export const connectTimeoutMs = 2_000;
-/** How long the client this store creates waits for one reply, in ms. */
-export const commandTimeoutMs = 5_000;
+export { connectTimeoutMs, commandTimeoutMs };
 
 /** Options of {@link RedisJobStore}. Give `redis` or `url`. */
 export interface RedisJobStoreOptions {
-  /** A connected ioredis (or ioredis-mock) client; the store registers its scripts on it and never closes it. */
-  readonly redis?: Redis;
-  /** A Redis URL; the store creates its client with {@link createRedisClient} and closes it in close(). */
+  /**
+   * A connected ioredis `Redis` (or ioredis-mock) or ioredis `Cluster`; the store registers its scripts on it and
+   * never closes it.
+   */
+  readonly redis?: RedisClient;
+  /**
+   * A Redis URL (redis://, rediss://, or redis-cluster://host:port[,host:port...]: see connect.ts); the store creates
+   * its client with {@link connectRedis} and closes it in close().
+   */
   readonly url?: string;
   /** Prefix of every key (default `chunkwise:`); tests use a random one to isolate themselves. */
   readonly keyPrefix?: string;
@@ -142,7 +146,7 @@ export class RedisJobStore implements JobStore {
   /** The prefix of every key of this store. */
   readonly keyPrefix: string;
   /** The client this store talks through. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   private readonly ownsClient: boolean;
   private readonly clock: StoreClock | undefined;
   private readonly retentionMs: number;
@@ -160,7 +164,7 @@ export class RedisJobStore implements JobStore {
     this.retentionMs = retentionMs;
     this.clock = options.clock;
     this.ownsClient = options.redis === undefined;
-    this.redis = options.redis ?? createRedisClient(options.url as string);
+    this.redis = options.redis ?? connectRedis(options.url as string);
     this.indexKey = recoverableIndexKey(this.keyPrefix);
     this.log = options.log ?? (() => {});
     defineScripts(this.redis);

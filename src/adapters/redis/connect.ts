@@ -1,0 +1,173 @@
+/**
+ * One entry point from a URL to an ioredis client for the store and the event consumer:
+ *
+ *   redis://[user:password@]host[:port][/db]     a single server: an ioredis `Redis`
+ *   rediss://[user:password@]host[:port][/db]    the same over TLS
+ *   redis-cluster://[user:password@]host:port[,host:port...]
+ *                                                a Redis Cluster: an ioredis `Cluster` seeded with
+ *                                                these nodes (any reachable node will do; the
+ *                                                client learns the others from CLUSTER SLOTS)
+ *   rediss-cluster://...                         the same over TLS
+ *
+ * In the cluster form every seed names a port (no default: a cluster node's port is chosen by its
+ * operator), a host may be an IPv6 address in brackets (`[::1]:7000`), and neither a path (a
+ * cluster has database 0 only) nor a query is accepted. User and password, percent-encoded, apply
+ * to every node. Whatever is wrong with a URL is a {@link RedisUrlError} naming it.
+ *
+ * Both clients are configured as the store wants them (see createRedisClient in store.ts): fail
+ * fast while a node is down, so that the runtime's backoff takes over. The cluster client also
+ * re-reads the slot map when a node stops answering and retries a command that met a failover
+ * (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) a bounded number of times before it fails as unavailable.
+ */
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+
+/** A client the store and the consumer accept: one server or a cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** How long a client waits for a connection, in ms. */
+export const connectTimeoutMs = 2_000;
+/** How long a client waits for one reply, in ms. */
+export const commandTimeoutMs = 5_000;
+/** Most MOVED/ASK/TRYAGAIN/CLUSTERDOWN redirections of one command before it fails. */
+export const clusterRedirectionsMax = 16;
+/** Pause before a command that met a failover or a cluster that is down is sent again, in ms. */
+export const clusterRetryDelayMs = 100;
+
+/** A URL that names no Redis server or cluster the way {@link connectRedis} reads them. */
+export class RedisUrlError extends TypeError {
+  override readonly name = 'RedisUrlError';
+  constructor(
+    readonly url: string,
+    reason: string,
+  ) {
+    super(`invalid Redis URL ${JSON.stringify(redactUrl(url))}: ${reason}`);
+  }
+}
+
+/** Options of {@link connectRedis}; each wins over the defaults of its kind of client. */
+export interface ConnectOptions {
+  /** For a single server, or for every node of a cluster (ioredis `redisOptions`). */
+  readonly redis?: RedisOptions;
+  /** For a cluster client only. */
+  readonly cluster?: Omit<ClusterOptions, 'redisOptions'>;
+}
+
+/** What a `redis-cluster://` URL says. */
+export interface ClusterUrl {
+  readonly nodes: readonly { readonly host: string; readonly port: number }[];
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls: boolean;
+}
+
+const clusterSchemes = new Map([
+  ['redis-cluster:', false],
+  ['rediss-cluster:', true],
+]);
+
+/** True when `url` names a cluster (`redis-cluster://` or `rediss-cluster://`). */
+export function isClusterUrl(url: string): boolean {
+  const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(url)?.[1]?.toLowerCase();
+  return scheme !== undefined && clusterSchemes.has(scheme);
+}
+
+/** Parses a `redis-cluster://` or `rediss-cluster://` URL; throws a RedisUrlError naming what is wrong. */
+export function parseClusterUrl(url: string): ClusterUrl {
+  if (typeof url !== 'string') throw new RedisUrlError(String(url), 'not a string');
+  const match = /^([a-z][a-z0-9+.-]*:)\/\/(?:([^@/?#]*)@)?([^/?#]*)(.*)$/i.exec(url);
+  const scheme = match?.[1]?.toLowerCase();
+  if (match === null || scheme === undefined || !clusterSchemes.has(scheme)) {
+    throw new RedisUrlError(url, 'a cluster URL starts with redis-cluster:// or rediss-cluster://');
+  }
+  const [, , userinfo, hostList = '', rest = ''] = match;
+  if (rest !== '' && rest !== '/') {
+    throw new RedisUrlError(url, `a cluster URL takes no path, query or fragment (got ${JSON.stringify(rest)})`);
+  }
+  if (hostList === '') throw new RedisUrlError(url, 'no node: expected host:port[,host:port...]');
+  const nodes = hostList.split(',').map((seed) => parseSeed(url, seed));
+  const credentials = userinfo === undefined ? {} : parseUserinfo(url, userinfo);
+  return { nodes, tls: clusterSchemes.get(scheme) === true, ...credentials };
+}
+
+function parseSeed(url: string, seed: string): { host: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(seed);
+  if (match === null) throw new RedisUrlError(url, `node ${JSON.stringify(seed)} is not host:port`);
+  const port = Number(match[2]);
+  if (port < 1 || port > 65_535) throw new RedisUrlError(url, `node ${JSON.stringify(seed)} has port out of range`);
+  const host = (match[1] as string).replace(/^\[(.*)\]$/, '$1');
+  return { host, port };
+}
+
+function parseUserinfo(url: string, userinfo: string): { username?: string; password?: string } {
+  const colon = userinfo.indexOf(':');
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      throw new RedisUrlError(url, 'user or password is not valid percent-encoding');
+    }
+  };
+  const username = decode(colon === -1 ? userinfo : userinfo.slice(0, colon));
+  const password = colon === -1 ? undefined : decode(userinfo.slice(colon + 1));
+  return {
+    ...(username === '' ? {} : { username }),
+    ...(password === undefined || password === '' ? {} : { password }),
+  };
+}
+
+/**
+ * The client for `url`: a `Redis` for redis:// and rediss://, a `Cluster` for redis-cluster:// and
+ * rediss-cluster:// (see the module comment for the forms). Errors reach the caller through the
+ * commands; the client's own `error` events are silenced. The caller closes it (`quit()`).
+ */
+export function connectRedis(url: string, options: ConnectOptions = {}): RedisClient {
+  if (typeof url !== 'string' || url === '') throw new RedisUrlError(String(url), 'empty');
+  const nodeOptions: RedisOptions = {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    connectTimeout: connectTimeoutMs,
+    commandTimeout: commandTimeoutMs,
+    connectionName: 'chunkwise-store',
+    ...options.redis,
+  };
+  if (isClusterUrl(url)) {
+    const parsed = parseClusterUrl(url);
+    const redisOptions: RedisOptions = {
+      ...(parsed.username === undefined ? {} : { username: parsed.username }),
+      ...(parsed.password === undefined ? {} : { password: parsed.password }),
+      ...(parsed.tls ? { tls: {} } : {}),
+      ...nodeOptions,
+    };
+    const seeds: ClusterNode[] = parsed.nodes.map((node) => ({ host: node.host, port: node.port }));
+    const cluster = new Cluster(seeds, {
+      enableOfflineQueue: true,
+      maxRedirections: clusterRedirectionsMax,
+      retryDelayOnFailover: clusterRetryDelayMs,
+      retryDelayOnClusterDown: clusterRetryDelayMs,
+      retryDelayOnTryAgain: clusterRetryDelayMs,
+      slotsRefreshTimeout: connectTimeoutMs,
+      ...options.cluster,
+      redisOptions,
+    });
+    cluster.on('error', () => {});
+    return cluster;
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme !== 'redis:' && scheme !== 'rediss:') {
+    throw new RedisUrlError(url, 'expected redis://, rediss://, redis-cluster:// or rediss-cluster://');
+  }
+  const client = new Redis(url, nodeOptions);
+  // Without a listener ioredis would also print every reconnection failure.
+  client.on('error', () => {});
+  return client;
+}
+
+/** `url` with any password replaced by `***`, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+}
+
+/** True when `client` is a cluster client. */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client instanceof Cluster || (client as { isCluster?: unknown }).isCluster === true;
+}
