@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { checkAll, isLiveness, type PromiseId, type Violation } from './checkers/index.js';
+import { checkAll, isLiveness, type Violation } from './checkers/index.js';
 import { addCoverage, runCoverage, type CoverageCounts } from './coverage.js';
 import {
   defaultBounds,
@@ -45,7 +45,7 @@ export function runSeed(seed: number, index: number): number {
 
 /** The first violation found in a run, before any shrinking. */
 export interface FoundFailure {
-  readonly promise: PromiseId;
+  readonly promise: string;
   readonly liveness: boolean;
   readonly violations: Violation[];
 }
@@ -68,7 +68,7 @@ export interface RunSummary {
 export interface FailureReport {
   /** The campaign run it was found in. */
   readonly index: number;
-  readonly promise: PromiseId;
+  readonly promise: string;
   readonly liveness: boolean;
   /** Replay token: the shrunk scenario itself, versioned. */
   readonly replay: string;
@@ -149,7 +149,7 @@ export async function shrinkRun(seed: number, index: number, options: ShrinkOpti
   const startedMs = Date.now();
   const stageMsMax = options.stageMsMax ?? 30_000;
   const bounds = { ...defaultBounds, ...options.bounds };
-  let target: PromiseId | undefined;
+  let target: string | undefined;
   let best: Scenario | undefined;
   let runs = 0;
   let accepted = 0;
@@ -201,7 +201,7 @@ async function finalRun(scenario: Scenario, world: WorldOptions | undefined): Pr
   return simulate({ ...scenario, choices: scenario.choices.slice(0, used) }, world);
 }
 
-function failureReport(index: number, promise: PromiseId, run: CheckedRun, shrink: ShrinkStats): FailureReport {
+function failureReport(index: number, promise: string, run: CheckedRun, shrink: ShrinkStats): FailureReport {
   const { record, violations } = run;
   const ordered = [
     ...violations.filter((violation) => violation.promise === promise),

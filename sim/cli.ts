@@ -19,6 +19,7 @@ import {
   type RunSummary,
   type ShrinkProgress,
 } from './campaign.js';
+import { isLiveness, promiseRange } from './checkers/index.js';
 import { simulationLimits, type Scenario } from './faults.js';
 import { coverageSections, coverageText } from './coverage.js';
 import { exhaustive, exhaustivePreemptionsDefault, exhaustiveText } from './exhaustive.js';
@@ -41,7 +42,7 @@ export interface CliIo {
 
 const usage = `Usage: npm run sim -- [options]   (also: chunkwise sim [options])
 
-Runs simulated crash-recovery runs in virtual time and checks promises P1-P11.
+Runs simulated crash-recovery runs in virtual time and checks promises ${promiseRange}.
 
 Options:
   --runs N          number of runs (default 400)                     e.g. --runs 2000
@@ -545,7 +546,7 @@ async function replayCommand(flags: Flags, io: CliIo, scenario: Scenario): Promi
     io.stdout.write(`${counterexampleText(run.record, run.violations, token, { colour, verbose: flags.verbose })}\n`);
   }
   if (run.violations.length === 0) return exitCodes.pass;
-  return run.violations.every((violation) => violation.promise === 'P1') ? exitCodes.liveness : exitCodes.safety;
+  return run.violations.every((violation) => isLiveness(violation.promise)) ? exitCodes.liveness : exitCodes.safety;
 }
 
 async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly ScenarioLine[] = []): Promise<number> {
@@ -641,7 +642,7 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
     if (!flags.json) io.stdout.write(`report: ${files.html}\n`);
   }
   if (first === undefined || counterexample === undefined) {
-    if (!flags.json) io.stdout.write(`${colours.green('✓')} every promise held (P1-P11)\n`);
+    if (!flags.json) io.stdout.write(`${colours.green('✓')} every promise held (${promiseRange})\n`);
     return exitCodes.pass;
   }
   if (!flags.json) {
@@ -679,7 +680,7 @@ async function exhaustiveCommand(flags: Flags, io: CliIo): Promise<number> {
       );
   }
   if (result.failure !== undefined)
-    return result.failure.violations.every((violation) => violation.promise === 'P1')
+    return result.failure.violations.every((violation) => isLiveness(violation.promise))
       ? exitCodes.liveness
       : exitCodes.safety;
   return result.complete ? exitCodes.pass : exitCodes.liveness;

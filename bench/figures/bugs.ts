@@ -11,7 +11,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeReplay, playRun, replay, shrinkRun, type FailureReport } from '../../sim/campaign.js';
-import type { PromiseId } from '../../sim/checkers/index.js';
 import type { ScenarioSize } from '../../sim/reduce.js';
 import { plantedBugs, type PlantedBug } from '../../test/support/planted-bugs.js';
 import type { Budget } from '../support/budget.js';
@@ -25,7 +24,7 @@ interface Detection {
   readonly runIndex: number;
   readonly runs: number;
   readonly ms: number;
-  readonly promise: PromiseId;
+  readonly promise: string;
 }
 
 /** One campaign seed's hunt: its first failure, or how many runs were played without one. */
@@ -58,8 +57,8 @@ interface Counterexample {
   readonly seed: number;
   readonly runIndex: number;
   /** The promise the run broke before shrinking, and the one the shrunk run breaks (the same by construction). */
-  readonly promiseFound: PromiseId;
-  readonly promise: PromiseId;
+  readonly promiseFound: string;
+  readonly promise: string;
   readonly expectedPromise: boolean;
   readonly liveness: boolean;
   readonly size: ScenarioSize;
@@ -102,7 +101,7 @@ async function shrunk(detection: Detection, bug: PlantedBug): Promise<ShrinkOutc
     runIndex: detection.runIndex,
     promiseFound: detection.promise,
     promise: report.promise,
-    expectedPromise: (bug.caughtBy as readonly PromiseId[]).includes(report.promise),
+    expectedPromise: (bug.caughtBy as readonly string[]).includes(report.promise),
     liveness: report.liveness,
     size: report.size,
     timelineLines: report.timelineLines,

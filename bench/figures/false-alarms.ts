@@ -11,7 +11,6 @@ import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Tinypool } from 'tinypool';
 import { shrinkRun, type RunSummary } from '../../sim/campaign.js';
-import type { PromiseId } from '../../sim/checkers/index.js';
 import type { Budget } from '../support/budget.js';
 import { messageOf, nowMs, progress, remainingMs, round } from '../support/measure.js';
 
@@ -32,7 +31,7 @@ interface Task {
 export interface FalseAlarm {
   readonly seed: number;
   readonly index: number;
-  readonly promise: PromiseId;
+  readonly promise: string;
   readonly liveness: boolean;
   readonly violations: number;
   readonly firstViolation: string;

@@ -5,7 +5,7 @@
  */
 import { isTerminal, type Job } from '../../src/core/types.js';
 import type { RunRecord } from '../world.js';
-import type { Checker, Violation } from './types.js';
+import { definePromise, type Checker, type Violation } from './types.js';
 
 export const checkRecovery: Checker = (record) => {
   const violations: Violation[] = [];
@@ -44,3 +44,6 @@ function whyUnfinished(record: RunRecord, job: Job): string {
       return `${done} when the run ended (${record.end})`;
   }
 }
+
+/** P1 Recovery, as the registry (sim/checkers/index.ts) lists it. */
+export const promise = definePromise({ id: 'P1', title: 'Recovery', liveness: true, check: checkRecovery });

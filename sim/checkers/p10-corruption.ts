@@ -3,7 +3,7 @@
  * committed transcript (P7 checks the text); a missing source fails the job with source_missing
  * (P9 checks the reason); corrupt stored state is detected and never crashes a worker's loop.
  */
-import type { Checker, Violation } from './types.js';
+import { definePromise, type Checker, type Violation } from './types.js';
 
 export const checkCorruption: Checker = (record) => {
   const violations: Violation[] = [];
@@ -29,3 +29,6 @@ export const checkCorruption: Checker = (record) => {
     violations.push({ promise: 'P10', message: `a worker loop hit an unexpected error: ${error}` });
   return violations;
 };
+
+/** P10 Corruption, as the registry (sim/checkers/index.ts) lists it. */
+export const promise = definePromise({ id: 'P10', title: 'Corruption', liveness: false, check: checkCorruption });

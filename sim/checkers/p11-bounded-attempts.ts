@@ -6,7 +6,7 @@
  * a job failed as exhausted started exactly recoveryAttemptsMax recoveries and shows that claim.
  */
 import type { JobEvent } from '../../src/core/events.js';
-import type { Checker, Violation } from './types.js';
+import { definePromise, type Checker, type Violation } from './types.js';
 
 export const checkBoundedAttempts: Checker = (record) => {
   const violations: Violation[] = [];
@@ -73,3 +73,11 @@ function exhaustingClaim(claim: readonly JobEvent[], max: number): boolean {
     failed.epoch === closed.epoch
   );
 }
+
+/** P11 Bounded attempts, as the registry (sim/checkers/index.ts) lists it. */
+export const promise = definePromise({
+  id: 'P11',
+  title: 'Bounded attempts',
+  liveness: false,
+  check: checkBoundedAttempts,
+});

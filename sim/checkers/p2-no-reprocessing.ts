@@ -1,5 +1,5 @@
 /** P2 No reprocessing: no transcriber call for a chunk is issued after that chunk's transcript was committed. */
-import type { Checker, Violation } from './types.js';
+import { definePromise, type Checker, type Violation } from './types.js';
 
 export const checkNoReprocessing: Checker = (record) => {
   const violations: Violation[] = [];
@@ -17,3 +17,11 @@ export const checkNoReprocessing: Checker = (record) => {
   });
   return violations;
 };
+
+/** P2 No reprocessing, as the registry (sim/checkers/index.ts) lists it. */
+export const promise = definePromise({
+  id: 'P2',
+  title: 'No reprocessing',
+  liveness: false,
+  check: checkNoReprocessing,
+});

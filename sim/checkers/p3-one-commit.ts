@@ -2,7 +2,7 @@
  * P3 One commit per chunk: each chunk is committed at most once, exactly once in a completed job,
  * and every applied commit carries the job's current epoch (a stale one is refused by the store).
  */
-import type { Checker, Violation } from './types.js';
+import { definePromise, type Checker, type Violation } from './types.js';
 
 export const checkOneCommit: Checker = (record) => {
   const violations: Violation[] = [];
@@ -51,3 +51,11 @@ export const checkOneCommit: Checker = (record) => {
   }
   return violations;
 };
+
+/** P3 One commit per chunk, as the registry (sim/checkers/index.ts) lists it. */
+export const promise = definePromise({
+  id: 'P3',
+  title: 'One commit per chunk',
+  liveness: false,
+  check: checkOneCommit,
+});

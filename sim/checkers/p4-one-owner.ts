@@ -2,7 +2,7 @@
  * P4 One owner: each grant increments the epoch by one, and a lease is granted only once the
  * previous one ended (expired, released, or the job was fenced by a new epoch without a lease).
  */
-import type { Checker, Violation } from './types.js';
+import { definePromise, type Checker, type Violation } from './types.js';
 
 interface Lease {
   epoch: number;
@@ -44,3 +44,6 @@ export const checkOneOwner: Checker = (record) => {
   });
   return violations;
 };
+
+/** P4 One owner, as the registry (sim/checkers/index.ts) lists it. */
+export const promise = definePromise({ id: 'P4', title: 'One owner', liveness: false, check: checkOneOwner });

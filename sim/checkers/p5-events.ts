@@ -18,7 +18,7 @@
 import { parseEvent, type JobEvent } from '../../src/core/events.js';
 import { isTerminal, type Job } from '../../src/core/types.js';
 import { grantedAt, grantsOf, timesOf, type Grant } from './owners.js';
-import type { Checker, Violation } from './types.js';
+import { definePromise, type Checker, type Violation } from './types.js';
 
 export const checkEvents: Checker = (record) => {
   const violations: Violation[] = [];
@@ -424,3 +424,6 @@ function checkRecoveryStarted(
   if (event.recovery_type === 'lease_expired' && released && context.simulated)
     say(`recovery_type lease_expired, but ${event.previous_owner} had released the job`);
 }
+
+/** P5 Events, as the registry (sim/checkers/index.ts) lists it. */
+export const promise = definePromise({ id: 'P5', title: 'Events', liveness: false, check: checkEvents });

@@ -5,7 +5,7 @@
  * whole history; and it reaches 100 if and only if the job completed.
  */
 import { progressPercent } from '../../src/core/progress.js';
-import type { Checker, Violation } from './types.js';
+import { definePromise, type Checker, type Violation } from './types.js';
 
 export const checkProgress: Checker = (record) => {
   const violations: Violation[] = [];
@@ -47,3 +47,6 @@ export const checkProgress: Checker = (record) => {
   }
   return violations;
 };
+
+/** P6 Progress, as the registry (sim/checkers/index.ts) lists it. */
+export const promise = definePromise({ id: 'P6', title: 'Progress', liveness: false, check: checkProgress });

@@ -1,7 +1,7 @@
 /**
  * P7 Result: a completed job's transcript is the in-order join of its chunks' transcripts, equal to a crash-free run's.
  */
-import type { Checker, Violation } from './types.js';
+import { definePromise, type Checker, type Violation } from './types.js';
 
 export const checkResult: Checker = (record) => {
   const violations: Violation[] = [];
@@ -23,3 +23,6 @@ export const checkResult: Checker = (record) => {
   }
   return violations;
 };
+
+/** P7 Result, as the registry (sim/checkers/index.ts) lists it. */
+export const promise = definePromise({ id: 'P7', title: 'Result', liveness: false, check: checkResult });

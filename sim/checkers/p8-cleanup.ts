@@ -1,6 +1,6 @@
 /** P8 Cleanup: once a job is terminal, none of its files remain, including partial files of crashed workers. */
 import { isTerminal } from '../../src/core/types.js';
-import type { Checker, Violation } from './types.js';
+import { definePromise, type Checker, type Violation } from './types.js';
 
 export const checkCleanup: Checker = (record) => {
   const violations: Violation[] = [];
@@ -16,3 +16,6 @@ export const checkCleanup: Checker = (record) => {
   }
   return violations;
 };
+
+/** P8 Cleanup, as the registry (sim/checkers/index.ts) lists it. */
+export const promise = definePromise({ id: 'P8', title: 'Cleanup', liveness: false, check: checkCleanup });

@@ -22,7 +22,7 @@ import type { JobEvent } from '../../src/core/events.js';
 import type { HistoryEntry } from '../history.js';
 import type { RunRecord } from '../world.js';
 import { grantedAt, grantsOf, takeoversOf, timesOf, type Grant, type Takeover } from './owners.js';
-import type { Checker, Violation } from './types.js';
+import { definePromise, type Checker, type Violation } from './types.js';
 
 export const checkDegradation: Checker = (record) => {
   const violations: Violation[] = [];
@@ -393,3 +393,11 @@ function within(interval: Interval, outages: readonly Interval[]): Interval[] {
   }
   return out;
 }
+
+/** P9 Graceful degradation, as the registry (sim/checkers/index.ts) lists it. */
+export const promise = definePromise({
+  id: 'P9',
+  title: 'Graceful degradation',
+  liveness: false,
+  check: checkDegradation,
+});

@@ -11,7 +11,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { isLiveness, type Violation } from '../checkers/index.js';
+import { isLiveness, promiseRange, type Violation } from '../checkers/index.js';
 import { exitCodes } from '../cli.js';
 import { colourEnabled, describeEntry, palette } from '../report.js';
 import type { RunRecord } from '../world.js';
@@ -40,7 +40,7 @@ Runs real worker processes on their own redis-server (AOF, fsync before every re
 OpenAI audio API on 127.0.0.1, while a seeded nemesis SIGKILLs workers, SIGSTOPs them past their
 lease, kill -9s Redis, damages chunk files, hand-edits stored states (and replaces keys by ones of
 the wrong type), and makes the API answer 429/500, cut replies or hang; then a liveness phase
-with faults off. Promises P1-P11 are checked on what really happened.
+with faults off. Promises ${promiseRange} are checked on what really happened.
 
 Options:
   --seconds S     fault phase, in seconds (default 30)                     e.g. --seconds 60
@@ -223,7 +223,7 @@ export function verdictText(summary: LiveSummary, record: RunRecord, colours: Re
     `${summary.transcriptionRequests} transcription requests (${summary.wastedTranscriptions} wasted) · ${(summary.wallMs / 1_000).toFixed(1)} s\n`;
   const store = storeLossText(summary, colours);
   if (summary.violations.length === 0)
-    return `${figures}${store}${colours.green('✓')} every promise held (P1-P11) on real processes${summary.storeLosses.length > 0 ? ' for every job the store kept' : ''}\n`;
+    return `${figures}${store}${colours.green('✓')} every promise held (${promiseRange}) on real processes${summary.storeLosses.length > 0 ? ' for every job the store kept' : ''}\n`;
   return `${figures}${store}\n${counterexampleText(record, summary.violations, summary.seed, colours)}\n`;
 }
 

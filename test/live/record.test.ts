@@ -125,7 +125,7 @@ function observations(
 
 function violations(observed: LiveObservations, promises: readonly string[] = ['P2', 'P3', 'P4']): string[] {
   const { record } = buildLiveRecord(observed);
-  const found = promises.flatMap((promise) => checkers[promise]?.(record) ?? []);
+  const found = promises.flatMap((promise) => checkers[promise as keyof typeof checkers]?.(record) ?? []);
   return [...found, ...acknowledgedWriteViolations(observed)].map(
     (violation) => `${violation.promise}: ${violation.message}`,
   );
