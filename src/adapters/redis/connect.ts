@@ -171,3 +171,34 @@ export function redactUrl(url: string): string {
 export function isCluster(client: RedisClient): client is Cluster {
   return client instanceof Cluster || (client as { isCluster?: unknown }).isCluster === true;
 }
+
+/**
+ * How long one store or consumer operation on a cluster client may take before it fails as
+ * unavailable, in ms. A cluster client queues commands while it knows no reachable node (at start,
+ * or when every seed is down) and ioredis applies no command timeout to that queue, so without this
+ * bound an operation would wait for as long as the cluster is unreachable. A command so abandoned
+ * may still be sent once the cluster answers: every write is idempotent (request ids, fencing), so
+ * it is applied at most once, like a command re-sent after a reconnection.
+ */
+export const clusterOperationTimeoutMs = commandTimeoutMs;
+
+/** `operation`, failed with an Error "Command timed out" (an unavailability) after `timeoutMs` on a cluster client. */
+export async function withClusterDeadline<T>(
+  client: RedisClient,
+  operation: () => Promise<T>,
+  timeoutMs: number = clusterOperationTimeoutMs,
+): Promise<T> {
+  if (!isCluster(client)) return operation();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Command timed out: no reply from the cluster within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([operation(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

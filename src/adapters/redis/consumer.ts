@@ -13,7 +13,7 @@
  * XAUTOCLAIM): on the mock every call of this class throws an Error saying so. Read events there
  * with RedisJobStore.readEvents, which needs only XRANGE.
  */
-import type { RedisClient } from './connect.js';
+import { withClusterDeadline, type RedisClient } from './connect.js';
 import type { JobEvent } from '../../core/events.js';
 import { validateJobId } from '../../core/types.js';
 import { decodeEvent } from './codec.js';
@@ -143,7 +143,7 @@ export class EventConsumer {
 
   private async guard<T>(jobId: string, action: () => Promise<T>): Promise<T> {
     try {
-      return await action();
+      return await withClusterDeadline(this.redis, action);
     } catch (error) {
       if (error instanceof Error && /Unsupported command/i.test(error.message)) {
         throw new Error(

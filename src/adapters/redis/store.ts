@@ -74,7 +74,7 @@ import {
   type WriteResult,
 } from '../../ports.js';
 import { decodeEvent, decodeJob } from './codec.js';
-import { commandTimeoutMs, connectRedis, connectTimeoutMs, type RedisClient } from './connect.js';
+import { commandTimeoutMs, connectRedis, connectTimeoutMs, withClusterDeadline, type RedisClient } from './connect.js';
 import { translateError } from './errors.js';
 import { asideKeys, defaultKeyPrefix, jobKeys, recoverableIndexKey, validateKeyPrefix, type JobKeys } from './keys.js';
 import { defineScripts, runScript, ScriptCode, type ScriptName, type ScriptReply } from './scripts.js';
@@ -525,7 +525,7 @@ export class RedisJobStore implements JobStore {
 
   private async guard<T>(jobId: string | null, action: () => Promise<T>): Promise<T> {
     try {
-      return await action();
+      return await withClusterDeadline(this.redis, action);
     } catch (error) {
       throw translateError(error, jobId);
     }

@@ -1,11 +1,13 @@
 /**
- * Every key a script touches hashes to one Redis Cluster slot: the key-slot function (CRC16/XMODEM
- * of the hash tag, mod 16384) is implemented here and checked against the cluster specification's
- * vectors, the key layout is checked for random ids and prefixes, and a whole job life (recovery,
+ * Every key a script touches hashes to one Redis Cluster slot: the key-slot function is the
+ * `cluster-key-slot` package's (the one ioredis' Cluster routes with), checked here against the
+ * cluster specification's hash-tag examples; the key layout is checked for random ids and prefixes, and a whole job
+ * life (recovery,
  * re-extraction, exhaustion, failure, quarantine) runs on ioredis-mock with every key access
  * inside each script recorded.
  */
 import { createHash } from 'node:crypto';
+import calculateSlot from 'cluster-key-slot';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -20,36 +22,16 @@ import {
 } from '../../../src/adapters/redis/index.js';
 import { connectMockRedis, deleteKeysWithPrefix, randomPrefix } from '../../support/redis.js';
 
-const slotCount = 16_384;
+/** The cluster slot of `key` (of its hash tag when it has a non-empty one), as Redis Cluster computes it. */
+const keySlot = (key: string): number => calculateSlot(key);
 
-/** CRC16/XMODEM (polynomial 0x1021, initial value 0), as Redis Cluster uses it. */
-function crc16(bytes: Uint8Array): number {
-  let crc = 0;
-  for (const byte of bytes) {
-    crc ^= byte << 8;
-    for (let bit = 0; bit < 8; bit += 1) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc;
-}
-
-/**
- * The cluster slot of `key`: of its hash tag (the text between the first `{` and the next `}`, if not empty), else of
- * the whole key.
- */
-function keySlot(key: string): number {
-  const open = key.indexOf('{');
-  if (open !== -1) {
-    const close = key.indexOf('}', open + 1);
-    if (close > open + 1) return crc16(Buffer.from(key.slice(open + 1, close))) % slotCount;
-  }
-  return crc16(Buffer.from(key)) % slotCount;
-}
-
-describe('the key-slot function', () => {
-  it('matches the CRC16 check value and the hash-tag examples of the cluster specification', () => {
-    expect(crc16(Buffer.from('123456789'))).toBe(0x31c3);
+describe('the key-slot function (cluster-key-slot)', () => {
+  it("matches the hash-tag examples of the cluster specification and a real cluster's CLUSTER KEYSLOT", () => {
+    // Values a Redis 7 cluster answers to CLUSTER KEYSLOT (also checked live in cluster-store.test.ts).
+    expect(keySlot('123456789')).toBe(12_739);
+    expect(keySlot('foo')).toBe(12_182);
     expect(keySlot('{user1000}.following')).toBe(keySlot('{user1000}.followers'));
-    expect(keySlot('foo{}{bar}')).toBe(crc16(Buffer.from('foo{}{bar}')) % slotCount);
+    expect(keySlot('foo{}{bar}')).not.toBe(keySlot('bar'));
     expect(keySlot('foo{{bar}}zap')).toBe(keySlot('{bar'));
     expect(keySlot('foo{bar}{zap}')).toBe(keySlot('bar'));
   });

@@ -1,0 +1,93 @@
+/**
+ * connectRedis and the cluster URL form, without a server: which client each scheme makes, what a
+ * `redis-cluster://` URL seeds the client with, and the typed error every malformed URL gets.
+ */
+import { Cluster, Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../../src/ports.js';
+import {
+  connectRedis,
+  isCluster,
+  isClusterUrl,
+  parseClusterUrl,
+  redactUrl,
+  RedisJobStore,
+  RedisUrlError,
+} from '../../../src/adapters/redis/index.js';
+
+const lazy = { redis: { lazyConnect: true }, cluster: { lazyConnect: true } };
+
+describe('connectRedis', () => {
+  it('makes a Redis for redis:// and rediss://, a Cluster for redis-cluster:// and rediss-cluster://', () => {
+    const single = connectRedis('redis://127.0.0.1:1', lazy);
+    const secure = connectRedis('rediss://127.0.0.1:1', lazy);
+    const cluster = connectRedis('redis-cluster://127.0.0.1:1,127.0.0.1:2', lazy);
+    const secureCluster = connectRedis('rediss-cluster://u:p@127.0.0.1:1', lazy);
+    expect(single).toBeInstanceOf(Redis);
+    expect(secure).toBeInstanceOf(Redis);
+    expect(cluster).toBeInstanceOf(Cluster);
+    expect(secureCluster).toBeInstanceOf(Cluster);
+    expect([single, secure, cluster, secureCluster].map(isCluster)).toEqual([false, false, true, true]);
+    const seeded = cluster as Cluster;
+    expect((seeded as unknown as { startupNodes: unknown }).startupNodes).toEqual([
+      { host: '127.0.0.1', port: 1 },
+      { host: '127.0.0.1', port: 2 },
+    ]);
+    const options = (secureCluster as Cluster).options.redisOptions ?? {};
+    expect(options).toMatchObject({ username: 'u', password: 'p', tls: {}, maxRetriesPerRequest: 1 });
+    for (const client of [single, secure, cluster, secureCluster]) client.disconnect();
+  });
+
+  it('parses the cluster form: seeds, IPv6 in brackets, percent-encoded credentials, a trailing slash', () => {
+    expect(parseClusterUrl('redis-cluster://a:7000,b.example:7001/')).toEqual({
+      nodes: [
+        { host: 'a', port: 7000 },
+        { host: 'b.example', port: 7001 },
+      ],
+      tls: false,
+    });
+    expect(parseClusterUrl('rediss-cluster://:s%40cret@[::1]:7000')).toEqual({
+      nodes: [{ host: '::1', port: 7000 }],
+      password: 's@cret',
+      tls: true,
+    });
+    expect(isClusterUrl('REDIS-CLUSTER://a:1')).toBe(true);
+    expect(isClusterUrl('redis://a:1')).toBe(false);
+  });
+
+  it('refuses a malformed URL with a RedisUrlError naming what is wrong, never showing the password', () => {
+    const cases: [string, RegExp][] = [
+      ['redis-cluster://', /no node/],
+      ['redis-cluster://a', /"a" is not host:port/],
+      ['redis-cluster://a:7000,', /"" is not host:port/],
+      ['redis-cluster://a:0', /port out of range/],
+      ['redis-cluster://a:70000', /port out of range/],
+      ['redis-cluster://a:7000/1', /no path/],
+      ['redis-cluster://a:7000?tls=1', /no path, query/],
+      ['redis-cluster://u:%zz@a:7000', /percent-encoding/],
+      ['http://a:7000', /expected redis:\/\/, rediss:\/\/, redis-cluster:\/\//],
+      ['127.0.0.1:6379', /expected redis:\/\//],
+      ['', /empty/],
+    ];
+    for (const [url, reason] of cases) {
+      let caught: unknown;
+      try {
+        connectRedis(url, lazy).disconnect();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, url).toBeInstanceOf(RedisUrlError);
+      expect(caught, url).toBeInstanceOf(TypeError);
+      expect((caught as Error).message, url).toMatch(reason);
+    }
+    expect(() => connectRedis('redis-cluster://u:hunter2@a', lazy)).toThrow(/u:\*\*\*@a/);
+    expect(redactUrl('redis://u:hunter2@h:1/0')).toBe('redis://u:***@h:1/0');
+  });
+
+  it('gives the store a cluster client from a redis-cluster:// URL, closed by close()', async () => {
+    const store = new RedisJobStore({ url: 'redis-cluster://127.0.0.1:1' });
+    expect(isCluster(store.redis)).toBe(true);
+    await store.close();
+    await expect(store.getJob('j')).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
