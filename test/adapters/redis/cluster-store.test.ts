@@ -116,5 +116,4 @@ describeWithRedisCluster('RedisJobStore on a real Redis Cluster', (handle) => {
     }
     await deleteClusterKeysWithPrefix(client, keyPrefix);
   });
-
 });
