@@ -5,8 +5,7 @@
  * cut after which the run still breaks the same promise. Stops when a whole pass keeps nothing, or
  * at its budget. Every candidate is a plain scenario, so the result replays from its token alone.
  */
-import { latencyBounds, type Fault, type Scenario } from './faults.js';
-import { resolveFault } from './world.js';
+import { latencyBounds, resolveFault, type Fault, type Scenario } from './faults.js';
 
 /** How much a reduction may try. */
 export interface ReduceBudget {

@@ -12,6 +12,7 @@ import type { JobEvent } from '../src/core/events.js';
 import type { FailureReport } from './campaign.js';
 import type { Violation } from './checkers/index.js';
 import { faultKinds, faultLabel, scenarioVersion, type Fault } from './faults.js';
+import { faultDefinitions } from './faults/index.js';
 import type { HistoryEntry } from './history.js';
 import { describeEntry } from './report.js';
 import type { RunRecord } from './world.js';
@@ -171,19 +172,9 @@ const coveredOps = new Set(['claimJob', 'commitChunk', 'transcribe', 'extractChu
 /** Calls whose result is a listing or a phase, not an outcome kind. */
 const listingOps = new Set(['listRecoverableJobs', 'getJob', 'listJobIds', 'readEvents']);
 
-const faultGlyphs: Readonly<Record<string, string>> = {
-  crash: '✕',
-  pause: '‖',
-  store_down: '↓',
-  reply_lost: '?',
-  chunk_file: '⚠',
-  source_deleted: 'S',
-  transcriber_error: '!',
-  state_corrupt: '#',
-  recoverers: '+',
-  api_outage: '≈',
-  poison: '☠',
-};
+const faultGlyphs: Readonly<Record<string, string>> = Object.fromEntries(
+  faultDefinitions.map((definition) => [definition.kind, definition.glyph]),
+);
 
 const eventGlyphs: Readonly<Record<string, { glyph: string; css: string; shape: Shape }>> = {
   chunks_created: { glyph: 'c', css: 'ev-plain', shape: 'dot' },

@@ -35,7 +35,7 @@ import type {
   Transcriber,
   WriteResult,
 } from '../src/ports.js';
-import type { CallTarget } from './faults.js';
+import type { CallTarget, InjectedTranscriberFault } from './faults/index.js';
 
 /** What the twins need from the world. */
 export interface TwinHost {
@@ -323,11 +323,7 @@ export interface TranscriberWorld {
   recordTranscription(actor: string, request: TranscribeRequest): void;
 }
 
-/** A transcriber failure injected into one call: a status, a timeout or a reset, and the wait asked for. */
-export interface InjectedTranscriberFault {
-  readonly error: 429 | 500 | 503 | 400 | 'timeout' | 'reset';
-  readonly retryAfterMs?: number;
-}
+export type { InjectedTranscriberFault } from './faults/index.js';
 
 /** How long an injected transcriber timeout holds the call before it fails. */
 export const transcriberTimeoutMs = 30_000;

@@ -13,15 +13,20 @@ import type { Limits } from '../src/core/limits.js';
 import { isTerminal, type Job } from '../src/core/types.js';
 import { StoreUnavailableError, type ChunkStore, type JobStore, type TranscribeRequest } from '../src/ports.js';
 import { Worker } from '../src/runtime/worker.js';
+import { simulationLimits, type JobSpec, type Scenario } from './faults.js';
 import {
+  actingAt,
+  faultDefinition,
   faultLabel,
-  simulationLimits,
+  resolveFault,
+  type CallActions,
+  type ClockSkew,
   type CallTarget,
   type Fault,
-  type JobSpec,
+  type FaultHost,
   type PoisonKind,
-  type Scenario,
-} from './faults.js';
+  type PortCall,
+} from './faults/index.js';
 import { simChunkFiles, type ChunkFilesKind, type SimChunkFiles } from './fs-files.js';
 import { History } from './history.js';
 import { livenessBudget, type LivenessBudget } from './liveness.js';
@@ -179,7 +184,10 @@ export class World implements TwinHost {
   private readonly damagedChunks = new Set<string>();
   private readonly workerErrors: string[] = [];
   private readonly fired = new Set<Fault>();
+  /** Each fault's own counter (calls it counted, crashes it caused): see FaultHost.tally. */
   private readonly faultCounters = new Map<Fault, number>();
+  /** What the fault kinds may see and do (sim/faults/kind.ts). */
+  private readonly faultHost: FaultHost;
   private faultsOn = true;
   /** The actor whose store call is running (for round trips of an interleaved store). */
   private readonly callingActor = new AsyncLocalStorage<string>();
@@ -195,9 +203,7 @@ export class World implements TwinHost {
   private pausesEndMs = 0;
   private mediaCalls = 0;
   private readonly coverage: Record<string, number> = {};
-  /** Crashes of owner_crash faults that have happened, per fault. */
-  private readonly ownerCrashes = new Map<Fault, number>();
-  /** Actors that crash before their next call (an owner_crash fault armed by their grant). */
+  /** Actors that crash before their next call (a fault armed by their grant). */
   private readonly armedCrashes = new Map<string, Fault>();
 
   constructor(
@@ -208,6 +214,48 @@ export class World implements TwinHost {
     this.files = simChunkFiles(options.chunkFiles);
     this.scheduler = new Scheduler(scenario.choices);
     this.random = mulberry32(scenario.seed);
+    this.faultHost = this.buildFaultHost();
+  }
+
+  private buildFaultHost(): FaultHost {
+    const files = this.files;
+    return {
+      shape: this.scenario,
+      now: () => this.scheduler.now(),
+      fired: (fault) => this.fired.has(fault as Fault),
+      fire: (fault, subject) => this.fire(fault as Fault, subject),
+      arm: (fault, subject) => {
+        this.fired.add(fault as Fault);
+        this.count(`fault|${(fault as Fault).kind}|${this.phaseOf(subject)}`);
+      },
+      tallyOf: (fault) => this.faultCounters.get(fault as Fault) ?? 0,
+      tally: (fault) => {
+        const count = (this.faultCounters.get(fault as Fault) ?? 0) + 1;
+        this.faultCounters.set(fault as Fault, count);
+        return count;
+      },
+      files: {
+        peek: (jobId, index) => files.peek(jobId, index),
+        deleteFile: (jobId, index) => files.deleteFile(jobId, index),
+        overwrite: (jobId, index, data) => files.overwrite(jobId, index, data),
+      },
+      fileDamaged: (jobId, index, op) =>
+        this.history.add({ t: this.scheduler.now(), kind: 'file', actor: worldActor, job: jobId, op, index }),
+      markDamagedChunk: (jobId, index) => this.damagedChunks.add(`${jobId}/${index}`),
+      markDeletedSource: (jobId) => this.deletedSources.add(jobId),
+      markCorruptedState: (jobId) => this.corruptedStates.add(jobId),
+      freshJob: async (jobId) => {
+        await this.inspect.refresh?.(jobId);
+        return this.inspect.job(jobId);
+      },
+      tamper: async (jobId, change) => {
+        await this.inspect.tamper(jobId, change);
+      },
+      canPoison: () => this.inspect.poison !== undefined,
+      poison: async (jobId, what) => (await this.inspect.poison?.(jobId, what)) ?? false,
+      startWorker: () => this.startSlot(this.slots.length),
+      crashBeforeNextCall: (actor, fault) => this.armedCrashes.set(actor, fault as Fault),
+    };
   }
 
   private async buildStore(): Promise<void> {
@@ -324,28 +372,15 @@ export class World implements TwinHost {
       this.crash(actor, armed);
       return new Promise<T>(() => {});
     }
-    const crash = slot === undefined ? undefined : this.triggered(slot, call.target, 'crash', call.subject);
-    const pause = slot === undefined ? undefined : this.triggered(slot, call.target, 'pause', call.subject);
-    const stop = slot === undefined ? undefined : this.triggered(slot, call.target, 'stop', call.subject);
-    if (crash?.kind === 'crash' && crash.when === 'before') {
-      if (call.port === 'media' && call.op === 'extractChunk') this.leavePartial(actor, call.subject);
-      this.crash(actor, crash);
-      return new Promise<T>(() => {});
-    }
-    if (stop !== undefined && slot !== undefined) this.gracefulStop(slot, stop);
-    if (pause?.kind === 'pause') {
-      const untilMs = this.scheduler.now() + pause.durationMs;
-      this.pausesEndMs = Math.max(this.pausesEndMs, untilMs);
-      this.scheduler.pause(actor, untilMs);
-      this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'pause', detail: faultLabel(pause) });
-      void this.scheduler
-        .sleep(worldActor, pause.durationMs)
-        .then(() => this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'resume' }));
+    let crashAfter: Fault | undefined;
+    if (slot !== undefined) {
+      const halted = this.callFaults(slot, actor, call, (fault) => (crashAfter = fault));
+      if (halted) return new Promise<T>(() => {});
     }
     call.onIssue?.();
     if (call.port === 'store' && call.subject !== '*') this.count(`phase-op|${this.phaseOf(call.subject)}|${call.op}`);
     if (call.port === 'store' && call.op === 'listRecoverableJobs') this.onPoll();
-    if (call.port === 'store' && this.interleaved) return this.interleavedStoreCall(actor, call, crash);
+    if (call.port === 'store' && this.interleaved) return this.interleavedStoreCall(actor, call, crashAfter);
     return this.scheduler.call(actor, `${call.port}.${call.op}`, call.latencyMs, async () => {
       if (call.port === 'store' && this.storeDown()) {
         this.history.add({
@@ -384,7 +419,7 @@ export class World implements TwinHost {
       });
       if (call.port === 'store') this.recordApplied(actor, call.op, call.subject, result, call.epoch);
       // A crash after the effect: the call was applied, the scheduler never delivers its reply.
-      if (crash?.kind === 'crash') this.crash(actor, crash);
+      if (crashAfter !== undefined) this.crash(actor, crashAfter);
       if (call.port === 'store' && this.replyLost(storeCall, call.subject))
         throw new StoreUnavailableError('reply lost after the write was applied');
       return result;
@@ -396,7 +431,11 @@ export class World implements TwinHost {
    * each round trip of the body is one more (so another actor may run between a read and a write
    * of one operation), and the reply is the last (where a crash after the effect lands).
    */
-  private async interleavedStoreCall<T>(actor: string, call: PortCallSpec<T>, crash: Fault | undefined): Promise<T> {
+  private async interleavedStoreCall<T>(
+    actor: string,
+    call: PortCallSpec<T>,
+    crashAfter: Fault | undefined,
+  ): Promise<T> {
     // The latency is the round trips' (each draws its own), not the request's.
     const down = await this.scheduler.call(actor, `store.${call.op}`, 0, () => this.storeDown());
     if (down) {
@@ -427,7 +466,7 @@ export class World implements TwinHost {
         result: call.describe(result),
       });
       this.recordApplied(actor, call.op, call.subject, result, call.epoch);
-      if (crash?.kind === 'crash') this.crash(actor, crash);
+      if (crashAfter !== undefined) this.crash(actor, crashAfter);
       if (this.replyLost(storeCall, call.subject))
         throw new StoreUnavailableError('reply lost after the write was applied');
       return result;
@@ -514,16 +553,20 @@ export class World implements TwinHost {
    * it is the machine's, not a passing fault). Sleeps last the machine's own milliseconds.
    */
   private clockOf(slot: Slot, actor: string): { now(): number; sleep(ms: number): Promise<void> } {
-    const skew = this.scenario.faults.find(
-      (fault) => fault.kind === 'clock_skew' && fault.worker % this.scenario.workers === slot.index,
-    );
-    if (skew?.kind !== 'clock_skew')
+    let skew: ClockSkew | undefined;
+    for (const fault of this.scenario.faults) {
+      skew = faultDefinition(fault.kind).acts.clock?.(fault, slot.index, this.scenario);
+      if (skew === undefined) continue;
+      if (!this.fired.has(fault)) this.fire(fault);
+      break;
+    }
+    if (skew === undefined)
       return { now: () => this.scheduler.now(), sleep: (ms: number) => this.scheduler.sleep(actor, ms) };
-    if (!this.fired.has(skew)) this.fire(skew);
     const originMs = (slot.clockOriginMs ??= this.scheduler.now());
     const rate = 1 + skew.driftPpm / 1_000_000;
+    const { offsetMs } = skew;
     return {
-      now: () => Math.round(originMs + skew.offsetMs + (this.scheduler.now() - originMs) * rate),
+      now: () => Math.round(originMs + offsetMs + (this.scheduler.now() - originMs) * rate),
       sleep: (ms: number) => this.scheduler.sleep(actor, Math.ceil(ms / rate)),
     };
   }
@@ -566,25 +609,65 @@ export class World implements TwinHost {
     });
   }
 
-  /** The crash or pause fault this call triggers, if any (each fires once, in the fault phase only). */
-  private triggered(
+  /**
+   * The faults that act at a worker's port call (sim/faults/kind.ts, `acts.call`): each kind counts the call
+   * against its faults in plan order until one strikes (it fires), then the struck faults act in their kinds'
+   * `actRank` order. True when the worker was killed before its call; `onCrashAfter` receives a crash that is to
+   * land once the call took effect.
+   */
+  private callFaults<T>(
     slot: Slot,
-    target: CallTarget | 'other',
-    kind: 'crash' | 'pause' | 'stop',
-    subject: string,
-  ): Fault | undefined {
-    if (!this.faultsOn) return undefined;
-    for (const fault of this.scenario.faults) {
-      if (fault.kind !== kind || fault.worker % this.scenario.workers !== slot.index || this.fired.has(fault)) continue;
-      if (fault.target !== 'any' && fault.target !== target) continue;
-      const count = (this.faultCounters.get(fault) ?? 0) + 1;
-      this.faultCounters.set(fault, count);
-      if (count === fault.nth) {
-        this.fire(fault, subject);
-        return fault;
+    actor: string,
+    spec: PortCallSpec<T>,
+    onCrashAfter: (fault: Fault) => void,
+  ): boolean {
+    if (!this.faultsOn) return false;
+    const call: PortCall = {
+      slot: slot.index,
+      target: spec.target,
+      port: spec.port,
+      op: spec.op,
+      subject: spec.subject,
+    };
+    const struck: { fault: Fault; rank: number; act: (actions: CallActions) => void }[] = [];
+    for (const definition of actingAt('call')) {
+      for (const fault of this.scenario.faults) {
+        if (fault.kind !== definition.kind || !definition.acts.call.strikes(fault, call, this.faultHost)) continue;
+        this.fire(fault, spec.subject);
+        struck.push({
+          fault,
+          rank: definition.acts.call.actRank,
+          act: (actions) => definition.acts.call.act(fault, call, actions),
+        });
+        break;
       }
     }
-    return undefined;
+    let halted = false;
+    for (const { fault, act } of struck.sort((left, right) => left.rank - right.rank)) {
+      if (halted) break;
+      act({
+        crashBefore: () => {
+          if (spec.port === 'media' && spec.op === 'extractChunk') this.leavePartial(actor, spec.subject);
+          this.crash(actor, fault);
+          halted = true;
+        },
+        crashAfter: () => onCrashAfter(fault),
+        stop: () => this.gracefulStop(slot, fault),
+        pause: (durationMs) => this.pause(actor, durationMs, fault),
+      });
+    }
+    return halted;
+  }
+
+  /** Freezes `actor` for `durationMs` (a pause fault); it wakes as it was, its lease perhaps gone. */
+  private pause(actor: string, durationMs: number, fault: Fault): void {
+    const untilMs = this.scheduler.now() + durationMs;
+    this.pausesEndMs = Math.max(this.pausesEndMs, untilMs);
+    this.scheduler.pause(actor, untilMs);
+    this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'pause', detail: faultLabel(fault) });
+    void this.scheduler
+      .sleep(worldActor, durationMs)
+      .then(() => this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'resume' }));
   }
 
   /** Records a fault as fired; `subject` (a job id, or `job/index`) names the job it struck, for coverage. */
@@ -615,24 +698,24 @@ export class World implements TwinHost {
     return this.storeCalls;
   }
 
+  /** True while a fault makes the store unreachable. */
   private storeDown(): boolean {
     if (!this.faultsOn) return false;
-    const now = this.scheduler.now();
-    return this.scenario.faults.some((fault) => {
-      if (fault.kind !== 'store_down' || now < fault.atMs || now >= fault.atMs + fault.durationMs) return false;
-      if (!this.fired.has(fault)) this.fire(fault);
-      return true;
-    });
+    for (const fault of this.scenario.faults) {
+      const down = faultDefinition(fault.kind).acts.storeDown;
+      if (down !== undefined && down(fault, this.faultHost)) return true;
+    }
+    return false;
   }
 
+  /** True when a fault loses the reply of store call number `storeCall` (0: counted while faults were off). */
   private replyLost(storeCall: number, subject: string): boolean {
     if (!this.faultsOn || storeCall === 0) return false;
-    const fault = this.scenario.faults.find(
-      (entry) => entry.kind === 'reply_lost' && entry.nth === storeCall && !this.fired.has(entry),
-    );
-    if (fault === undefined) return false;
-    this.fire(fault, subject);
-    return true;
+    for (const fault of this.scenario.faults) {
+      const lost = faultDefinition(fault.kind).acts.replyLost;
+      if (lost !== undefined && lost(fault, this.faultHost, { number: storeCall, subject })) return true;
+    }
+    return false;
   }
 
   private recordApplied(
@@ -661,7 +744,7 @@ export class World implements TwinHost {
         leaseUntilMs,
         recovery: outcome.job.recovery.open,
       });
-      if (outcome.kind === 'ok') this.armOwnerCrash(actor, job);
+      if (outcome.kind === 'ok') this.onGrant(actor, job);
     }
     if (op === 'quarantineJob' && outcome.kind === 'ok' && outcome.duplicate !== true) {
       const stored = this.inspect.job(job);
@@ -691,94 +774,23 @@ export class World implements TwinHost {
     }
   }
 
-  /** The new owner of `jobId` crashes before its next call when an owner_crash fault of the job has crashes left. */
-  private armOwnerCrash(actor: string, jobId: string): void {
+  /** A lease of `jobId` was granted to `actor`: the faults that act at grants (the first that acts wins). */
+  private onGrant(actor: string, jobId: string): void {
     if (!this.faultsOn) return;
     const position = this.scenario.jobs.findIndex((spec) => spec.id === jobId);
-    const fault = this.scenario.faults.find(
-      (entry) =>
-        entry.kind === 'owner_crash' &&
-        entry.job % this.scenario.jobs.length === position &&
-        (this.ownerCrashes.get(entry) ?? 0) < entry.count,
-    );
-    if (fault === undefined) return;
-    this.ownerCrashes.set(fault, (this.ownerCrashes.get(fault) ?? 0) + 1);
-    this.fired.add(fault);
-    this.count(`fault|owner_crash|${this.phaseOf(jobId)}`);
-    this.armedCrashes.set(actor, fault);
-  }
-
-  private scheduleTimedFault(fault: Fault): void {
-    if (!('atMs' in fault) || fault.kind === 'store_down') return;
-    void this.scheduler.call(worldActor, faultLabel(fault), fault.atMs, async () => {
-      if (this.faultsOn) await this.applyTimedFault(fault);
-    });
-  }
-
-  private async applyTimedFault(fault: Fault): Promise<void> {
-    const spec = 'job' in fault ? this.scenario.jobs[fault.job % this.scenario.jobs.length] : undefined;
-    switch (fault.kind) {
-      case 'chunk_file': {
-        if (spec === undefined) return;
-        const index = fault.chunk % spec.chunks;
-        const data = this.files.peek(spec.id, index);
-        if (data === undefined) return;
-        this.fire(fault, spec.id);
-        this.damagedChunks.add(`${spec.id}/${index}`);
-        if (fault.damage === 'delete') this.files.deleteFile(spec.id, index);
-        if (fault.damage === 'truncate') this.files.overwrite(spec.id, index, data.slice(0, data.length >> 1));
-        if (fault.damage === 'corrupt') {
-          const copy = data.slice();
-          copy[0] = (copy[0] ?? 0) ^ 0xff;
-          this.files.overwrite(spec.id, index, copy);
-        }
-        this.history.add({
-          t: this.scheduler.now(),
-          kind: 'file',
-          actor: worldActor,
-          job: spec.id,
-          op: fault.damage,
-          index,
-        });
-        return;
-      }
-      case 'source_deleted':
-        if (spec === undefined) return;
-        this.fire(fault, spec.id);
-        this.deletedSources.add(spec.id);
-        return;
-      case 'state_corrupt': {
-        if (spec === undefined) return;
-        await this.inspect.refresh?.(spec.id);
-        const job = this.inspect.job(spec.id);
-        if (job === undefined || isTerminal(job.phase)) return;
-        this.fire(fault, spec.id);
-        this.corruptedStates.add(spec.id);
-        // A hand-edited record: the phase says every chunk is done while the chunks say otherwise.
-        await this.inspect.tamper(spec.id, (current) => ({
-          ...current,
-          phase: current.phase === 'finalizing' ? 'transcribing' : 'finalizing',
-        }));
-        return;
-      }
-      case 'poison': {
-        if (spec === undefined || this.inspect.poison === undefined) return;
-        // The cached view may lag a write whose reply is still on its way: read the job afresh.
-        await this.inspect.refresh?.(spec.id);
-        const job = this.inspect.job(spec.id);
-        if (fault.what !== 'index_member' && (job === undefined || isTerminal(job.phase))) return;
-        if (!(await this.inspect.poison(spec.id, fault.what))) return;
-        this.fire(fault, fault.what === 'index_member' ? undefined : spec.id);
-        if (fault.what !== 'index_member') this.corruptedStates.add(spec.id);
-        return;
-      }
-      case 'recoverers':
-        this.fire(fault);
-        for (let extra = 0; extra < fault.count; extra += 1) this.startSlot(this.slots.length);
-        return;
-      default:
-        return;
+    for (const fault of this.scenario.faults) {
+      const grant = faultDefinition(fault.kind).acts.grant;
+      if (grant !== undefined && grant(fault, this.faultHost, actor, position, jobId)) return;
     }
+  }
+
+  /** A fault that acts at a time of its own becomes a step of the world at `atMs`. */
+  private scheduleTimedFault(fault: Fault): void {
+    const atTime = faultDefinition(fault.kind).acts.atTime;
+    if (atTime === undefined || !('atMs' in fault)) return;
+    void this.scheduler.call(worldActor, faultLabel(fault), fault.atMs, async () => {
+      if (this.faultsOn) await atTime(fault, this.faultHost);
+    });
   }
 
   private mediaWorld() {
@@ -786,12 +798,12 @@ export class World implements TwinHost {
       nextMediaFault: (jobId: string | undefined) => {
         if (!this.faultsOn) return undefined;
         this.mediaCalls += 1;
-        const fault = this.scenario.faults.find(
-          (entry) => entry.kind === 'media_error' && entry.nth === this.mediaCalls && !this.fired.has(entry),
-        );
-        if (fault === undefined) return undefined;
-        this.fire(fault, jobId);
-        return 'media tool timed out (injected)';
+        for (const fault of this.scenario.faults) {
+          const media = faultDefinition(fault.kind).acts.media;
+          const failure = media?.(fault, this.faultHost, { number: this.mediaCalls, subject: jobId });
+          if (failure !== undefined) return failure;
+        }
+        return undefined;
       },
       sourceExists: (jobId: string) => !this.deletedSources.has(jobId),
       jobIdOf: (source: string) => this.scenario.jobs.find((job) => sourceOf(job.id) === source)?.id,
@@ -814,21 +826,18 @@ export class World implements TwinHost {
       nextTranscriberFault: (jobId: string) => {
         if (!this.faultsOn) return undefined;
         this.transcriberCalls += 1;
-        const now = this.scheduler.now();
-        const outage = this.scenario.faults.find(
-          (entry) => entry.kind === 'api_outage' && now >= entry.atMs && now < entry.atMs + entry.durationMs,
+        const call = { number: this.transcriberCalls, subject: jobId };
+        const kinds = [...actingAt('transcriber')].sort(
+          (left, right) => left.acts.transcriber.rank - right.acts.transcriber.rank,
         );
-        if (outage?.kind === 'api_outage') {
-          if (!this.fired.has(outage)) this.fire(outage, jobId);
-          return { error: outage.status, ...(outage.retryAfterMs > 0 ? { retryAfterMs: outage.retryAfterMs } : {}) };
+        for (const definition of kinds) {
+          for (const fault of this.scenario.faults) {
+            if (fault.kind !== definition.kind) continue;
+            const injected = definition.acts.transcriber.inject(fault, this.faultHost, call);
+            if (injected !== undefined) return injected;
+          }
         }
-        const fault = this.scenario.faults.find(
-          (entry) =>
-            entry.kind === 'transcriber_error' && entry.nth === this.transcriberCalls && !this.fired.has(entry),
-        );
-        if (fault?.kind !== 'transcriber_error') return undefined;
-        this.fire(fault, jobId);
-        return { error: fault.error };
+        return undefined;
       },
       recordTranscription: (actor: string, request: TranscribeRequest) => {
         this.transcriptions += 1;
@@ -889,27 +898,6 @@ export class World implements TwinHost {
 /** True for a job submitted while the workers run (at a time, or on a look for work). */
 function submittedLater(job: JobSpec): boolean {
   return (job.submitAtMs ?? 0) > 0 || job.submitOnPoll !== undefined;
-}
-
-/** `fault` with its job, worker and chunk indices read modulo the scenario's counts (how the world applies it). */
-export function resolveFault(fault: Fault, scenario: Scenario): Fault {
-  switch (fault.kind) {
-    case 'crash':
-    case 'pause':
-    case 'stop':
-    case 'clock_skew':
-      return { ...fault, worker: fault.worker % scenario.workers };
-    case 'chunk_file': {
-      const job = fault.job % scenario.jobs.length;
-      return { ...fault, job, chunk: fault.chunk % (scenario.jobs[job]?.chunks ?? 1) };
-    }
-    case 'source_deleted':
-    case 'state_corrupt':
-    case 'owner_crash':
-      return { ...fault, job: fault.job % scenario.jobs.length };
-    default:
-      return fault;
-  }
 }
 
 /** The memory reference store and its synchronous views. */
