@@ -61,7 +61,12 @@ async function storeOnly(
     return {
       store: await redisFactory(
         async () => {
-          const { default: RedisMock } = await import('ioredis-mock');
+          // An optional peer dependency: an install without it gets a message saying so.
+          const { default: RedisMock } = await import('ioredis-mock').catch((error: unknown) => {
+            if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+            const message = 'install ioredis-mock to use --store ioredis-mock (npm install --save-dev ioredis-mock)';
+            throw new TypeError(message, { cause: error });
+          });
           const redis = new RedisMock() as unknown as Redis;
           // A seam for tests: scripts defined here first are the ones the store runs (planted Lua bugs).
           options.prepare?.(redis);

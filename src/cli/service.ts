@@ -1,8 +1,11 @@
 /**
- * The commands a service deploys as they are: `chunkwise worker` (a worker process on Redis, files
- * on disk, ffmpeg and the OpenAI API), `chunkwise submit FILE` (creates a job, prints its id) and
- * `chunkwise status JOB_ID`. SIGTERM or SIGINT makes a worker finish its current step, release its
- * lease and exit 0; SIGKILL is what recovery is for.
+ * The commands a service deploys as they are: `chunkwise worker` (a worker process on a job store
+ * chosen by URL scheme, chunk files on disk, ffmpeg, and a transcriber chosen by name),
+ * `chunkwise submit FILE` (creates a job, prints its id) and `chunkwise status JOB_ID`. SIGTERM or
+ * SIGINT makes a worker finish its current step, release its lease and exit 0; SIGKILL is what
+ * recovery is for. The job stores and the transcribers come from two small registries
+ * ({@link jobStoreFactories}, {@link transcriberFactories}); a name or scheme they lack is a usage
+ * error listing the ones they have.
  */
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
@@ -11,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { committedCount, progressPercent } from '../core/progress.js';
 import { chunkLengthMsMax, defaultLimits, type Limits } from '../core/limits.js';
-import type { Clock, JobStore } from '../ports.js';
+import type { Clock, JobStore, Transcriber } from '../ports.js';
 import { systemClock } from '../runtime/clock.js';
 import { Worker, type WorkerLogEntry } from '../runtime/worker.js';
 
@@ -23,30 +26,68 @@ export interface ServiceIo {
 
 /** A bad flag or argument: printed with the usage, exit 64. */
 export class CommandUsageError extends Error {
-  override readonly name = 'CommandUsageError';
+  override readonly name: string = 'CommandUsageError';
 }
 
-export const serviceUsage = `Usage:
-  chunkwise worker --chunks-dir DIR [--redis URL] [--worker-id ID] [--key-prefix P] [--model M]
-                   [--language L] [--openai-base-url URL] [--lease-ms N] [--poll-ms N] [--sweep-ms N]
-                   [--api-outage-ms N] [--transcribe-timeout-ms N] [--trace-store]
-      e.g. chunkwise worker --redis redis://127.0.0.1:6379 --chunks-dir /var/lib/chunkwise
-      --poll-ms: idle wait between looks for work (default 1000); --sweep-ms: how often an idle
-      worker removes chunk files of finished jobs (default 30000); --api-outage-ms: how long a
-      chunk's retryable API failures (429, 5xx, timeouts, resets) are waited out before the job
-      fails (default 600000; Retry-After is honoured up to 120000); --transcribe-timeout-ms: limit
-      of one transcription request (default 120000); --trace-store: print every lease grant,
-      renewal and commit the store acknowledged as a JSON line (an audit trail). The sweep touches
-      only job directories marked with this --key-prefix.
-  chunkwise submit FILE [--redis URL] [--job-id ID] [--chunk-length-ms N] [--key-prefix P]
-      e.g. chunkwise submit talk.mp3 --chunk-length-ms 600000
-  chunkwise status JOB_ID [--redis URL] [--key-prefix P] [--json]
-      e.g. chunkwise status job-1a2b3c --json
+/** A job store scheme or a transcriber name no registry has: a usage error that lists the known ones. */
+export class UnknownBackendError extends CommandUsageError {
+  override readonly name = 'UnknownBackendError';
+  constructor(
+    readonly what: 'job store' | 'transcriber',
+    readonly asked: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      what === 'job store'
+        ? `no job store for ${JSON.stringify(asked)}; known URL schemes: ${known.join(', ')}`
+        : `no transcriber named ${JSON.stringify(asked)}; known names: ${known.join(', ')}`,
+    );
+  }
+}
 
---redis defaults to REDIS_URL, else redis://127.0.0.1:6379. The OpenAI key comes from OPENAI_API_KEY.
+const storeFlags = `--store URL is the job store, chosen by its scheme (redis://, rediss://; --redis URL is
+the same flag under its older name); it defaults to REDIS_URL, else redis://127.0.0.1:6379.`;
+
+const workerUsage = `Usage:
+  chunkwise worker --chunks-dir DIR [--store URL] [--transcriber NAME] [--worker-id ID] [--key-prefix P]
+                   [--model M] [--language L] [--openai-base-url URL] [--lease-ms N] [--poll-ms N]
+                   [--sweep-ms N] [--api-outage-ms N] [--transcribe-timeout-ms N] [--trace-store]
+      e.g. chunkwise worker --store redis://127.0.0.1:6379 --chunks-dir /var/lib/chunkwise
+      --transcriber: openai (the default; the key comes from OPENAI_API_KEY, --model, --language and
+      --openai-base-url configure it); --poll-ms: idle wait between looks for work (default 1000);
+      --sweep-ms: how often an idle worker removes chunk files of finished jobs (default 30000);
+      --api-outage-ms: how long a chunk's retryable API failures (429, 5xx, timeouts, resets) are
+      waited out before the job fails (default 600000; Retry-After is honoured up to 120000);
+      --transcribe-timeout-ms: limit of one transcription request (default 120000); --trace-store:
+      print every lease grant, renewal and commit the store acknowledged as a JSON line (an audit
+      trail). The sweep touches only job directories marked with this --key-prefix.
+${storeFlags}
 `;
 
-const common = { redis: { type: 'string' }, 'key-prefix': { type: 'string' }, help: { type: 'boolean' } } as const;
+const submitUsage = `Usage:
+  chunkwise submit FILE [--store URL] [--job-id ID] [--chunk-length-ms N] [--key-prefix P]
+      e.g. chunkwise submit talk.mp3 --chunk-length-ms 600000
+${storeFlags}
+`;
+
+const statusUsage = `Usage:
+  chunkwise status JOB_ID [--store URL] [--key-prefix P] [--json]
+      e.g. chunkwise status job-1a2b3c --json
+${storeFlags}
+`;
+
+/** Each service command's usage text (its --help). */
+export const commandUsage = { worker: workerUsage, submit: submitUsage, status: statusUsage } as const;
+
+/** The usage of every service command. */
+export const serviceUsage = [workerUsage, submitUsage, statusUsage].join('\n');
+
+const common = {
+  store: { type: 'string' },
+  redis: { type: 'string' },
+  'key-prefix': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
 
 /** Runs a parseArgs call, turning its errors into usage errors, and allows at most `positionals` arguments. */
 function parsing<T extends { positionals: string[] }>(positionals: number, parse: () => T): T {
@@ -61,21 +102,91 @@ function parsing<T extends { positionals: string[] }>(positionals: number, parse
   return parsed;
 }
 
-function redisUrl(flag: string | undefined): string {
-  return flag ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The job store URL of `--store` or `--redis` (one of them), else REDIS_URL, else the local default. */
+export function storeUrl(values: { store?: string | undefined; redis?: string | undefined }): string {
+  if (values.store !== undefined && values.redis !== undefined)
+    throw new CommandUsageError('--store and --redis name the same thing: give one of them');
+  return values.store ?? values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 }
 
-async function openStore(
-  url: string,
-  keyPrefix: string | undefined,
-  log?: (message: string) => void,
-): Promise<JobStore & { close(): Promise<void> }> {
+/** A job store a command opened; it closes it when done. */
+export type OpenedJobStore = JobStore & { close(): Promise<void> };
+
+/** What a job store factory gets. */
+export interface JobStoreSettings {
+  readonly url: string;
+  readonly keyPrefix?: string;
+  /** Where the store reports connection trouble it recovers from. */
+  readonly log?: (message: string) => void;
+}
+
+/** Opens a job store from its URL. */
+export type JobStoreFactory = (settings: JobStoreSettings) => Promise<OpenedJobStore>;
+
+/** The Redis adapter on one server; its client comes from connectRedis (src/adapters/redis/connect.ts). */
+const redisJobStore: JobStoreFactory = async ({ url, keyPrefix, log }) => {
   const { RedisJobStore } = await import('../adapters/redis/index.js');
   return new RedisJobStore({
     url,
     ...(keyPrefix === undefined ? {} : { keyPrefix }),
     ...(log === undefined ? {} : { log }),
   });
+};
+
+/**
+ * Job stores by URL scheme (with its colon). A Redis Cluster plugs in here as `redis-cluster:` (and
+ * `rediss-cluster:`), next to the single-server schemes.
+ */
+export const jobStoreFactories: ReadonlyMap<string, JobStoreFactory> = new Map([
+  ['redis:', redisJobStore],
+  ['rediss:', redisJobStore],
+]);
+
+/** Opens the job store `url` names, by its scheme; an unknown scheme is an {@link UnknownBackendError}. */
+export async function openJobStore(settings: JobStoreSettings): Promise<OpenedJobStore> {
+  const known = [...jobStoreFactories.keys()].map((scheme) => `${scheme}//`);
+  const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(settings.url)?.[1]?.toLowerCase();
+  if (scheme === undefined)
+    throw new UnknownBackendError(
+      'job store',
+      settings.url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i, '$1***@'),
+      known,
+    );
+  const factory = jobStoreFactories.get(scheme);
+  if (factory === undefined) throw new UnknownBackendError('job store', `${scheme}//`, known);
+  return factory(settings);
+}
+
+/** What a transcriber factory gets from the worker's flags. */
+export interface TranscriberSettings {
+  readonly model?: string;
+  readonly language?: string;
+  readonly baseURL?: string;
+  readonly timeoutMs?: number;
+}
+
+/** Makes a transcriber. */
+export type TranscriberFactory = (settings: TranscriberSettings) => Promise<Transcriber>;
+
+/** The OpenAI audio API (OPENAI_API_KEY). */
+const openaiTranscriber: TranscriberFactory = async ({ model, language, baseURL, timeoutMs }) => {
+  const { OpenAITranscriber } = await import('../adapters/openai/index.js');
+  return new OpenAITranscriber({
+    ...(model === undefined ? {} : { model: model as never }),
+    ...(language === undefined ? {} : { language }),
+    ...(baseURL === undefined ? {} : { baseURL }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+};
+
+/** Transcribers by name (`--transcriber`). */
+export const transcriberFactories: ReadonlyMap<string, TranscriberFactory> = new Map([['openai', openaiTranscriber]]);
+
+/** The transcriber `name` names; an unknown name is an {@link UnknownBackendError}. */
+export async function createTranscriber(name: string, settings: TranscriberSettings): Promise<Transcriber> {
+  const factory = transcriberFactories.get(name);
+  if (factory === undefined) throw new UnknownBackendError('transcriber', name, [...transcriberFactories.keys()]);
+  return factory(settings);
 }
 
 function positiveInteger(name: string, text: string | undefined, fallback: number): number {
@@ -96,6 +207,7 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
         ...common,
         'chunks-dir': { type: 'string' },
         'worker-id': { type: 'string' },
+        transcriber: { type: 'string' },
         model: { type: 'string' },
         language: { type: 'string' },
         'openai-base-url': { type: 'string' },
@@ -109,7 +221,7 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
     }),
   );
   if (values.help === true) {
-    io.stdout.write(serviceUsage);
+    io.stdout.write(workerUsage);
     return 0;
   }
   if (values['chunks-dir'] === undefined) throw new CommandUsageError('--chunks-dir is required');
@@ -131,7 +243,7 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
       : positiveInteger('transcribe-timeout-ms', values['transcribe-timeout-ms'], 0);
   const { FsChunkStore } = await import('../adapters/fs/index.js');
   const { FfmpegMedia } = await import('../adapters/ffmpeg/index.js');
-  const { OpenAITranscriber } = await import('../adapters/openai/index.js');
+  const url = storeUrl(values);
   const { defaultKeyPrefix } = await import('../adapters/redis/index.js');
   // Job directories are marked with the key prefix: the sweep touches only this deployment's.
   const chunkStore = new FsChunkStore({
@@ -139,8 +251,8 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
     namespace: values['key-prefix'] ?? defaultKeyPrefix,
   });
   const media = new FfmpegMedia({ chunkStore });
-  const transcriber = new OpenAITranscriber({
-    ...(values.model === undefined ? {} : { model: values.model as never }),
+  const transcriber = await createTranscriber(values.transcriber ?? 'openai', {
+    ...(values.model === undefined ? {} : { model: values.model }),
     ...(values.language === undefined ? {} : { language: values.language }),
     ...(values['openai-base-url'] === undefined ? {} : { baseURL: values['openai-base-url'] }),
     ...(transcribeTimeoutMs === undefined ? {} : { timeoutMs: transcribeTimeoutMs }),
@@ -152,9 +264,11 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
       .slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const log = (entry: WorkerLogEntry) =>
     io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), ...entry })}\n`);
-  const store = await openStore(redisUrl(values.redis), values['key-prefix'], (message) =>
-    log({ workerId, what: 'error', detail: `store: ${message}` }),
-  );
+  const store = await openJobStore({
+    url,
+    ...(values['key-prefix'] === undefined ? {} : { keyPrefix: values['key-prefix'] }),
+    log: (message) => log({ workerId, what: 'error', detail: `store: ${message}` }),
+  });
   const trace = (line: StoreTraceLine) =>
     io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'store', ...line })}\n`);
   const workerStore = values['trace-store'] === true ? tracingStore(store, trace) : store;
@@ -288,7 +402,7 @@ export async function submitCommand(argv: readonly string[], io: ServiceIo): Pro
     }),
   );
   if (values.help === true) {
-    io.stdout.write(serviceUsage);
+    io.stdout.write(submitUsage);
     return 0;
   }
   const file = positionals[0];
@@ -309,7 +423,10 @@ export async function submitCommand(argv: readonly string[], io: ServiceIo): Pro
     requestedMs,
   );
   const jobId = values['job-id'] ?? `job-${randomBytes(6).toString('hex')}`;
-  const store = await openStore(redisUrl(values.redis), values['key-prefix']);
+  const store = await openJobStore({
+    url: storeUrl(values),
+    ...(values['key-prefix'] === undefined ? {} : { keyPrefix: values['key-prefix'] }),
+  });
   try {
     const created = await store.createJob({ jobId, source, chunkLengthMs });
     if (created.kind !== 'ok') {
@@ -334,12 +451,15 @@ export async function statusCommand(argv: readonly string[], io: ServiceIo): Pro
     }),
   );
   if (values.help === true) {
-    io.stdout.write(serviceUsage);
+    io.stdout.write(statusUsage);
     return 0;
   }
   const jobId = positionals[0];
   if (jobId === undefined) throw new CommandUsageError('status needs a JOB_ID');
-  const store = await openStore(redisUrl(values.redis), values['key-prefix']);
+  const store = await openJobStore({
+    url: storeUrl(values),
+    ...(values['key-prefix'] === undefined ? {} : { keyPrefix: values['key-prefix'] }),
+  });
   try {
     const job = await store.getJob(jobId);
     if (job === null) {
