@@ -130,6 +130,24 @@ export interface ChunkStore {
   listJobIds(): Promise<string[]>;
 }
 
+/**
+ * Where a media tool writes chunk files: a partial file at a path of the writer's choosing, then
+ * published whole under the chunk's name or discarded, so a crash mid-write never leaves a file
+ * that looks whole. A tool that writes to a path (ffmpeg) writes through this port.
+ */
+export interface ChunkWriter {
+  /** A fresh path, unique to this call, where the tool writes a partial file of chunk `index` of `jobId`. */
+  partPath(jobId: string, index: number): Promise<string>;
+  /**
+   * Publishes the partial file at `partPath` (one this writer handed out for the same chunk) as the chunk,
+   * whole or not at all, and returns the digest of the published bytes; the partial file is gone after.
+   * A path it did not hand out for that chunk is a TypeError.
+   */
+  publishPart(jobId: string, index: number, partPath: string): Promise<ChunkDigest>;
+  /** Removes a partial file (a failed or abandoned write). A file already gone is fine. */
+  discardPart(jobId: string, index: number, partPath: string): Promise<void>;
+}
+
 /** A media tool failure that may pass (a timeout, a full disk): the runtime retries it with backoff. */
 export interface MediaRetryable {
   readonly kind: 'error';

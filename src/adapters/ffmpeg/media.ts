@@ -1,7 +1,7 @@
 /**
  * The Media port on ffmpeg: probe a local source with ffprobe, extract one chunk of it as
- * 16-bit PCM WAV into an {@link FsChunkStore}, whole or not at all, with the same bytes every
- * time the same chunk is extracted.
+ * 16-bit PCM WAV through a {@link ChunkWriter} (FsChunkStore, MemoryChunkStore), whole or not
+ * at all, with the same bytes every time the same chunk is extracted.
  */
 import { chunkLengthMsMax, chunkLengthMsMin, chunkTailMsMin } from '../../core/limits.js';
 import {
@@ -12,8 +12,7 @@ import {
   validateJobId,
   type ChunkSpec,
 } from '../../core/types.js';
-import type { ChunkDigest, ExtractResult, Media, ProbeResult } from '../../ports.js';
-import type { FsChunkStore } from '../fs/chunk-store.js';
+import type { ChunkDigest, ChunkWriter, ExtractResult, Media, ProbeResult } from '../../ports.js';
 import { extractionOptions, reserveFfmpegPath, runFfmpeg } from './extract.js';
 import { probeSource } from './probe.js';
 import { ToolUnavailableError, errorCode, inputUrl, statSource, toolMessage } from './source.js';
@@ -37,8 +36,8 @@ export type ChunkFormat = 'wav';
 
 /** Options of {@link FfmpegMedia}. */
 export interface FfmpegMediaOptions {
-  /** Where chunk files go. Its extension should match `format`. */
-  readonly chunkStore: FsChunkStore;
+  /** Where chunk files go (FsChunkStore, MemoryChunkStore or any {@link ChunkWriter}). */
+  readonly chunkStore: ChunkWriter;
   /** ffmpeg binary; default `FFMPEG_PATH`, else `ffmpeg` on the PATH. */
   readonly ffmpegPath?: string;
   /** ffprobe binary; default `FFPROBE_PATH`, else `ffprobe` on the PATH. */
@@ -73,7 +72,7 @@ export class FfmpegMedia implements Media {
   readonly format: ChunkFormat;
   readonly uploadBytesMax: number;
   readonly timeoutMs: number;
-  private readonly chunkStore: FsChunkStore;
+  private readonly chunkStore: ChunkWriter;
 
   constructor(options: FfmpegMediaOptions) {
     this.chunkStore = options.chunkStore;
@@ -185,7 +184,7 @@ export class FfmpegMedia implements Media {
       }
       let digest: ChunkDigest;
       try {
-        digest = await this.chunkStore.publish(jobId, chunk.index, partPath);
+        digest = await this.chunkStore.publishPart(jobId, chunk.index, partPath);
       } catch (error) {
         if (errorCode(error) !== 'ENOENT') throw error;
         return {

@@ -39,7 +39,7 @@ import path from 'node:path';
 import { assert } from '../../core/assert.js';
 import type { ChunkFileStatus } from '../../core/planner.js';
 import { describe, validateChunkIndex, validateJobId } from '../../core/types.js';
-import type { ChunkDigest, ChunkRead, ChunkStore } from '../../ports.js';
+import type { ChunkDigest, ChunkRead, ChunkStore, ChunkWriter } from '../../ports.js';
 
 /** Largest chunk file the store reads or hashes (a chunk is sized for an upload limit far below). */
 export const chunkFileBytesMax = 1024 * 1024 * 1024;
@@ -72,7 +72,7 @@ const markTempPattern = /^\.chunkwise-owner\.[0-9a-f]{16}\.tmp$/;
 export const namespaceCharsMax = 200;
 
 /** Chunk files on disk, written atomically (`.part` → fsync → rename → fsync directory) and verified on read. */
-export class FsChunkStore implements ChunkStore {
+export class FsChunkStore implements ChunkStore, ChunkWriter {
   /** Absolute path of the root directory. */
   readonly root: string;
   /** Extension of chunk files, without the dot. */
@@ -157,6 +157,11 @@ export class FsChunkStore implements ChunkStore {
       throw error;
     }
     return digest;
+  }
+
+  /** {@link publish} under the name of the {@link ChunkWriter} port. */
+  async publishPart(jobId: string, index: number, partPath: string): Promise<ChunkDigest> {
+    return this.publish(jobId, index, partPath);
   }
 
   /** Removes a partial file (a failed or abandoned write). Missing files are fine. */

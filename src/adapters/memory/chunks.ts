@@ -2,11 +2,16 @@
  * The reference ChunkStore: chunk files held in memory, verified by size and sha256 exactly as
  * the file-system store verifies them. Writers put whole files (`put`); partial files exist only
  * as `.part` entries until published, so a crash mid-write never leaves a file that looks whole.
+ * A tool that writes to a path (ffmpeg) writes through the ChunkWriter port: a partial file in a
+ * temporary directory of its own, read into memory and removed when published or discarded.
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { ChunkFileStatus } from '../../core/planner.js';
-import { validateChunkIndex, validateJobId } from '../../core/types.js';
-import type { ChunkDigest, ChunkRead, ChunkStore } from '../../ports.js';
+import { describe, validateChunkIndex, validateJobId } from '../../core/types.js';
+import type { ChunkDigest, ChunkRead, ChunkStore, ChunkWriter } from '../../ports.js';
 
 /** sha256 of `data` as lowercase hex. */
 export function sha256Hex(data: Uint8Array): string {
@@ -14,8 +19,59 @@ export function sha256Hex(data: Uint8Array): string {
 }
 
 /** In-memory chunk files keyed by job and index, with partial files kept apart. */
-export class MemoryChunkStore implements ChunkStore {
+export class MemoryChunkStore implements ChunkStore, ChunkWriter {
   private readonly files = new Map<string, Map<string, Uint8Array>>();
+  /** Partial-file paths handed out by {@link partPath} and not yet published or discarded: path → chunk. */
+  private readonly parts = new Map<string, string>();
+
+  /** A fresh partial-file path for chunk `index`, in a temporary directory of its own (ChunkWriter). */
+  async partPath(jobId: string, index: number): Promise<string> {
+    validateJobId(jobId);
+    validateChunkIndex(index);
+    const directory = await mkdtemp(path.join(tmpdir(), 'chunkwise-part-'));
+    const partPath = path.join(directory, `${index}.part`);
+    this.parts.set(partPath, `${jobId}/${index}`);
+    return partPath;
+  }
+
+  /** Reads the partial file at `partPath` into memory as chunk `index`, then removes it (ChunkWriter). */
+  async publishPart(jobId: string, index: number, partPath: string): Promise<ChunkDigest> {
+    this.requirePart(jobId, index, partPath);
+    const data = new Uint8Array(await readFile(partPath));
+    await this.dropPart(partPath);
+    return this.put(jobId, index, data);
+  }
+
+  /**
+   * Removes a partial file and its directory (ChunkWriter); one already published or discarded is fine (a path of
+   * the same form: a `chunkwise-part-` directory in the temporary directory holding `<index>.part`).
+   */
+  async discardPart(jobId: string, index: number, partPath: string): Promise<void> {
+    if (!this.parts.has(partPath)) {
+      validateJobId(jobId);
+      validateChunkIndex(index);
+      const directory = path.dirname(partPath);
+      const ours =
+        path.dirname(directory) === tmpdir() &&
+        path.basename(directory).startsWith('chunkwise-part-') &&
+        path.basename(partPath) === `${index}.part`;
+      if (!ours)
+        throw new TypeError(`partPath ${describe(partPath)} is not a partial file of chunk ${index} of job ${jobId}`);
+    } else this.requirePart(jobId, index, partPath);
+    await this.dropPart(partPath);
+  }
+
+  private requirePart(jobId: string, index: number, partPath: string): void {
+    validateJobId(jobId);
+    validateChunkIndex(index);
+    if (this.parts.get(partPath) !== `${jobId}/${index}`)
+      throw new TypeError(`partPath ${describe(partPath)} is not a partial file of chunk ${index} of job ${jobId}`);
+  }
+
+  private async dropPart(partPath: string): Promise<void> {
+    this.parts.delete(partPath);
+    await rm(path.dirname(partPath), { recursive: true, force: true });
+  }
 
   /** Writes a partial file (`<index>.part`), as an extraction in progress does. */
   putPart(jobId: string, index: number, data: Uint8Array): void {

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { FfmpegMedia, ToolUnavailableError, uploadBytesMaxDefault } from '../../../src/adapters/ffmpeg/index.js';
 import { FsChunkStore, ownerMarkFileName } from '../../../src/adapters/fs/index.js';
+import { MemoryChunkStore } from '../../../src/adapters/memory/index.js';
 import { planChunks } from '../../../src/core/planner.js';
 import { chunkTailMsMin } from '../../../src/core/limits.js';
 import type { ChunkSpec } from '../../../src/core/types.js';
@@ -134,6 +135,35 @@ describe('FfmpegMedia.extractChunk', () => {
       expect(await chunkStore.check('job-1', index, result)).toBe('ok');
     }
     expect((await filesOf(chunkStore, 'job-1')).sort()).toEqual(['0.wav', '1.wav', '2.wav', '3.wav']);
+  });
+
+  it('writes through any ChunkWriter: into a MemoryChunkStore, the same bytes as into files, no partial left', async () => {
+    const { directory, chunkStore, media } = await setup();
+    const memory = new MemoryChunkStore();
+    const inMemory = new FfmpegMedia({
+      chunkStore: memory,
+      ffmpegPath: testFfmpegPath(),
+      ffprobePath: testFfprobePath(),
+    });
+    const source = await sineWav(directory, { seconds: 10 });
+    const chunk = { index: 1, startMs: 5_000, durationMs: 5_000 };
+    const [onDisk, held] = await Promise.all([
+      media.extractChunk({ jobId: 'job-1', source, chunk }),
+      inMemory.extractChunk({ jobId: 'job-1', source, chunk }),
+    ]);
+    expect(held).toEqual(onDisk);
+    expect(held).toMatchObject({ kind: 'ok', bytes: wavHeaderBytes + 5 * bytesPerSecond });
+    if (held.kind !== 'ok') return;
+    const read = await memory.read('job-1', 1, held);
+    expect(read.kind).toBe('ok');
+    if (read.kind === 'ok')
+      expect(Buffer.from(read.data).equals(await readFile(chunkStore.chunkPath('job-1', 1)))).toBe(true);
+    expect(memory.fileNames('job-1')).toEqual(['1']);
+    const missing = await inMemory.extractChunk({ jobId: 'job-2', source: path.join(directory, 'gone.wav'), chunk });
+    expect(missing.kind).toBe('source_missing');
+    const invalid = await inMemory.extractChunk({ jobId: 'job-3', source: await nonMediaFile(directory), chunk });
+    expect(invalid.kind).toBe('invalid');
+    expect(await memory.listJobIds()).toEqual(['job-1']);
   });
 
   it('cuts sample-accurately: the chunks of an MP3 concatenate to the samples of a whole-file decode', async () => {
