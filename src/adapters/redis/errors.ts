@@ -1,6 +1,7 @@
 /**
  * Which Redis failures are operating errors. A lost or refused connection, a command timeout, a
- * server that is loading, read-only after a failover or busy with a long script: the operation may
+ * server that is loading, read-only after a failover or busy with a long script, a cluster slot that
+ * moved (MOVED, ASK) or a cluster that is down: the operation may
  * or may not have been applied, and every store operation is idempotent, so it becomes a
  * StoreUnavailableError (retryable) and the runtime backs off and retries (P9). A WRONGTYPE reply
  * means a key of the job holds the wrong type: hand-edited state, a CorruptStateError. Anything
@@ -29,6 +30,16 @@ const unavailablePatterns = [
   /max retries per request/i,
   /Connection in subscriber mode/i,
   /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS)\b/,
+  // A redirection that reached the store: the command ran nowhere (a slot moved in a failover).
+  /^(MOVED|ASK) \d+ /,
+  // ioredis' Cluster client while no node serves the slot, or none is reachable.
+  /^Too many Cluster redirections/,
+  /^None of startup nodes is available/,
+  /^Cluster is disconnect/,
+  /^Cluster is ended/,
+  /^Node is disconnected/,
+  /^Connection is (aborted|discarded)/,
+  /^Cluster isn't ready/,
 ];
 
 /** True when `error` says the store could not be reached or did not answer in time. */

@@ -7,6 +7,7 @@
  * The scripts' return codes map through {@link ScriptCode}, the one enum of them, to the typed
  * results of src/ports.ts; this module only marshals keys and arguments.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RedisClient } from './connect.js';
@@ -140,6 +141,59 @@ export async function runScript(
   assert(typeof command === 'function', `script ${name} is not registered on this client`);
   const reply = await command.call(redis, ...keys, ...args);
   return decodeReply(name, reply);
+}
+
+/**
+ * Runs script `name` and then `WAIT replicas timeoutMs` in one pipeline: on a cluster client the
+ * pipeline goes to the master of the keys' slot, so the WAIT counts that master's replicas. Returns
+ * the script's reply and how many replicas acknowledged every write of the connection so far.
+ *
+ * The pipeline carries EVALSHA (EVAL when that node lacks the script: a promoted replica has an
+ * empty script cache), not the command defineScripts registers: ioredis does not support custom
+ * commands in a cluster pipeline. A pipeline that met a redirection (MOVED, ASK: the slot moved in
+ * a failover) ran nothing on the node that answered; it fails with that error (an unavailability)
+ * after the client re-reads the slot map, and the caller retries.
+ */
+export async function runScriptAndWait(
+  redis: RedisClient,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly string[],
+  replicas: number,
+  timeoutMs: number,
+): Promise<{ reply: ScriptReply; acknowledged: number }> {
+  const script = loadScripts().get(name);
+  assert(script !== undefined, `unknown script ${name}`);
+  assert(keys.length === script.numberOfKeys, `script ${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
+  const send = async (withSource: boolean) => {
+    const pipeline = redis.pipeline();
+    if (withSource) pipeline.eval(script.lua, keys.length, ...keys, ...args);
+    else pipeline.evalsha(scriptSha(script), keys.length, ...keys, ...args);
+    pipeline.wait(replicas, timeoutMs);
+    const results = await pipeline.exec();
+    assert(results !== null && results.length === 2, `the pipeline of script ${name} and WAIT returned no results`);
+    return results as [[Error | null, unknown], [Error | null, unknown]];
+  };
+  let [[scriptError, reply], [waitError, acknowledged]] = await send(false);
+  if (scriptError !== null && /^NOSCRIPT/.test(scriptError.message))
+    [[scriptError, reply], [waitError, acknowledged]] = await send(true);
+  if (scriptError !== null) {
+    if (/^(MOVED|ASK) /.test(scriptError.message) && 'refreshSlotsCache' in redis) redis.refreshSlotsCache();
+    throw scriptError;
+  }
+  if (waitError !== null) throw waitError;
+  return { reply: decodeReply(name, reply), acknowledged: Number(acknowledged) };
+}
+
+const shas = new Map<ScriptSource, string>();
+
+function scriptSha(script: ScriptSource): string {
+  let sha = shas.get(script);
+  if (sha === undefined) {
+    sha = createHash('sha1').update(script.lua).digest('hex');
+    shas.set(script, sha);
+  }
+  return sha;
 }
 
 const knownCodes = new Set<number>(

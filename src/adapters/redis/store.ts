@@ -77,7 +77,14 @@ import { decodeEvent, decodeJob } from './codec.js';
 import { commandTimeoutMs, connectRedis, connectTimeoutMs, withClusterDeadline, type RedisClient } from './connect.js';
 import { translateError } from './errors.js';
 import { asideKeys, defaultKeyPrefix, jobKeys, recoverableIndexKey, validateKeyPrefix, type JobKeys } from './keys.js';
-import { defineScripts, runScript, ScriptCode, type ScriptName, type ScriptReply } from './scripts.js';
+import {
+  defineScripts,
+  runScript,
+  runScriptAndWait,
+  ScriptCode,
+  type ScriptName,
+  type ScriptReply,
+} from './scripts.js';
 
 /** Reads the store's notion of now, in ms. */
 export interface StoreClock {
@@ -115,6 +122,15 @@ export interface RedisJobStoreOptions {
   readonly clock?: StoreClock;
   /** How long the keys of a completed or failed job live on, in ms (default 7 days). */
   readonly terminalRetentionMs?: number;
+  /**
+   * Wait for replicas after every write: each script is followed by `WAIT replicas timeoutMs` on the
+   * same master (one pipeline), and a write fewer replicas acknowledged in time fails as unavailable
+   * (the runtime retries it under the same request id, which is a duplicate, and waits again). Then a
+   * failover that promotes one of those replicas cannot lose a write the engine was told of. Off by
+   * default: replication stays asynchronous (docs/redis-cluster.md says what that can lose and what
+   * waiting costs).
+   */
+  readonly waitForReplicas?: { readonly replicas: number; readonly timeoutMs: number };
   /** Hears what the store repaired on its own (an index entry that can never name a job, removed). */
   readonly log?: (message: string) => void;
 }
@@ -167,10 +183,22 @@ export class RedisJobStore implements JobStore {
     this.redis = options.redis ?? connectRedis(options.url as string);
     this.indexKey = recoverableIndexKey(this.keyPrefix);
     this.log = options.log ?? (() => {});
+    const wait = options.waitForReplicas;
+    if (wait !== undefined) {
+      if (!Number.isSafeInteger(wait.replicas) || wait.replicas < 1)
+        throw new RangeError(`waitForReplicas.replicas must be a positive integer, got ${describe(wait.replicas)}`);
+      if (!Number.isSafeInteger(wait.timeoutMs) || wait.timeoutMs < 1)
+        throw new RangeError(
+          `waitForReplicas.timeoutMs must be a positive integer of ms, got ${describe(wait.timeoutMs)}`,
+        );
+      this.waitForReplicas = { replicas: wait.replicas, timeoutMs: wait.timeoutMs };
+    }
     defineScripts(this.redis);
   }
 
   private readonly log: (message: string) => void;
+  /** See {@link RedisJobStoreOptions.waitForReplicas}. */
+  readonly waitForReplicas: { readonly replicas: number; readonly timeoutMs: number } | undefined;
 
   /** The keys of job `jobId` in this store. */
   keys(jobId: string): JobKeys {
@@ -187,7 +215,7 @@ export class RedisJobStore implements JobStore {
     return this.guard(request.jobId, async () => {
       const keys = this.keys(request.jobId);
       const args = [request.jobId, request.source, String(request.chunkLengthMs), this.nowArgument()];
-      await this.redis.zadd(this.indexKey, 'NX', 0, request.jobId);
+      await this.indexEntryBeforeCreate(request.jobId);
       const reply = await this.run('create-job', [keys.state, keys.chunks, keys.events], args);
       if (reply.code === ScriptCode.Applied) {
         // Score 0 whatever the entry says now: a worker may have marked it missing before the
@@ -382,6 +410,31 @@ export class RedisJobStore implements JobStore {
   }
 
   /**
+   * The index entry of a job about to be created (ZADD NX, score 0). With waitForReplicas it is
+   * replicated first: of every index write it is the one a failover must not lose (a queued job
+   * without an entry would never be found); the others are hints a claim corrects.
+   */
+  private async indexEntryBeforeCreate(jobId: string): Promise<void> {
+    const wait = this.waitForReplicas;
+    if (wait === undefined) {
+      await this.redis.zadd(this.indexKey, 'NX', 0, jobId);
+      return;
+    }
+    const results = await this.redis
+      .pipeline()
+      .zadd(this.indexKey, 'NX', 0, jobId)
+      .wait(wait.replicas, wait.timeoutMs)
+      .exec();
+    const failed = results?.find(([error]) => error !== null)?.[0];
+    if (failed !== undefined && failed !== null) throw failed;
+    const acknowledged = Number(results?.[1]?.[1] ?? 0);
+    if (acknowledged < wait.replicas)
+      throw new StoreUnavailableError(
+        `the index entry of ${jobId}: ${acknowledged} of ${wait.replicas} replicas acknowledged within ${wait.timeoutMs} ms; retry`,
+      );
+  }
+
+  /**
    * Ids of jobs that may be claimable now: queued or released (score 0) and expired leases first,
    * then, while the page has room, entries marked missing (negative scores), so that a create that
    * was under way when they were marked is found.
@@ -520,7 +573,17 @@ export class RedisJobStore implements JobStore {
   }
 
   private async run(name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<ScriptReply> {
-    return runScript(this.redis, name, keys, args);
+    const wait = this.waitForReplicas;
+    // forget-missing edits the index, a hint: it needs no replica.
+    if (wait === undefined || name === 'forget-missing') return runScript(this.redis, name, keys, args);
+    const { reply, acknowledged } = await runScriptAndWait(this.redis, name, keys, args, wait.replicas, wait.timeoutMs);
+    if (acknowledged < wait.replicas) {
+      throw new StoreUnavailableError(
+        `script ${name} on ${keys[0] ?? '?'}: ${acknowledged} of ${wait.replicas} replicas acknowledged within ` +
+          `${wait.timeoutMs} ms; retry`,
+      );
+    }
+    return reply;
   }
 
   private async guard<T>(jobId: string | null, action: () => Promise<T>): Promise<T> {

@@ -13,7 +13,10 @@ import {
   redactUrl,
   RedisJobStore,
   RedisUrlError,
+  translateError,
+  isUnavailable,
 } from '../../../src/adapters/redis/index.js';
+import { clusterOperationTimeoutMs, withClusterDeadline } from '../../../src/adapters/redis/connect.js';
 
 const lazy = { redis: { lazyConnect: true }, cluster: { lazyConnect: true } };
 
@@ -88,6 +91,34 @@ describe('connectRedis', () => {
     const store = new RedisJobStore({ url: 'redis-cluster://127.0.0.1:1' });
     expect(isCluster(store.redis)).toBe(true);
     await store.close();
-    await expect(store.getJob('j')).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it('bounds an operation on a cluster that never answers, so that it fails as unavailable', async () => {
+    const cluster = connectRedis('redis-cluster://127.0.0.1:1', lazy);
+    const single = connectRedis('redis://127.0.0.1:1', lazy);
+    const never = () => new Promise<never>(() => {});
+    const startMs = Date.now();
+    const failure = await withClusterDeadline(cluster, never, 200).catch((error: unknown) => error);
+    expect(Date.now() - startMs).toBeGreaterThanOrEqual(190);
+    expect(failure).toBeInstanceOf(Error);
+    expect(isUnavailable(failure)).toBe(true);
+    expect(translateError(failure, 'j')).toBeInstanceOf(StoreUnavailableError);
+    // A single server's client has its own command timeout: no deadline is added there.
+    expect(await withClusterDeadline(single, () => Promise.resolve(7), 1)).toBe(7);
+    expect(clusterOperationTimeoutMs).toBeGreaterThan(0);
+    // What ioredis' Cluster client and a cluster say while a slot has no reachable master: unavailabilities.
+    for (const message of [
+      'MOVED 13437 127.0.0.1:45367',
+      'ASK 3999 127.0.0.1:6381',
+      'CLUSTERDOWN The cluster is down',
+      'TRYAGAIN Multiple keys request during rehashing of slot',
+      'Too many Cluster redirections. Last error: ReplyError: MOVED 13437 127.0.0.1:45367',
+      'None of startup nodes is available',
+      "Cluster isn't ready and enableOfflineQueue options is false",
+    ])
+      expect(isUnavailable(new Error(message)), message).toBe(true);
+    expect(isUnavailable(new Error("CROSSSLOT Keys in request don't hash to the same slot"))).toBe(false);
+    cluster.disconnect();
+    single.disconnect();
   });
 });
