@@ -143,10 +143,14 @@ async function simCommand(argv: readonly string[], io: MainIo): Promise<number> 
       );
       return dispatchExitCodes.unavailable;
     }
-    const campaign = ['--replay', '--scenario', '--exhaustive', '--store'].every(
-      (flag) => !argv.some((argument) => argument === flag || argument.startsWith(`${flag}=`)),
-    );
-    if (differential === undefined && campaign) {
+    // The slice belongs to a default campaign on the memory store (--quick plays none).
+    const store = flagValue(argv, 'store');
+    const slices =
+      (store === undefined || store === 'memory') &&
+      ['--replay', '--scenario', '--exhaustive', '--quick', '--shard'].every(
+        (flag) => !argv.some((argument) => argument === flag || argument.startsWith(`${flag}=`)),
+      );
+    if (differential === undefined && slices) {
       io.stderr.write(
         'chunkwise sim: ioredis-mock is not installed, so the differential slice (memory store vs the Redis ' +
           `adapter's Lua) is skipped; npm install --save-dev ${pinned('ioredis-mock')} to run it\n`,
