@@ -9,6 +9,7 @@
 import { eventNames, recoveryTypes } from '../src/core/events.js';
 import { failureReasons, phases, type Phase } from '../src/core/types.js';
 import { faultKinds, type FaultKind } from './faults.js';
+import { faultDefinitions } from './faults/index.js';
 import type { RunRecord } from './world.js';
 
 /** Counts keyed `<dimension>|<a>|<b>`. */
@@ -92,15 +93,11 @@ const unreachable: Readonly<Record<string, string>> = {
       'a fenced write carries the epoch of a claim, and a claim leaves queued',
     ]),
   ),
-  'fault|transcriber_error|queued': 'transcription starts once chunks exist',
-  'fault|transcriber_error|chunking': 'transcription starts once chunks exist',
-  'fault|api_outage|queued': 'transcription starts once chunks exist',
-  'fault|api_outage|chunking': 'transcription starts once chunks exist',
-  'fault|chunk_file|queued': 'no chunk file exists before chunking',
-  'fault|media_error|queued': 'media runs after a claim, which leaves queued',
-  'fault|owner_crash|queued': 'it strikes after a grant, which leaves queued',
-  'fault|owner_crash|transcribing': 'each struck owner dies right after its grant, before the job leaves chunking',
-  'fault|owner_crash|finalizing': 'each struck owner dies right after its grant, before the job leaves chunking',
+  ...Object.fromEntries(
+    faultDefinitions.flatMap((definition) =>
+      Object.entries(definition.neverIn ?? {}).map(([phase, reason]) => [`fault|${definition.kind}|${phase}`, reason]),
+    ),
+  ),
 };
 
 /** The counts of one finished run, from its record. */

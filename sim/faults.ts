@@ -15,6 +15,7 @@ export {
   faultLabel,
   pauseMsMax,
   resolveFault,
+  scenarioVersion,
   type CallTarget,
   type Fault,
   type FaultKind,
@@ -78,13 +79,6 @@ export const defaultBounds: ScenarioBounds = {
   faultsMax: 12,
   faultPhaseMs: 120_000,
 };
-
-/**
- * Version of the scenario format and of the generator's distribution. A replay token or a saved
- * scenario carries it; one made by another version is refused with a clear error, never replayed
- * as a different run.
- */
-export const scenarioVersion = 3;
 
 const chunkLengthMs = 10_000;
 

@@ -138,15 +138,18 @@ function savedOf(value: unknown): unknown {
 }
 
 /**
- * Versions this simulator replays: its own, and version 2, whose scenarios are a subset of
- * version 3's (3 added fault kinds; every version-2 fault acts as it did).
+ * Versions this simulator replays: its own, and every one since version 2. Each version after 2 only added fault
+ * kinds (version 3: stop, clock_skew, media_error, owner_crash), and every older fault acts as it did.
  */
-export const readableVersions: readonly number[] = [2, scenarioVersion];
+export const readableVersions: readonly number[] = Array.from(
+  { length: scenarioVersion - 1 },
+  (_, offset) => offset + 2,
+);
 
 function checkVersion(version: number, what: string): void {
   if (!readableVersions.includes(version)) {
     throw new ScenarioFormatError(
-      `${what} of scenario version ${version}; this simulator reads versions ${readableVersions.join(' and ')} only (rerun the campaign that found it to get a new one)`,
+      `${what} of scenario version ${version}; this simulator reads versions ${readableVersions.join(', ')} only (rerun the campaign that found it to get a new one)`,
     );
   }
 }

@@ -40,4 +40,5 @@ export const apiOutage = defineFaultKind<ApiOutageFault>({
       },
     },
   },
+  neverIn: { queued: 'transcription starts once chunks exist', chunking: 'transcription starts once chunks exist' },
 });

@@ -48,4 +48,5 @@ export const chunkFile = defineFaultKind<ChunkFileFault>({
       host.fileDamaged(spec.id, index, fault.damage);
     },
   },
+  neverIn: { queued: 'no chunk file exists before chunking' },
 });

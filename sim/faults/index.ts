@@ -26,6 +26,14 @@ export { clockDriftPpmMax, clockOffsetMsMax } from './clock-skew.js';
 export { pauseMsMax } from './pause.js';
 export type { TranscriberError } from './transcriber-error.js';
 
+/**
+ * Version of the scenario format and of the generator's distribution. A replay token or a saved scenario carries
+ * it; one made by a version this simulator cannot read is refused with a clear error, never replayed as a
+ * different run. Bump it with every change of the list below: a version that only adds kinds keeps the older
+ * ones readable (sim/scenario-file.ts).
+ */
+export const scenarioVersion = 3;
+
 /** Every fault kind, in generation order. */
 export const faultDefinitions = [
   crash,

@@ -9,7 +9,7 @@
  * the world hands it.
  */
 import fc from 'fast-check';
-import type { Job } from '../../src/core/types.js';
+import type { Job, Phase } from '../../src/core/types.js';
 
 /** Which of a worker's calls a crash, pause or stop fault counts. */
 export type CallTarget = 'any' | 'claim' | 'extract' | 'transcribe' | 'commit' | 'complete';
@@ -159,6 +159,11 @@ export interface FaultKindDefinition<F extends { readonly kind: string }> {
   /** The fault with its job, worker and chunk indices read modulo the run's counts, as it acts. */
   resolve(fault: F, shape: RunShape): F;
   readonly acts: FaultActs<F>;
+  /**
+   * Job phases this kind can never strike in, each with the reason: the coverage report lists those pairs apart,
+   * not as gaps of the generator.
+   */
+  readonly neverIn?: Readonly<Partial<Record<Phase, string>>>;
 }
 
 /** Declares a fault kind; its fault type is read from `F`. */

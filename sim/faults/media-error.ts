@@ -21,4 +21,5 @@ export const mediaError = defineFaultKind<MediaErrorFault>({
       return 'media tool timed out (injected)';
     },
   },
+  neverIn: { queued: 'media runs after a claim, which leaves queued' },
 });

@@ -38,4 +38,9 @@ export const ownerCrash = defineFaultKind<OwnerCrashFault>({
       return true;
     },
   },
+  neverIn: {
+    queued: 'it strikes after a grant, which leaves queued',
+    transcribing: 'each struck owner dies right after its grant, before the job leaves chunking',
+    finalizing: 'each struck owner dies right after its grant, before the job leaves chunking',
+  },
 });

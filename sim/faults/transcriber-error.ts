@@ -37,4 +37,5 @@ export const transcriberError = defineFaultKind<TranscriberErrorFault>({
       },
     },
   },
+  neverIn: { queued: 'transcription starts once chunks exist', chunking: 'transcription starts once chunks exist' },
 });

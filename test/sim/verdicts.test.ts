@@ -173,7 +173,7 @@ describe('replays that last', () => {
     expect(() => decodeReplay(old)).toThrow(ScenarioFormatError);
     expect(() => decodeReplay(old)).toThrow(/older simulator.*seed and shrink path/);
     expect(() => decodeReplay(`v1${encodeReplay(scenario).slice(2)}`)).toThrow(
-      /scenario version 1; this simulator reads versions 2 and 3/,
+      /scenario version 1; this simulator reads versions 2, 3/,
     );
     // Version 2 scenarios are a subset of version 3's: they still replay.
     expect(decodeReplay(`v2${encodeReplay(scenario).slice(2)}`)).toEqual(scenario);
