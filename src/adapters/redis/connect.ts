@@ -10,9 +10,12 @@
  *   rediss-cluster://...                         the same over TLS
  *
  * In the cluster form every seed names a port (no default: a cluster node's port is chosen by its
- * operator), a host may be an IPv6 address in brackets (`[::1]:7000`), and neither a path (a
- * cluster has database 0 only) nor a query is accepted. User and password, percent-encoded, apply
- * to every node. Whatever is wrong with a URL is a {@link RedisUrlError} naming it.
+ * operator), a host may be an IPv6 address in brackets (`[::1]:7000`), and no path is accepted (a
+ * cluster has database 0 only). User and password, percent-encoded, apply to every node. One query
+ * is understood, for a store made from the URL: `?waitReplicas=N&waitTimeoutMs=M` turns on
+ * RedisJobStore's waitForReplicas (WAIT N M after every write; docs/redis-cluster.md), so that a
+ * worker started with only a URL can ask for it. Whatever is wrong with a URL is a
+ * {@link RedisUrlError} naming it.
  *
  * Both clients are configured as the store wants them (see createRedisClient in store.ts): fail
  * fast while a node is down, so that the runtime's backoff takes over. The cluster client also
@@ -58,6 +61,8 @@ export interface ClusterUrl {
   readonly username?: string;
   readonly password?: string;
   readonly tls: boolean;
+  /** From `?waitReplicas=N&waitTimeoutMs=M` (both or neither). */
+  readonly waitForReplicas?: { readonly replicas: number; readonly timeoutMs: number };
 }
 
 const clusterSchemes = new Map([
@@ -80,13 +85,40 @@ export function parseClusterUrl(url: string): ClusterUrl {
     throw new RedisUrlError(url, 'a cluster URL starts with redis-cluster:// or rediss-cluster://');
   }
   const [, , userinfo, hostList = '', rest = ''] = match;
-  if (rest !== '' && rest !== '/') {
-    throw new RedisUrlError(url, `a cluster URL takes no path, query or fragment (got ${JSON.stringify(rest)})`);
+  const tail = /^\/?(?:\?([^#]*))?$/.exec(rest);
+  if (tail === null) {
+    throw new RedisUrlError(url, `a cluster URL takes no path or fragment (got ${JSON.stringify(rest)})`);
   }
+  const waitForReplicas = tail[1] === undefined ? undefined : parseWaitQuery(url, tail[1]);
   if (hostList === '') throw new RedisUrlError(url, 'no node: expected host:port[,host:port...]');
   const nodes = hostList.split(',').map((seed) => parseSeed(url, seed));
   const credentials = userinfo === undefined ? {} : parseUserinfo(url, userinfo);
-  return { nodes, tls: clusterSchemes.get(scheme) === true, ...credentials };
+  return {
+    nodes,
+    tls: clusterSchemes.get(scheme) === true,
+    ...credentials,
+    ...(waitForReplicas === undefined ? {} : { waitForReplicas }),
+  };
+}
+
+function parseWaitQuery(url: string, query: string): { replicas: number; timeoutMs: number } {
+  const values = new Map<string, string>();
+  for (const pair of query.split('&')) {
+    const [name = '', value = ''] = pair.split('=');
+    if (name !== 'waitReplicas' && name !== 'waitTimeoutMs')
+      throw new RedisUrlError(
+        url,
+        `unknown query parameter ${JSON.stringify(name)} (known: waitReplicas, waitTimeoutMs)`,
+      );
+    if (!/^[1-9]\d{0,8}$/.test(value))
+      throw new RedisUrlError(url, `${name} must be a positive integer, got ${JSON.stringify(value)}`);
+    values.set(name, value);
+  }
+  const replicas = values.get('waitReplicas');
+  const timeoutMs = values.get('waitTimeoutMs');
+  if (replicas === undefined || timeoutMs === undefined)
+    throw new RedisUrlError(url, 'waitReplicas and waitTimeoutMs go together');
+  return { replicas: Number(replicas), timeoutMs: Number(timeoutMs) };
 }
 
 function parseSeed(url: string, seed: string): { host: string; port: number } {

@@ -74,7 +74,15 @@ import {
   type WriteResult,
 } from '../../ports.js';
 import { decodeEvent, decodeJob } from './codec.js';
-import { commandTimeoutMs, connectRedis, connectTimeoutMs, withClusterDeadline, type RedisClient } from './connect.js';
+import {
+  commandTimeoutMs,
+  connectRedis,
+  connectTimeoutMs,
+  isClusterUrl,
+  parseClusterUrl,
+  withClusterDeadline,
+  type RedisClient,
+} from './connect.js';
 import { translateError } from './errors.js';
 import { asideKeys, defaultKeyPrefix, jobKeys, recoverableIndexKey, validateKeyPrefix, type JobKeys } from './keys.js';
 import {
@@ -128,7 +136,7 @@ export interface RedisJobStoreOptions {
    * (the runtime retries it under the same request id, which is a duplicate, and waits again). Then a
    * failover that promotes one of those replicas cannot lose a write the engine was told of. Off by
    * default: replication stays asynchronous (docs/redis-cluster.md says what that can lose and what
-   * waiting costs).
+   * waiting costs). A `redis-cluster://` url may ask for it too: `?waitReplicas=N&waitTimeoutMs=M`.
    */
   readonly waitForReplicas?: { readonly replicas: number; readonly timeoutMs: number };
   /** Hears what the store repaired on its own (an index entry that can never name a job, removed). */
@@ -183,7 +191,11 @@ export class RedisJobStore implements JobStore {
     this.redis = options.redis ?? connectRedis(options.url as string);
     this.indexKey = recoverableIndexKey(this.keyPrefix);
     this.log = options.log ?? (() => {});
-    const wait = options.waitForReplicas;
+    const wait =
+      options.waitForReplicas ??
+      (options.url !== undefined && isClusterUrl(options.url)
+        ? parseClusterUrl(options.url).waitForReplicas
+        : undefined);
     if (wait !== undefined) {
       if (!Number.isSafeInteger(wait.replicas) || wait.replicas < 1)
         throw new RangeError(`waitForReplicas.replicas must be a positive integer, got ${describe(wait.replicas)}`);

@@ -54,6 +54,11 @@ describe('connectRedis', () => {
       password: 's@cret',
       tls: true,
     });
+    expect(parseClusterUrl('redis-cluster://a:1/?waitReplicas=1&waitTimeoutMs=250')).toEqual({
+      nodes: [{ host: 'a', port: 1 }],
+      tls: false,
+      waitForReplicas: { replicas: 1, timeoutMs: 250 },
+    });
     expect(isClusterUrl('REDIS-CLUSTER://a:1')).toBe(true);
     expect(isClusterUrl('redis://a:1')).toBe(false);
   });
@@ -66,7 +71,10 @@ describe('connectRedis', () => {
       ['redis-cluster://a:0', /port out of range/],
       ['redis-cluster://a:70000', /port out of range/],
       ['redis-cluster://a:7000/1', /no path/],
-      ['redis-cluster://a:7000?tls=1', /no path, query/],
+      ['redis-cluster://a:7000?tls=1', /unknown query parameter "tls"/],
+      ['redis-cluster://a:7000?waitReplicas=1', /go together/],
+      ['redis-cluster://a:7000?waitReplicas=0&waitTimeoutMs=5', /waitReplicas must be a positive integer/],
+      ['redis-cluster://a:7000#x', /no path or fragment/],
       ['redis-cluster://u:%zz@a:7000', /percent-encoding/],
       ['http://a:7000', /expected redis:\/\/, rediss:\/\/, redis-cluster:\/\//],
       ['127.0.0.1:6379', /expected redis:\/\//],
@@ -90,7 +98,18 @@ describe('connectRedis', () => {
   it('gives the store a cluster client from a redis-cluster:// URL, closed by close()', async () => {
     const store = new RedisJobStore({ url: 'redis-cluster://127.0.0.1:1' });
     expect(isCluster(store.redis)).toBe(true);
+    expect(store.waitForReplicas).toBeUndefined();
     await store.close();
+    const waiting = new RedisJobStore({ url: 'redis-cluster://127.0.0.1:1?waitReplicas=1&waitTimeoutMs=500' });
+    expect(waiting.waitForReplicas).toEqual({ replicas: 1, timeoutMs: 500 });
+    await waiting.close();
+    expect(
+      () =>
+        new RedisJobStore({
+          redis: connectRedis('redis://127.0.0.1:1', lazy),
+          waitForReplicas: { replicas: 0, timeoutMs: 1 },
+        }),
+    ).toThrow(/waitForReplicas.replicas/);
   });
 
   it('bounds an operation on a cluster that never answers, so that it fails as unavailable', async () => {
