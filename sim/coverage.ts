@@ -9,7 +9,7 @@
 import { eventNames, recoveryTypes } from '../src/core/events.js';
 import { failureReasons, phases, type Phase } from '../src/core/types.js';
 import { faultKinds, type FaultKind } from './faults.js';
-import { faultDefinitions } from './faults/index.js';
+import { faultDefinition, faultDefinitions } from './faults/index.js';
 import type { RunRecord } from './world.js';
 
 /** Counts keyed `<dimension>|<a>|<b>`. */
@@ -214,7 +214,7 @@ export function coverageSections(counts: CoverageCounts, recoveryAttemptsMax: nu
 
 /** The phases a fault kind is counted in: the job's phase when it struck, or `—` for faults that concern no job. */
 function faultPhases(kind: FaultKind): readonly (Phase | '—')[] {
-  if (kind === 'store_down' || kind === 'recoverers' || kind === 'clock_skew') return ['—'];
+  if (faultDefinition(kind).jobless === true) return ['—'];
   return phases.filter((phase) => phase !== 'completed' && phase !== 'failed');
 }
 

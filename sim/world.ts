@@ -244,6 +244,7 @@ export class World implements TwinHost {
       markDamagedChunk: (jobId, index) => this.damagedChunks.add(`${jobId}/${index}`),
       markDeletedSource: (jobId) => this.deletedSources.add(jobId),
       markCorruptedState: (jobId) => this.corruptedStates.add(jobId),
+      phaseOf: (subject) => this.inspect.job(subject.split('/')[0] ?? subject)?.phase,
       freshJob: async (jobId) => {
         await this.inspect.refresh?.(jobId);
         return this.inspect.job(jobId);

@@ -26,6 +26,7 @@ export interface ClockSkewFault {
 export const clockSkew = defineFaultKind<ClockSkewFault>({
   kind: 'clock_skew',
   summary: "a worker machine's clock is ahead of the store's by up to 10 min and drifts by up to ±2 %",
+  jobless: true,
   glyph: '◷',
   arbitrary: (bounds) =>
     fc.record({

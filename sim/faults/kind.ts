@@ -88,6 +88,8 @@ export interface FaultHost {
   markDamagedChunk(jobId: string, index: number): void;
   markDeletedSource(jobId: string): void;
   markCorruptedState(jobId: string): void;
+  /** The phase the store's last known state of `subject`'s job (`job` or `job/index`) is in, if any. */
+  phaseOf(subject: string): Phase | undefined;
   /** The stored job, read afresh. */
   freshJob(jobId: string): Promise<Job | undefined>;
   tamper(jobId: string, change: (job: Job) => Job): Promise<void>;
@@ -159,6 +161,8 @@ export interface FaultKindDefinition<F extends { readonly kind: string }> {
   /** The fault with its job, worker and chunk indices read modulo the run's counts, as it acts. */
   resolve(fault: F, shape: RunShape): F;
   readonly acts: FaultActs<F>;
+  /** True for kinds that concern no job (the coverage report counts them under `—`, not under a job's phase). */
+  readonly jobless?: boolean;
   /**
    * Job phases this kind can never strike in, each with the reason: the coverage report lists those pairs apart,
    * not as gaps of the generator.

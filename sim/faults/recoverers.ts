@@ -11,6 +11,7 @@ export interface RecoverersFault {
 export const recoverers = defineFaultKind<RecoverersFault>({
   kind: 'recoverers',
   summary: '2–4 extra workers start at once and race to recover the same jobs',
+  jobless: true,
   glyph: '+',
   arbitrary: (bounds) =>
     fc.record({

@@ -11,6 +11,7 @@ export interface StoreDownFault {
 export const storeDown = defineFaultKind<StoreDownFault>({
   kind: 'store_down',
   summary: 'the store is unreachable for a window: every call in it fails as unavailable',
+  jobless: true,
   glyph: '↓',
   arbitrary: (bounds) =>
     fc.record({
