@@ -139,7 +139,7 @@ function savedOf(value: unknown): unknown {
 
 /**
  * Versions this simulator replays: its own, and every one since version 2. Each version after 2 only added fault
- * kinds (version 3: stop, clock_skew, media_error, owner_crash), and every older fault acts as it did.
+ * kinds (their history is kept beside `scenarioVersion`), and every older fault acts as it did.
  */
 export const readableVersions: readonly number[] = Array.from(
   { length: scenarioVersion - 1 },

@@ -30,7 +30,8 @@ export type { TranscriberError } from './transcriber-error.js';
  * Version of the scenario format and of the generator's distribution. A replay token or a saved scenario carries
  * it; one made by a version this simulator cannot read is refused with a clear error, never replayed as a
  * different run. Bump it with every change of the list below: a version that only adds kinds keeps the older
- * ones readable (sim/scenario-file.ts).
+ * ones readable (sim/scenario-file.ts). Version 3 added stop, clock_skew, media_error and owner_crash to those of
+ * version 2.
  */
 export const scenarioVersion = 3;
 
