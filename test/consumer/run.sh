@@ -25,7 +25,7 @@ ln -s "$root/node_modules" "$work/source/node_modules"
   fail "npm pack failed"
 }
 tarball="$(ls "$work"/chunkwise-*.tgz)"
-echo "consumer: packed $(basename "$tarball") ($(du -k "$tarball" | cut -f1) kB)"
+echo "consumer: packed $(basename "$tarball") ($(du -k "$tarball" | cut -f1) kB) at ${SECONDS} s"
 
 cp -R "$here/project" "$work/app"
 cd "$work/app"
@@ -33,6 +33,7 @@ npm install --no-audit --no-fund --loglevel=error "$tarball" >"$work/install.log
   cat "$work/install.log" >&2
   fail "npm install of the tarball failed"
 }
+echo "consumer: installed at ${SECONDS} s"
 node "$here/extract-readme.mjs" node_modules/chunkwise/README.md . || fail "the README's examples could not be extracted"
 
 if ! command -v ffmpeg >/dev/null && [ -z "${FFMPEG_PATH:-}" ]; then
@@ -46,7 +47,7 @@ fi
 echo "consumer: tsc (module nodenext)"
 npx --no-install tsc -p tsconfig.json || fail "tsc failed"
 
-echo "consumer: vitest"
+echo "consumer: vitest at ${SECONDS} s"
 status=0
 npx --no-install vitest run --reporter=default --reporter=json --outputFile="$work/vitest.json" || status=$?
 counts="$(node -e '
@@ -58,5 +59,6 @@ counts="$(node -e '
 passed="${counts% *}"
 failed="${counts#* }"
 if [ "$status" -ne 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+echo "consumer: done in ${SECONDS} s"
 echo "consumer: ${passed} passed, ${failed} failed"
 [ "$status" -eq 0 ] && [ "$failed" = 0 ]
