@@ -16,6 +16,7 @@ import { exitCodes } from '../cli.js';
 import { colourEnabled, describeEntry, palette } from '../report.js';
 import type { RunRecord } from '../world.js';
 import { killEverything } from './processes.js';
+import { redisClusterBinaries } from './redis-cluster.js';
 import { livePersistences, redisServerVersion, type LivePersistence } from './redis-server.js';
 import type { LiveSummary } from './run.js';
 
@@ -53,10 +54,16 @@ Options:
                   every reply; default), everysec, or none (no AOF: a restart loses every
                   write; the loss and the violations it causes are reported as the store's,
                   not the engine's)                                        e.g. --persistence none
+  --cluster       run on a local Redis Cluster (3 masters + 3 replicas, redis-cli --cluster
+                  create) instead; the Redis move fails a master over (CLUSTER FAILOVER, or
+                  kill -9 and its replica promoted). What asynchronous replication loses is
+                  reported as the store's                                  e.g. --cluster
+  --wait-replicas with --cluster: the store waits for a replica after every write (WAIT 1);
+                  then a loss counts against the engine                    e.g. --wait-replicas
   --keep          keep the temporary directory (AOF, sources, chunk files, worker logs)   e.g. --keep
   --help          this text
 
-Needs redis-server on the PATH (Debian: apt-get install redis-server).
+Needs redis-server on the PATH (Debian: apt-get install redis-server); --cluster also redis-cli.
 Exit codes: 0 pass, 1 safety violation, 2 liveness failure, 64 usage error,
 70 the run could not be carried out, 130 interrupted.
 `;
@@ -73,6 +80,8 @@ export interface LiveFlags {
   readonly jobs: number;
   readonly seed: number;
   readonly persistence: LivePersistence;
+  readonly cluster: boolean;
+  readonly waitReplicas: boolean;
   readonly json: boolean;
   readonly report: string | undefined;
   readonly keep: boolean;
@@ -97,6 +106,8 @@ export function parseLiveFlags(argv: readonly string[]): LiveFlags {
         keep: { type: 'boolean' },
         help: { type: 'boolean' },
         persistence: { type: 'string' },
+        cluster: { type: 'boolean' },
+        'wait-replicas': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -115,12 +126,18 @@ export function parseLiveFlags(argv: readonly string[]): LiveFlags {
     throw new LiveUsageError(
       `--persistence must be one of ${livePersistences.join(', ')}, got ${JSON.stringify(persistence)}`,
     );
+  if (values.cluster === true && values.persistence !== undefined)
+    throw new LiveUsageError('--persistence is for one redis-server; a --cluster run keeps data by replication');
+  if (values['wait-replicas'] === true && values.cluster !== true)
+    throw new LiveUsageError('--wait-replicas needs --cluster');
   return {
     seconds: integer('seconds', values.seconds, 30, 1, liveBounds.secondsMax),
     workers: integer('workers', values.workers, 4, 1, liveBounds.workersMax),
     jobs: integer('jobs', values.jobs, 20, 1, liveBounds.jobsMax),
     seed: integer('seed', values.seed, Math.floor(Math.random() * 0x7fffffff), 0, 0x7fffffff),
     persistence: persistence as LivePersistence,
+    cluster: values.cluster === true,
+    waitReplicas: values['wait-replicas'] === true,
     json: values.json === true,
     report: values.report,
     keep: values.keep === true,
@@ -146,6 +163,13 @@ export async function main(argv: readonly string[], io: LiveCliIo = process): Pr
   if (version === null) {
     io.stderr.write('chunkwise chaos --live: redis-server is not installed (Debian: apt-get install redis-server)\n');
     return liveExitCodes.unable;
+  }
+  if (flags.cluster) {
+    const binaries = redisClusterBinaries();
+    if (!binaries.available) {
+      io.stderr.write(`chunkwise chaos --live --cluster: ${binaries.reason}\n`);
+      return liveExitCodes.unable;
+    }
   }
   const colours = palette(colourEnabled(io.stdout));
   const say = flags.json ? undefined : (text: string) => io.stdout.write(`  ${text}\n`);
@@ -177,6 +201,8 @@ export async function main(argv: readonly string[], io: LiveCliIo = process): Pr
       jobs: flags.jobs,
       seed: flags.seed,
       persistence: flags.persistence,
+      cluster: flags.cluster,
+      waitReplicas: flags.waitReplicas,
       keep: flags.keep,
       signal: controller.signal,
       ...(say === undefined ? {} : { say }),
@@ -217,7 +243,7 @@ export async function main(argv: readonly string[], io: LiveCliIo = process): Pr
 export function verdictText(summary: LiveSummary, record: RunRecord, colours: ReturnType<typeof palette>): string {
   const figures =
     `${summary.jobs} jobs: ${summary.completed} completed, ${summary.failed} failed · kills ${summary.kills} · pauses past the lease ${summary.pauses} · ` +
-    `Redis restarts ${summary.redisRestarts} (${summary.redisOutagesPastLease} past the lease; ${summary.persistence}) · chunk files damaged ${summary.corruptions} · ` +
+    `${summary.failovers > 0 ? `failovers ${summary.failovers}` : `Redis restarts ${summary.redisRestarts}`} (${summary.redisOutagesPastLease} past the lease; ${summary.persistence}) · chunk files damaged ${summary.corruptions} · ` +
     `states corrupted ${summary.stateCorruptions} (${summary.wrongTypes} wrong-typed keys) · ` +
     `API errors ${summary.apiErrors} (${summary.apiLongWindows} Retry-After windows, ${summary.apiResets} resets, ${summary.apiHangs} hangs) · ` +
     `${summary.transcriptionRequests} transcription requests (${summary.wastedTranscriptions} wasted) · ${(summary.wallMs / 1_000).toFixed(1)} s\n`;
@@ -234,8 +260,8 @@ export function storeLossText(summary: LiveSummary, colours: ReturnType<typeof p
     colours.yellow(
       `! Redis lost acknowledged writes (${summary.persistence}): ${summary.storeLosses.length} job(s) — ${summary.storeLosses.map((loss) => loss.job).join(', ')}`,
     ),
-    summary.persistence.includes('appendfsync always')
-      ? '  with the AOF fsynced before every reply Redis keeps what it acknowledged: their violations are counted against the engine'
+    summary.persistence.includes('appendfsync always') || summary.persistence.includes('WAIT 1')
+      ? `  ${summary.persistence.includes('WAIT 1') ? 'with a replica acknowledging every write before the engine is told' : 'with the AOF fsynced before every reply'} Redis keeps what it acknowledged: their violations are counted against the engine`
       : `  ${summary.storeViolations.length} violation(s) on those jobs are the store's, not the engine's:`,
     ...summary.storeViolations
       .slice(0, 10)

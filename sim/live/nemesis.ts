@@ -10,7 +10,12 @@
  *   that someone is there to take the expired lease over; then SIGCONT: a zombie whose writes the
  *   store must fence out. 1.5 s after it woke, the zombie is retired with SIGTERM;
  * - redis: kill -9 the redis-server, start it again on the same port and directory 0.3–1.5 s later
- *   (one time in three: after the lease plus 1–3 s, an outage longer than every lease);
+ *   (one time in three: after the lease plus 1–3 s, an outage longer than every lease). On a Redis
+ *   Cluster (`--cluster`) the move is a failover of a random master instead: half the time a
+ *   graceful `CLUSTER FAILOVER` on its replica (which first catches up: nothing is lost), half the
+ *   time kill -9 of the master, its replica promoted by the cluster after the node timeout, and the
+ *   old master started again as a replica (what it acknowledged and had not yet replicated is lost
+ *   unless the store waits for a replica after every write);
  * - damage: delete, truncate or corrupt the file of a pending chunk of a transcribing job (a new
  *   file renamed over the old one, as writers do, so no reader sees a torn file);
  * - tamper: the stored state of a transcribing job is hand-edited into an inconsistent one (its
@@ -35,6 +40,7 @@ import type { RedisJobStore } from '../../src/adapters/redis/index.js';
 import { mulberry32 } from '../random.js';
 import type { FakeOpenAIServer } from './openai-server.js';
 import type { ChunkDamage, NemesisAction, StateEdit } from './record.js';
+import type { LiveRedisCluster } from './redis-cluster.js';
 import type { LiveRedis } from './redis-server.js';
 import type { LiveWorker, WorkerPool } from './workers.js';
 
@@ -73,7 +79,8 @@ export interface NemesisContext {
   readonly seed: number;
   readonly leaseMs: number;
   readonly pool: WorkerPool;
-  readonly redis: LiveRedis;
+  /** The run's redis-server, or its cluster (whose `redis` move is a failover). */
+  readonly redis: LiveRedis | LiveRedisCluster;
   readonly server: FakeOpenAIServer;
   /** The run's own store client, to choose chunks to damage. */
   readonly store: RedisJobStore;
@@ -205,13 +212,34 @@ export class Nemesis {
   }
 
   private async restartRedis(): Promise<void> {
+    const { redis } = this.context;
+    if ('failover' in redis) return this.failover(redis);
     const downMs = this.random() < 1 / 3 ? this.context.leaseMs + this.between(1_000, 3_000) : this.between(300, 1_500);
     const atMs = Date.now();
-    await this.context.redis.crash();
+    await redis.crash();
     this.context.say(`kill -9 redis-server, restart in ${downMs} ms`);
     await sleep(downMs, undefined, { signal: this.context.signal });
-    await this.context.redis.restart();
+    await redis.restart();
     this.context.act({ atMs, kind: 'redis_down', durationMs: Date.now() - atMs });
+  }
+
+  /** A failover of a random master of the cluster: graceful or by kill -9 (see the module comment). */
+  private async failover(cluster: LiveRedisCluster): Promise<void> {
+    const masters = await cluster.masterPorts();
+    const master = this.pick(masters);
+    const how = this.random() < 0.5 ? 'graceful' : 'kill';
+    if (master === undefined) return;
+    const atMs = Date.now();
+    if (how === 'graceful') {
+      const promoted = await cluster.failover(master);
+      this.context.act({ atMs, kind: 'redis_down', durationMs: Date.now() - atMs, failover: how });
+      this.context.say(`CLUSTER FAILOVER: replica ${promoted} took over from master ${master}`);
+      return;
+    }
+    this.context.say(`kill -9 cluster master ${master}`);
+    const { promoted, downMs } = await cluster.killMaster(master);
+    this.context.act({ atMs, kind: 'redis_down', durationMs: downMs, failover: how });
+    this.context.say(`replica ${promoted} promoted after ${downMs} ms; ${master} restarted as a replica`);
   }
 
   private async apiErrors(): Promise<void> {
@@ -268,8 +296,8 @@ export class Nemesis {
    */
   private async editState(edit: string, how: StateEdit, describe: (jobId: string) => string): Promise<void> {
     const jobIds = await readdir(this.context.chunksDir).catch(() => [] as string[]);
-    const { createRedisClient } = await import('../../src/adapters/redis/index.js');
-    const client = createRedisClient(this.context.redis.url);
+    const { connectRedis } = await import('../../src/adapters/redis/index.js');
+    const client = connectRedis(this.context.redis.url);
     try {
       for (const jobId of shuffled(jobIds.sort(), this.random).slice(0, damageCandidatesMax)) {
         const job = await this.context.store.getJob(jobId).catch(() => null);

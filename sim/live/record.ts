@@ -98,7 +98,17 @@ export type NemesisAction =
       readonly job: string | null;
     }
   | { readonly atMs: number; readonly kind: 'resume'; readonly actor: string }
-  | { readonly atMs: number; readonly kind: 'redis_down'; readonly durationMs: number }
+  /**
+   * Redis (or, with `failover`, the master of some cluster slots) could not serve for `durationMs`: a restart, or a
+   * failover to a replica (`graceful`: CLUSTER FAILOVER, nothing lost; `kill`: kill -9 of the master, then its replica
+   * promoted: what replication had not carried yet is lost).
+   */
+  | {
+      readonly atMs: number;
+      readonly kind: 'redis_down';
+      readonly durationMs: number;
+      readonly failover?: 'graceful' | 'kill';
+    }
   | {
       readonly atMs: number;
       readonly kind: 'chunk_damage';

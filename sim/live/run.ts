@@ -9,7 +9,10 @@
  * whose stream lost entries it had shown, or that a Redis restart wiped after its submission was
  * acknowledged, was hit by Redis losing acknowledged writes. When Redis ran without an AOF fsynced
  * before every reply (`persistence` everysec or none) its violations are reported as the store's,
- * apart from the engine's; with `always` Redis promises to keep them, so they stay the engine's. Everything started is
+ * apart from the engine's; with `always` Redis promises to keep them, so they stay the engine's.
+ * With `cluster` the run has a local Redis Cluster (3 masters + 3 replicas) instead, the nemesis
+ * fails masters over, and asynchronous replication is what may lose acknowledged writes: the store's
+ * losses unless `waitReplicas` makes every write wait for a replica. Everything started is
  * stopped and every temporary directory removed on every
  * way out (processes.ts); everything listens on and talks to 127.0.0.1 only.
  */
@@ -36,6 +39,7 @@ import {
   type NemesisAction,
   type TraceRecord,
 } from './record.js';
+import { LiveRedisCluster } from './redis-cluster.js';
 import { LiveRedis, type LivePersistence } from './redis-server.js';
 import { lostSubmissions, StoreWatcher, type StoreLoss } from './watcher.js';
 import { keepDirectory, removeDirectory, trackDirectory } from './processes.js';
@@ -70,6 +74,16 @@ export interface LiveOptions {
   readonly seed: number;
   /** How Redis keeps its data across a kill -9 (default `always`: AOF fsynced before every reply). */
   readonly persistence?: LivePersistence;
+  /**
+   * Run on a local Redis Cluster (3 masters + 3 replicas, no persistence: replication is what keeps data) instead of
+   * one redis-server; the nemesis's Redis move becomes a failover.
+   */
+  readonly cluster?: boolean;
+  /**
+   * On a cluster, the store waits for one replica after every write (`?waitReplicas=1&waitTimeoutMs=…` in the URL the
+   * workers get): a failover then loses nothing the engine was told of, and a loss counts against the engine.
+   */
+  readonly waitReplicas?: boolean;
   /** Keep the temporary directory (AOF, sources, chunk files, worker logs). */
   readonly keep?: boolean;
   /** Progress lines (none when absent). */
@@ -87,6 +101,8 @@ export interface LiveSummary {
   /** SIGSTOPs that lasted longer than the lease. */
   readonly pauses: number;
   readonly redisRestarts: number;
+  /** Cluster failovers (graceful and by kill -9 of a master). */
+  readonly failovers: number;
   /** Redis outages that lasted longer than a lease. */
   readonly redisOutagesPastLease: number;
   /** API error windows that carried a Retry-After (5–15 s long). */
@@ -134,7 +150,7 @@ export interface LiveOutcome {
 
 /** What a run starts: its processes and clients. */
 interface Rig {
-  redis?: LiveRedis;
+  redis?: LiveRedis | LiveRedisCluster;
   server?: FakeOpenAIServer;
   store?: RedisJobStore;
   pool?: WorkerPool;
@@ -165,20 +181,22 @@ export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
       'job-',
       options.signal,
     );
-    rig.redis = await LiveRedis.start(
-      directories.redis,
-      path.join(directories.logs, 'redis.log'),
-      persistenceOf(options),
-    );
-    const persistence = await rig.redis.describePersistence();
+    rig.redis =
+      options.cluster === true
+        ? await LiveRedisCluster.start({ directory: directories.redis })
+        : await LiveRedis.start(directories.redis, path.join(directories.logs, 'redis.log'), persistenceOf(options));
+    const persistence =
+      rig.redis instanceof LiveRedisCluster
+        ? `Redis Cluster ${rig.redis.nodes.length / 2}+${rig.redis.nodes.length / 2}, asynchronous replication${options.waitReplicas === true ? `, WAIT 1 ${liveWaitTimeoutMs} after every write` : ''}, no persistence`
+        : await rig.redis.describePersistence();
     const latency = mulberry32(options.seed ^ 0x68e31da4);
     rig.server = await startOpenAIServer({
       apiKey,
       latencyMs: () => Math.round(apiLatencyMsMin + latency() * (apiLatencyMsMax - apiLatencyMsMin)),
     });
-    rig.store = new RedisJobStore({ url: rig.redis.url, keyPrefix });
+    rig.store = new RedisJobStore({ url: storeUrl(rig.redis, options), keyPrefix });
     options.say?.(
-      `redis-server on ${rig.redis.url} (${persistence}), fake OpenAI API on ${rig.server.baseURL}, ${sources.length} sources in ${root}`,
+      `${rig.redis instanceof LiveRedisCluster ? 'Redis Cluster' : 'redis-server'} on ${rig.redis.url} (${persistence}), fake OpenAI API on ${rig.server.baseURL}, ${sources.length} sources in ${root}`,
     );
     const observations = await play(
       options,
@@ -188,9 +206,9 @@ export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
       sources.map((source) => source.path),
     );
     const built = buildLiveRecord(observations);
-    // With the AOF fsynced before every reply Redis promises to lose nothing acknowledged: what is gone then is the
-    // engine's doing.
-    const blamed = persistenceOf(options) === 'always' ? [] : observations.storeLosses;
+    // With the AOF fsynced before every reply Redis promises to lose nothing acknowledged, and so does a cluster whose
+    // every write a replica acknowledged: what is gone then is the engine's doing.
+    const blamed = storeMayLose(options) ? observations.storeLosses : [];
     const { engine, store } = attribute(
       [...checkAll(built.record), ...acknowledgedWriteViolations(observations)],
       blamed,
@@ -214,8 +232,26 @@ export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
   }
 }
 
-function persistenceOf(options: LiveOptions): LivePersistence {
+function persistenceOf(options: Pick<LiveOptions, 'persistence'>): LivePersistence {
   return options.persistence ?? 'always';
+}
+
+/** How long the store waits for a replica after each write with `waitReplicas`. */
+export const liveWaitTimeoutMs = 1_000;
+
+/**
+ * Whether Redis may lose writes it acknowledged in this run: without an AOF fsynced before every reply, or on a
+ * cluster whose replication is asynchronous (a failover by kill -9 drops what the master had not sent yet).
+ */
+export function storeMayLose(options: Pick<LiveOptions, 'persistence' | 'cluster' | 'waitReplicas'>): boolean {
+  if (options.cluster === true) return options.waitReplicas !== true;
+  return persistenceOf(options) !== 'always';
+}
+
+/** The URL the run's store, the submissions and the workers use. */
+function storeUrl(redis: LiveRedis | LiveRedisCluster, options: LiveOptions): string {
+  if (!(redis instanceof LiveRedisCluster) || options.waitReplicas !== true) return redis.url;
+  return `${redis.url}?waitReplicas=1&waitTimeoutMs=${liveWaitTimeoutMs}`;
 }
 
 /**
@@ -243,6 +279,7 @@ async function play(
   sources: readonly string[],
 ): Promise<LiveObservations> {
   const { redis, server, store } = started;
+  const url = storeUrl(redis, options);
   const signal = options.signal ?? new AbortController().signal;
   const jobIds = sources.map((source) => path.basename(source, '.wav'));
   const actions: NemesisAction[] = [];
@@ -251,7 +288,7 @@ async function play(
   const say = (text: string) => options.say?.(`[${seconds(Date.now() - originMs)}] ${text}`);
   const pool = new WorkerPool(
     {
-      redisUrl: redis.url,
+      redisUrl: url,
       chunksDir: directories.chunks,
       keyPrefix,
       leaseMs: liveLeaseMs,
@@ -274,7 +311,7 @@ async function play(
   const faultEndMs = originMs + options.seconds * 1_000;
   const submitting = submitJobs(
     sources,
-    redis.url,
+    url,
     faultEndMs,
     options.seconds * 1_000 * submitSpreadShare,
     signal,
@@ -304,11 +341,14 @@ async function play(
   const livenessStartMs = Date.now();
   actions.push({ atMs: livenessStartMs, kind: 'liveness' });
   say(`faults off: liveness phase (at most ${livenessMsMax / 1_000} s)`);
-  const restartsAtMs = () => actions.flatMap((action) => (action.kind === 'redis_down' ? [action.atMs] : []));
+  // Restarts that may wipe data: of the redis-server, or of a cluster master by kill -9 (a graceful failover loses
+  // nothing).
+  const restartsAtMs = () =>
+    actions.flatMap((action) => (action.kind === 'redis_down' && action.failover !== 'graceful' ? [action.atMs] : []));
   // Called for a job that is gone: lost when the watcher saw it lose entries, or when a restart came after its
   // submission.
   const lost = (jobId: string) =>
-    persistenceOf(options) !== 'always' &&
+    storeMayLose(options) &&
     (watcher.losses().some((loss) => loss.job === jobId) ||
       restartsAtMs().some((atMs) => atMs > (submittedAtMs.get(jobId) ?? Infinity)));
   const settled = await waitUntilSettled(
@@ -515,7 +555,8 @@ function summarise(
     pauses: actions
       .filter((action): action is NemesisAction & { kind: 'pause' } => action.kind === 'pause')
       .filter((pause) => resumedAt(pause) - pause.atMs > observations.limits.leaseDurationMs).length,
-    redisRestarts: actions.filter((action) => action.kind === 'redis_down').length,
+    redisRestarts: actions.filter((action) => action.kind === 'redis_down' && action.failover === undefined).length,
+    failovers: actions.filter((action) => action.kind === 'redis_down' && action.failover !== undefined).length,
     redisOutagesPastLease: actions.filter(
       (action) => action.kind === 'redis_down' && action.durationMs > observations.limits.leaseDurationMs,
     ).length,

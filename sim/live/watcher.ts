@@ -1,15 +1,19 @@
 /**
  * The store's own witness. Every few hundred ms a live run reads the newest entry of each job's
- * event stream (its seq: entry ids are `<seq>-0`) with a client of its own. An entry the store
- * once showed and later no longer has is data the store lost: Redis restarted without the
- * writes it had acknowledged (no AOF, or an fsync policy that lets a kill -9 lose them). Such a
- * job's violations are the store's, not the engine's: the run reports them apart (run.ts).
+ * event stream (its seq: entry ids are `<seq>-0`) with a client of its own, and the entry at the
+ * highest seq it saw before. An entry the store once showed and later no longer has, or has with
+ * other fields (lost, then its seq written again before the next sample), is data the store lost:
+ * Redis restarted without the writes it had acknowledged (no AOF, or an fsync policy that lets a
+ * kill -9 lose them). Such a job's violations are the store's, not the engine's: the run reports them apart (run.ts).
+ *
+ * On a Redis Cluster (`--cluster`) a loss is data a failover dropped: what a master acknowledged
+ * and had not yet replicated when its replica was promoted.
  *
  * A stream the engine's quarantine set aside (its `:wrongtype` key exists) is no loss; a stream
  * whose key holds the wrong type (hand-edited by the nemesis) is skipped until it is mended.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { asideKeys, createRedisClient, jobKeys } from '../../src/adapters/redis/index.js';
+import { asideKeys, connectRedis, jobKeys } from '../../src/adapters/redis/index.js';
 
 /** One loss of the store. */
 export interface StoreLoss {
@@ -45,12 +49,23 @@ export function lostSubmissions(
   return losses;
 }
 
+type StreamEntries = [id: string, fields: string[]][];
+
+/** What one sample read of one job. */
+interface JobSample {
+  readonly newest: { readonly seq: number; readonly fields: string } | null;
+  readonly atSeen: string | null;
+  readonly aside: boolean;
+}
+
 /** Interval between two samples. */
 export const watchIntervalMs = 250;
 
 /** Samples every job's stream until stopped; {@link losses} lists what vanished. */
 export class StoreWatcher {
   private readonly highest = new Map<string, number>();
+  /** The fields (as JSON) of the entry at each job's highest seq seen. */
+  private readonly shown = new Map<string, string>();
   private readonly lost = new Map<string, StoreLoss>();
   private readonly client;
   private stopped = false;
@@ -61,7 +76,7 @@ export class StoreWatcher {
     private readonly keyPrefix: string,
     private readonly jobIds: () => readonly string[],
   ) {
-    this.client = createRedisClient(url);
+    this.client = connectRedis(url);
     // Its errors (Redis down) are samples skipped, not failures of the run.
     this.client.on('error', () => undefined);
   }
@@ -102,22 +117,49 @@ export class StoreWatcher {
 
   private async sample(): Promise<void> {
     const jobIds = this.jobIds();
-    const pipeline = this.client.pipeline();
-    for (const jobId of jobIds) {
-      pipeline.xrevrange(jobKeys(this.keyPrefix, jobId).events, '+', '-', 'COUNT', 1);
-      pipeline.exists(asideKeys(this.keyPrefix, jobId).events);
-    }
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await this.read(jobIds);
     const atMs = Date.now();
     jobIds.forEach((jobId, position) => {
-      const [streamError, newest] = replies[2 * position] ?? [null, null];
-      const [asideError, aside] = replies[2 * position + 1] ?? [null, 0];
-      if (streamError !== null || asideError !== null || aside === 1) return;
-      const entries = newest as [string, string[]][];
-      const nowSeq = entries.length === 0 ? -1 : Number.parseInt(entries[0]?.[0] ?? '-1', 10);
+      const reply = replies[position];
+      if (reply === undefined || reply.aside) return;
+      const nowSeq = reply.newest === null ? -1 : reply.newest.seq;
       const seen = this.highest.get(jobId) ?? -1;
-      if (nowSeq < seen && !this.lost.has(jobId)) this.lost.set(jobId, { atMs, job: jobId, seenSeq: seen, nowSeq });
-      if (nowSeq > seen) this.highest.set(jobId, nowSeq);
+      // The entry it had shown at `seen` now says something else: lost, and its seq written again since.
+      const rewritten = seen > 0 && nowSeq >= seen && reply.atSeen !== this.shown.get(jobId);
+      if ((nowSeq < seen || rewritten) && !this.lost.has(jobId))
+        this.lost.set(jobId, { atMs, job: jobId, seenSeq: seen, nowSeq });
+      if (nowSeq > seen && reply.newest !== null) {
+        this.highest.set(jobId, nowSeq);
+        this.shown.set(jobId, reply.newest.fields);
+      }
     });
+  }
+
+  /**
+   * Per job: its stream's newest entry, the entry at the highest seq seen before (its fields as JSON, or null when it
+   * is gone), and whether the engine set the stream aside; undefined when it could not be read (Redis down). One
+   * pipeline per job: a cluster's pipelines hold the keys of one slot.
+   */
+  private async read(jobIds: readonly string[]): Promise<(JobSample | undefined)[]> {
+    return Promise.all(
+      jobIds.map(async (jobId) => {
+        const events = jobKeys(this.keyPrefix, jobId).events;
+        const seen = this.highest.get(jobId) ?? -1;
+        const pipeline = this.client
+          .pipeline()
+          .xrevrange(events, '+', '-', 'COUNT', 1)
+          .exists(asideKeys(this.keyPrefix, jobId).events);
+        if (seen > 0) pipeline.xrange(events, String(seen), String(seen));
+        const replies = await pipeline.exec().catch(() => null);
+        if (replies === null || replies.some(([error]) => error !== null)) return undefined;
+        const [newest, aside, atSeen] = replies.map(([, value]) => value) as [StreamEntries, number, StreamEntries?];
+        const first = newest[0];
+        return {
+          newest: first === undefined ? null : { seq: Number.parseInt(first[0], 10), fields: JSON.stringify(first[1]) },
+          atSeen: atSeen?.[0] === undefined ? null : JSON.stringify(atSeen[0][1]),
+          aside: aside === 1,
+        };
+      }),
+    );
   }
 }

@@ -78,6 +78,8 @@ describe('chunkwise chaos --live flags', () => {
       jobs: 40,
       seed: 7,
       persistence: 'always',
+      cluster: false,
+      waitReplicas: false,
       json: true,
       report: 'out',
       keep: false,
@@ -92,6 +94,9 @@ describe('chunkwise chaos --live flags', () => {
       persistence: 'always',
     });
     expect(parseLiveFlags(['--persistence', 'none']).persistence).toBe('none');
+    expect(parseLiveFlags(['--cluster', '--wait-replicas'])).toMatchObject({ cluster: true, waitReplicas: true });
+    expect(() => parseLiveFlags(['--wait-replicas'])).toThrow(/--wait-replicas needs --cluster/);
+    expect(() => parseLiveFlags(['--cluster', '--persistence', 'none'])).toThrow(/replication/);
   });
 
   it('`chunkwise chaos` without --live is a usage error (exit 64)', () => {
