@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { asideKeys, jobKeys } from '../../src/adapters/redis/index.js';
-import { attribute } from '../../sim/live/run.js';
+import { attribute, storeMayLose } from '../../sim/live/run.js';
 import { StoreWatcher } from '../../sim/live/watcher.js';
 import {
   connectRealRedis,
@@ -48,6 +48,39 @@ describeWithRedis('the store watcher', await realRedis(), () => {
     expect(await watcher.stop()).toEqual([]);
     await deleteKeysWithPrefix(redis, prefix);
     redis.disconnect();
+  });
+});
+
+describeWithRedis('the store watcher on rewritten entries', await realRedis(), () => {
+  it('reports an entry lost and its seq written again between two samples (a failover, then new writes)', async () => {
+    const redis = connectRealRedis();
+    const prefix = randomPrefix('watch-rewrite');
+    const rewritten = jobKeys(prefix, 'job-rewritten').events;
+    const grown = jobKeys(prefix, 'job-grown').events;
+    for (const seq of [1, 2, 3]) for (const key of [rewritten, grown]) await redis.xadd(key, String(seq), 'event', 'x');
+    const watcher = new StoreWatcher(redisUrl, prefix, () => ['job-rewritten', 'job-grown']);
+    await watcher.sampleOnce();
+    // Seq 3 lost, then 3 and 4 written again with other fields before the next sample; the other stream only grew.
+    await redis.del(rewritten);
+    for (const seq of [1, 2]) await redis.xadd(rewritten, String(seq), 'event', 'x');
+    await redis.xadd(rewritten, '3', 'event', 'y');
+    await redis.xadd(rewritten, '4', 'event', 'y');
+    await redis.xadd(grown, '4', 'event', 'x');
+    const losses = await watcher.stop();
+    expect(losses).toEqual([expect.objectContaining({ job: 'job-rewritten', seenSeq: 3, nowSeq: 4 })]);
+    await deleteKeysWithPrefix(redis, prefix);
+    redis.disconnect();
+  });
+});
+
+describe('which runs let the store lose acknowledged writes', () => {
+  it('a redis-server without fsync before every reply, and a cluster that does not wait for a replica', () => {
+    expect(storeMayLose({})).toBe(false);
+    expect(storeMayLose({ persistence: 'always' })).toBe(false);
+    expect(storeMayLose({ persistence: 'everysec' })).toBe(true);
+    expect(storeMayLose({ persistence: 'none' })).toBe(true);
+    expect(storeMayLose({ cluster: true })).toBe(true);
+    expect(storeMayLose({ cluster: true, waitReplicas: true })).toBe(false);
   });
 });
 
