@@ -65,7 +65,7 @@ Options:
   --preemptions N   the bound of --exhaustive (default 3)             e.g. --preemptions 4
   --quick           the seed's named chaos scenarios + a short fuzz (60 runs)
   --full            every named scenario + a long fuzz (1500 runs, 2 threads)
-  --coverage        the chaos tests under vitest with v8 coverage
+  --coverage        the chaos tests under vitest with v8 coverage (in a clone of chunkwise)
   --coverage-report what the campaign reached: store operation × outcome, job phase × operation,
                     fault kind × job phase, recovery depths, events, failure reasons; and
                     which reachable pairs it did not reach              e.g. --coverage-report
