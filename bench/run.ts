@@ -8,6 +8,8 @@
  *   npm run bench -- --only throughput,bugFinding   some figures only (the others are marked skipped)
  *   npm run bench -- --quick --only bugFinding,falseAlarms
  *   npm run bench -- --quick --time-budget 120       another wall-time budget, in seconds (--quick: 165)
+ *   npm run bench -- --cluster [--quick]  RedisJobStore on a local Redis Cluster vs one redis-server, side by side
+ *                                  (bench/redis-cluster.ts; writes bench/results/redis-cluster.json only)
  *
  * A real Redis (REDIS_URL, default redis://127.0.0.1:6379) is used when one answers; without one,
  * the figures that need it are present with the reason.
@@ -65,12 +67,20 @@ function parseFlags(argv: readonly string[]): {
   budget: Budget;
   only: Set<string> | undefined;
   timeBudgetSeconds: number | null;
+  cluster: boolean;
 } {
   const { values } = parseArgs({
     args: [...argv],
-    options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'time-budget': { type: 'string' } },
+    options: {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      'time-budget': { type: 'string' },
+      cluster: { type: 'boolean' },
+    },
     strict: true,
   });
+  if (values.cluster === true && (values.only !== undefined || values['time-budget'] !== undefined))
+    throw new TypeError('--cluster runs the Redis Cluster comparison alone: it takes --quick only');
   const timeBudget = values['time-budget'];
   if (timeBudget !== undefined && !(Number(timeBudget) > 0))
     throw new RangeError(`--time-budget must be a positive number of seconds, got ${JSON.stringify(timeBudget)}`);
@@ -86,7 +96,7 @@ function parseFlags(argv: readonly string[]): {
   const budget = values.quick === true ? quickBudget : fullBudget;
   const timeBudgetSeconds =
     timeBudget !== undefined ? Number(timeBudget) : budget.mode === 'quick' ? quickTimeBudgetSeconds : null;
-  return { budget, only, timeBudgetSeconds };
+  return { budget, only, timeBudgetSeconds, cluster: values.cluster === true };
 }
 
 /**
@@ -111,7 +121,16 @@ async function part<T>(meaning: string, measure: () => Promise<T>): Promise<T | 
 export const quickTimeBudgetSeconds = 165;
 
 async function main(): Promise<void> {
-  const { budget, only, timeBudgetSeconds } = parseFlags(process.argv.slice(2));
+  const { budget, only, timeBudgetSeconds, cluster } = parseFlags(process.argv.slice(2));
+  if (cluster) {
+    // The Redis Cluster comparison starts its own servers and writes bench/results/redis-cluster.json alone.
+    const { measureRedisCluster } = await import('./redis-cluster.js');
+    await mkdir(resultsDirectory, { recursive: true });
+    const results = await measureRedisCluster(budget.mode, resultsDirectory);
+    console.log(JSON.stringify(results, null, 2));
+    progress('wrote bench/results/redis-cluster.json');
+    return;
+  }
   const started = nowMs();
   const loadAtStart = loadavg().map((value) => round(value, 2));
   if (timeBudgetSeconds !== null) setTimeBudget(timeBudgetSeconds);
