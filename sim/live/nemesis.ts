@@ -11,11 +11,12 @@
  *   store must fence out. 1.5 s after it woke, the zombie is retired with SIGTERM;
  * - redis: kill -9 the redis-server, start it again on the same port and directory 0.3–1.5 s later
  *   (one time in three: after the lease plus 1–3 s, an outage longer than every lease). On a Redis
- *   Cluster (`--cluster`) the move is a failover of a random master instead: half the time a
- *   graceful `CLUSTER FAILOVER` on its replica (which first catches up: nothing is lost), half the
- *   time kill -9 of the master, its replica promoted by the cluster after the node timeout, and the
- *   old master started again as a replica (what it acknowledged and had not yet replicated is lost
- *   unless the store waits for a replica after every write);
+ *   Cluster (`--cluster`) the move is a failover of a random master instead, one of three: a
+ *   graceful `CLUSTER FAILOVER` on its replica (which first catches up: nothing is lost); kill -9 of
+ *   the master, its replica promoted by the cluster after the node timeout, and the old master
+ *   started again as a replica (what it acknowledged and had not yet replicated is lost); or the
+ *   same with the replica stopped (SIGSTOP) for 0.3–0.9 s first, so that the writes the master
+ *   acknowledges meanwhile are surely lost, unless the store waits for a replica after every write;
  * - damage: delete, truncate or corrupt the file of a pending chunk of a transcribing job (a new
  *   file renamed over the old one, as writers do, so no reader sees a torn file);
  * - tamper: the stored state of a transcribing job is hand-edited into an inconsistent one (its
@@ -227,9 +228,22 @@ export class Nemesis {
   private async failover(cluster: LiveRedisCluster): Promise<void> {
     const masters = await cluster.masterPorts();
     const master = this.pick(masters);
-    const how = this.random() < 0.5 ? 'graceful' : 'kill';
+    const draw = this.random();
+    const how = draw < 1 / 3 ? 'graceful' : draw < 2 / 3 ? 'kill' : 'lagging';
+    const lagMs = this.between(300, 900);
     if (master === undefined) return;
     const atMs = Date.now();
+    if (how === 'lagging') {
+      this.context.say(
+        `cluster master ${master}: its replica stopped for ${lagMs} ms, then the master killed (kill -9)`,
+      );
+      const { promoted, downMs } = await cluster.killMasterWithLaggingReplicas(master, () =>
+        sleep(lagMs, undefined, { signal: this.context.signal }),
+      );
+      this.context.act({ atMs, kind: 'redis_down', durationMs: Date.now() - atMs, failover: 'kill' });
+      this.context.say(`replica ${promoted} promoted ${downMs} ms after the kill; ${master} restarted as a replica`);
+      return;
+    }
     if (how === 'graceful') {
       const promoted = await cluster.failover(master);
       this.context.act({ atMs, kind: 'redis_down', durationMs: Date.now() - atMs, failover: how });

@@ -16,7 +16,9 @@
  *   - killMaster(master): crash a master, wait until a replica is promoted and the cluster is ok
  *     again, restart the old master (it comes back as a replica of the new one). What the old
  *     master acknowledged and had not yet sent to the promoted replica is lost: replication is
- *     asynchronous (docs/redis-cluster.md).
+ *     asynchronous (docs/redis-cluster.md);
+ *   - killMasterWithLaggingReplicas(master, whileLagging): the same with the replicas stopped
+ *     while `whileLagging` runs, so that what the master acknowledges meanwhile is surely lost.
  *
  * Everything started is tracked by processes.ts, so that no process or directory outlives the
  * run, even an abrupt exit; stop() kills every node and removes every directory now.
@@ -219,6 +221,53 @@ export class LiveRedisCluster {
     const replicas = view.filter((node) => node.masterId === master.id).map((node) => node.port);
     const startMs = Date.now();
     await this.crash(masterPort);
+    const { promoted, servedAtMs } = await this.awaitPromotion(masterPort, replicas);
+    return { promoted, downMs: servedAtMs - startMs };
+  }
+
+  /**
+   * A failover that loses acknowledged writes on purpose: the replicas of the master on `masterPort`
+   * are stopped (SIGSTOP) and their links closed by the master (CLIENT KILL TYPE replica),
+   * `whileLagging` runs (writes the master acknowledges and cannot replicate), the master is killed
+   * (kill -9), the replicas resumed; once one is promoted and the cluster is ok, the old master is
+   * started again (as a replica). Keep `whileLagging` well inside
+   * the node timeout, or the cluster marks the stopped replicas failed too and cannot fail over.
+   */
+  async killMasterWithLaggingReplicas(
+    masterPort: number,
+    whileLagging: () => Promise<void>,
+  ): Promise<{ promoted: number; downMs: number }> {
+    const view = await this.topology();
+    const master = view.find((node) => node.port === masterPort && node.role === 'master');
+    if (master === undefined) throw new Error(`port ${masterPort} is no master`);
+    const replicas = view
+      .filter((node) => node.masterId === master.id && this.running(node.port))
+      .map((node) => node.port);
+    if (replicas.length === 0) throw new Error(`master ${masterPort} has no running replica`);
+    for (const port of replicas) this.pause(port, true);
+    // Cut the replication links from the master's side too: what a stopped replica's socket already holds it would
+    // still read once resumed, but nothing written from now on reaches it.
+    await this.command(masterPort, 'CLIENT', 'KILL', 'TYPE', 'replica');
+    let startMs: number;
+    try {
+      await whileLagging();
+    } finally {
+      startMs = Date.now();
+      await this.crash(masterPort);
+      for (const port of replicas) this.pause(port, false);
+    }
+    const { promoted, servedAtMs } = await this.awaitPromotion(masterPort, replicas);
+    return { promoted, downMs: servedAtMs - startMs };
+  }
+
+  /**
+   * Waits until one of `replicas` serves the slots of the dead `masterPort` and the cluster is ok (then: servedAtMs),
+   * then restarts the old master and waits until it rejoined.
+   */
+  private async awaitPromotion(
+    masterPort: number,
+    replicas: readonly number[],
+  ): Promise<{ promoted: number; servedAtMs: number }> {
     let promoted = -1;
     await this.waitUntil(async () => {
       const now = await this.topology();
@@ -227,10 +276,10 @@ export class LiveRedisCluster {
       return taken !== undefined;
     }, `a replica of ${masterPort} to be promoted`);
     await this.waitUntilOk([masterPort]);
-    const downMs = Date.now() - startMs;
+    const servedAtMs = Date.now();
     await this.restart(masterPort);
     await this.waitUntilOk();
-    return { promoted, downMs };
+    return { promoted, servedAtMs };
   }
 
   /** kill -9 the node on `port`. */

@@ -1,8 +1,9 @@
 /**
  * RedisJobStore and EventConsumer on a real local Redis Cluster (3 masters + 3 replicas, see
  * test/support/redis-cluster.ts), through ioredis' `Cluster` client made by connectRedis: the
- * JobStore contract with a manual clock, the server clock, the consumer groups, and the slots the
- * cluster itself computes for the keys (CLUSTER KEYSLOT) against cluster-key-slot's. A script whose
+ * JobStore contract with a manual clock, the server clock, the consumer groups, the slots the
+ * cluster itself computes for the keys (CLUSTER KEYSLOT) against cluster-key-slot's, and what a
+ * failover loses with and without waitForReplicas. A script whose
  * keys spanned two slots would fail here with CROSSSLOT; a key on the wrong node with MOVED.
  */
 import calculateSlot from 'cluster-key-slot';
@@ -15,6 +16,7 @@ import {
   RedisJobStore,
   recoverableIndexKey,
 } from '../../../src/adapters/redis/index.js';
+import { StoreUnavailableError } from '../../../src/ports.js';
 import { chunkPlan, jobStoreContract, manualClock } from '../../contracts/job-store.contract.js';
 import { randomPrefix } from '../../support/redis.js';
 import { deleteClusterKeysWithPrefix, describeWithRedisCluster } from '../../support/redis-cluster.js';
@@ -116,4 +118,63 @@ describeWithRedisCluster('RedisJobStore on a real Redis Cluster', (handle) => {
     }
     await deleteClusterKeysWithPrefix(client, keyPrefix);
   });
+
+  // Last in the file: it changes which node is master.
+  it('loses a commit a master acknowledged and could not replicate before a failover, unless the store waited', async () => {
+    const cluster = handle.cluster;
+    const keyPrefix = randomPrefix('lagging');
+    const fast = new RedisJobStore({ redis: client, keyPrefix });
+    const safe = new RedisJobStore({ redis: client, keyPrefix, waitForReplicas: { replicas: 1, timeoutMs: 300 } });
+    const master = await cluster.masterOfSlot(calculateSlot(jobKeys(keyPrefix, 'lost').state));
+    const kept = await (async () => {
+      for (let candidate = 0; candidate < 1_000; candidate += 1)
+        if ((await cluster.masterOfSlot(calculateSlot(jobKeys(keyPrefix, `kept-${candidate}`).state))) === master)
+          return `kept-${candidate}`;
+      throw new Error('no job id on the same master');
+    })();
+    for (const jobId of ['lost', kept]) {
+      await safe.createJob({ jobId, source: '/a.wav', chunkLengthMs: 1_000 });
+      expect(
+        await safe.claimJob({ jobId, workerId: 'w', leaseMs: 60_000, recoveryAttemptsMax: 1, requestId: `${jobId}-c` }),
+      ).toMatchObject({ kind: 'ok' });
+      const plan = { jobId, workerId: 'w', epoch: 1, requestId: `${jobId}-p`, durationMs: 1_000, chunks: chunkPlan(1) };
+      expect(await safe.recordChunkPlan(plan)).toEqual({ kind: 'ok', duplicate: false });
+    }
+    const commit = (jobId: string) => ({
+      jobId,
+      workerId: 'w',
+      epoch: 1,
+      requestId: `${jobId}-k`,
+      index: 0,
+      transcript: 't',
+    });
+    let waited: unknown;
+    await cluster.killMasterWithLaggingReplicas(master, async () => {
+      // Acknowledged by the master alone.
+      expect(await fast.commitChunk(commit('lost'))).toEqual({ kind: 'ok', duplicate: false });
+      // Applied by the master, but no replica acknowledged it: the store does not say ok.
+      waited = await safe.commitChunk(commit(kept)).catch((error: unknown) => error);
+    });
+    expect(waited).toBeInstanceOf(StoreUnavailableError);
+    expect((waited as Error).message).toMatch(/0 of 1 replicas acknowledged within 300 ms/);
+    const read = async <T>(action: () => Promise<T>): Promise<T> => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await action();
+        } catch (error) {
+          if (attempt >= 50) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    };
+    // The acknowledged commit is gone: the chunk is pending again, its event never happened.
+    const lost = await read(() => fast.getJob('lost'));
+    expect(lost?.chunks[0]?.transcript).toBeNull();
+    expect((await read(() => fast.readEvents('lost'))).map((event) => event.event)).not.toContain('chunk_transcribed');
+    // The unacknowledged one is retried under its request id, as the runtime does, until a replica acknowledged it (an
+    // attempt whose WAIT timed out while the new master's replica was still syncing makes the last one a duplicate).
+    expect(await read(() => safe.commitChunk(commit(kept)))).toMatchObject({ kind: 'ok' });
+    expect((await read(() => safe.getJob(kept)))?.chunks[0]?.transcript).toBe('t');
+    await deleteClusterKeysWithPrefix(client, keyPrefix);
+  }, 60_000);
 });
