@@ -35,7 +35,7 @@ export interface CheckedRun {
 /** Plays a scenario once and checks every promise. */
 export async function simulate(scenario: Scenario, options: WorldOptions = {}): Promise<CheckedRun> {
   const record = await new World(scenario, options).run();
-  return { record, violations: checkAll(record) };
+  return { record, violations: checkAll(record, options.promises) };
 }
 
 /** The fast-check seed of run `index` of a campaign seeded `seed`. */
@@ -116,7 +116,7 @@ export async function playRun(seed: number, index: number, options: RunOptions =
     ...summary,
     failed: {
       promise: violation.promise,
-      liveness: first.violations.every((entry) => isLiveness(entry.promise)),
+      liveness: first.violations.every((entry) => isLiveness(entry.promise, options.world?.promises)),
       violations: first.violations,
     },
   };
@@ -210,7 +210,7 @@ function failureReport(index: number, promise: string, run: CheckedRun, shrink: 
   return {
     index,
     promise,
-    liveness: isLiveness(promise),
+    liveness: isLiveness(promise, record.promises),
     replay: encodeReplay(record.scenario),
     scenario: record.scenario,
     violations: ordered,

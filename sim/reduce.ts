@@ -6,6 +6,7 @@
  * at its budget. Every candidate is a plain scenario, so the result replays from its token alone.
  */
 import { latencyBounds, resolveFault, type Fault, type Scenario } from './faults.js';
+import { faultDefinition } from './faults/index.js';
 
 /** How much a reduction may try. */
 export interface ReduceBudget {
@@ -105,6 +106,16 @@ function* candidates(scenario: Scenario): Generator<Scenario> {
   for (const cut of cuts) yield* retargeted(cut);
   for (let fault = scenario.faults.length - 1; fault >= 0; fault -= 1)
     yield { ...scenario, faults: scenario.faults.filter((_, index) => index !== fault) };
+  for (let position = 0; position < scenario.faults.length; position += 1) {
+    const fault = scenario.faults[position] as Fault;
+    const added = faultDefinition(fault.kind).workersAdded?.(fault);
+    if (added === undefined) continue;
+    const faults = scenario.faults.filter((_, index) => index !== position);
+    yield { ...scenario, workers: scenario.workers + Math.min(added, 1), faults };
+    if (added > 1) yield { ...scenario, workers: scenario.workers + added, faults };
+  }
+  const halved = halvedStory(scenario);
+  if (halved !== undefined) yield halved;
   yield* fewerChoices(scenario);
   for (let job = 0; job < scenario.jobs.length; job += 1) yield* fewerChunks(scenario, job);
   yield* fasterPorts(scenario);
@@ -113,6 +124,24 @@ function* candidates(scenario: Scenario): Generator<Scenario> {
       yield { ...scenario, faults: scenario.faults.map((entry, index) => (index === fault ? simpler : entry)) };
   }
   if (scenario.seed !== 0) yield { ...scenario, seed: 0 };
+}
+
+/**
+ * The whole story at half its length: every job with half its chunks, every fault at half its call count and at
+ * half its time. One step where single cuts are stuck because the faults hang together (a pause at the ninth
+ * transcription, recoverers that arrive while it lasts).
+ */
+function halvedStory(scenario: Scenario): Scenario | undefined {
+  const half = (value: number, minimum: number) => Math.max(minimum, Math.ceil(value / 2));
+  const jobs = scenario.jobs.map((job) => ({ ...job, chunks: half(job.chunks, 1), lastChunkMs: job.chunkLengthMs }));
+  const faults = scenario.faults.map((fault) => {
+    let simpler: Fault = fault;
+    if ('nth' in simpler) simpler = { ...simpler, nth: half(simpler.nth, 1) };
+    if ('atMs' in simpler) simpler = { ...simpler, atMs: Math.floor(simpler.atMs / 2) };
+    return simpler;
+  });
+  const candidate = normalised({ ...scenario, jobs, faults });
+  return JSON.stringify(candidate) === JSON.stringify(scenario) ? undefined : candidate;
 }
 
 function withoutJob(scenario: Scenario, dropped: number): Scenario {
@@ -201,6 +230,14 @@ function* fewerChunks(scenario: Scenario, job: number): Generator<Scenario> {
       index === job ? { ...entry, chunks, lastChunkMs: entry.chunkLengthMs } : entry,
     );
     yield normalised({ ...scenario, jobs });
+    // Fewer chunks mean fewer calls: a fault that strikes at the n-th call may have to strike that much earlier.
+    const fewer = spec.chunks - chunks;
+    if (scenario.faults.some((fault) => 'nth' in fault && fault.nth > 1)) {
+      const faults = scenario.faults.map((fault) =>
+        'nth' in fault && fault.nth > 1 ? { ...fault, nth: Math.max(1, fault.nth - fewer) } : fault,
+      );
+      yield normalised({ ...scenario, jobs, faults });
+    }
   }
   if (spec.submitAtMs !== undefined || spec.submitOnPoll !== undefined) {
     const { submitAtMs: _at, submitOnPoll: _poll, ...upfront } = spec;
@@ -246,13 +283,5 @@ function* simplerFaults(fault: Fault): Generator<Fault> {
     yield { ...fault, atMs: 0 };
     yield { ...fault, atMs: Math.floor(fault.atMs / 2) };
   }
-  if (fault.kind === 'store_down' && fault.durationMs > 100)
-    yield { ...fault, durationMs: Math.max(100, Math.floor(fault.durationMs / 2)) };
-  if (fault.kind === 'api_outage' && fault.durationMs > 1_000)
-    yield { ...fault, durationMs: Math.max(1_000, Math.floor(fault.durationMs / 2)) };
-  if (fault.kind === 'api_outage' && fault.retryAfterMs > 0) yield { ...fault, retryAfterMs: 0 };
-  if (fault.kind === 'recoverers' && fault.count > 1) yield { ...fault, count: fault.count - 1 };
-  if (fault.kind === 'owner_crash' && fault.count > 1) yield { ...fault, count: fault.count - 1 };
-  if (fault.kind === 'clock_skew' && fault.driftPpm !== 0) yield { ...fault, driftPpm: 0 };
-  if (fault.kind === 'clock_skew' && fault.offsetMs !== 0) yield { ...fault, offsetMs: 0 };
+  yield* faultDefinition(fault.kind).simpler?.(fault) ?? [];
 }

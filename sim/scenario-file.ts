@@ -7,7 +7,8 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import { chunkTailMsMin } from '../src/core/limits.js';
-import { scenarioVersion, type Scenario } from './faults.js';
+import { faultKinds, scenarioVersion, type Scenario } from './faults.js';
+import { faultDefinition } from './faults/index.js';
 
 /** A replay token or scenario file that cannot be read; the message says what is wrong. */
 export class ScenarioFormatError extends TypeError {
@@ -16,52 +17,25 @@ export class ScenarioFormatError extends TypeError {
 
 const count = z.number().int().nonnegative();
 const positive = z.number().int().positive();
-const callTarget = z.enum(['any', 'claim', 'extract', 'transcribe', 'commit', 'complete']);
 
-const faultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('crash'),
-    worker: count,
-    target: callTarget,
-    nth: positive,
-    when: z.enum(['before', 'after']),
-  }),
-  z.strictObject({ kind: z.literal('pause'), worker: count, target: callTarget, nth: positive, durationMs: positive }),
-  z.strictObject({ kind: z.literal('store_down'), atMs: count, durationMs: positive }),
-  z.strictObject({ kind: z.literal('reply_lost'), nth: positive }),
-  z.strictObject({
-    kind: z.literal('chunk_file'),
-    job: count,
-    chunk: count,
-    damage: z.enum(['delete', 'truncate', 'corrupt']),
-    atMs: count,
-  }),
-  z.strictObject({ kind: z.literal('source_deleted'), job: count, atMs: count }),
-  z.strictObject({
-    kind: z.literal('transcriber_error'),
-    nth: positive,
-    error: z.union([z.literal(429), z.literal(500), z.literal(400), z.literal('timeout'), z.literal('reset')]),
-  }),
-  z.strictObject({ kind: z.literal('state_corrupt'), job: count, atMs: count }),
-  z.strictObject({ kind: z.literal('recoverers'), atMs: count, count: positive }),
-  z.strictObject({ kind: z.literal('poison'), job: count, atMs: count, what: z.enum(['absurd_size', 'index_member']) }),
-  z.strictObject({
-    kind: z.literal('api_outage'),
-    atMs: count,
-    durationMs: positive,
-    status: z.union([z.literal(429), z.literal(503)]),
-    retryAfterMs: count,
-  }),
-  z.strictObject({ kind: z.literal('stop'), worker: count, target: callTarget, nth: positive }),
-  z.strictObject({
-    kind: z.literal('clock_skew'),
-    worker: count,
-    offsetMs: count,
-    driftPpm: z.number().int().min(-500_000).max(500_000),
-  }),
-  z.strictObject({ kind: z.literal('media_error'), nth: positive }),
-  z.strictObject({ kind: z.literal('owner_crash'), job: count, count: positive }),
-]);
+/** A fault: an object whose kind is one of the registry's, checked further by that kind's own schema. */
+const faultSchema = z.looseObject({ kind: z.string() }).check((context) => {
+  const { kind } = context.value;
+  if (!(faultKinds as readonly string[]).includes(kind)) {
+    context.issues.push({
+      code: 'custom',
+      input: kind,
+      path: ['kind'],
+      message: `unknown fault kind ${JSON.stringify(kind)}; the kinds are ${faultKinds.join(', ')}`,
+    });
+    return;
+  }
+  const parsed = faultDefinition(kind).schema.safeParse(context.value);
+  if (parsed.success) return;
+  for (const issue of parsed.error.issues) {
+    context.issues.push({ code: 'custom', input: context.value, path: issue.path, message: issue.message });
+  }
+});
 
 const jobSchema = z
   .strictObject({
@@ -123,7 +97,7 @@ export function parseScenario(value: unknown): Scenario {
     const where = issue === undefined || issue.path.length === 0 ? 'scenario' : `scenario.${issue.path.join('.')}`;
     throw new ScenarioFormatError(`${where}: ${issue?.message ?? 'invalid'}`);
   }
-  return parsed.data as Scenario;
+  return parsed.data as unknown as Scenario;
 }
 
 function savedOf(value: unknown): unknown {

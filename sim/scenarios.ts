@@ -1,9 +1,10 @@
 /**
  * The seed document's chaos suite as named scenarios: its 6 basic scenarios, 3 extended ones, 6
  * crash points, 5 recovery scenarios and 7 validation checks. Each runs in its own simulated world
- * and must keep every promise of the registry (sim/checkers/index.ts), not merely "some recovery succeeded"; each also states what
- * is particular to it (the crash really happened, which chunks were re-extracted, who won). The
- * vitest suite in test/chaos and `npm run sim -- --quick` run these same definitions.
+ * and must keep every promise of the registry (sim/checkers/index.ts), not merely "some recovery
+ * succeeded"; each also states what is particular to it (the crash really happened, which chunks
+ * were re-extracted, who won). The vitest suite in test/chaos and `npm run sim -- --quick` run these
+ * same definitions.
  */
 import type { JobEvent } from '../src/core/events.js';
 import {

@@ -328,12 +328,17 @@ export type { InjectedTranscriberFault } from './faults/index.js';
 /** How long an injected transcriber timeout holds the call before it fails. */
 export const transcriberTimeoutMs = 30_000;
 
-/** A transcriber whose text is derived from job, chunk and audio bytes. */
+/**
+ * A transcriber whose text is derived from job, chunk and audio bytes, or, when the caller gives one, a transcriber
+ * of its own, with the faults of the plan injected around it either way.
+ */
 export class SimTranscriber implements Transcriber {
   constructor(
     private readonly host: TwinHost,
     private readonly actor: string,
     private readonly world: TranscriberWorld,
+    /** A transcriber of the caller's own, asked whenever no fault is injected; the simulated text otherwise. */
+    private readonly own: Transcriber | undefined,
     private readonly latencyMs: () => number,
   ) {}
 
@@ -361,6 +366,7 @@ export class SimTranscriber implements Transcriber {
             ...(fault.retryAfterMs === undefined ? {} : { retryAfterMs: fault.retryAfterMs }),
           };
         }
+        if (this.own !== undefined) return this.own.transcribe(request);
         return { kind: 'ok', text: transcriptOf(request.jobId, request.index, request.audio) };
       },
       describe: (result) => (result.kind === 'ok' ? 'ok' : `error ${result.status ?? 'timeout'}`),

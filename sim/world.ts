@@ -11,7 +11,14 @@ import { MemoryJobStore } from '../src/adapters/memory/store.js';
 import type { JobEvent } from '../src/core/events.js';
 import type { Limits } from '../src/core/limits.js';
 import { isTerminal, type Job } from '../src/core/types.js';
-import { StoreUnavailableError, type ChunkStore, type JobStore, type TranscribeRequest } from '../src/ports.js';
+import {
+  StoreUnavailableError,
+  type ChunkStore,
+  type JobStore,
+  type TranscribeRequest,
+  type Transcriber,
+} from '../src/ports.js';
+import type { PromiseSpec } from './checkers/types.js';
 import { Worker } from '../src/runtime/worker.js';
 import { simulationLimits, type JobSpec, type Scenario } from './faults.js';
 import {
@@ -76,7 +83,8 @@ export interface StoreInspector {
   events(jobId: string): readonly JobEvent[] | Promise<readonly JobEvent[]>;
   /** Reloads the cached state of a job after a store call touched it (stores with real I/O). */
   refresh?(jobId: string): Promise<void>;
-  tamper(jobId: string, change: (job: Job) => Job): void | Promise<void>;
+  /** Hand-edits a stored job (state_corrupt faults); a store without it is never tampered with. */
+  tamper?(jobId: string, change: (job: Job) => Job): void | Promise<void>;
   /** Writes poison data (stores with real keys only); resolves false when this store cannot hold it. */
   poison?(jobId: string, what: PoisonKind): Promise<boolean>;
 }
@@ -86,6 +94,15 @@ export interface WorldOptions {
   readonly limits?: Limits;
   /** Replaces the reference store (planted bugs, other implementations). */
   readonly store?: StoreFactory;
+  /**
+   * Makes a transcriber of the caller's own: one for each run, called by the simulated transcriber whenever no
+   * fault is injected into a call, so it runs in virtual time behind the same fault kinds (errors, outages,
+   * timeouts) and latencies; and one more, after the run, for the crash-free transcript each chunk must end with
+   * (P7). It must not wait on real time.
+   */
+  readonly transcriber?: () => Transcriber;
+  /** Promises of the caller's own, checked beside the registry's (the world plays the run; the campaign checks). */
+  readonly promises?: readonly PromiseSpec[];
   /** Wraps each worker's ports (planted bugs in tests). */
   readonly workerFactory?: (options: ConstructorParameters<typeof Worker>[0]) => Worker;
   /**
@@ -135,6 +152,8 @@ export interface RunRecord {
   readonly coverage?: Readonly<Record<string, number>>;
   /** The chunk transcripts a crash-free run of the job produces, in order (for P7). */
   expectedTranscripts(jobId: string): string[];
+  /** Promises of the caller's own the run is also judged against (WorldOptions.promises). */
+  readonly promises?: readonly PromiseSpec[];
 }
 
 /** Why a run ended. */
@@ -203,6 +222,8 @@ export class World implements TwinHost {
   private pausesEndMs = 0;
   private mediaCalls = 0;
   private readonly coverage: Record<string, number> = {};
+  /** The caller's own transcriber for this run (WorldOptions.transcriber), shared by every worker. */
+  private readonly ownTranscriber: Transcriber | undefined;
   /** Actors that crash before their next call (a fault armed by their grant). */
   private readonly armedCrashes = new Map<string, Fault>();
 
@@ -215,6 +236,7 @@ export class World implements TwinHost {
     this.scheduler = new Scheduler(scenario.choices);
     this.random = mulberry32(scenario.seed);
     this.faultHost = this.buildFaultHost();
+    this.ownTranscriber = options.transcriber?.();
   }
 
   private buildFaultHost(): FaultHost {
@@ -249,8 +271,9 @@ export class World implements TwinHost {
         await this.inspect.refresh?.(jobId);
         return this.inspect.job(jobId);
       },
+      canTamper: () => this.inspect.tamper !== undefined,
       tamper: async (jobId, change) => {
-        await this.inspect.tamper(jobId, change);
+        await this.inspect.tamper?.(jobId, change);
       },
       canPoison: () => this.inspect.poison !== undefined,
       poison: async (jobId, what) => (await this.inspect.poison?.(jobId, what)) ?? false,
@@ -530,7 +553,7 @@ export class World implements TwinHost {
       media: new SimMedia(this, actor, this.mediaWorld(), () =>
         Math.max(1, Math.floor(this.scenario.latencies.mediaMs * (0.5 + this.random()))),
       ),
-      transcriber: new SimTranscriber(this, actor, this.transcriberWorld(), () =>
+      transcriber: new SimTranscriber(this, actor, this.transcriberWorld(), this.ownTranscriber, () =>
         Math.max(1, Math.floor(this.scenario.latencies.transcribeMs * (0.5 + this.random()))),
       ),
       clock: this.clockOf(slot, actor),
@@ -855,6 +878,29 @@ export class World implements TwinHost {
     };
   }
 
+  /**
+   * Each job's chunk transcripts in a crash-free run: the simulated transcriber's, or those of the caller's own
+   * transcriber for the chunks' true audio (asked once per chunk, after the run, outside its schedule).
+   */
+  private async expectedTranscripts(): Promise<Map<string, string[]>> {
+    const expected = new Map<string, string[]>();
+    const own = this.options.transcriber?.();
+    for (const spec of this.scenario.jobs) {
+      const texts: string[] = [];
+      for (let index = 0; index < spec.chunks; index += 1) {
+        const audio = chunkContent(spec.id, index);
+        if (own === undefined) {
+          texts.push(transcriptOf(spec.id, index, audio));
+          continue;
+        }
+        const result = await own.transcribe({ jobId: spec.id, index, audio, prompt: texts[index - 1] ?? null });
+        texts.push(result.kind === 'ok' ? result.text : `(no transcript: ${result.message})`);
+      }
+      expected.set(spec.id, texts);
+    }
+    return expected;
+  }
+
   private async record(liveness: LivenessOutcome & { readonly end: RunEnd }): Promise<RunRecord> {
     const { end, ...outcome } = liveness;
     const jobs = new Map<string, Job | undefined>();
@@ -867,6 +913,7 @@ export class World implements TwinHost {
       files.set(spec.id, this.files.fileNames(spec.id));
     }
     const chunksTotal = this.scenario.jobs.reduce((sum, job) => sum + job.chunks, 0);
+    const expected = await this.expectedTranscripts();
     return {
       scenario: this.scenario,
       limits: this.limits,
@@ -886,12 +933,8 @@ export class World implements TwinHost {
       steps: this.scheduler.stats.steps,
       decisions: this.scheduler.stats.decisions,
       wastedTranscriptions: Math.max(0, this.transcriptions - chunksTotal),
-      expectedTranscripts: (jobId) => {
-        const spec = this.scenario.jobs.find((job) => job.id === jobId);
-        return Array.from({ length: spec?.chunks ?? 0 }, (_, index) =>
-          transcriptOf(jobId, index, chunkContent(jobId, index)),
-        );
-      },
+      expectedTranscripts: (jobId) => expected.get(jobId) ?? [],
+      promises: this.options.promises ?? [],
     };
   }
 }

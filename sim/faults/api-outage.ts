@@ -1,6 +1,7 @@
 /** api_outage: every transcription started in a window fails with 429 or 503, asking to retry after a while. */
 import fc from 'fast-check';
-import { commonDraws, defineFaultKind } from './kind.js';
+import { z } from 'zod';
+import { commonDraws, defineFaultKind, faultFields } from './kind.js';
 
 export interface ApiOutageFault {
   readonly kind: 'api_outage';
@@ -15,6 +16,13 @@ export const apiOutage = defineFaultKind<ApiOutageFault>({
   kind: 'api_outage',
   summary: 'every transcription started in a window fails with 429 or 503 (and a Retry-After, sometimes)',
   glyph: '≈',
+  schema: z.strictObject({
+    kind: z.literal('api_outage'),
+    atMs: faultFields.count,
+    durationMs: faultFields.positive,
+    status: z.union([z.literal(429), z.literal(503)]),
+    retryAfterMs: faultFields.count,
+  }),
   arbitrary: (bounds) =>
     fc.record({
       kind: fc.constant('api_outage'),
@@ -26,6 +34,10 @@ export const apiOutage = defineFaultKind<ApiOutageFault>({
   label: (fault) =>
     `api_outage(${fault.status} ${fault.atMs}ms +${fault.durationMs}ms${fault.retryAfterMs > 0 ? `, retry-after ${fault.retryAfterMs}ms` : ''})`,
   resolve: (fault) => fault,
+  *simpler(fault) {
+    if (fault.durationMs > 1_000) yield { ...fault, durationMs: Math.max(1_000, Math.floor(fault.durationMs / 2)) };
+    if (fault.retryAfterMs > 0) yield { ...fault, retryAfterMs: 0 };
+  },
   acts: {
     // The window's start is a step of the world of its own, where nothing happens: recorded schedules (replay
     // tokens, choice sequences) count it.

@@ -1,6 +1,7 @@
 /** chunk_file: a chunk file on disk is deleted, truncated or has a byte flipped, at a time of the fault phase. */
 import fc from 'fast-check';
-import { commonDraws, defineFaultKind, jobAt } from './kind.js';
+import { z } from 'zod';
+import { commonDraws, defineFaultKind, jobAt, faultFields } from './kind.js';
 
 export interface ChunkFileFault {
   readonly kind: 'chunk_file';
@@ -14,6 +15,13 @@ export const chunkFile = defineFaultKind<ChunkFileFault>({
   kind: 'chunk_file',
   summary: 'a chunk file is deleted, truncated or has a byte flipped (only a file that exists at that time)',
   glyph: '⚠',
+  schema: z.strictObject({
+    kind: z.literal('chunk_file'),
+    job: faultFields.count,
+    chunk: faultFields.count,
+    damage: z.enum(['delete', 'truncate', 'corrupt']),
+    atMs: faultFields.count,
+  }),
   arbitrary: (bounds) => {
     const { job, atMs } = commonDraws(bounds);
     return fc.record({

@@ -4,7 +4,8 @@
  * the engine must not mix the two.
  */
 import fc from 'fast-check';
-import { commonDraws, defineFaultKind } from './kind.js';
+import { z } from 'zod';
+import { commonDraws, defineFaultKind, faultFields } from './kind.js';
 
 /**
  * Largest clock offset of a worker against the store, and largest drift. Offsets are ahead of the store only:
@@ -28,6 +29,12 @@ export const clockSkew = defineFaultKind<ClockSkewFault>({
   summary: "a worker machine's clock is ahead of the store's by up to 10 min and drifts by up to ±2 %",
   jobless: true,
   glyph: '◷',
+  schema: z.strictObject({
+    kind: z.literal('clock_skew'),
+    worker: faultFields.count,
+    offsetMs: faultFields.count,
+    driftPpm: z.number().int().min(-500_000).max(500_000),
+  }),
   arbitrary: (bounds) =>
     fc.record({
       kind: fc.constant('clock_skew'),
@@ -38,6 +45,10 @@ export const clockSkew = defineFaultKind<ClockSkewFault>({
   label: (fault) =>
     `clock_skew(w${fault.worker} ${fault.offsetMs >= 0 ? '+' : ''}${fault.offsetMs}ms, ${fault.driftPpm >= 0 ? '+' : ''}${fault.driftPpm}ppm)`,
   resolve: (fault, shape) => ({ ...fault, worker: fault.worker % shape.workers }),
+  *simpler(fault) {
+    if (fault.driftPpm !== 0) yield { ...fault, driftPpm: 0 };
+    if (fault.offsetMs !== 0) yield { ...fault, offsetMs: 0 };
+  },
   acts: {
     clock: (fault, slot, shape) =>
       fault.worker % shape.workers === slot ? { offsetMs: fault.offsetMs, driftPpm: fault.driftPpm } : undefined,

@@ -1,6 +1,7 @@
 /** crash: a worker is killed (SIGKILL) at its n-th call of a target, before the call or after its effect. */
 import fc from 'fast-check';
-import { commonDraws, defineFaultKind, strikesAtNthCall, type CallTarget } from './kind.js';
+import { z } from 'zod';
+import { commonDraws, defineFaultKind, strikesAtNthCall, type CallTarget, faultFields } from './kind.js';
 
 export interface CrashFault {
   readonly kind: 'crash';
@@ -14,6 +15,13 @@ export const crash = defineFaultKind<CrashFault>({
   kind: 'crash',
   summary: 'a worker is killed at its n-th call of a target, before the call or once it took effect',
   glyph: '✕',
+  schema: z.strictObject({
+    kind: z.literal('crash'),
+    worker: faultFields.count,
+    target: faultFields.callTarget,
+    nth: faultFields.positive,
+    when: z.enum(['before', 'after']),
+  }),
   arbitrary: (bounds) => {
     const { worker, target, nth } = commonDraws(bounds);
     return fc.record({ kind: fc.constant('crash'), worker, target, nth, when: fc.constantFrom('before', 'after') });

@@ -9,6 +9,7 @@
  * the world hands it.
  */
 import fc from 'fast-check';
+import { z } from 'zod';
 import type { Job, Phase } from '../../src/core/types.js';
 
 /** Which of a worker's calls a crash, pause or stop fault counts. */
@@ -92,6 +93,8 @@ export interface FaultHost {
   phaseOf(subject: string): Phase | undefined;
   /** The stored job, read afresh. */
   freshJob(jobId: string): Promise<Job | undefined>;
+  /** True when the store lets the world hand-edit a job's state. */
+  canTamper(): boolean;
   tamper(jobId: string, change: (job: Job) => Job): Promise<void>;
   /** True when the store has real keys that poison data can be written into. */
   canPoison(): boolean;
@@ -154,6 +157,8 @@ export interface FaultKindDefinition<F extends { readonly kind: string }> {
   readonly summary: string;
   /** Its mark in the HTML report: one character. */
   readonly glyph: string;
+  /** The schema a saved scenario's fault of this kind must match, field by field (replay tokens, scenario files). */
+  readonly schema: z.ZodType<F>;
   /** The arbitrary campaigns draw it from. */
   arbitrary(bounds: DrawBounds): fc.Arbitrary<F>;
   /** A short label, as it appears in a shrunk counterexample. */
@@ -161,6 +166,16 @@ export interface FaultKindDefinition<F extends { readonly kind: string }> {
   /** The fault with its job, worker and chunk indices read modulo the run's counts, as it acts. */
   resolve(fault: F, shape: RunShape): F;
   readonly acts: FaultActs<F>;
+  /**
+   * Simpler versions of a fault for the reduction pass of shrinking, simplest first, beyond the generic ones (a
+   * lower call count `nth`, an earlier `atMs`, which every kind with those fields gets).
+   */
+  simpler?(fault: F): Iterable<F>;
+  /**
+   * For a fault that starts workers: how many. The reduction pass may trade the fault for as many workers that run
+   * from the start, a simpler story when the fault's timing is what holds a shrink back.
+   */
+  workersAdded?(fault: F): number;
   /** True for kinds that concern no job (the coverage report counts them under `—`, not under a job's phase). */
   readonly jobless?: boolean;
   /**
@@ -215,3 +230,10 @@ export function commonDraws(bounds: DrawBounds) {
     ),
   };
 }
+
+/** Schema pieces the kinds share: counts from 0, counts from 1, and call targets. */
+export const faultFields = {
+  count: z.number().int().nonnegative(),
+  positive: z.number().int().positive(),
+  callTarget: z.enum(['any', 'claim', 'extract', 'transcribe', 'commit', 'complete']),
+};

@@ -1,6 +1,7 @@
 /** media_error: the n-th media call (probe or extraction) fails with a retryable error (a timeout, a full disk). */
 import fc from 'fast-check';
-import { defineFaultKind } from './kind.js';
+import { z } from 'zod';
+import { defineFaultKind, faultFields } from './kind.js';
 
 export interface MediaErrorFault {
   readonly kind: 'media_error';
@@ -11,6 +12,7 @@ export const mediaError = defineFaultKind<MediaErrorFault>({
   kind: 'media_error',
   summary: 'the n-th media call (probe or extraction) fails with a retryable error',
   glyph: '✂',
+  schema: z.strictObject({ kind: z.literal('media_error'), nth: faultFields.positive }),
   arbitrary: () => fc.record({ kind: fc.constant('media_error'), nth: fc.integer({ min: 1, max: 60 }) }),
   label: (fault) => `media_error(call #${fault.nth})`,
   resolve: (fault) => fault,

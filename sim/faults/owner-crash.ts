@@ -4,8 +4,9 @@
  * through all its recoveries and past the limit (P11).
  */
 import fc from 'fast-check';
+import { z } from 'zod';
 import { simulationLimits } from '../limits.js';
-import { commonDraws, defineFaultKind } from './kind.js';
+import { commonDraws, defineFaultKind, faultFields } from './kind.js';
 
 export interface OwnerCrashFault {
   readonly kind: 'owner_crash';
@@ -17,6 +18,7 @@ export const ownerCrash = defineFaultKind<OwnerCrashFault>({
   kind: 'owner_crash',
   summary: "each of a job's first `count` owners crashes before its next call (up to past the recovery limit)",
   glyph: '☇',
+  schema: z.strictObject({ kind: z.literal('owner_crash'), job: faultFields.count, count: faultFields.positive }),
   arbitrary: (bounds) =>
     // A few owners, or enough to reach the recovery limit and pass it by one or two.
     fc.record({
@@ -29,6 +31,9 @@ export const ownerCrash = defineFaultKind<OwnerCrashFault>({
     }),
   label: (fault) => `owner_crash(j${fault.job} ×${fault.count})`,
   resolve: (fault, shape) => ({ ...fault, job: fault.job % shape.jobs.length }),
+  *simpler(fault) {
+    if (fault.count > 1) yield { ...fault, count: fault.count - 1 };
+  },
   acts: {
     grant: (fault, host, actor, position, jobId) => {
       if (fault.job % host.shape.jobs.length !== position || host.tallyOf(fault) >= fault.count) return false;

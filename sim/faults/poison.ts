@@ -5,8 +5,9 @@
  * a history the fault itself destroyed.)
  */
 import fc from 'fast-check';
+import { z } from 'zod';
 import { isTerminal } from '../../src/core/types.js';
-import { commonDraws, defineFaultKind, jobAt, type PoisonKind } from './kind.js';
+import { commonDraws, defineFaultKind, jobAt, type PoisonKind, faultFields } from './kind.js';
 
 export interface PoisonFault {
   readonly kind: 'poison';
@@ -19,6 +20,12 @@ export const poison = defineFaultKind<PoisonFault>({
   kind: 'poison',
   summary: 'poison data in the store (Redis stores only): an absurd chunk count, or an index entry that is no job id',
   glyph: '☠',
+  schema: z.strictObject({
+    kind: z.literal('poison'),
+    job: faultFields.count,
+    atMs: faultFields.count,
+    what: z.enum(['absurd_size', 'index_member']),
+  }),
   arbitrary: (bounds) => {
     const { job, atMs } = commonDraws(bounds);
     return fc.record({

@@ -1,6 +1,7 @@
 /** recoverers: several extra workers start at once, racing to recover the same jobs. */
 import fc from 'fast-check';
-import { commonDraws, defineFaultKind } from './kind.js';
+import { z } from 'zod';
+import { commonDraws, defineFaultKind, faultFields } from './kind.js';
 
 export interface RecoverersFault {
   readonly kind: 'recoverers';
@@ -13,6 +14,7 @@ export const recoverers = defineFaultKind<RecoverersFault>({
   summary: '2–4 extra workers start at once and race to recover the same jobs',
   jobless: true,
   glyph: '+',
+  schema: z.strictObject({ kind: z.literal('recoverers'), atMs: faultFields.count, count: faultFields.positive }),
   arbitrary: (bounds) =>
     fc.record({
       kind: fc.constant('recoverers'),
@@ -21,6 +23,10 @@ export const recoverers = defineFaultKind<RecoverersFault>({
     }),
   label: (fault) => `recoverers(${fault.count}@${fault.atMs}ms)`,
   resolve: (fault) => fault,
+  workersAdded: (fault) => fault.count,
+  *simpler(fault) {
+    if (fault.count > 1) yield { ...fault, count: fault.count - 1 };
+  },
   acts: {
     atTime: async (fault, host) => {
       host.fire(fault);

@@ -1,6 +1,7 @@
 /** reply_lost: the n-th store call takes effect, and its reply never reaches the caller. */
 import fc from 'fast-check';
-import { defineFaultKind } from './kind.js';
+import { z } from 'zod';
+import { defineFaultKind, faultFields } from './kind.js';
 
 export interface ReplyLostFault {
   readonly kind: 'reply_lost';
@@ -11,6 +12,7 @@ export const replyLost = defineFaultKind<ReplyLostFault>({
   kind: 'reply_lost',
   summary: 'the n-th store call takes effect and its reply is lost (the caller sees the store unavailable)',
   glyph: '?',
+  schema: z.strictObject({ kind: z.literal('reply_lost'), nth: faultFields.positive }),
   arbitrary: () => fc.record({ kind: fc.constant('reply_lost'), nth: fc.integer({ min: 1, max: 200 }) }),
   label: (fault) => `reply_lost(applied store call #${fault.nth})`,
   resolve: (fault) => fault,

@@ -1,6 +1,7 @@
 /** source_deleted: a job's source media file disappears at a time of the fault phase. */
 import fc from 'fast-check';
-import { commonDraws, defineFaultKind, jobAt } from './kind.js';
+import { z } from 'zod';
+import { commonDraws, defineFaultKind, jobAt, faultFields } from './kind.js';
 
 export interface SourceDeletedFault {
   readonly kind: 'source_deleted';
@@ -12,6 +13,7 @@ export const sourceDeleted = defineFaultKind<SourceDeletedFault>({
   kind: 'source_deleted',
   summary: "a job's source media file disappears (the job must fail with source_missing if it still needs it)",
   glyph: 'S',
+  schema: z.strictObject({ kind: z.literal('source_deleted'), job: faultFields.count, atMs: faultFields.count }),
   arbitrary: (bounds) => {
     const { job, atMs } = commonDraws(bounds);
     return fc.record({ kind: fc.constant('source_deleted'), job, atMs });

@@ -1,7 +1,8 @@
 /** state_corrupt: a job's stored state is hand-edited so that it contradicts itself, at a time of the fault phase. */
 import fc from 'fast-check';
+import { z } from 'zod';
 import { isTerminal } from '../../src/core/types.js';
-import { commonDraws, defineFaultKind, jobAt } from './kind.js';
+import { commonDraws, defineFaultKind, jobAt, faultFields } from './kind.js';
 
 export interface StateCorruptFault {
   readonly kind: 'state_corrupt';
@@ -13,6 +14,7 @@ export const stateCorrupt = defineFaultKind<StateCorruptFault>({
   kind: 'state_corrupt',
   summary: "a live job's stored state is edited to contradict itself (the phase disagrees with the chunks)",
   glyph: '#',
+  schema: z.strictObject({ kind: z.literal('state_corrupt'), job: faultFields.count, atMs: faultFields.count }),
   arbitrary: (bounds) => {
     const { job, atMs } = commonDraws(bounds);
     return fc.record({ kind: fc.constant('state_corrupt'), job, atMs });
@@ -22,7 +24,7 @@ export const stateCorrupt = defineFaultKind<StateCorruptFault>({
   acts: {
     atTime: async (fault, host) => {
       const spec = jobAt(host.shape, fault.job);
-      if (spec === undefined) return;
+      if (spec === undefined || !host.canTamper()) return;
       const job = await host.freshJob(spec.id);
       if (job === undefined || isTerminal(job.phase)) return;
       host.fire(fault, spec.id);

@@ -1,6 +1,7 @@
 /** store_down: the store is unreachable for a window of the fault phase; every call in it fails. */
 import fc from 'fast-check';
-import { commonDraws, defineFaultKind } from './kind.js';
+import { z } from 'zod';
+import { commonDraws, defineFaultKind, faultFields } from './kind.js';
 
 export interface StoreDownFault {
   readonly kind: 'store_down';
@@ -13,6 +14,7 @@ export const storeDown = defineFaultKind<StoreDownFault>({
   summary: 'the store is unreachable for a window: every call in it fails as unavailable',
   jobless: true,
   glyph: '↓',
+  schema: z.strictObject({ kind: z.literal('store_down'), atMs: faultFields.count, durationMs: faultFields.positive }),
   arbitrary: (bounds) =>
     fc.record({
       kind: fc.constant('store_down'),
@@ -21,6 +23,9 @@ export const storeDown = defineFaultKind<StoreDownFault>({
     }),
   label: (fault) => `store_down(${fault.atMs}ms +${fault.durationMs}ms)`,
   resolve: (fault) => fault,
+  *simpler(fault) {
+    if (fault.durationMs > 100) yield { ...fault, durationMs: Math.max(100, Math.floor(fault.durationMs / 2)) };
+  },
   acts: {
     storeDown: (fault, host) => {
       const now = host.now();

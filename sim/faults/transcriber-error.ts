@@ -1,6 +1,7 @@
 /** transcriber_error: the n-th transcription request fails with a status (429, 500, 400), a timeout or a reset. */
 import fc from 'fast-check';
-import { defineFaultKind } from './kind.js';
+import { z } from 'zod';
+import { defineFaultKind, faultFields } from './kind.js';
 
 /** A transcriber error the fault plan can inject. */
 export type TranscriberError = 429 | 500 | 'timeout' | 'reset' | 400;
@@ -15,6 +16,11 @@ export const transcriberError = defineFaultKind<TranscriberErrorFault>({
   kind: 'transcriber_error',
   summary: 'the n-th transcription request fails: 429, 500, a timeout, a cut connection, or a permanent 400',
   glyph: '!',
+  schema: z.strictObject({
+    kind: z.literal('transcriber_error'),
+    nth: faultFields.positive,
+    error: z.union([z.literal(429), z.literal(500), z.literal(400), z.literal('timeout'), z.literal('reset')]),
+  }),
   arbitrary: () =>
     fc.record({
       kind: fc.constant('transcriber_error'),

@@ -72,7 +72,7 @@ transcriberContract('SimTranscriber (simulator twin)', async () => {
     recordTranscription: () => {},
   };
   return {
-    transcriber: new SimTranscriber(directHost, 'w', world, () => 1),
+    transcriber: new SimTranscriber(directHost, 'w', world, undefined, () => 1),
     audio: new Uint8Array([1, 2, 3, 4]),
     failNext: (status) => faults.push(status),
     cleanup: async () => {},
