@@ -12,6 +12,7 @@ import type { FaultKindDefinition, RunShape } from './kind.js';
 import { mediaError } from './media-error.js';
 import { ownerCrash } from './owner-crash.js';
 import { pause } from './pause.js';
+import { phaseCrash } from './phase-crash.js';
 import { poison } from './poison.js';
 import { recoverers } from './recoverers.js';
 import { replyLost } from './reply-lost.js';
@@ -31,9 +32,9 @@ export type { TranscriberError } from './transcriber-error.js';
  * it; one made by a version this simulator cannot read is refused with a clear error, never replayed as a
  * different run. Bump it with every change of the list below: a version that only adds kinds keeps the older
  * ones readable (sim/scenario-file.ts). Version 3 added stop, clock_skew, media_error and owner_crash to those of
- * version 2.
+ * version 2; version 4 added phase_crash.
  */
-export const scenarioVersion = 3;
+export const scenarioVersion = 4;
 
 /** Every fault kind, in generation order. */
 export const faultDefinitions = [
@@ -52,6 +53,7 @@ export const faultDefinitions = [
   clockSkew,
   mediaError,
   ownerCrash,
+  phaseCrash,
 ] as const;
 
 type FaultOf<D> = D extends FaultKindDefinition<infer F> ? F : never;
