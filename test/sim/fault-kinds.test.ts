@@ -8,6 +8,7 @@ import { playRun } from '../../sim/campaign.js';
 import { faultKinds, type FaultKind } from '../../sim/faults.js';
 import {
   clientClockStore,
+  finalizingRedone,
   impatientMedia,
   mislabelledHandOver,
   offByOneRecoveries,
@@ -30,6 +31,7 @@ const cases: readonly (readonly [FaultKind, PlantedBug])[] = [
   ['clock_skew', clientClockStore],
   ['media_error', impatientMedia],
   ['owner_crash', offByOneRecoveries],
+  ['phase_crash', finalizingRedone],
 ];
 
 describe('each new fault kind finds a bug only it can reach', () => {

@@ -258,6 +258,28 @@ export const offByOneRecoveries: PlantedBug = {
   },
 };
 
+/**
+ * A recoverer that finds the job finalizing (every chunk committed, the completion not yet written) takes it for a
+ * transcribing job whose transcripts it cannot see, and transcribes every chunk again.
+ */
+export const finalizingRedone: PlantedBug = {
+  name: 'recovery of a finalizing job transcribes it again',
+  caughtBy: ['P2', 'P3', 'P9'],
+  world: {
+    workerFactory: withPorts((options) => {
+      const inner = options.store;
+      const store = Object.create(inner) as typeof inner;
+      store.claimJob = async (request) => {
+        const result = await inner.claimJob(request);
+        if (result.kind !== 'ok' || !result.recovery || result.job.phase !== 'finalizing') return result;
+        const chunks = result.job.chunks.map((chunk) => ({ ...chunk, transcript: null }));
+        return { ...result, job: { ...result.job, phase: 'transcribing', chunks } };
+      };
+      return { store };
+    }),
+  },
+};
+
 /** Every planted bug the fuzzer must find. */
 export const plantedBugs: readonly PlantedBug[] = [
   unfencedCommit,
