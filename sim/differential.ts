@@ -49,13 +49,18 @@ export function differentialScenario(seed: number, index: number): Scenario {
 }
 
 /**
- * Plays run `index` through the reference and through `adapter` (a store option with atomic round trips) and compares
- * them.
+ * Plays run `index` through the reference and through `adapter` (a store option with atomic round trips), both with
+ * the `common` options (promises, transcriber, workers of the caller's own), and compares them.
  */
-export async function differentialRun(seed: number, index: number, adapter: WorldOptions): Promise<DifferentialRun> {
+export async function differentialRun(
+  seed: number,
+  index: number,
+  adapter: WorldOptions,
+  common: WorldOptions = {},
+): Promise<DifferentialRun> {
   const scenario = differentialScenario(seed, index);
-  const reference = await simulate(scenario);
-  const other = await simulate(scenario, adapter);
+  const reference = await simulate(scenario, common);
+  const other = await simulate(scenario, { ...common, ...adapter });
   const replay = encodeReplay(scenario);
   const divergence =
     historyDivergence(reference.record, other.record) ?? outboxDivergence(reference.record, other.record);

@@ -19,7 +19,18 @@
  */
 import type { Arbitrary } from 'fast-check';
 import { playRun, shrinkRun, simulate as simulateWorld, totals, type CheckedRun, type RunSummary } from './campaign.js';
-import { checkAll, promises as promiseRegistry, type PromiseSpec, type Violation } from './checkers/index.js';
+import {
+  checkAll,
+  definePromise,
+  promiseList,
+  promises as promiseRegistry,
+  type PromiseSpec,
+  type Violation,
+} from './checkers/index.js';
+import type { JobStore, Transcriber } from '../src/ports.js';
+import type { Worker } from '../src/runtime/worker.js';
+import { differentialRun } from './differential.js';
+import { portStore, type VirtualClock } from './port-store.js';
 import { defaultBounds as generatorBounds, scenarioArbitrary as arbitrary } from './faults.js';
 import type { Scenario, ScenarioBounds } from './faults.js';
 import { counterexampleText as reportText } from './report.js';
@@ -27,7 +38,17 @@ import { decodeReplay, encodeReplay } from './scenario-file.js';
 import { closeStores, storeOption } from './stores.js';
 import type { RunRecord, WorldOptions } from './world.js';
 
-export type { CheckedRun, RunRecord, Scenario, ScenarioBounds, Violation, PromiseSpec };
+export type { CheckedRun, RunRecord, Scenario, ScenarioBounds, Violation, PromiseSpec, VirtualClock };
+export { definePromise };
+
+/** The options the simulator builds each worker from (see `workerFactory`). */
+export type WorkerOptions = ConstructorParameters<typeof Worker>[0];
+
+/** What a `jobStore` factory returns: the store, or the store and what to do when the run ends. */
+export type PortStoreMade = JobStore | { readonly store: JobStore; close(): Promise<void> };
+
+/** A factory of your JobStore on the simulator's virtual clock (the `jobStore` option). */
+export type JobStoreLike = (clock: VirtualClock) => PortStoreMade | Promise<PortStoreMade>;
 export { chaos, type ChaosScenario, type ScenarioResult, type CheckResult, type JobSize } from './framework.js';
 export { decodeReplay, encodeReplay };
 export { writeCampaignReport, writeRunReport, type ReportFiles } from './report-html.js';
@@ -52,6 +73,29 @@ export interface SimulateOptions {
   readonly chunkFiles?: WorldOptions['chunkFiles'];
   /** Scheduling steps of each phase before the run is cut short (a guard; the default fits the workload). */
   readonly stepsMax?: number;
+  /**
+   * Promises of your own, checked beside P1–P11 on every run and reported, shrunk and replayed the same way. Make
+   * each with {@link definePromise}; an id already taken is a TypeError.
+   */
+  readonly promises?: readonly PromiseSpec[];
+  /**
+   * Makes your Transcriber: a fresh one for each run. The simulator calls it whenever the fault plan injects no error
+   * into a call, so it runs in virtual time behind the same faults (429/500/400, timeouts, resets, outages) and
+   * latencies; one more is made after the run for the transcript each chunk must end with (P7). It must not wait
+   * on real time.
+   */
+  readonly transcriber?: () => Transcriber;
+  /**
+   * Makes your JobStore on the simulator's virtual clock, fresh and empty for each run (return `{ store, close }`
+   * to be told when the run ends). Every run goes through it instead of the reference store; the store must read
+   * time only from `clock`. {@link compareWithReference} plays the same runs through both and shows where they part.
+   */
+  readonly jobStore?: JobStoreLike;
+  /**
+   * Builds each simulated worker from the options the simulator prepared (its ports, limits, clock and id): return
+   * your wrapper around `Worker`, or a `Worker` with some ports replaced.
+   */
+  readonly workerFactory?: (options: WorkerOptions) => Worker;
 }
 
 function worldOf(options: SimulateOptions): WorldOptions {
@@ -59,6 +103,12 @@ function worldOf(options: SimulateOptions): WorldOptions {
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.chunkFiles === undefined ? {} : { chunkFiles: options.chunkFiles }),
     ...(options.stepsMax === undefined ? {} : { stepsMax: options.stepsMax }),
+    ...(options.promises === undefined
+      ? {}
+      : { promises: promiseList(options.promises).slice(promiseRegistry.length) }),
+    ...(options.transcriber === undefined ? {} : { transcriber: options.transcriber }),
+    ...(options.jobStore === undefined ? {} : { store: portStore(options.jobStore) }),
+    ...(options.workerFactory === undefined ? {} : { workerFactory: options.workerFactory }),
   };
 }
 
@@ -70,9 +120,9 @@ export async function simulate(scenario: Scenario, options: SimulateOptions = {}
   return simulateWorld(scenario, worldOf(options));
 }
 
-/** Every promise's violations in a finished run (an empty list: every promise held). */
-export function checkRun(record: RunRecord): Violation[] {
-  return checkAll(record);
+/** Every promise's violations in a finished run, P1–P11 and then `extra` (an empty list: every promise held). */
+export function checkRun(record: RunRecord, extra: readonly PromiseSpec[] = []): Violation[] {
+  return checkAll(record, extra);
 }
 
 /** The promises every run is judged against, in order: id (P1…), title, and whether it is a liveness promise. */
@@ -159,6 +209,8 @@ export async function assertSimulation(options: AssertSimulationOptions = {}): P
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
   const bounds = options.bounds ?? {};
+  if (options.store !== undefined && options.jobStore !== undefined)
+    throw new TypeError('give either store (a name or URL) or jobStore (a factory of your own), not both');
   try {
     const world = { ...(await storeOption(options.store)), ...worldOf(options) };
     const summaries: RunSummary[] = [];
@@ -180,4 +232,61 @@ export async function assertSimulation(options: AssertSimulationOptions = {}): P
   } finally {
     await closeStores();
   }
+}
+
+/** Options of {@link compareWithReference}. */
+export interface CompareOptions extends Omit<SimulateOptions, 'jobStore'> {
+  /** Makes your JobStore on the virtual clock, fresh for each run (see {@link SimulateOptions.jobStore}). */
+  readonly jobStore: NonNullable<SimulateOptions['jobStore']>;
+  /** Runs compared (default 24). */
+  readonly runs?: number;
+  /** Seed of the compared runs (default 1): the same seed compares the same runs. */
+  readonly seed?: number;
+}
+
+/** One run where your store and the reference parted, or where your store's run broke a promise. */
+export interface StoreDifference {
+  readonly run: number;
+  /** Replays the run: `replay(token, { jobStore })`. */
+  readonly replayToken: string;
+  /** Where the two runs first differ (a history entry, an event, a final state) and each side there. */
+  readonly divergence?: { readonly where: string; readonly reference?: string; readonly yours?: string };
+  readonly violations: readonly Violation[];
+}
+
+/**
+ * Plays the same generated runs through the reference store and through your JobStore, each store call whole, and
+ * compares them call for call: every reply, lease, commit, event (with its payload) and final state must be equal,
+ * and your store's runs must keep every promise. Resolves to the runs where they did not (an empty list: your
+ * store behaved as the reference on every run).
+ */
+export async function compareWithReference(options: CompareOptions): Promise<StoreDifference[]> {
+  const runs = options.runs ?? 24;
+  if (!Number.isSafeInteger(runs) || runs < 1) throw new RangeError(`runs must be a positive integer, got ${runs}`);
+  const seed = options.seed ?? 1;
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
+  const { jobStore, ...common } = options;
+  const world = worldOf(common);
+  const adapter = { store: portStore(jobStore) };
+  const differences: StoreDifference[] = [];
+  for (let index = 0; index < runs; index += 1) {
+    const run = await differentialRun(seed, index, adapter, world);
+    if (run.same && run.violations.length === 0) continue;
+    const { divergence } = run;
+    differences.push({
+      run: index,
+      replayToken: run.replay,
+      violations: run.violations,
+      ...(divergence === undefined
+        ? {}
+        : {
+            divergence: {
+              where: divergence.where,
+              ...(divergence.reference === undefined ? {} : { reference: divergence.reference }),
+              ...(divergence.adapter === undefined ? {} : { yours: divergence.adapter }),
+            },
+          }),
+    });
+  }
+  return differences;
 }
