@@ -15,7 +15,7 @@
  *   graceful `CLUSTER FAILOVER` on its replica (which first catches up: nothing is lost); kill -9 of
  *   the master, its replica promoted by the cluster after the node timeout, and the old master
  *   started again as a replica (what it acknowledged and had not yet replicated is lost); or the
- *   same with the replica stopped (SIGSTOP) for 0.3–0.9 s first, so that the writes the master
+ *   same with the replica stopped (SIGSTOP) for 0.5–1.4 s first, so that the writes the master
  *   acknowledges meanwhile are surely lost, unless the store waits for a replica after every write;
  * - damage: delete, truncate or corrupt the file of a pending chunk of a transcribing job (a new
  *   file renamed over the old one, as writers do, so no reader sees a torn file);
@@ -230,7 +230,7 @@ export class Nemesis {
     const master = this.pick(masters);
     const draw = this.random();
     const how = draw < 1 / 3 ? 'graceful' : draw < 2 / 3 ? 'kill' : 'lagging';
-    const lagMs = this.between(300, 900);
+    const lagMs = this.between(500, 1_400);
     if (master === undefined) return;
     const atMs = Date.now();
     if (how === 'lagging') {
