@@ -1,7 +1,8 @@
 /**
  * The JobStore contract, written once and run against every implementation (memory reference,
- * Redis on ioredis-mock, Redis on a real server): each test drives the store through its port with
- * a manual clock and checks results, state and the outbox events.
+ * Redis on ioredis-mock, Redis on a real server, and a service's own store through `chunkwise/testing`):
+ * each test drives the store through its port with a manual clock and checks results, state and the
+ * outbox events. It registers vitest tests, so it is called at the top level of a vitest test file.
  */
 import { describe, expect, it, beforeEach, afterEach } from 'vitest';
 import { createHash } from 'node:crypto';
