@@ -134,12 +134,14 @@ const redisJobStore: JobStoreFactory = async ({ url, keyPrefix, log }) => {
 };
 
 /**
- * Job stores by URL scheme (with its colon). A Redis Cluster plugs in here as `redis-cluster:` (and
- * `rediss-cluster:`), next to the single-server schemes.
+ * Job stores by URL scheme (with its colon): one Redis server, or a Redis Cluster given by some of its nodes
+ * (`redis-cluster://host:port[,host:port...]`, docs/redis-cluster.md). The Redis adapter reads the URL.
  */
 export const jobStoreFactories: ReadonlyMap<string, JobStoreFactory> = new Map([
   ['redis:', redisJobStore],
   ['rediss:', redisJobStore],
+  ['redis-cluster:', redisJobStore],
+  ['rediss-cluster:', redisJobStore],
 ]);
 
 /** Opens the job store `url` names, by its scheme; an unknown scheme is an {@link UnknownBackendError}. */

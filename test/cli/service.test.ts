@@ -114,8 +114,8 @@ describe('service commands: usage errors', () => {
 });
 
 describe('backend registries', () => {
-  it('know redis:// and rediss:// job stores and the openai transcriber', () => {
-    expect([...jobStoreFactories.keys()]).toEqual(['redis:', 'rediss:']);
+  it('know redis://, rediss:// and Redis Cluster job stores and the openai transcriber', () => {
+    expect([...jobStoreFactories.keys()]).toEqual(['redis:', 'rediss:', 'redis-cluster:', 'rediss-cluster:']);
     expect([...transcriberFactories.keys()]).toEqual(['openai']);
   });
 
@@ -124,7 +124,9 @@ describe('backend registries', () => {
       const error = await openJobStore({ url }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(UnknownBackendError);
       expect(error).toBeInstanceOf(CommandUsageError);
-      expect((error as Error).message).toContain('known URL schemes: redis://, rediss://');
+      expect((error as Error).message).toContain(
+        'known URL schemes: redis://, rediss://, redis-cluster://, rediss-cluster://',
+      );
     }
     await expect(openJobStore({ url: 'MONGODB://db' })).rejects.toThrow(/"mongodb:\/\/"/);
   });
