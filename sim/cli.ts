@@ -53,7 +53,8 @@ Options:
   --keep-going      play every run, shrink every failure              e.g. --keep-going
   --parallel N      worker threads; same results as serial           e.g. --parallel 2
   --shard K/N       run only shard K of N (for CI matrices)          e.g. --shard 1/4
-  --store NAME      memory (default), ioredis-mock, or redis://host:port  e.g. --store ioredis-mock
+  --store NAME      memory (default), ioredis-mock, redis://host:port or redis-cluster://host:port,…
+                    e.g. --store ioredis-mock
   --chunk-files K   memory (default) or fs: chunk files through the file-system store on a
                     temporary directory (partial files of crashed extractions included)  e.g. --chunk-files fs
   --differential N  with the memory store, N more runs (default 24) played through the memory

@@ -77,14 +77,15 @@ async function storeOnly(
         roundTrips,
       ),
     };
-  if (/^rediss?:\/\//.test(name)) {
+  if (/^rediss?(-cluster)?:\/\//.test(name)) {
     let shared: Redis | undefined;
     return {
       store: await redisFactory(
         async () => {
           if (shared === undefined) {
-            const { createRedisClient } = await import('../src/adapters/redis/index.js');
-            shared = createRedisClient(name);
+            const { connectRedis } = await import('../src/adapters/redis/connect.js');
+            // A cluster client has the commands the store and this module send, so it stands in for a Redis.
+            shared = connectRedis(name) as Redis;
             openClients.add(shared);
             try {
               await shared.ping();
@@ -102,7 +103,9 @@ async function storeOnly(
       ),
     };
   }
-  throw new TypeError(`--store must be memory, ioredis-mock or a redis:// URL, got ${JSON.stringify(name)}`);
+  throw new TypeError(
+    `--store must be memory, ioredis-mock, a redis:// URL or a redis-cluster:// URL, got ${JSON.stringify(name)}`,
+  );
 }
 
 async function redisFactory(
@@ -170,7 +173,9 @@ async function redisFactory(
           ...Object.values(jobKeys(prefix, jobId)),
           ...Object.values(asideKeys(prefix, jobId)),
         ]);
-        if (keys.length > 0) await connection.del(...keys, `${prefix}jobs:recoverable`);
+        // One DEL per key: on a cluster the keys of different jobs live in different slots.
+        if (keys.length > 0)
+          await Promise.all([...keys, `${prefix}jobs:recoverable`].map((key) => connection.del(key)));
         if (!shared) connection.disconnect();
       },
     }));
