@@ -25,6 +25,7 @@ const swaps = {
     ["process.once('SIGTERM',", "fixture.stopSignal.once('SIGTERM',"],
   ],
   'readme-sim.ts': [],
+  'readme-user-code.ts': [],
 };
 for (const [name, replacements] of Object.entries(swaps)) {
   let code = blocks.get(name);

@@ -11,16 +11,20 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assembleTranscript, type Job, type TranscribeRequest, type Transcriber } from 'chunkwise';
+import { MemoryJobStore } from 'chunkwise/memory';
 import { RedisJobStore } from 'chunkwise/redis';
+import { jobStoreContract, manualClock } from 'chunkwise/testing';
 import {
   assertSimulation,
   chaos,
   checkRun,
   decodeReplay,
+  definePromise,
   encodeReplay,
   promises,
   replay,
   simulate,
+  SimulationFailure,
 } from 'chunkwise/sim';
 import { fixture } from './fixture.js';
 
@@ -111,6 +115,10 @@ describe('(a) the stock engine under the simulator', () => {
     await import('./readme-sim.js');
   });
 
+  it("runs the README's example of a service's own code under the simulator", async () => {
+    await import('./readme-user-code.js');
+  });
+
   it('replays a scenario from its token to the same history, and judges the record again', async () => {
     const scenario = chaos().job({ durationMs: 30_000 }).workers(2).crashAfterChunks(1).scenario();
     const first = await simulate(scenario);
@@ -124,12 +132,64 @@ describe('(a) the stock engine under the simulator', () => {
   });
 });
 
+/** Fails the test unless `run` rejects with a SimulationFailure; returns it. */
+async function simulationFailure(run: Promise<unknown>): Promise<SimulationFailure> {
+  const caught = await run.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(caught).toBeInstanceOf(SimulationFailure);
+  return caught as SimulationFailure;
+}
+
+const smallWorlds = { jobsMax: 2, chunksMax: 6, workersMax: 3, faultsMax: 6 };
+
 describe('(b) a deliberately buggy Transcriber caught by the simulator', () => {
-  it.todo('a Transcriber that returns another chunk’s text is caught, with a replay token');
+  /** Remembers every chunk it was asked for, and answers a second request for one with an empty text. */
+  const forgetfulCache = (): Transcriber => {
+    const asked = new Set<string>();
+    return {
+      transcribe: async ({ jobId, index, audio }: TranscribeRequest) => {
+        const again = asked.has(`${jobId}/${index}`);
+        asked.add(`${jobId}/${index}`);
+        return { kind: 'ok', text: again ? '' : `chunk of ${audio.length} bytes` };
+      },
+    };
+  };
+
+  it('a Transcriber that answers a retried chunk with nothing is caught (P7), shrunk, with a replay token', async () => {
+    const failure = await simulationFailure(
+      assertSimulation({ runs: 60, seed: 1, bounds: smallWorlds, transcriber: forgetfulCache, shrinkStageMs: 5_000 }),
+    );
+    expect(failure.promise).toBe('P7');
+    expect(failure.message).toContain(failure.replayToken);
+    const again = await replay(failure.replayToken, { transcriber: forgetfulCache });
+    expect(again.violations.map((violation) => violation.promise)).toContain('P7');
+  });
 });
 
 describe('(c) a custom promise', () => {
-  it.todo('a promise of the caller’s own is checked beside P1–P11');
+  const fewChunks = definePromise({
+    id: 'few-chunks',
+    title: 'Completed jobs have at most three chunks',
+    liveness: false,
+    check: (record) =>
+      [...record.jobs].flatMap(([jobId, job]) =>
+        job?.phase === 'completed' && job.chunks.length > 3
+          ? [{ promise: 'few-chunks', job: jobId, message: `${job.chunks.length} chunks` }]
+          : [],
+      ),
+  });
+
+  it('a promise of the caller’s own is checked beside P1–P11, and its failure is reported and replayed', async () => {
+    const failure = await simulationFailure(
+      assertSimulation({ runs: 30, seed: 3, bounds: smallWorlds, promises: [fewChunks], shrinkStageMs: 5_000 }),
+    );
+    expect(failure.promise).toBe('few-chunks');
+    expect(failure.message).toContain('few-chunks');
+    const again = await replay(failure.replayToken, { promises: [fewChunks] });
+    expect(again.violations.map((violation) => violation.promise)).toEqual(['few-chunks']);
+  });
 });
 
 /** True when a Redis server answers PING at `url`. */
@@ -228,4 +288,10 @@ describe('(d) the README service example on Redis', () => {
       await observer.close();
     }
   });
+});
+
+// The JobStore contract, as a service runs it on a store of its own (here the package's memory store).
+jobStoreContract('MemoryJobStore from the installed package', async () => {
+  const clock = manualClock();
+  return { store: new MemoryJobStore(clock), clock, cleanup: async () => {} };
 });
