@@ -86,16 +86,3 @@ describe('sim CLI flags', () => {
     expect(parseFlags(['--runs', '5', '--seed', '9'])).toMatchObject({ runs: 5, seed: 9, parallel: 1 });
   });
 });
-
-describe('the correct engine', () => {
-  it('keeps every promise over a long campaign', async () => {
-    const failures = [];
-    for (let index = 0; index < 250; index += 1) {
-      const summary = await playRun(2026, index);
-      if (summary.failed !== undefined) failures.push({ index, ...summary.failed });
-    }
-    expect(
-      failures.map((failure) => `run ${failure.index}: ${failure.promise}: ${failure.violations[0]?.message}`),
-    ).toEqual([]);
-  }, 180_000);
-});

@@ -1,7 +1,7 @@
 /**
  * Verdicts people can trust: the liveness phase is bounded by the run's own workload and limits (no
- * constant), so the heaviest corner of the generator passes on the correct engine while an engine
- * that stops progressing fails P1 saying when it got stuck; a campaign stops at its first failure;
+ * constant; test/sim/heaviest-corner.test.ts plays the heaviest corner of the generator on the
+ * correct engine), and an engine that stops progressing fails P1 saying when it got stuck; a campaign stops at its first failure;
  * replay tokens and saved scenarios carry a version and are refused, with a clear error, when
  * they come from another one; a pasted counterexample is a regression test.
  */
@@ -14,14 +14,7 @@ import { simulate } from '../../sim/campaign.js';
 import { checkRecovery } from '../../sim/checkers/p1-recovery.js';
 import { main, playAll, serialPrefix, type CliIo } from '../../sim/cli.js';
 import { chaos } from '../../sim/framework.js';
-import {
-  defaultBounds,
-  latencyBounds,
-  scenarioArbitrary,
-  scenarioVersion,
-  simulationLimits,
-  type Scenario,
-} from '../../sim/faults.js';
+import { latencyBounds, scenarioArbitrary, scenarioVersion, simulationLimits } from '../../sim/faults.js';
 import { livenessBudget } from '../../sim/liveness.js';
 import {
   decodeReplay,
@@ -32,38 +25,9 @@ import {
 } from '../../sim/scenario-file.js';
 import { Worker } from '../../src/runtime/worker.js';
 import { silentFinalizer } from '../support/planted-bugs.js';
-
-const heaviestRuns = 200;
-
-/** `scenario` moved to the heaviest corner: one worker, every job at the most chunks, the slowest ports. */
-function heaviest(scenario: Scenario): Scenario {
-  const jobs = Array.from({ length: defaultBounds.jobsMax }, (_, index) => ({
-    id: `job${index}`,
-    chunks: defaultBounds.chunksMax,
-    chunkLengthMs: 10_000,
-    lastChunkMs: 10_000,
-  }));
-  const latencies = {
-    storeMaxMs: latencyBounds.storeMaxMs.max,
-    mediaMs: latencyBounds.mediaMs.max,
-    transcribeMs: latencyBounds.transcribeMs.max,
-  };
-  return { ...scenario, jobs, workers: 1, latencies };
-}
+import { heaviest } from '../support/heaviest.js';
 
 describe('liveness bounded by the run itself', () => {
-  it(`passes ${heaviestRuns} runs of the heaviest corner (1 worker, 4 × 40 chunks, slowest ports) on the correct engine`, async () => {
-    const failures: string[] = [];
-    for (const scenario of fc.sample(scenarioArbitrary(), { seed: 2_024, numRuns: heaviestRuns })) {
-      const { record, violations } = await simulate(heaviest(scenario));
-      if (violations.length > 0)
-        failures.push(
-          `${violations[0]?.promise}: ${violations[0]?.message} (npm run sim -- --replay ${encodeReplay(record.scenario)})`,
-        );
-    }
-    expect(failures).toEqual([]);
-  }, 120_000);
-
   it('derives the stall window from latencies and limits and the cap from the workload', () => {
     const [scenario] = fc.sample(scenarioArbitrary(), { seed: 5, numRuns: 1 });
     if (scenario === undefined) throw new Error('no scenario');
