@@ -1,9 +1,10 @@
 /**
  * Verdicts people can trust: the liveness phase is bounded by the run's own workload and limits (no
  * constant; test/sim/heaviest-corner.test.ts plays the heaviest corner of the generator on the
- * correct engine), and an engine that stops progressing fails P1 saying when it got stuck; a campaign stops at its first failure;
- * replay tokens and saved scenarios carry a version and are refused, with a clear error, when
- * they come from another one; a pasted counterexample is a regression test.
+ * correct engine), and an engine that stops progressing fails P1 saying when it got stuck; a
+ * campaign stops at its first failure; replay tokens and saved scenarios carry a version and are
+ * refused, with a clear error, when they come from another one; a pasted counterexample is a
+ * regression test.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
