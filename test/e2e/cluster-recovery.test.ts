@@ -28,6 +28,7 @@ import type { ChunkStore, JobStore, Media, Transcriber } from '../../src/ports.j
 import { systemClock } from '../../src/runtime/clock.js';
 import { Worker } from '../../src/runtime/worker.js';
 import { sineWav, testFfmpegPath, testFfprobePath, useTempDirectories } from '../support/media.js';
+import { dyingAfterCommits, until } from '../support/e2e.js';
 import { startOpenAIServer, transcriptFor, type FakeOpenAIServer } from '../support/openai-server.js';
 import { randomPrefix } from '../support/redis.js';
 import { deleteClusterKeysWithPrefix, describeWithRedisCluster } from '../support/redis-cluster.js';
@@ -58,26 +59,6 @@ function workerOn(
   ports: { store: JobStore; chunkStore: ChunkStore; media: Media; transcriber: Transcriber },
 ): Worker {
   return new Worker({ workerId: id, ...ports, clock: systemClock, random: Math.random, limits });
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Ports that hang forever once `dead.value` is set: the worker is dead to the world. */
-function killable<T extends object>(target: T, dead: { value: boolean }): T {
-  return new Proxy(target, {
-    get(object, property, receiver) {
-      const value = Reflect.get(object, property, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) =>
-        dead.value ? new Promise(() => {}) : (value as (...inner: unknown[]) => unknown).apply(object, args);
-    },
-  });
 }
 
 /**
@@ -163,22 +144,8 @@ describeWithRedisCluster(
       const source = await sineWav(rig.directory, { seconds: 20 });
       const jobId = 'e2e-cluster-job';
       await rig.store.createJob({ jobId, source, chunkLengthMs: rig.media.effectiveChunkLengthMs(5_000) });
-      const dead = { value: false };
-      let commits = 0;
-      const storeA = killable(rig.store, dead);
-      const countingStore: JobStore = Object.create(storeA) as JobStore;
-      countingStore.commitChunk = async (request) => {
-        const result = await storeA.commitChunk(request);
-        commits += 1;
-        if (commits === 2) dead.value = true;
-        return result;
-      };
-      const workerA = workerOn('worker-a', {
-        store: countingStore,
-        chunkStore: killable(rig.chunkStore, dead),
-        media: killable(rig.media, dead),
-        transcriber: killable(rig.transcriber, dead),
-      });
+      const { ports, dead } = dyingAfterCommits(rig, 2);
+      const workerA = workerOn('worker-a', ports);
       void workerA.run();
       await until(async () => dead.value, 30_000, 'worker A to commit two chunks');
       const workerB = workerOn('worker-b', rig);
