@@ -62,7 +62,7 @@
  *   worker exiting on its own, is a violation. No state corruption or source deletion is injected.
  */
 import { uploadFileName } from '../../src/adapters/openai/transcriber.js';
-import type { StoreTraceLine } from '../../src/cli/service.js';
+import type { StoreTraceLine } from '../../src/cli/trace.js';
 import type { JobEvent } from '../../src/core/events.js';
 import type { Limits } from '../../src/core/limits.js';
 import type { Job } from '../../src/core/types.js';

@@ -9,7 +9,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { StoreTraceLine } from '../../src/cli/service.js';
+import type { StoreTraceLine } from '../../src/cli/trace.js';
 import { killGroup, signalGroup, spawnTracked, type TrackedChild } from './processes.js';
 import type { NemesisAction, TraceRecord } from './record.js';
 
