@@ -100,6 +100,30 @@ const schemas = {
     reason: z.string().min(1),
     message: z.string(),
   }),
+  /**
+   * An operator put a failed job back to work (`chunkwise retry`): the job leaves `failed` for the phase its chunks
+   * imply (`phase`), released, under a new epoch, with its recovery count reset; the next claim is a recovery of type
+   * `released`. Written by the operator's tools only, never by a worker.
+   */
+  job_retried: z.strictObject({
+    event: z.literal('job_retried'),
+    ...base,
+    previous_reason: z.string().min(1),
+    phase: z.enum(phases as [string, ...string[]]),
+    message: z.string().max(1000),
+  }),
+  /**
+   * An operator cancelled an unfinished job (`chunkwise cancel`): written first of the cancelling write, which then
+   * fails the job under a new epoch (`job_failed`, and `recovery_failed` when a recovery was open), so that the
+   * worker holding the lease finds its next write refused. Written by the operator's tools only, never by a worker.
+   */
+  job_cancelled: z.strictObject({
+    event: z.literal('job_cancelled'),
+    ...base,
+    phase: z.enum(phases as [string, ...string[]]),
+    previous_owner: z.string(),
+    message: z.string().max(1000),
+  }),
 } as const;
 
 /** The schema of every event, keyed by name. */

@@ -53,10 +53,12 @@ const bodies: Record<(typeof eventNames)[number], EventBody> = {
     reason: 'owner_lost',
     message: '',
   },
+  job_retried: { event: 'job_retried', previous_reason: 'source_missing', phase: 'transcribing', message: '' },
+  job_cancelled: { event: 'job_cancelled', phase: 'chunking', previous_owner: 'w0', message: 'by an operator' },
 };
 
 describe('event schemas', () => {
-  it('declare the twelve events of the earlier stream, in order', () => {
+  it("declare the twelve events of the earlier stream, in order, then the operator's two", () => {
     expect(eventNames).toEqual([
       'chunks_created',
       'transcription_started',
@@ -70,6 +72,8 @@ describe('event schemas', () => {
       'processing_resumed',
       'recovery_completed',
       'recovery_failed',
+      'job_retried',
+      'job_cancelled',
     ]);
     expect(Object.keys(eventSchemas)).toEqual(eventNames);
     expect(recoveryTypes).toEqual(['lease_expired', 'released']);

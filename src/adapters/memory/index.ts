@@ -1,3 +1,4 @@
 /** Reference adapters held in memory: the JobStore specification and a chunk store. */
 export { MemoryJobStore, type StoreClock, type Specification } from './store.js';
 export { MemoryChunkStore, sha256Hex } from './chunks.js';
+export { MemoryJobAdmin } from './admin.js';

@@ -7,6 +7,7 @@
  * (CorruptStateError); other writes rely on their own preconditions, as the Redis scripts do, so
  * that both stores answer a hand-edited record the same way.
  */
+import type { AdminOutcome } from '../../admin.js';
 import { assert } from '../../core/assert.js';
 import { parseEvent, type JobEvent } from '../../core/events.js';
 import { jobInvariantProblems } from '../../core/invariants.js';
@@ -196,6 +197,30 @@ export class MemoryJobStore implements JobStore {
     const job = this.jobs.get(jobId);
     assert(job !== undefined, `tamper: no job ${jobId}`);
     this.jobs.set(jobId, change(job));
+  }
+
+  /**
+   * The store's notion of now, the clock its leases are measured by (for the operator's tools, which show whether a
+   * lease ran out).
+   */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /**
+   * Applies an operator's write (src/admin.ts: retry, cancel) to a job in one step, as every operation is applied:
+   * `step` sees the stored job and now; an applied outcome's job is stored and its events appended.
+   */
+  applyAdmin(jobId: string, step: (job: Job | null, now: number) => AdminOutcome): AdminOutcome {
+    validateJobId(jobId);
+    return this.apply(jobId, step);
+  }
+
+  /** Deletes a job and its events (an operator's remove); false when there was none. */
+  deleteJob(jobId: string): boolean {
+    validateJobId(jobId);
+    this.events.delete(jobId);
+    return this.jobs.delete(jobId);
   }
 
   private assertTrusted(job: Job): void {

@@ -58,3 +58,12 @@ export {
   type ScriptName,
   type ScriptSource,
 } from './scripts.js';
+export {
+  RedisJobAdmin,
+  adminLuaDirectory,
+  adminScriptNames,
+  escapeGlob,
+  loadAdminScripts,
+  scanCount,
+  type RedisJobAdminOptions,
+} from './admin.js';
