@@ -5,8 +5,15 @@
  * jumping to the next timer when nothing is ready. A sequence that runs out reads as zeros, so
  * fast-check shrinks any failing interleaving toward oldest-first, the simplest story.
  *
- * Nothing here reads Date.now, Math.random or real timers; between two decisions the scheduler
- * lets promise continuations run (a macrotask turn), which is deterministic for a given program.
+ * Nothing here reads Date.now, Math.random or real timers. Between two decisions the scheduler
+ * lets every promise continuation run, without a turn of the event loop: it waits for the
+ * microtask queue to be empty (see {@link drained}). The simulated path is made of promises only:
+ * a body that does real I/O (a Redis round trip, a file) runs inside a scheduled step, and the
+ * scheduler awaits that body itself before it drains. So the ready set a decision reads is the
+ * one every continuation of the last step left, and a run is deterministic for a given program.
+ *
+ * Ready items are kept in id order (the order choices index), timers in wake order; a decision
+ * neither scans nor copies the whole pending list unless an actor is paused.
  */
 import { assert } from '../src/core/assert.js';
 
@@ -29,14 +36,39 @@ export interface SchedulerStats {
   nonZeroChoices: number;
 }
 
+/** How the scheduler lets continuations run between two decisions. */
+export type Settling = 'microtask' | 'macrotask';
+
+let defaultSettling: Settling = 'microtask';
+
+/**
+ * Chooses how schedulers created from now on settle between decisions: `microtask` (the default:
+ * the microtask queue drained, no event-loop turn) or `macrotask` (one `setImmediate` turn per
+ * step, the former way, kept so that tests and the bench can compare both). Returns the previous one.
+ */
+export function setSettling(mode: Settling): Settling {
+  const previous = defaultSettling;
+  defaultSettling = mode;
+  return previous;
+}
+
+/** Why {@link Scheduler.runUntil} stopped. */
+export type RunOutcome = 'done' | 'idle' | 'time' | 'steps';
+
 /** Drives simulated tasks in virtual time from a choice sequence. */
 export class Scheduler {
   private nowMs = 0;
   private nextId = 1;
-  private pending: Pending[] = [];
+  /** Items whose time has come, in id order (paused actors' included). */
+  private ready: Pending[] = [];
+  /** Items waiting for their time, in (readyAtMs, id) order. */
+  private timers: Pending[] = [];
   private cursor = 0;
   private readonly dead = new Set<Actor>();
   private readonly pausedUntil = new Map<Actor, number>();
+  /** The latest end of any pause: no actor is paused once virtual time reaches it. */
+  private pausesEndMs = 0;
+  private readonly settling = defaultSettling;
   readonly stats: SchedulerStats = { steps: 0, decisions: 0, nonZeroChoices: 0 };
   /** How many items were ready at each decision, in order (what an exhaustive search branches on). */
   readonly branching: number[] = [];
@@ -85,7 +117,9 @@ export class Scheduler {
   /** Kills `actor`: its pending items are dropped and its future calls never run. */
   kill(actor: Actor): void {
     this.dead.add(actor);
-    this.pending = this.pending.filter((item) => item.actor !== actor);
+    if (this.ready.some((item) => item.actor === actor)) this.ready = this.ready.filter((item) => item.actor !== actor);
+    if (this.timers.some((item) => item.actor === actor))
+      this.timers = this.timers.filter((item) => item.actor !== actor);
   }
 
   /** True once `actor` was killed. */
@@ -95,7 +129,9 @@ export class Scheduler {
 
   /** Holds every item of `actor` until virtual time `untilMs`. */
   pause(actor: Actor, untilMs: number): void {
-    this.pausedUntil.set(actor, Math.max(untilMs, this.pausedUntil.get(actor) ?? 0));
+    const until = Math.max(untilMs, this.pausedUntil.get(actor) ?? 0);
+    this.pausedUntil.set(actor, until);
+    this.pausesEndMs = Math.max(this.pausesEndMs, until);
   }
 
   /** True while `actor` is paused. */
@@ -105,7 +141,7 @@ export class Scheduler {
 
   /** Number of pending items. */
   get size(): number {
-    return this.pending.length;
+    return this.ready.length + this.timers.length;
   }
 
   /**
@@ -113,68 +149,152 @@ export class Scheduler {
    * a function read whenever time would advance: a deadline that moves), or `stepsMax` decisions
    * were made. Returns why it stopped.
    */
-  async runUntil(options: {
-    untilMs: number | (() => number);
-    stepsMax: number;
-    done?: () => boolean;
-  }): Promise<'done' | 'idle' | 'time' | 'steps'> {
-    const { untilMs } = options;
+  runUntil(options: { untilMs: number | (() => number); stepsMax: number; done?: () => boolean }): Promise<RunOutcome> {
+    const { untilMs, stepsMax, done } = options;
     const deadline = typeof untilMs === 'number' ? () => untilMs : untilMs;
-    for (;;) {
-      await settle();
-      if (options.done?.() === true) return 'done';
-      if (this.stats.steps >= options.stepsMax) return 'steps';
-      const ready = this.ready();
-      if (ready.length === 0) {
-        const next = this.nextWakeMs();
-        if (next === undefined) return 'idle';
-        const untilNowMs = deadline();
-        if (next > untilNowMs) {
-          this.nowMs = Math.max(this.nowMs, untilNowMs);
-          return 'time';
+    return new Promise<RunOutcome>((resolve, reject) => {
+      // One decision, taken once every continuation of the last step ran; it arms the next.
+      const decide = (): void => {
+        try {
+          for (;;) {
+            if (done?.() === true) return resolve('done');
+            if (this.stats.steps >= stepsMax) return resolve('steps');
+            const item = this.pick();
+            if (item === undefined) {
+              const next = this.nextWakeMs();
+              if (next === undefined) return resolve('idle');
+              const untilNowMs = deadline();
+              if (next > untilNowMs) {
+                this.nowMs = Math.max(this.nowMs, untilNowMs);
+                return resolve('time');
+              }
+              // No continuation runs while time jumps: decide again at once.
+              this.nowMs = Math.max(this.nowMs, next);
+              continue;
+            }
+            this.stats.steps += 1;
+            const running = item.run();
+            // A body (perhaps real I/O) is awaited whole; its continuations then drain like any other.
+            if (running === undefined) settle();
+            else running.then(settle, reject);
+            return;
+          }
+        } catch (error) {
+          reject(error);
         }
-        this.nowMs = Math.max(this.nowMs, next);
-        continue;
-      }
-      const item = this.pick(ready);
-      this.pending = this.pending.filter((entry) => entry.id !== item.id);
-      this.stats.steps += 1;
-      await item.run();
-    }
+      };
+      // Every few thousand steps, after a drain, one event-loop turn: the process stays responsive
+      // (signals, progress, other pools' messages) during a long run; nothing of the run is left to run then.
+      const settle =
+        this.settling === 'macrotask'
+          ? () => setImmediate(decide)
+          : () => {
+              if ((this.stats.steps & 4095) === 4095) drained(() => setImmediate(decide));
+              else drained(decide);
+            };
+      settle();
+    });
   }
 
   private enqueue(actor: Actor, label: string, readyAtMs: number, run: () => void | Promise<void>): void {
     if (this.dead.has(actor)) return;
-    this.pending.push({ id: this.nextId++, actor, label, readyAtMs, run });
+    const item: Pending = { id: this.nextId++, actor, label, readyAtMs, run };
+    // The newest id: appended, ready items stay in id order.
+    if (readyAtMs <= this.nowMs) this.ready.push(item);
+    else insertTimer(this.timers, item);
   }
 
-  private ready(): Pending[] {
-    return this.pending.filter((item) => item.readyAtMs <= this.nowMs && !this.isPaused(item.actor));
+  /** Moves the timers whose time has come to the ready items, keeping id order. */
+  private wakeTimers(): void {
+    const { timers } = this;
+    let due = 0;
+    while (due < timers.length && (timers[due] as Pending).readyAtMs <= this.nowMs) due += 1;
+    if (due === 0) return;
+    for (const item of timers.splice(0, due)) insertById(this.ready, item);
   }
 
-  private nextWakeMs(): number | undefined {
-    let next: number | undefined;
-    for (const item of this.pending) {
-      const at = Math.max(item.readyAtMs, this.pausedUntil.get(item.actor) ?? 0);
-      if (next === undefined || at < next) next = at;
+  /** The item the next decision resumes (reading a choice when several are ready), removed; none when none is ready. */
+  private pick(): Pending | undefined {
+    this.wakeTimers();
+    const { ready } = this;
+    if (ready.length === 0) return undefined;
+    let position: number;
+    if (this.pausesEndMs > this.nowMs) {
+      // Some actor may be paused: choices index the items of the others, still in id order.
+      const eligible: number[] = [];
+      for (let index = 0; index < ready.length; index += 1)
+        if (!this.isPaused((ready[index] as Pending).actor)) eligible.push(index);
+      if (eligible.length === 0) return undefined;
+      position = eligible[this.choose(eligible.length)] as number;
+    } else {
+      position = this.choose(ready.length);
     }
-    return next;
+    const item = ready[position];
+    assert(item !== undefined, 'choice within ready items');
+    if (position === 0) ready.shift();
+    else ready.splice(position, 1);
+    return item;
   }
 
-  private pick(ready: Pending[]): Pending {
-    if (ready.length === 1) return ready[0] as Pending;
+  /** Reads the next choice among `count` ready items (no choice is read for one). */
+  private choose(count: number): number {
+    if (count === 1) return 0;
     const choice = this.choices[this.cursor] ?? 0;
     this.cursor += 1;
     this.stats.decisions += 1;
-    this.branching.push(ready.length);
+    this.branching.push(count);
     if (choice !== 0) this.stats.nonZeroChoices += 1;
-    const item = ready[choice % ready.length];
-    assert(item !== undefined, 'choice within ready items');
-    return item;
+    return choice % count;
+  }
+
+  /** When the next item can run: its time, or its actor's pause end, whichever is later. */
+  private nextWakeMs(): number | undefined {
+    if (this.pausesEndMs <= this.nowMs) return this.timers[0]?.readyAtMs;
+    let next: number | undefined;
+    for (const list of [this.ready, this.timers]) {
+      for (const item of list) {
+        const at = Math.max(item.readyAtMs, this.pausedUntil.get(item.actor) ?? 0);
+        if (next === undefined || at < next) next = at;
+      }
+    }
+    return next;
   }
 }
 
-/** Lets every pending promise continuation run: one macrotask turn. */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * Calls `then` once the microtask queue is empty: every continuation queued so far, and every one
+ * they queue in turn, has run. A callback passed to `process.nextTick` from inside a microtask runs
+ * only after V8 drained the whole microtask queue (Node runs the tick queue between two drains), so
+ * the `queueMicrotask` hop first makes sure we are inside one. No timer, no I/O, no event-loop turn.
+ * The simulated path queues no ticks of its own between two decisions (its I/O runs inside awaited
+ * bodies), so nothing of it can run after the tick.
+ */
+function drained(then: () => void): void {
+  queueMicrotask(() => process.nextTick(then));
+}
+
+/** Inserts a timer in (readyAtMs, id) order; a new item has the largest id, so it goes after its equals. */
+function insertTimer(timers: Pending[], item: Pending): void {
+  let low = 0;
+  let high = timers.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if ((timers[middle] as Pending).readyAtMs <= item.readyAtMs) low = middle + 1;
+    else high = middle;
+  }
+  if (low === timers.length) timers.push(item);
+  else timers.splice(low, 0, item);
+}
+
+/** Inserts an item in id order. */
+function insertById(items: Pending[], item: Pending): void {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if ((items[middle] as Pending).id < item.id) low = middle + 1;
+    else high = middle;
+  }
+  if (low === items.length) items.push(item);
+  else items.splice(low, 0, item);
 }
