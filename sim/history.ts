@@ -76,15 +76,33 @@ export type HistoryEntry =
 /** An append-only log of a run. */
 export class History {
   readonly entries: HistoryEntry[] = [];
+  /** The hash of the first {@link hashed} entries; the fingerprint only ever hashes the entries added since. */
+  private readonly hash = createHash('sha256');
+  private hashed = 0;
 
   add(entry: HistoryEntry): void {
     this.entries.push(entry);
   }
 
-  /** sha256 over the canonical JSON of every entry, first 16 hex digits. */
+  /**
+   * sha256 over the canonical JSON of every entry, each followed by a newline, first 16 hex digits. Incremental:
+   * each entry is serialised and hashed once, however often the fingerprint is asked (and never when it is not).
+   */
   fingerprint(): string {
-    const hash = createHash('sha256');
-    for (const entry of this.entries) hash.update(JSON.stringify(entry)).update('\n');
-    return hash.digest('hex').slice(0, 16);
+    const { entries } = this;
+    if (this.hashed < entries.length) {
+      let text = '';
+      for (let index = this.hashed; index < entries.length; index += 1) {
+        text += `${JSON.stringify(entries[index])}\n`;
+        // One update per few dozen kB: few crossings into the hash, no large string held.
+        if (text.length >= 1 << 16) {
+          this.hash.update(text);
+          text = '';
+        }
+      }
+      if (text.length > 0) this.hash.update(text);
+      this.hashed = entries.length;
+    }
+    return this.hash.copy().digest('hex').slice(0, 16);
   }
 }
