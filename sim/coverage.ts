@@ -7,6 +7,7 @@
  * not reached (with the reason, for pairs no correct run can reach).
  */
 import { eventNames, recoveryTypes } from '../src/core/events.js';
+import { storeOperationsWhere, type StoreOperationName } from '../src/core/store-operations.js';
 import { failureReasons, phases, type Phase } from '../src/core/types.js';
 import { faultKinds, type FaultKind } from './faults.js';
 import { faultDefinition, faultDefinitions } from './faults/index.js';
@@ -15,20 +16,10 @@ import type { RunRecord } from './world.js';
 /** Counts keyed `<dimension>|<a>|<b>`. */
 export type CoverageCounts = Record<string, number>;
 
-/** Store operations the workers call. */
-export const storeOps = [
-  'createJob',
-  'claimJob',
-  'renewLease',
-  'recordChunkPlan',
-  'recordChunkRecreated',
-  'markResumed',
-  'commitChunk',
-  'completeJob',
-  'failJob',
-  'releaseJob',
-  'quarantineJob',
-] as const;
+/** Store operations the workers call: every write of the store-operations table. */
+export const storeOps: readonly StoreOperationName[] = storeOperationsWhere(
+  (operation) => operation.access === 'write',
+);
 
 /** Outcomes a store call is described with in the history (the first words of its result). */
 export const storeOutcomes = [
@@ -46,16 +37,7 @@ export const storeOutcomes = [
 ] as const;
 
 /** Store operations that carry an epoch (fenced writes). */
-const fencedOps = [
-  'renewLease',
-  'recordChunkPlan',
-  'recordChunkRecreated',
-  'markResumed',
-  'commitChunk',
-  'completeJob',
-  'failJob',
-  'releaseJob',
-] as const;
+const fencedOps = storeOperationsWhere((operation) => operation.fenced);
 
 /** Pairs no correct run reaches, and why (they are listed apart, not as gaps of the generator). */
 const unreachable: Readonly<Record<string, string>> = {

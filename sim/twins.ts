@@ -15,27 +15,24 @@
  *   expires and another worker recovers), or pauses past its lease (its writes are then fenced).
  */
 import { createHash } from 'node:crypto';
-import type { JobEvent } from '../src/core/events.js';
-import type * as operations from '../src/core/operations.js';
+import { storeCallSubject, type StoreOperationName } from '../src/core/store-operations.js';
 import type { ChunkFileStatus } from '../src/core/planner.js';
-import type { ChunkSpec, Job } from '../src/core/types.js';
+import type { ChunkSpec } from '../src/core/types.js';
 import type {
   ChunkDigest,
   ChunkRead,
   ChunkStore,
-  ClaimResult,
-  CreateResult,
   ExtractResult,
   JobStore,
   Media,
   ProbeResult,
-  RenewResult,
   TranscribeRequest,
   TranscribeResult,
   Transcriber,
   WriteResult,
 } from '../src/ports.js';
 import type { CallTarget, InjectedTranscriberFault } from './faults/index.js';
+import { decorateStore, type StoreArgs, type StoreResult } from '../src/runtime/decorate-store.js';
 
 /** What the twins need from the world. */
 export interface TwinHost {
@@ -76,121 +73,56 @@ function resultKind(result: { kind: string }): string {
   return result.kind;
 }
 
-/** The memory reference store behind the fault layer. */
-export class SimStore implements JobStore {
-  constructor(
-    private readonly host: TwinHost,
-    private readonly actor: string,
-    private readonly inner: JobStore,
-    private readonly latencyMs: () => number,
-  ) {}
-
-  private call<T>(
-    op: string,
-    target: CallTarget | 'other',
-    subject: string,
-    body: () => Promise<T>,
-    describe: (result: T) => string,
-    epoch?: number,
-  ): Promise<T> {
-    return this.host.portCall(this.actor, {
-      port: 'store',
-      op,
-      target,
-      subject,
-      latencyMs: this.latencyMs(),
-      body,
-      describe,
-      ...(epoch === undefined ? {} : { epoch }),
-    });
-  }
-
-  createJob(request: operations.CreateRequest): Promise<CreateResult> {
-    return this.call('createJob', 'other', request.jobId, () => this.inner.createJob(request), resultKind);
-  }
-  claimJob(request: operations.ClaimRequest): Promise<ClaimResult> {
-    return this.call(
-      'claimJob',
-      'claim',
-      request.jobId,
-      () => this.inner.claimJob(request),
-      (result) =>
-        result.kind === 'ok'
-          ? `ok epoch ${result.job.epoch}${result.recovery ? ' recovery' : ''}${result.duplicate ? ' duplicate' : ''}`
-          : result.kind,
-    );
-  }
-  renewLease(request: operations.RenewRequest): Promise<RenewResult> {
-    return this.call('renewLease', 'other', request.jobId, () => this.inner.renewLease(request), resultKind);
-  }
-  recordChunkPlan(request: operations.PlanRequest): Promise<WriteResult> {
-    return this.call('recordChunkPlan', 'other', request.jobId, () => this.inner.recordChunkPlan(request), writeKind);
-  }
-  recordChunkRecreated(request: operations.RecreatedRequest): Promise<WriteResult> {
-    return this.call(
-      'recordChunkRecreated',
-      'other',
-      `${request.jobId}/${request.index}`,
-      () => this.inner.recordChunkRecreated(request),
-      writeKind,
-    );
-  }
-  markResumed(request: operations.Fenced): Promise<WriteResult> {
-    return this.call('markResumed', 'other', request.jobId, () => this.inner.markResumed(request), writeKind);
-  }
-  commitChunk(request: operations.CommitRequest): Promise<WriteResult> {
-    return this.call(
-      'commitChunk',
-      'commit',
-      `${request.jobId}/${request.index}`,
-      () => this.inner.commitChunk(request),
-      writeKind,
-      request.epoch,
-    );
-  }
-  completeJob(request: operations.Fenced): Promise<WriteResult> {
-    return this.call('completeJob', 'complete', request.jobId, () => this.inner.completeJob(request), writeKind);
-  }
-  failJob(request: operations.FailRequest): Promise<WriteResult> {
-    return this.call('failJob', 'other', request.jobId, () => this.inner.failJob(request), writeKind);
-  }
-  releaseJob(request: operations.Fenced): Promise<WriteResult> {
-    return this.call('releaseJob', 'other', request.jobId, () => this.inner.releaseJob(request), writeKind);
-  }
-  quarantineJob(request: operations.QuarantineRequest & { readonly requestId: string }): Promise<WriteResult> {
-    return this.call('quarantineJob', 'other', request.jobId, () => this.inner.quarantineJob(request), writeKind);
-  }
-  listRecoverableJobs(limit: number): Promise<string[]> {
-    return this.call(
-      'listRecoverableJobs',
-      'other',
-      '*',
-      () => this.inner.listRecoverableJobs(limit),
-      (ids) => `[${ids.join(',')}]`,
-    );
-  }
-  getJob(jobId: string): Promise<Job | null> {
-    return this.call(
-      'getJob',
-      'other',
-      jobId,
-      () => this.inner.getJob(jobId),
-      (job) => job?.phase ?? 'null',
-    );
-  }
-  readEvents(jobId: string, fromSeq?: number): Promise<JobEvent[]> {
-    return this.call(
-      'readEvents',
-      'other',
-      jobId,
-      () => this.inner.readEvents(jobId, fromSeq),
-      (events) => `${events.length} events`,
-    );
-  }
-}
-
 function writeKind(result: WriteResult): string {
   return result.kind === 'ok' ? (result.duplicate ? 'ok duplicate' : 'ok') : result.kind;
+}
+
+/** The text of a store call's result in the history, for each operation. */
+const storeResultText: { readonly [K in StoreOperationName]: (result: StoreResult<K>) => string } = {
+  createJob: resultKind,
+  claimJob: (result) =>
+    result.kind === 'ok'
+      ? `ok epoch ${result.job.epoch}${result.recovery ? ' recovery' : ''}${result.duplicate ? ' duplicate' : ''}`
+      : result.kind,
+  renewLease: resultKind,
+  recordChunkPlan: writeKind,
+  recordChunkRecreated: writeKind,
+  markResumed: writeKind,
+  commitChunk: writeKind,
+  completeJob: writeKind,
+  failJob: writeKind,
+  releaseJob: writeKind,
+  quarantineJob: writeKind,
+  listRecoverableJobs: (ids) => `[${ids.join(',')}]`,
+  getJob: (job) => job?.phase ?? 'null',
+  readEvents: (events) => `${events.length} events`,
+};
+
+/** The operations a fault plan can aim at by name (every other store call is `other`). */
+const storeTargets: Partial<Record<StoreOperationName, CallTarget>> = {
+  claimJob: 'claim',
+  commitChunk: 'commit',
+  completeJob: 'complete',
+};
+
+/**
+ * The memory reference store behind the fault layer: every operation is a scheduled call of
+ * `actor`, with the latency `latencyMs` draws; a commit carries its epoch for the history.
+ */
+export function simStore(host: TwinHost, actor: string, inner: JobStore, latencyMs: () => number): JobStore {
+  return decorateStore(inner, (name, args, proceed) => {
+    const epoch = name === 'commitChunk' ? (args as StoreArgs<'commitChunk'>)[0].epoch : undefined;
+    return host.portCall(actor, {
+      port: 'store',
+      op: name,
+      target: storeTargets[name] ?? 'other',
+      subject: storeCallSubject(name, args),
+      latencyMs: latencyMs(),
+      body: proceed,
+      describe: storeResultText[name] as (result: StoreResult<typeof name>) => string,
+      ...(epoch === undefined ? {} : { epoch }),
+    });
+  });
 }
 
 /** Chunk files in memory; the world damages them. */

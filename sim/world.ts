@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { MemoryJobStore } from '../src/adapters/memory/store.js';
 import type { JobEvent } from '../src/core/events.js';
 import type { Limits } from '../src/core/limits.js';
+import { isStoreOperationName, storeOperations } from '../src/core/store-operations.js';
 import { isTerminal, type Job } from '../src/core/types.js';
 import {
   StoreUnavailableError,
@@ -42,7 +43,7 @@ import { Scheduler } from './scheduler.js';
 import {
   SimChunkStore,
   SimMedia,
-  SimStore,
+  simStore,
   SimTranscriber,
   chunkContent,
   transcriptOf,
@@ -524,7 +525,7 @@ export class World implements TwinHost {
 
   /** Submits a job as the submitter actor would (retrying while the store is down). */
   private async submitNow(job: JobSpec): Promise<void> {
-    const store = new SimStore(this, submitterActor, this.store, () => 0);
+    const store = simStore(this, submitterActor, this.store, () => 0);
     for (;;) {
       try {
         await store.createJob({ jobId: job.id, source: sourceOf(job.id), chunkLengthMs: job.chunkLengthMs });
@@ -548,7 +549,7 @@ export class World implements TwinHost {
     const latency = (maxMs: number) => () => Math.floor(this.random() * (maxMs + 1));
     const options = {
       workerId: actor,
-      store: new SimStore(this, actor, this.store, latency(this.scenario.latencies.storeMaxMs)),
+      store: simStore(this, actor, this.store, latency(this.scenario.latencies.storeMaxMs)),
       chunkStore: new SimChunkStore(this, actor, this.files as ChunkStore),
       media: new SimMedia(this, actor, this.mediaWorld(), () =>
         Math.max(1, Math.floor(this.scenario.latencies.mediaMs * (0.5 + this.random()))),
@@ -752,49 +753,39 @@ export class World implements TwinHost {
     const t = this.scheduler.now();
     const outcome = result as { kind?: string; duplicate?: boolean; job?: Job; leaseExpiresAtMs?: number };
     const [job = subject, indexText] = subject.split('/');
-    if (
-      op === 'claimJob' &&
-      (outcome.kind === 'ok' || outcome.kind === 'exhausted') &&
-      outcome.duplicate !== true &&
-      outcome.job !== undefined
-    ) {
-      const leaseUntilMs = outcome.kind === 'ok' ? outcome.job.leaseExpiresAtMs : 0;
-      this.history.add({
-        t,
-        kind: 'grant',
-        actor,
-        job,
-        epoch: outcome.job.epoch,
-        leaseUntilMs,
-        recovery: outcome.job.recovery.open,
-      });
-      if (outcome.kind === 'ok') this.onGrant(actor, job);
-    }
-    if (op === 'quarantineJob' && outcome.kind === 'ok' && outcome.duplicate !== true) {
-      const stored = this.inspect.job(job);
-      if (stored !== undefined)
-        this.history.add({ t, kind: 'grant', actor, job, epoch: stored.epoch, leaseUntilMs: 0, recovery: false });
-    }
-    if (op === 'renewLease' && outcome.kind === 'ok') {
-      const stored = this.inspect.job(job);
-      this.history.add({
-        t,
-        kind: 'renew',
-        actor,
-        job,
-        epoch: stored?.epoch ?? 0,
-        leaseUntilMs: outcome.leaseExpiresAtMs ?? 0,
-      });
-    }
-    if (
-      (op === 'releaseJob' || op === 'completeJob' || op === 'failJob') &&
-      outcome.kind === 'ok' &&
-      outcome.duplicate !== true
-    ) {
-      this.history.add({ t, kind: 'release', actor, job, epoch: this.inspect.job(job)?.epoch ?? 0 });
-    }
-    if (op === 'commitChunk' && outcome.kind === 'ok' && outcome.duplicate !== true) {
-      this.history.add({ t, kind: 'commit', actor, job, index: Number(indexText), epoch: requestEpoch ?? -1 });
+    if (outcome.kind !== 'ok' && outcome.kind !== 'exhausted') return;
+    if (outcome.duplicate === true || !isStoreOperationName(op)) return;
+    switch (storeOperations[op].ownership) {
+      case 'grant': {
+        if (outcome.job === undefined) return;
+        const leaseUntilMs = outcome.kind === 'ok' ? outcome.job.leaseExpiresAtMs : 0;
+        const { epoch } = outcome.job;
+        this.history.add({ t, kind: 'grant', actor, job, epoch, leaseUntilMs, recovery: outcome.job.recovery.open });
+        if (outcome.kind === 'ok') this.onGrant(actor, job);
+        return;
+      }
+      case 'revoke': {
+        const stored = this.inspect.job(job);
+        if (stored !== undefined && outcome.kind === 'ok')
+          this.history.add({ t, kind: 'grant', actor, job, epoch: stored.epoch, leaseUntilMs: 0, recovery: false });
+        return;
+      }
+      case 'renew': {
+        if (outcome.kind !== 'ok') return;
+        const epoch = this.inspect.job(job)?.epoch ?? 0;
+        this.history.add({ t, kind: 'renew', actor, job, epoch, leaseUntilMs: outcome.leaseExpiresAtMs ?? 0 });
+        return;
+      }
+      case 'end':
+        if (outcome.kind === 'ok')
+          this.history.add({ t, kind: 'release', actor, job, epoch: this.inspect.job(job)?.epoch ?? 0 });
+        return;
+      case 'commit':
+        if (outcome.kind === 'ok')
+          this.history.add({ t, kind: 'commit', actor, job, index: Number(indexText), epoch: requestEpoch ?? -1 });
+        return;
+      default:
+        return;
     }
   }
 

@@ -26,6 +26,23 @@ export { planChunks, planRecovery, type ChunkFileStatus, type RecoveryPlan } fro
 export { progressPercent, committedCount, assembleTranscript } from './core/progress.js';
 export { backoffDelayMs } from './core/backoff.js';
 export * as machine from './core/transition.js';
+export {
+  storeOperations,
+  storeOperationNames,
+  type StoreOperation,
+  type StoreOperationName,
+  type Ownership,
+} from './core/store-operations.js';
 export { AssertionError } from './core/assert.js';
 export * from './ports.js';
-export { Worker, systemClock, type WorkerOptions, type WorkerLogEntry, type JobRunOutcome } from './runtime/index.js';
+export {
+  Worker,
+  systemClock,
+  decorateStore,
+  type WorkerOptions,
+  type WorkerLogEntry,
+  type JobRunOutcome,
+  type StoreAround,
+  type StoreArgs,
+  type StoreResult,
+} from './runtime/index.js';

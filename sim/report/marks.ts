@@ -3,6 +3,7 @@
  * `Mark`), which calls are drawn and how (chunk, quiet, covered and listing operations), and the glyphs of faults and
  * outbox events.
  */
+import { storeOperationsWhere } from '../../src/core/store-operations.js';
 import { faultDefinitions } from '../faults/index.js';
 import type { HistoryEntry } from '../history.js';
 
@@ -48,21 +49,14 @@ export interface LaneDraft {
 
 /** Chunk-store, media and transcriber operations; every other call goes to the store. */
 export const chunkOps = new Set(['check', 'read', 'removeJob', 'listJobIds']);
+/** The store's reads (listings and lookups), from the store-operations table. */
+const storeReads = storeOperationsWhere((operation) => operation.access === 'read');
 /** Polls and reads: drawn only when they fail. */
-export const quietOps = new Set([
-  'listRecoverableJobs',
-  'renewLease',
-  'getJob',
-  'check',
-  'read',
-  'listJobIds',
-  'probe',
-  'readEvents',
-]);
+export const quietOps = new Set<string>([...storeReads, 'renewLease', 'check', 'read', 'listJobIds', 'probe']);
 /** Calls whose success another entry already draws (grant, commit, transcription, file write). */
 export const coveredOps = new Set(['claimJob', 'commitChunk', 'transcribe', 'extractChunk']);
 /** Calls whose result is a listing or a phase, not an outcome kind. */
-export const listingOps = new Set(['listRecoverableJobs', 'getJob', 'listJobIds', 'readEvents']);
+export const listingOps = new Set<string>([...storeReads, 'listJobIds']);
 
 /** Each fault kind's glyph. */
 export const faultGlyphs: Readonly<Record<string, string>> = Object.fromEntries(

@@ -3,8 +3,10 @@
  * commit it acknowledged and each release about to be sent, as lines the live chaos run reads to
  * judge lease ownership from the store's own replies.
  */
+import type { StoreOperationName } from '../core/store-operations.js';
 import type { Clock, JobStore } from '../ports.js';
 import { systemClock } from '../runtime/clock.js';
+import { decorateStore, type StoreArgs, type StoreResult } from '../runtime/decorate-store.js';
 
 /**
  * One `--trace-store` line: a lease grant, renewal or chunk commit the store acknowledged (its
@@ -41,58 +43,52 @@ export function tracingStore(
   report: (line: StoreTraceLine) => void,
   clock: Pick<Clock, 'now'> = systemClock,
 ): JobStore {
-  return {
-    createJob: (request) => store.createJob(request),
-    claimJob: async (request) => {
-      const result = await store.claimJob(request);
-      if (result.kind === 'ok' || result.kind === 'exhausted') {
-        report({
-          op: 'claimJob',
-          jobId: request.jobId,
-          result: result.kind,
-          epoch: result.job.epoch,
-          leaseExpiresAtMs: result.job.leaseExpiresAtMs,
-          recovery: result.kind === 'ok' && result.recovery,
-          duplicate: result.kind === 'ok' && result.duplicate,
-        });
-      }
+  return decorateStore(store, (name, args, proceed) => {
+    const call = { name, args } as StoreCall;
+    if (call.name === 'releaseJob') {
+      const [{ jobId, epoch }] = call.args;
+      report({ op: 'releaseJob', jobId, epoch, sentAtMs: clock.now() });
+    }
+    return proceed().then((result) => {
+      const line = traceLine(call, result);
+      if (line !== undefined) report(line);
       return result;
-    },
-    renewLease: async (request) => {
-      const result = await store.renewLease(request);
-      if (result.kind === 'ok')
-        report({
-          op: 'renewLease',
-          jobId: request.jobId,
-          epoch: request.epoch,
-          leaseExpiresAtMs: result.leaseExpiresAtMs,
-        });
-      return result;
-    },
-    commitChunk: async (request) => {
-      const result = await store.commitChunk(request);
-      if (result.kind === 'ok')
-        report({
-          op: 'commitChunk',
-          jobId: request.jobId,
-          index: request.index,
-          epoch: request.epoch,
-          duplicate: result.duplicate,
-        });
-      return result;
-    },
-    recordChunkPlan: (request) => store.recordChunkPlan(request),
-    recordChunkRecreated: (request) => store.recordChunkRecreated(request),
-    markResumed: (request) => store.markResumed(request),
-    completeJob: (request) => store.completeJob(request),
-    failJob: (request) => store.failJob(request),
-    releaseJob: (request) => {
-      report({ op: 'releaseJob', jobId: request.jobId, epoch: request.epoch, sentAtMs: clock.now() });
-      return store.releaseJob(request);
-    },
-    quarantineJob: (request) => store.quarantineJob(request),
-    listRecoverableJobs: (limit) => store.listRecoverableJobs(limit),
-    getJob: (jobId) => store.getJob(jobId),
-    readEvents: (jobId, fromSeq) => store.readEvents(jobId, fromSeq),
-  };
+    });
+  });
+}
+
+/** One store call, its name and arguments typed together. */
+type StoreCall = { [K in StoreOperationName]: { readonly name: K; readonly args: StoreArgs<K> } }[StoreOperationName];
+
+/** The line an acknowledged grant, renewal or commit reports, if `call` was one. */
+function traceLine(call: StoreCall, result: unknown): StoreTraceLine | undefined {
+  switch (call.name) {
+    case 'claimJob': {
+      const claimed = result as StoreResult<'claimJob'>;
+      if (claimed.kind !== 'ok' && claimed.kind !== 'exhausted') return undefined;
+      return {
+        op: 'claimJob',
+        jobId: call.args[0].jobId,
+        result: claimed.kind,
+        epoch: claimed.job.epoch,
+        leaseExpiresAtMs: claimed.job.leaseExpiresAtMs,
+        recovery: claimed.kind === 'ok' && claimed.recovery,
+        duplicate: claimed.kind === 'ok' && claimed.duplicate,
+      };
+    }
+    case 'renewLease': {
+      const renewed = result as StoreResult<'renewLease'>;
+      if (renewed.kind !== 'ok') return undefined;
+      const [{ jobId, epoch }] = call.args;
+      return { op: 'renewLease', jobId, epoch, leaseExpiresAtMs: renewed.leaseExpiresAtMs };
+    }
+    case 'commitChunk': {
+      const committed = result as StoreResult<'commitChunk'>;
+      if (committed.kind !== 'ok') return undefined;
+      const [{ jobId, index, epoch }] = call.args;
+      return { op: 'commitChunk', jobId, index, epoch, duplicate: committed.duplicate };
+    }
+    default:
+      return undefined;
+  }
 }

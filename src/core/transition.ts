@@ -1,13 +1,16 @@
 /**
- * The worker's decision machine for one owned job: a pure `transition(state, input) → { state,
- * effects }`. Effects are plain data; the runtime performs them one at a time and feeds each
- * result back as an input. Persisted job state plus this machine's small local state is all a
- * worker knows, so a crash between any two steps loses nothing a recovery cannot rebuild.
+ * The worker's decision machine for one owned job, with two entry points: `initialTransition(job,
+ * ...)` and `transition(state, input)`, each returning the next state and the one next effect.
+ * Effects are plain data; the runtime performs them one at a time and feeds each result back as an
+ * input. A store effect the machine returns is in flight until its result comes back. The store
+ * effects and the writes they send are the table in store-operations.ts. Persisted job state plus
+ * this machine's small local state is all a worker knows, so a crash between any two steps loses
+ * nothing a recovery cannot rebuild. Updates are plain copies (the state is small): no draft, no
+ * freezing, on the path the simulator steps millions of times.
  */
-import { produce, type Draft } from './immer.js';
 import { assert, unreachable } from './assert.js';
 import { defaultLimits, type Limits } from './limits.js';
-import * as operations from './operations.js';
+import { isStoreWriteType, replayStoreWrite, type StoreWriteType } from './store-operations.js';
 import { planChunks, planRecovery, type ChunkFileStatus } from './planner.js';
 import { isTerminal, validateDurationMs, type ExtractedChunk, type FailureReason, type Job } from './types.js';
 
@@ -41,10 +44,7 @@ export type Effect =
   | { readonly type: 'stop'; readonly outcome: StopOutcome };
 
 /** Effects that write to the store (fenced writes). */
-export type StoreEffect = Extract<
-  Effect,
-  { type: 'record_plan' | 'record_recreated' | 'mark_resumed' | 'commit' | 'complete' | 'fail' }
->;
+export type StoreEffect = Extract<Effect, { type: StoreWriteType }>;
 
 /** Why the machine stopped working on a job. */
 export type StopOutcome = 'completed' | 'failed' | 'lost';
@@ -120,15 +120,20 @@ export interface MachineState {
   readonly inFlight: StoreEffect | null;
 }
 
-/** The machine's start: the job snapshot a claim returned. */
-export function initialState(
-  job: Job,
-  workerId: string,
-  recovering: boolean,
-  limits: Pick<Limits, 'transcriptionAttemptsMax' | 'mediaAttemptsMax'> &
-    Partial<Pick<Limits, 'transcriptionOutageMs' | 'retryAfterMsMax'>>,
-): MachineState {
-  return {
+/** What each entry point returns: the next state, and the one effect the runtime performs next. */
+export interface Step {
+  readonly state: MachineState;
+  /** A store effect returned here is in flight in `state`: its result is the next input. */
+  readonly effect: Effect;
+}
+
+/** The limits the machine reads. */
+export type MachineLimits = Pick<Limits, 'transcriptionAttemptsMax' | 'mediaAttemptsMax'> &
+  Partial<Pick<Limits, 'transcriptionOutageMs' | 'retryAfterMsMax'>>;
+
+/** The first step for the job snapshot a claim returned (`recovering` when the claim began a recovery). */
+export function initialTransition(job: Job, workerId: string, recovering: boolean, limits: MachineLimits): Step {
+  return settle({
     job,
     workerId,
     recovering,
@@ -152,224 +157,140 @@ export function initialState(
     cleaned: false,
     stopped: null,
     inFlight: null,
-  };
-}
-
-/** One step: apply the input, then decide the next effect. */
-export function transition(state: MachineState, input: Input): { state: MachineState; effects: Effect[] } {
-  const next = produce(state, (draft) => apply(draft, input));
-  return { state: next, effects: [decide(next)] };
-}
-
-/** The first effect for a freshly claimed job. */
-export function start(state: MachineState): { state: MachineState; effects: Effect[] } {
-  return { state, effects: [decide(state)] };
-}
-
-function apply(draft: Draft<MachineState>, input: Input): void {
-  switch (input.type) {
-    case 'probed':
-      draft.mediaAttempts = 0;
-      try {
-        draft.durationMs = validateDurationMs(input.durationMs);
-        planChunks(input.durationMs, draft.job.chunkLengthMs);
-      } catch (error) {
-        draft.failure = { type: 'fail', reason: 'media_invalid', message: (error as Error).message };
-      }
-      return;
-    case 'extracted':
-      draft.mediaAttempts = 0;
-      if (draft.job.phase === 'chunking') {
-        assert(input.index === draft.extracted.length, `extracted chunk ${input.index} out of order`);
-        const spec = planChunks(draft.durationMs ?? 0, draft.job.chunkLengthMs)[input.index];
-        assert(spec !== undefined, `extracted chunk ${input.index} is not in the plan`);
-        draft.extracted.push({ ...spec, bytes: input.bytes, sha256: input.sha256 });
-      } else {
-        const wanted = draft.reextract[0];
-        assert(
-          wanted !== undefined && wanted.index === input.index,
-          `re-extracted chunk ${input.index} was not asked for`,
-        );
-        draft.reextract.shift();
-        draft.recreated = { index: input.index, reason: wanted.reason, bytes: input.bytes, sha256: input.sha256 };
-      }
-      return;
-    case 'media_failed':
-      draft.failure = { type: 'fail', reason: input.reason, message: input.message };
-      return;
-    case 'media_retry':
-      draft.mediaAttempts += 1;
-      if (draft.mediaAttempts >= draft.mediaAttemptsMax) {
-        draft.failure = {
-          type: 'fail',
-          reason: 'media_invalid',
-          message: `media failed ${draft.mediaAttempts} times, last: ${input.message}`,
-        };
-      } else {
-        draft.waiting = draft.mediaAttempts;
-      }
-      return;
-    case 'chunks_checked':
-      draft.checked = true;
-      applyRecoveryPlan(draft, new Map(input.results.map((result) => [result.index, result.status])));
-      return;
-    case 'chunk_unreadable': {
-      const recreations = (draft.recreations[input.index] ?? 0) + 1;
-      draft.recreations[input.index] = recreations;
-      if (recreations > draft.mediaAttemptsMax) {
-        draft.failure = {
-          type: 'fail',
-          reason: 'media_invalid',
-          message: `chunk ${input.index} is ${input.status} again after ${recreations - 1} re-extractions`,
-        };
-      } else if (!draft.reextract.some((entry) => entry.index === input.index)) {
-        draft.reextract.push({ index: input.index, reason: input.status });
-      }
-      return;
-    }
-    case 'transcribed':
-      draft.transcript = { index: input.index, text: input.text };
-      return;
-    case 'transcribe_failed':
-      applyTranscribeFailure(draft, input);
-      return;
-    case 'waited':
-      draft.waiting = null;
-      draft.waitMsMin = 0;
-      return;
-    case 'cleaned':
-      draft.cleaned = true;
-      return;
-    case 'stored':
-      applyStored(draft, input.nowMs);
-      return;
-    case 'refused':
-      draft.inFlight = null;
-      draft.stopped = 'lost';
-      return;
-    default:
-      unreachable(input, 'input');
-  }
-}
-
-function applyRecoveryPlan(draft: Draft<MachineState>, checks: ReadonlyMap<number, ChunkFileStatus>): void {
-  const plan = planRecovery(draft.job as Job, checks);
-  if (plan.kind === 'fail') draft.failure = { type: 'fail', reason: plan.reason, message: plan.message };
-  if (plan.kind === 'resume') draft.reextract = [...plan.reextract];
-}
-
-function applyTranscribeFailure(
-  draft: Draft<MachineState>,
-  input: Extract<Input, { type: 'transcribe_failed' }>,
-): void {
-  const attempts = (draft.attempts[input.index] ?? 0) + 1;
-  draft.attempts[input.index] = attempts;
-  if (!input.retryable) {
-    draft.failure = {
-      type: 'fail',
-      reason: 'transcription_rejected',
-      message: input.message,
-      chunkIndex: input.index,
-      retryable: false,
-    };
-    return;
-  }
-  const sinceMs = draft.failingSinceMs[input.index] ?? input.atMs;
-  if (sinceMs !== undefined) draft.failingSinceMs[input.index] = sinceMs;
-  // Without a time, the outage window counts as passed (the attempts alone decide).
-  const outageOver =
-    input.atMs === undefined || sinceMs === undefined || input.atMs - sinceMs >= draft.transcriptionOutageMs;
-  if (attempts >= draft.transcriptionAttemptsMax && outageOver) {
-    const lasted = input.atMs === undefined || sinceMs === undefined ? '' : ` over ${input.atMs - sinceMs} ms`;
-    draft.failure = {
-      type: 'fail',
-      reason: 'transcription_failed',
-      chunkIndex: input.index,
-      retryable: true,
-      message: `chunk ${input.index} failed ${attempts} times${lasted}, last: ${input.message}`,
-    };
-    return;
-  }
-  draft.waiting = attempts;
-  draft.waitMsMin = Math.min(Math.max(0, input.retryAfterMs ?? 0), draft.retryAfterMsMax);
-}
-
-/** Applies the acknowledged store write to the local snapshot with the same pure operation the store ran. */
-function applyStored(draft: Draft<MachineState>, nowMs: number): void {
-  const effect = draft.inFlight;
-  assert(effect !== null, 'a store result arrived with no store effect in flight');
-  draft.inFlight = null;
-  const job = draft.job as Job;
-  const fencing = { jobId: job.id, workerId: draft.workerId, epoch: job.epoch, requestId: `local#${job.nextSeq}` };
-  const outcome = applyStoreEffect(job, effect, fencing, nowMs);
-  if (outcome.kind !== 'ok') {
-    // The store applied a write our snapshot cannot: the snapshot is behind. Stop; a fresh claim reloads.
-    draft.stopped = 'lost';
-    return;
-  }
-  draft.job = outcome.job as Draft<Job>;
-  if (effect.type === 'record_plan') draft.extracted = [];
-  if (effect.type === 'record_recreated') draft.recreated = null;
-  if (effect.type === 'commit') draft.transcript = null;
-  if (effect.type === 'fail') draft.failure = null;
-}
-
-/** Applies a store effect to a job with the pure operation the store runs for it. */
-export function applyStoreEffect(
-  job: Job,
-  effect: StoreEffect,
-  fencing: operations.Fenced,
-  nowMs: number,
-): operations.Outcome {
-  switch (effect.type) {
-    case 'record_plan':
-      return operations.recordPlan(job, { ...fencing, durationMs: effect.durationMs, chunks: effect.chunks }, nowMs);
-    case 'record_recreated':
-      return operations.recordRecreated(
-        job,
-        { ...fencing, index: effect.index, reason: effect.reason, bytes: effect.bytes, sha256: effect.sha256 },
-        nowMs,
-      );
-    case 'mark_resumed':
-      return operations.markResumed(job, fencing, nowMs);
-    case 'commit':
-      return operations.commit(job, { ...fencing, index: effect.index, transcript: effect.transcript }, nowMs);
-    case 'complete':
-      return operations.complete(job, fencing, nowMs);
-    case 'fail':
-      return operations.fail(
-        job,
-        {
-          ...fencing,
-          reason: effect.reason,
-          message: effect.message,
-          chunkIndex: effect.chunkIndex,
-          retryable: effect.retryable,
-        },
-        nowMs,
-      );
-    default:
-      return unreachable(effect, 'store effect');
-  }
-}
-
-/** The next effect, from the state alone. Store effects are remembered as in flight. */
-export function decide(state: MachineState): Effect {
-  const effect = nextEffect(state);
-  return effect;
-}
-
-/** Marks a store effect as in flight (the runtime calls this before performing it). */
-export function sent(state: MachineState, effect: Effect): MachineState {
-  if (!isStoreEffect(effect)) return state;
-  return produce(state, (draft) => {
-    draft.inFlight = effect as Draft<StoreEffect>;
   });
 }
 
-/** True for effects that write to the store. */
-export function isStoreEffect(effect: Effect): effect is StoreEffect {
-  return ['record_plan', 'record_recreated', 'mark_resumed', 'commit', 'complete', 'fail'].includes(effect.type);
+/** One step: the result of the last effect applied, then the next effect decided. */
+export function transition(state: MachineState, input: Input): Step {
+  if (!Object.hasOwn(inputs, input.type)) return unreachable(input as never, 'input');
+  const apply = inputs[input.type] as (state: MachineState, input: Input) => MachineState;
+  return settle(apply(state, input));
+}
+
+/** Decides the next effect from the state alone; a store effect is remembered as in flight. */
+function settle(state: MachineState): Step {
+  const effect = nextEffect(state);
+  return { state: isStoreWriteType(effect.type) ? { ...state, inFlight: effect as StoreEffect } : state, effect };
+}
+
+type Apply<T extends Input['type']> = (
+  state: MachineState,
+  input: Extract<Input, { readonly type: T }>,
+) => MachineState;
+
+/** How each input changes the state. */
+const inputs: { readonly [T in Input['type']]: Apply<T> } = {
+  probed: (state, input) => {
+    let next: MachineState = { ...state, mediaAttempts: 0 };
+    try {
+      next = { ...next, durationMs: validateDurationMs(input.durationMs) };
+      planChunks(input.durationMs, state.job.chunkLengthMs);
+      return next;
+    } catch (error) {
+      return { ...next, failure: { type: 'fail', reason: 'media_invalid', message: (error as Error).message } };
+    }
+  },
+  extracted: (state, input) => (state.job.phase === 'chunking' ? planned(state, input) : recreated(state, input)),
+  media_failed: (state, input) => ({
+    ...state,
+    failure: { type: 'fail', reason: input.reason, message: input.message },
+  }),
+  media_retry: (state, input) => {
+    const mediaAttempts = state.mediaAttempts + 1;
+    if (mediaAttempts < state.mediaAttemptsMax) return { ...state, mediaAttempts, waiting: mediaAttempts };
+    const message = `media failed ${mediaAttempts} times, last: ${input.message}`;
+    return { ...state, mediaAttempts, failure: { type: 'fail', reason: 'media_invalid', message } };
+  },
+  chunks_checked: (state, input) => {
+    const plan = planRecovery(state.job, new Map(input.results.map((result) => [result.index, result.status])));
+    if (plan.kind === 'fail')
+      return { ...state, checked: true, failure: { type: 'fail', reason: plan.reason, message: plan.message } };
+    return { ...state, checked: true, ...(plan.kind === 'resume' ? { reextract: [...plan.reextract] } : {}) };
+  },
+  chunk_unreadable: (state, input) => {
+    const times = (state.recreations[input.index] ?? 0) + 1;
+    const next = { ...state, recreations: { ...state.recreations, [input.index]: times } };
+    if (times > state.mediaAttemptsMax) {
+      const message = `chunk ${input.index} is ${input.status} again after ${times - 1} re-extractions`;
+      return { ...next, failure: { type: 'fail', reason: 'media_invalid', message } };
+    }
+    if (state.reextract.some((entry) => entry.index === input.index)) return next;
+    return { ...next, reextract: [...state.reextract, { index: input.index, reason: input.status }] };
+  },
+  transcribed: (state, input) => ({ ...state, transcript: { index: input.index, text: input.text } }),
+  transcribe_failed: transcribeFailed,
+  waited: (state) => ({ ...state, waiting: null, waitMsMin: 0 }),
+  cleaned: (state) => ({ ...state, cleaned: true }),
+  stored,
+  refused: (state) => ({ ...state, inFlight: null, stopped: 'lost' }),
+};
+
+/** A chunk of the plan was extracted, in order. */
+function planned(state: MachineState, input: Extract<Input, { type: 'extracted' }>): MachineState {
+  assert(input.index === state.extracted.length, `extracted chunk ${input.index} out of order`);
+  const spec = planChunks(state.durationMs ?? 0, state.job.chunkLengthMs)[input.index];
+  assert(spec !== undefined, `extracted chunk ${input.index} is not in the plan`);
+  const chunk = { ...spec, bytes: input.bytes, sha256: input.sha256 };
+  return { ...state, mediaAttempts: 0, extracted: [...state.extracted, chunk] };
+}
+
+/** A pending chunk's file was extracted again, as asked. */
+function recreated(state: MachineState, input: Extract<Input, { type: 'extracted' }>): MachineState {
+  const [wanted, ...rest] = state.reextract;
+  assert(wanted !== undefined && wanted.index === input.index, `re-extracted chunk ${input.index} was not asked for`);
+  const file = { index: input.index, reason: wanted.reason, bytes: input.bytes, sha256: input.sha256 };
+  return { ...state, mediaAttempts: 0, reextract: rest, recreated: file };
+}
+
+function transcribeFailed(state: MachineState, input: Extract<Input, { type: 'transcribe_failed' }>): MachineState {
+  const attempts = (state.attempts[input.index] ?? 0) + 1;
+  const next = { ...state, attempts: { ...state.attempts, [input.index]: attempts } };
+  if (!input.retryable) {
+    const failure = { reason: 'transcription_rejected', message: input.message, chunkIndex: input.index } as const;
+    return { ...next, failure: { type: 'fail', ...failure, retryable: false } };
+  }
+  const sinceMs = state.failingSinceMs[input.index] ?? input.atMs;
+  const failing =
+    sinceMs === undefined ? next : { ...next, failingSinceMs: { ...state.failingSinceMs, [input.index]: sinceMs } };
+  // Without a time, the outage window counts as passed (the attempts alone decide).
+  const lastedMs = input.atMs === undefined || sinceMs === undefined ? undefined : input.atMs - sinceMs;
+  if (
+    attempts >= state.transcriptionAttemptsMax &&
+    (lastedMs === undefined || lastedMs >= state.transcriptionOutageMs)
+  ) {
+    const lasted = lastedMs === undefined ? '' : ` over ${lastedMs} ms`;
+    const message = `chunk ${input.index} failed ${attempts} times${lasted}, last: ${input.message}`;
+    return {
+      ...failing,
+      failure: { type: 'fail', reason: 'transcription_failed', chunkIndex: input.index, retryable: true, message },
+    };
+  }
+  const waitMsMin = Math.min(Math.max(0, input.retryAfterMs ?? 0), state.retryAfterMsMax);
+  return { ...failing, waiting: attempts, waitMsMin };
+}
+
+/** Applies the acknowledged store write to the local snapshot with the same pure operation the store ran. */
+function stored(state: MachineState, input: Extract<Input, { type: 'stored' }>): MachineState {
+  const effect = state.inFlight;
+  assert(effect !== null, 'a store result arrived with no store effect in flight');
+  const { job } = state;
+  const fencing = { jobId: job.id, workerId: state.workerId, epoch: job.epoch, requestId: `local#${job.nextSeq}` };
+  const outcome = replayStoreWrite(job, effect, fencing, input.nowMs);
+  // The store applied a write our snapshot cannot: the snapshot is behind. Stop; a fresh claim reloads.
+  if (outcome.kind !== 'ok') return { ...state, inFlight: null, stopped: 'lost' };
+  const next = { ...state, inFlight: null, job: outcome.job };
+  switch (effect.type) {
+    case 'record_plan':
+      return { ...next, extracted: [] };
+    case 'record_recreated':
+      return { ...next, recreated: null };
+    case 'commit':
+      return { ...next, transcript: null };
+    case 'fail':
+      return { ...next, failure: null };
+    default:
+      return next;
+  }
 }
 
 function nextEffect(state: MachineState): Effect {

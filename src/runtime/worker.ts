@@ -11,6 +11,7 @@ import { backoffDelayMs } from '../core/backoff.js';
 import { defaultLimits, validateLimits, type Limits } from '../core/limits.js';
 import { jobInvariantProblems } from '../core/invariants.js';
 import { planChunks } from '../core/planner.js';
+import { isStoreEffect, storeWriteRequest } from '../core/store-operations.js';
 import * as machine from '../core/transition.js';
 import { isTerminal, validateWorkerId, type ChunkSpec, type Job } from '../core/types.js';
 import {
@@ -216,8 +217,7 @@ export class Worker {
   private async process(job: Job, recovering: boolean, claimSentMs: number): Promise<JobRunOutcome> {
     const lease = new LeaseKeeper(this, job, claimSentMs);
     lease.start();
-    let state = machine.initialState(job, this.workerId, recovering, this.limits);
-    let effect = machine.decide(state);
+    let { state, effect } = machine.initialTransition(job, this.workerId, recovering, this.limits);
     // Why the job stopped being ours, when a write or the lease was refused: for the log.
     let refusal: string | undefined;
     try {
@@ -226,12 +226,9 @@ export class Worker {
           await this.release(job, state.job.epoch);
           return 'released';
         }
-        state = machine.sent(state, effect);
         const input = await this.perform(state, effect, lease);
         if (input.type === 'refused') refusal = input.kind;
-        const step = machine.transition(state, input);
-        state = step.state;
-        effect = step.effects[0] ?? { type: 'stop', outcome: 'lost' };
+        ({ state, effect } = machine.transition(state, input));
       }
     } finally {
       lease.stop();
@@ -247,7 +244,7 @@ export class Worker {
     effect: Exclude<machine.Effect, { type: 'stop' }>,
     lease: LeaseKeeper,
   ): Promise<machine.Input> {
-    if (machine.isStoreEffect(effect)) return this.performStore(state, effect);
+    if (isStoreEffect(effect)) return this.performStore(state, effect);
     if (effect.type === 'wait') {
       await this.options.clock.sleep(
         Math.max(backoffDelayMs(effect.attempt, this.limits, this.options.random()), effect.delayMsMin ?? 0),
@@ -338,38 +335,10 @@ export class Worker {
       epoch: state.job.epoch,
       requestId: this.nextRequestId(),
     };
+    const { op, request } = storeWriteRequest(effect, fencing);
     let result: WriteResult;
     try {
-      result = await this.storeCall((): Promise<WriteResult> => {
-        switch (effect.type) {
-          case 'record_plan':
-            return store.recordChunkPlan({ ...fencing, durationMs: effect.durationMs, chunks: effect.chunks });
-          case 'record_recreated':
-            return store.recordChunkRecreated({
-              ...fencing,
-              index: effect.index,
-              reason: effect.reason,
-              bytes: effect.bytes,
-              sha256: effect.sha256,
-            });
-          case 'mark_resumed':
-            return store.markResumed(fencing);
-          case 'commit':
-            return store.commitChunk({ ...fencing, index: effect.index, transcript: effect.transcript });
-          case 'complete':
-            return store.completeJob(fencing);
-          case 'fail':
-            return store.failJob({
-              ...fencing,
-              reason: effect.reason,
-              message: effect.message,
-              chunkIndex: effect.chunkIndex,
-              retryable: effect.retryable,
-            });
-          default:
-            return unreachable(effect, 'store effect');
-        }
-      });
+      result = await this.storeCall(() => store[op](request as never));
     } catch (error) {
       if (!(error instanceof CorruptStateError)) throw error;
       await this.quarantine(state.job.id, error);

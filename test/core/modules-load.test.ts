@@ -28,9 +28,10 @@ const modules: Record<string, readonly string[]> = {
     'validateFail',
     'validateQuarantine',
   ],
-  '../../src/core/transition.js': ['applyStoreEffect', 'decide', 'initialState', 'transition'],
+  '../../src/core/store-operations.js': ['storeOperations', 'storeWrites', 'replayStoreWrite', 'storeWriteRequest'],
+  '../../src/core/transition.js': ['initialTransition', 'transition'],
   '../../src/core/types.js': ['failureReasons', 'phases', 'validateJobId'],
-  '../../src/runtime/index.js': ['Worker', 'systemClock'],
+  '../../src/runtime/index.js': ['Worker', 'systemClock', 'decorateStore'],
   '../../src/adapters/memory/index.js': ['MemoryChunkStore', 'MemoryJobStore', 'sha256Hex'],
 };
 

@@ -10,12 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { jobInvariantProblems } from '../../src/core/invariants.js';
 import * as operations from '../../src/core/operations.js';
 import type { ChunkFileStatus } from '../../src/core/planner.js';
+import { isStoreEffect, replayStoreWrite } from '../../src/core/store-operations.js';
 import {
-  applyStoreEffect,
-  decide,
-  initialState,
-  sent,
-  start,
+  initialTransition,
   transition,
   type Effect,
   type Input,
@@ -156,11 +153,7 @@ function answerOutside(
 /** Applies a store effect to the model job as the store would, with this owner's fencing. */
 function applyToStore(job: Job, effect: StoreEffect, nowMs: number): operations.Outcome {
   const fencing = { jobId: job.id, workerId, epoch: job.epoch, requestId: freshRequestId('store') };
-  return applyStoreEffect(job, effect, fencing, nowMs);
-}
-
-function isStore(effect: Effect): effect is StoreEffect {
-  return ['record_plan', 'record_recreated', 'mark_resumed', 'commit', 'complete', 'fail'].includes(effect.type);
+  return replayStoreWrite(job, effect, fencing, nowMs);
 }
 
 /** Drives the machine to its stop; checks every step; returns the trace and the final store job. */
@@ -176,9 +169,7 @@ function interpret(scenario: Scenario): {
   let nowMs = claimed.nowMs;
   const recovering = store.recovery.open;
   const choices = new Choices(scenario.choices);
-  let state = initialState(store, workerId, recovering, scenario);
-  let effect = start(state).effects[0] as Effect;
-  expect(decide(state)).toEqual(effect);
+  let { state, effect } = initialTransition(store, workerId, recovering, scenario);
   const trace: Trace = { effects: [], inputs: [], commits: new Map(), checked: null };
   const retryableFailures = new Map<number, number>();
   for (let step = 0; step < stepsMax && effect.type !== 'stop'; step += 1) {
@@ -189,9 +180,8 @@ function interpret(scenario: Scenario): {
       expect(store.chunks[effect.index]?.transcript).toBeNull();
       expect(state.job.chunks[effect.index]?.transcript).toBeNull();
     }
-    state = sent(state, effect);
     let input: Input;
-    if (isStore(effect)) {
+    if (isStoreEffect(effect)) {
       expect(state.inFlight).toEqual(effect);
       if (choices.next() >= 95) {
         input = { type: 'refused', kind: 'stale_epoch' };
@@ -205,15 +195,15 @@ function interpret(scenario: Scenario): {
         input = { type: 'stored', nowMs };
       }
     } else {
+      expect(state.inFlight).toBeNull();
       input = answerOutside(effect, state, choices);
       if (input.type === 'chunks_checked')
         trace.checked = new Map(input.results.map((result) => [result.index, result.status]));
     }
     trace.inputs.push(input);
     const next = transition(state, input);
-    expect(next.effects).toHaveLength(1);
     state = next.state;
-    const following = next.effects[0] as Effect;
+    const following = next.effect;
     if (input.type === 'stored') {
       // The local snapshot is the store's job, but for the request id of the last write.
       expect({ ...state.job, lastRequestId: null }).toEqual({ ...store, lastRequestId: null });

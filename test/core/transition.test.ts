@@ -1,25 +1,37 @@
 /**
  * The worker machine (transition.ts), scenario by scenario: the effects it asks for on the happy path, after each kind
- * of error and in a recovery, and the assertions that guard it against results no runtime should feed it.
+ * of error and in a recovery, and the assertions that guard it against results no runtime should feed it; then its
+ * guards and bookkeeping input by input: each assertion names what was wrong, re-extraction of one chunk is bounded by
+ * mediaAttemptsMax, unreadable chunks queue once each, a transcript in hand is committed before any wait, and a stored
+ * write leaves no stale local data behind. Its properties over random runs are in transition.property.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../src/core/assert.js';
 import * as operations from '../../src/core/operations.js';
+import { isStoreEffect, replayStoreWrite } from '../../src/core/store-operations.js';
 import {
-  decide,
-  initialState,
-  isStoreEffect,
-  sent,
-  start,
+  initialTransition,
   transition,
   type Effect,
   type Input,
+  type MachineLimits,
   type MachineState,
+  type Step,
 } from '../../src/core/transition.js';
 import type { Job } from '../../src/core/types.js';
 import { applied, chunkingJob, ownerFence, recovered, sha, transcribingJob } from './support.js';
 
 const limits = { transcriptionAttemptsMax: 3, mediaAttemptsMax: 3 };
+
+/** The machine's first state for `job`. */
+function stateOf(job: Job, workerId: string, recovering: boolean, machineLimits: MachineLimits): MachineState {
+  return initialTransition(job, workerId, recovering, machineLimits).state;
+}
+
+/** The machine's first effect for `job`. */
+function effectOf(job: Job, workerId: string, recovering: boolean, machineLimits: MachineLimits): Effect {
+  return initialTransition(job, workerId, recovering, machineLimits).effect;
+}
 
 /** Feeds `input` for the pending effect, applying a store effect to `store` first when the input is `stored`. */
 class Driver {
@@ -30,17 +42,13 @@ class Driver {
 
   constructor(job: Job, workerId: string, recovering = job.recovery.open) {
     this.store = job;
-    this.state = initialState(job, workerId, recovering, limits);
-    this.effect = start(this.state).effects[0] as Effect;
+    ({ state: this.state, effect: this.effect } = initialTransition(job, workerId, recovering, limits));
     this.effects.push(this.effect);
   }
 
   feed(input: Input): Effect {
-    this.state = sent(this.state, this.effect);
     if (input.type === 'stored') this.applyToStore();
-    const next = transition(this.state, input);
-    this.state = next.state;
-    this.effect = next.effects[0] as Effect;
+    ({ state: this.state, effect: this.effect } = transition(this.state, input));
     this.effects.push(this.effect);
     return this.effect;
   }
@@ -353,27 +361,36 @@ describe('transition: losing the job and guarding against impossible inputs', ()
     expect(driver.feed({ type: 'refused', kind: 'stale_epoch' })).toEqual({ type: 'stop', outcome: 'lost' });
     expect(driver.state.inFlight).toBeNull();
     const queued = applied(operations.create(null, { jobId: 'job-q', source: '/q', chunkLengthMs: 1_000 }, 0)).job;
-    expect(decide(initialState(queued, 'w1', false, limits))).toEqual({ type: 'stop', outcome: 'lost' });
+    expect(initialTransition(queued, 'w1', false, limits).effect).toEqual({ type: 'stop', outcome: 'lost' });
   });
 
   it('stops as lost when the store applied a write its snapshot cannot (the snapshot is behind)', () => {
     const job = transcribingJob(2, [0]);
-    const state = sent(initialState(job, 'w1', false, limits), { type: 'commit', index: 0, transcript: 'again' });
-    expect(transition(state, { type: 'stored', nowMs: 9 }).effects).toEqual([{ type: 'stop', outcome: 'lost' }]);
+    const inFlight = { type: 'commit', index: 0, transcript: 'again' } as const;
+    const state = { ...initialTransition(job, 'w1', false, limits).state, inFlight };
+    const step = transition(state, { type: 'stored', nowMs: 9 });
+    expect(step.effect).toEqual({ type: 'stop', outcome: 'lost' });
+    expect(step.state.inFlight).toBeNull();
   });
 
   it('cleans up and stops for a job that is already terminal when claimed', () => {
     const finalizing = transcribingJob(1, [0]);
     const completed = applied(operations.complete(finalizing, ownerFence(finalizing), 2)).job;
-    const state = initialState(completed, 'w1', false, limits);
-    expect(decide(state)).toEqual({ type: 'cleanup' });
-    expect(transition(state, { type: 'cleaned' }).effects).toEqual([{ type: 'stop', outcome: 'completed' }]);
+    const { state, effect } = initialTransition(completed, 'w1', false, limits);
+    expect(effect).toEqual({ type: 'cleanup' });
+    expect(transition(state, { type: 'cleaned' }).effect).toEqual({ type: 'stop', outcome: 'completed' });
   });
 
-  it('marks only store effects as in flight', () => {
-    const state = initialState(chunkingJob(), 'w1', false, limits);
-    expect(sent(state, { type: 'probe' })).toBe(state);
-    expect(sent(state, { type: 'complete' }).inFlight).toEqual({ type: 'complete' });
+  it('marks only store effects as in flight, until their result comes back', () => {
+    const probing = initialTransition(chunkingJob(), 'w1', false, limits);
+    expect(probing.effect).toEqual({ type: 'probe' });
+    expect(probing.state.inFlight).toBeNull();
+    const completing = initialTransition(recovered(transcribingJob(1, [0])), 'w2', true, limits);
+    expect(completing.effect).toEqual({ type: 'cleanup' });
+    const complete = transition(completing.state, { type: 'cleaned' });
+    expect(complete.effect).toEqual({ type: 'complete' });
+    expect(complete.state.inFlight).toEqual({ type: 'complete' });
+    expect(transition(complete.state, { type: 'refused', kind: 'stale_epoch' }).state.inFlight).toBeNull();
     const storeTypes = ['record_plan', 'record_recreated', 'mark_resumed', 'commit', 'complete', 'fail'];
     const all: Effect['type'][] = [
       'probe',
@@ -391,12 +408,12 @@ describe('transition: losing the job and guarding against impossible inputs', ()
   it.each<[string, () => unknown]>([
     [
       'a stored result with nothing in flight',
-      () => transition(initialState(chunkingJob(), 'w1', false, limits), { type: 'stored', nowMs: 1 }),
+      () => transition(stateOf(chunkingJob(), 'w1', false, limits), { type: 'stored', nowMs: 1 }),
     ],
     [
       'an extraction out of order',
       () => {
-        const state = transition(initialState(chunkingJob(), 'w1', false, limits), {
+        const state = transition(stateOf(chunkingJob(), 'w1', false, limits), {
           type: 'probed',
           durationMs: 3_000,
         }).state;
@@ -406,7 +423,7 @@ describe('transition: losing the job and guarding against impossible inputs', ()
     [
       'an extraction beyond the plan',
       () => {
-        let state = transition(initialState(chunkingJob(), 'w1', false, limits), {
+        let state = transition(stateOf(chunkingJob(), 'w1', false, limits), {
           type: 'probed',
           durationMs: 1_000,
         }).state;
@@ -417,7 +434,7 @@ describe('transition: losing the job and guarding against impossible inputs', ()
     [
       'a re-extraction nobody asked for',
       () =>
-        transition(initialState(transcribingJob(2), 'w1', false, limits), {
+        transition(stateOf(transcribingJob(2), 'w1', false, limits), {
           type: 'extracted',
           index: 1,
           bytes: 1,
@@ -426,31 +443,184 @@ describe('transition: losing the job and guarding against impossible inputs', ()
     ],
     [
       'an unknown input',
-      () => transition(initialState(chunkingJob(), 'w1', false, limits), { type: 'bogus' } as unknown as Input),
+      () => transition(stateOf(chunkingJob(), 'w1', false, limits), { type: 'bogus' } as unknown as Input),
     ],
     [
       'an unknown store effect in flight',
       () =>
         transition(
-          { ...initialState(chunkingJob(), 'w1', false, limits), inFlight: { type: 'bogus' } as never },
+          { ...stateOf(chunkingJob(), 'w1', false, limits), inFlight: { type: 'bogus' } as never },
           { type: 'stored', nowMs: 1 },
         ),
     ],
-    [
-      'an unknown phase',
-      () => decide(initialState({ ...chunkingJob(), phase: 'paused' as Job['phase'] }, 'w1', false, limits)),
-    ],
+    ['an unknown phase', () => effectOf({ ...chunkingJob(), phase: 'paused' as Job['phase'] }, 'w1', false, limits)],
     [
       'a transcribing snapshot with nothing pending',
-      () =>
-        decide(initialState({ ...transcribingJob(1), chunks: transcribingJob(1, [0]).chunks }, 'w1', false, limits)),
+      () => effectOf({ ...transcribingJob(1), chunks: transcribingJob(1, [0]).chunks }, 'w1', false, limits),
     ],
   ])('throws an AssertionError for %s', (_label, call) => {
     expect(call).toThrow(AssertionError);
   });
 
   it('throws for an extraction before the duration is known (the plan cannot be computed)', () => {
-    const state = initialState(chunkingJob(), 'w1', false, limits);
+    const state = stateOf(chunkingJob(), 'w1', false, limits);
     expect(() => transition(state, { type: 'extracted', index: 0, bytes: 1, sha256: sha(0) })).toThrow(/durationMs/);
+  });
+});
+
+/** Feeds inputs one after the other (at least one). */
+function feed(state: MachineState, ...inputs: Input[]): Step {
+  let step: Step | undefined;
+  for (const input of inputs) step = transition(step?.state ?? state, input);
+  expect(step).toBeDefined();
+  return step as Step;
+}
+
+function assertionOf(call: () => unknown): string {
+  try {
+    call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AssertionError);
+    return (error as Error).message;
+  }
+  throw new Error('expected an AssertionError');
+}
+
+describe('assertions name what was wrong', () => {
+  it('for extraction results out of order, beyond the plan, or not asked for', () => {
+    const probed = feed(stateOf(chunkingJob(), 'w1', false, limits), { type: 'probed', durationMs: 2_000 }).state;
+    expect(assertionOf(() => transition(probed, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) }))).toBe(
+      'extracted chunk 1 out of order',
+    );
+    const extractedAll = feed(
+      probed,
+      { type: 'extracted', index: 0, bytes: 1, sha256: sha(0) },
+      { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) },
+    ).state;
+    expect(assertionOf(() => transition(extractedAll, { type: 'extracted', index: 2, bytes: 1, sha256: sha(2) }))).toBe(
+      'extracted chunk 2 is not in the plan',
+    );
+    const transcribing = stateOf(transcribingJob(3), 'w1', false, limits);
+    expect(assertionOf(() => transition(transcribing, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) }))).toBe(
+      're-extracted chunk 1 was not asked for',
+    );
+    const queued = feed(transcribing, { type: 'chunk_unreadable', index: 0, status: 'missing' }).state;
+    expect(assertionOf(() => transition(queued, { type: 'extracted', index: 2, bytes: 1, sha256: sha(2) }))).toBe(
+      're-extracted chunk 2 was not asked for',
+    );
+  });
+
+  it('for a store result with nothing in flight, and for inputs, store effects and phases it does not know', () => {
+    const state = stateOf(chunkingJob(), 'w1', false, limits);
+    expect(assertionOf(() => transition(state, { type: 'stored', nowMs: 1 }))).toBe(
+      'a store result arrived with no store effect in flight',
+    );
+    expect(assertionOf(() => transition(state, { type: 'bogus' } as unknown as Input))).toBe(
+      'unreachable input: {"type":"bogus"}',
+    );
+    const job = chunkingJob();
+    const fencing = { jobId: job.id, workerId: 'w1', epoch: 1, requestId: 'r' };
+    expect(assertionOf(() => replayStoreWrite(job, { type: 'bogus' } as never, fencing, 1))).toBe(
+      'bogus is not a store effect',
+    );
+    expect(assertionOf(() => effectOf({ ...job, phase: 'paused' as Job['phase'] }, 'w1', false, limits))).toBe(
+      'unreachable phase: "paused"',
+    );
+    const nothingPending = { ...transcribingJob(1), chunks: transcribingJob(1, [0]).chunks };
+    expect(assertionOf(() => effectOf(nothingPending, 'w1', false, limits))).toBe('transcribing with no pending chunk');
+  });
+});
+
+describe('re-extraction of one chunk found unreadable at transcription', () => {
+  /** Reports chunk 0 unreadable, re-extracts and records it, and returns to its transcription. */
+  const cycle = (status: 'missing' | 'corrupt', round: number): Input[] => [
+    { type: 'chunk_unreadable', index: 0, status },
+    { type: 'extracted', index: 0, bytes: 10 + round, sha256: sha(`round-${round}`) },
+    { type: 'stored', nowMs: round },
+  ];
+
+  it('is allowed mediaAttemptsMax times, then the job fails with media_invalid naming the chunk and the count', () => {
+    let state = stateOf(transcribingJob(2), 'w1', false, limits);
+    for (let round = 1; round <= limits.mediaAttemptsMax; round += 1) {
+      const step = feed(state, ...cycle('corrupt', round));
+      state = step.state;
+      expect(step.effect).toEqual({ type: 'transcribe', index: 0, prompt: null });
+    }
+    expect(state.recreations).toEqual({ 0: limits.mediaAttemptsMax });
+    expect(feed(state, { type: 'chunk_unreadable', index: 0, status: 'missing' }).effect).toEqual({
+      type: 'fail',
+      reason: 'media_invalid',
+      message: 'chunk 0 is missing again after 3 re-extractions',
+    });
+  });
+
+  it('queues each unreadable chunk once, behind those already queued', () => {
+    const recovering = recovered(transcribingJob(4));
+    const checked = feed(stateOf(recovering, 'w2', true, limits), {
+      type: 'chunks_checked',
+      results: [
+        { index: 0, status: 'ok' },
+        { index: 1, status: 'ok' },
+        { index: 2, status: 'missing' },
+        { index: 3, status: 'ok' },
+      ],
+    }).state;
+    expect(checked.reextract).toEqual([{ index: 2, reason: 'missing' }]);
+    const more = feed(
+      checked,
+      { type: 'chunk_unreadable', index: 1, status: 'corrupt' },
+      { type: 'chunk_unreadable', index: 1, status: 'missing' },
+    ).state;
+    expect(more.reextract).toEqual([
+      { index: 2, reason: 'missing' },
+      { index: 1, reason: 'corrupt' },
+    ]);
+  });
+});
+
+describe('decisions', () => {
+  it('commits a transcript in hand before any wait', () => {
+    const failedOnce = feed(stateOf(transcribingJob(2), 'w1', false, limits), {
+      type: 'transcribe_failed',
+      index: 0,
+      retryable: true,
+      message: '429',
+    });
+    expect(failedOnce.effect).toEqual({ type: 'wait', attempt: 1 });
+    expect(feed(failedOnce.state, { type: 'transcribed', index: 0, text: 'late' }).effect).toEqual({
+      type: 'commit',
+      index: 0,
+      transcript: 'late',
+    });
+  });
+});
+
+describe('a stored write leaves no stale local data', () => {
+  it('drops the extracted chunks once the plan is stored (they live in the job now)', () => {
+    const planned = feed(
+      stateOf(chunkingJob(), 'w1', false, limits),
+      { type: 'probed', durationMs: 2_000 },
+      { type: 'extracted', index: 0, bytes: 1, sha256: sha(0) },
+      { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) },
+    );
+    expect(planned.effect).toMatchObject({ type: 'record_plan' });
+    expect(planned.state.extracted).toHaveLength(2);
+    const stored = feed(planned.state, { type: 'stored', nowMs: 5 });
+    expect(stored.state.extracted).toEqual([]);
+    expect(stored.state.job.chunks.map((chunk) => chunk.sha256)).toEqual([sha(0), sha(1)]);
+  });
+
+  it('drops the failure once it is stored', () => {
+    const failing = feed(stateOf(transcribingJob(2), 'w1', false, limits), {
+      type: 'transcribe_failed',
+      index: 0,
+      retryable: false,
+      message: '400',
+    });
+    expect(failing.state.failure).not.toBeNull();
+    const stored = feed(failing.state, { type: 'stored', nowMs: 5 });
+    expect(stored.state.failure).toBeNull();
+    expect(stored.state.job.phase).toBe('failed');
+    expect(stored.effect).toEqual({ type: 'cleanup' });
   });
 });

@@ -9,24 +9,21 @@ import { createHash } from 'node:crypto';
 import { MemoryChunkStore, MemoryJobStore } from '../../src/adapters/memory/index.js';
 import type { JobEvent } from '../../src/core/events.js';
 import type { Limits } from '../../src/core/limits.js';
-import type * as operations from '../../src/core/operations.js';
+import type { StoreOperationName } from '../../src/core/store-operations.js';
 import type { ChunkSpec, Job } from '../../src/core/types.js';
 import {
   StoreUnavailableError,
   type ChunkStore,
-  type ClaimResult,
-  type CreateResult,
   type ExtractResult,
   type JobStore,
   type Media,
   type MediaRetryable,
   type ProbeResult,
-  type RenewResult,
   type TranscribeRequest,
   type TranscribeResult,
   type Transcriber,
-  type WriteResult,
 } from '../../src/ports.js';
+import { decorateStore } from '../../src/runtime/decorate-store.js';
 import { Worker, type WorkerLogEntry } from '../../src/runtime/worker.js';
 import { mulberry32 } from '../../sim/random.js';
 import { Scheduler } from '../../sim/scheduler.js';
@@ -65,9 +62,9 @@ export function transcriptOf(jobId: string, index: number, audio: Uint8Array): s
 }
 
 /** The store operations a test can hook, by JobStore method name. */
-export type StoreOperation = keyof JobStore;
+export type StoreOperation = StoreOperationName;
 
-/** One call through a {@link ScheduledJobStore}, as logged. */
+/** One call through a {@link scheduledJobStore}, as logged. */
 export interface StoreCall {
   readonly actor: string;
   readonly operation: StoreOperation;
@@ -102,17 +99,15 @@ function outcomeOf(result: unknown): string {
 }
 
 /** One worker's view of the shared store: every call is a scheduled call of that worker's actor. */
-export class ScheduledJobStore implements JobStore {
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly actor: string,
-    private readonly inner: JobStore,
-    private readonly faults: StoreFaults,
-    private readonly log: StoreCall[],
-  ) {}
-
-  private async call<T>(operation: StoreOperation, request: unknown, body: () => Promise<T>): Promise<T> {
-    const { scheduler, actor, faults, log } = this;
+export function scheduledJobStore(
+  scheduler: Scheduler,
+  actor: string,
+  inner: JobStore,
+  faults: StoreFaults,
+  log: StoreCall[],
+): JobStore {
+  return decorateStore(inner, async (operation, args, proceed) => {
+    const request: unknown = args[0];
     faults.beforeCall?.(operation, actor, request);
     const result = await scheduler.call(actor, `store.${operation}`, latencies.storeMs, async () => {
       const atMs = scheduler.now();
@@ -120,7 +115,7 @@ export class ScheduledJobStore implements JobStore {
         log.push({ actor, operation, request, atMs, outcome: 'unavailable' });
         throw new StoreUnavailableError(`store down for ${operation}`);
       }
-      const applied = await body();
+      const applied = await proceed();
       faults.afterCall?.(operation, actor, request, applied);
       if (faults.loseReply?.(operation, actor, request) === true) {
         log.push({ actor, operation, request, atMs, outcome: 'reply_lost' });
@@ -134,50 +129,7 @@ export class ScheduledJobStore implements JobStore {
     const delayMs = faults.delayReply?.(operation, actor, request) ?? 0;
     if (delayMs > 0) await scheduler.sleep(actor, delayMs, `store.${operation}.reply`);
     return result;
-  }
-
-  createJob(request: operations.CreateRequest): Promise<CreateResult> {
-    return this.call('createJob', request, () => this.inner.createJob(request));
-  }
-  claimJob(request: operations.ClaimRequest): Promise<ClaimResult> {
-    return this.call('claimJob', request, () => this.inner.claimJob(request));
-  }
-  renewLease(request: operations.RenewRequest): Promise<RenewResult> {
-    return this.call('renewLease', request, () => this.inner.renewLease(request));
-  }
-  recordChunkPlan(request: operations.PlanRequest): Promise<WriteResult> {
-    return this.call('recordChunkPlan', request, () => this.inner.recordChunkPlan(request));
-  }
-  recordChunkRecreated(request: operations.RecreatedRequest): Promise<WriteResult> {
-    return this.call('recordChunkRecreated', request, () => this.inner.recordChunkRecreated(request));
-  }
-  markResumed(request: operations.Fenced): Promise<WriteResult> {
-    return this.call('markResumed', request, () => this.inner.markResumed(request));
-  }
-  commitChunk(request: operations.CommitRequest): Promise<WriteResult> {
-    return this.call('commitChunk', request, () => this.inner.commitChunk(request));
-  }
-  completeJob(request: operations.Fenced): Promise<WriteResult> {
-    return this.call('completeJob', request, () => this.inner.completeJob(request));
-  }
-  failJob(request: operations.FailRequest): Promise<WriteResult> {
-    return this.call('failJob', request, () => this.inner.failJob(request));
-  }
-  releaseJob(request: operations.Fenced): Promise<WriteResult> {
-    return this.call('releaseJob', request, () => this.inner.releaseJob(request));
-  }
-  quarantineJob(request: operations.QuarantineRequest & { readonly requestId: string }): Promise<WriteResult> {
-    return this.call('quarantineJob', request, () => this.inner.quarantineJob(request));
-  }
-  listRecoverableJobs(limit: number): Promise<string[]> {
-    return this.call('listRecoverableJobs', limit, () => this.inner.listRecoverableJobs(limit));
-  }
-  getJob(jobId: string): Promise<Job | null> {
-    return this.call('getJob', jobId, () => this.inner.getJob(jobId));
-  }
-  readEvents(jobId: string, fromSeq?: number): Promise<JobEvent[]> {
-    return this.call('readEvents', jobId, () => this.inner.readEvents(jobId, fromSeq));
-  }
+  });
 }
 
 /** One media call, as logged. */
@@ -371,13 +323,9 @@ export interface StartOptions {
 
 /** A store that answers every method of `inner` except those in `overrides`. */
 export function storeWith(inner: JobStore, overrides: Partial<JobStore>): JobStore {
-  return new Proxy(inner, {
-    get: (target, property, receiver) => {
-      const override = (overrides as Record<PropertyKey, unknown>)[property];
-      if (override !== undefined) return override;
-      const value = Reflect.get(target, property, receiver) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
+  return decorateStore(inner, (operation, args, proceed) => {
+    const override = overrides[operation] as ((...args: unknown[]) => ReturnType<typeof proceed>) | undefined;
+    return override === undefined ? proceed() : override(...args);
   });
 }
 
@@ -408,7 +356,7 @@ export class Harness {
    */
   startWorker(actor: string, options: StartOptions = {}): WorkerHandle {
     const log: WorkerLogEntry[] = [];
-    const store = new ScheduledJobStore(this.scheduler, actor, this.store, this.storeFaults, this.storeCalls);
+    const store = scheduledJobStore(this.scheduler, actor, this.store, this.storeFaults, this.storeCalls);
     const media = new FakeMedia(this.scheduler, actor, this.media);
     const worker = new Worker({
       workerId: actor,
