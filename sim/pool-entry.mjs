@@ -1,13 +1,102 @@
-// Worker-thread entry of `--parallel N`: hands over to the batch runner. Compiled (dist/sim/pool-task.js beside this
-// file) it is plain JavaScript; in a checkout running the TypeScript sources the thread loads them through tsx first.
+// Worker-thread entry of `--parallel N`: hands over to the batch runner, as plain JavaScript. Compiled
+// (dist/sim/pool-task.js beside this file) it loads that. In a checkout running the TypeScript sources, it loads
+// a compiled copy of them from node_modules/.cache/chunkwise/pool-<digest>/: every .ts file of src/ and sim/
+// transformed one by one with esbuild (as tsx does, so names and messages are the same), the other files
+// copied, under a digest of all their contents, so a copy is never stale. Threads then start without a loader
+// thread or a compile each. Should that fail, the thread loads the sources through tsx.
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const compiled = new URL('./pool-task.js', import.meta.url);
-let entry = compiled.href;
-if (!existsSync(compiled)) {
+/** Every file under `directory`, recursively, in a stable order. */
+async function filesUnder(directory) {
+  const found = [];
+  for (const entry of (await readdir(directory, { withFileTypes: true })).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  )) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) found.push(...(await filesUnder(path)));
+    else if (entry.isFile()) found.push(path);
+  }
+  return found;
+}
+
+/** The compiled copy of the sources (built once for a given content), or undefined when it cannot be had. */
+async function compiledCopy() {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  // esbuild's version from its package file: importing esbuild itself waits for a copy to build.
+  const esbuildPackage = createRequire(import.meta.url).resolve('esbuild/package.json');
+  const esbuildVersion = JSON.parse(await readFile(esbuildPackage, 'utf8')).version;
+  const files = [...(await filesUnder(join(root, 'src'))), ...(await filesUnder(join(root, 'sim')))];
+  const contents = await Promise.all(files.map((path) => readFile(path)));
+  const hash = createHash('sha256').update(`esbuild ${esbuildVersion}\n`);
+  files.forEach((path, index) => hash.update(`${relative(root, path)}\n`).update(contents[index]));
+  const cache = join(root, 'node_modules', '.cache', 'chunkwise');
+  const target = join(cache, `pool-${hash.digest('hex').slice(0, 16)}`);
+  const entry = join(target, 'sim', 'pool-task.js');
+  if (existsSync(entry)) return entry;
+  // Built aside, then renamed into place whole: a thread never sees half a copy.
+  const esbuild = await import('esbuild');
+  const building = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  const tsconfigRaw = {
+    compilerOptions: { target: 'ES2022', useDefineForClassFields: true, verbatimModuleSyntax: true },
+  };
+  try {
+    for (const [index, path] of files.entries()) {
+      const out = join(building, relative(root, path));
+      await mkdir(dirname(out), { recursive: true });
+      if (!path.endsWith('.ts') || path.endsWith('.d.ts')) {
+        await copyFile(path, out);
+        continue;
+      }
+      const { code } = await esbuild.transform(contents[index].toString('utf8'), {
+        loader: 'ts',
+        format: 'esm',
+        target: 'node20',
+        sourcemap: 'inline',
+        sourcefile: path,
+        tsconfigRaw,
+      });
+      await writeFile(out.replace(/\.ts$/, '.js'), code);
+    }
+    await rename(building, target).catch(async (error) => {
+      // Another thread won the race: its copy is the same.
+      if (!existsSync(entry)) throw error;
+    });
+  } finally {
+    await rm(building, { recursive: true, force: true });
+  }
+  await forgetOldCopies(cache, target);
+  return entry;
+}
+
+/** Removes copies of other contents not used for a day. */
+async function forgetOldCopies(cache, keep) {
+  const dayMs = 86_400_000;
+  for (const name of await readdir(cache)) {
+    const path = join(cache, name);
+    if (path === keep || !name.startsWith('pool-')) continue;
+    const info = await stat(path).catch(() => undefined);
+    if (info !== undefined && Date.now() - info.mtimeMs > dayMs) await rm(path, { recursive: true, force: true });
+  }
+}
+
+async function load() {
+  const compiled = new URL('./pool-task.js', import.meta.url);
+  if (existsSync(compiled)) return import(compiled.href);
+  try {
+    const copy = await compiledCopy();
+    if (copy !== undefined) return await import(pathToFileURL(copy).href);
+  } catch {
+    // No esbuild, or no writable cache: the sources through tsx, as before.
+  }
   const { register } = await import('tsx/esm/api');
   register();
-  entry = new URL('./pool-task.ts', import.meta.url).href;
+  return import(new URL('./pool-task.ts', import.meta.url).href);
 }
-const { default: runBatch } = await import(entry);
+
+const { default: runBatch } = await load();
 export default runBatch;
