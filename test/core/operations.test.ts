@@ -1,8 +1,11 @@
 /**
- * Each store operation of operations.ts, case by case: the order of checks (existence → duplicate → fencing → terminal
- * → preconditions), what every refusal returns, and the state and events every applied write produces.
+ * The store operations of operations.ts, one describe per operation: its happy path, the order of its checks
+ * (existence → duplicate → fencing → terminal → preconditions), what every refusal returns with its detail, its
+ * boundaries, and the state and events every applied write produces. The properties over random sequences of every
+ * operation are in operations.property.test.ts; the validation of requests (requests.ts) in requests.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { AssertionError } from '../../src/core/assert.js';
 import { messageCharsMax } from '../../src/core/limits.js';
 import * as operations from '../../src/core/operations.js';
 import type { Job } from '../../src/core/types.js';
@@ -33,6 +36,14 @@ function claimRequest(
   return { jobId, workerId, leaseMs, recoveryAttemptsMax, requestId };
 }
 
+/** `job` with the chunks of `order` committed in that order, chunk i with the transcript `t<i>`. */
+function committedInOrder(job: Job, order: readonly number[]): Job {
+  let next = job;
+  for (const index of order)
+    next = applied(operations.commit(next, { ...ownerFence(next), index, transcript: `t${index}` }, 10 + index)).job;
+  return next;
+}
+
 describe('create', () => {
   it('creates a queued job, accepts the same job again as a duplicate, and refuses a different one under the same id', () => {
     const request = { jobId, source: '/a.wav', chunkLengthMs: 2_000 };
@@ -51,6 +62,27 @@ describe('create', () => {
     expect(operations.create(created, { ...request, source: '/b.wav' }, 9)).toEqual({ kind: 'already_exists' });
     expect(operations.create(created, { ...request, chunkLengthMs: 3_000 }, 9)).toEqual({ kind: 'already_exists' });
   });
+
+  it('newJob starts a job queued, unleased, with no recovery, failure or transcript', () => {
+    expect(operations.newJob({ jobId, source: '/a.wav', chunkLengthMs: 2_000 }, 42)).toEqual({
+      id: jobId,
+      source: '/a.wav',
+      chunkLengthMs: 2_000,
+      durationMs: null,
+      phase: 'queued',
+      epoch: 0,
+      owner: null,
+      leaseExpiresAtMs: 0,
+      chunks: [],
+      recovery: { attempts: 0, open: false, startedAtMs: 0, resumed: false, recreatedChunks: 0 },
+      failure: null,
+      transcript: null,
+      nextSeq: 1,
+      lastRequestId: null,
+      createdAtMs: 42,
+      updatedAtMs: 42,
+    });
+  });
 });
 
 describe('claim', () => {
@@ -67,6 +99,11 @@ describe('claim', () => {
       kind: 'not_claimable',
       reason: 'terminal',
     });
+  });
+
+  it('refuses the current owner with a new request while its own lease is valid (only a retry of the same request is a duplicate)', () => {
+    const job = chunkingJob('w1', 0);
+    expect(operations.claim(job, claimRequest('w1'), leaseMs - 1)).toEqual({ kind: 'not_claimable', reason: 'leased' });
   });
 
   it('grants a queued job without events and a new epoch; a retried claim is a duplicate even once the lease ran out', () => {
@@ -121,6 +158,13 @@ describe('claim', () => {
     });
   });
 
+  it('grants the current owner with a new request a recovery with a new epoch once its own lease ran out', () => {
+    const job = transcribingJob(2);
+    const outcome = applied(operations.claim(job, claimRequest('w1'), job.leaseExpiresAtMs + 1));
+    expect(outcome.job).toMatchObject({ epoch: 2, owner: 'w1', recovery: { attempts: 1, open: true } });
+    expect(outcome.events).toMatchObject([{ event: 'recovery_started', previous_owner: 'w1', epoch: 2 }]);
+  });
+
   it('grants a released job at once as a recovery of type released', () => {
     const job = transcribingJob(2);
     const released = applied(operations.release(job, ownerFence(job), 50)).job;
@@ -134,6 +178,17 @@ describe('claim', () => {
         message: expect.stringContaining('released by w1'),
       },
     ]);
+  });
+
+  it('says in recovery_started whose lease expired, or who released the job', () => {
+    const expired = transcribingJob(2);
+    const { events } = applied(operations.claim(expired, claimRequest('w2'), expired.leaseExpiresAtMs + 1));
+    expect(events[0]).toMatchObject({ message: 'recovering job job-1 from phase transcribing: lease expired for w1' });
+    const released = applied(operations.release(expired, ownerFence(expired), 5)).job;
+    const claimed = applied(operations.claim(released, claimRequest('w2'), 6));
+    expect(claimed.events[0]).toMatchObject({
+      message: 'recovering job job-1 from phase transcribing: released by w1',
+    });
   });
 
   it('fails the job with recovery_attempts_exhausted once the recoveries reached the maximum, closing an open recovery', () => {
@@ -167,6 +222,24 @@ describe('claim', () => {
     const { events } = applied(operations.claim(reopened, claimRequest('w3', freshRequestId(), 1), 3));
     expect(names(events)).toEqual(['job_failed']);
   });
+
+  it('says in recovery_failed and job_failed which owner stopped during which attempt, and why the job was abandoned', () => {
+    const first = recovered(transcribingJob(2), 'w2', 1);
+    const { events } = applied(
+      operations.claim(first, claimRequest('w3', freshRequestId(), 1), first.leaseExpiresAtMs + 1),
+    );
+    expect(events).toMatchObject([
+      { event: 'recovery_failed', message: 'owner w2 stopped before finishing recovery attempt 1' },
+      { event: 'job_failed', message: 'job abandoned by its owner after 1 recoveries (max 1)' },
+    ]);
+  });
+
+  it('asserts that a started job being recovered has a previous owner', () => {
+    const ownerless: Job = { ...transcribingJob(1), owner: null, leaseExpiresAtMs: 0 };
+    expect(() => operations.claim(ownerless, claimRequest('w2'), 1)).toThrow(
+      new AssertionError('job job-1 in phase transcribing has no previous owner'),
+    );
+  });
 });
 
 describe('renew', () => {
@@ -192,42 +265,6 @@ describe('renew', () => {
     const failed = applied(operations.fail(job, { ...ownerFence(job), reason: 'media_invalid', message: 'x' }, 1)).job;
     const leasedFailed: Job = { ...failed, leaseExpiresAtMs: 99 };
     expect(operations.renew(leasedFailed, request, 2)).toEqual({ kind: 'terminal', phase: 'failed' });
-  });
-});
-
-describe('fenced writes', () => {
-  it('check existence, then duplicate, then fencing, then terminal phase', () => {
-    const job = transcribingJob(2);
-    const fence = ownerFence(job);
-    const commit = { ...fence, index: 0, transcript: 'a' };
-    expect(operations.commit(null, commit, 1)).toEqual({ kind: 'not_found' });
-    const committed = applied(operations.commit(job, commit, 1)).job;
-    // The same request again is a duplicate, even though the chunk is committed now.
-    expect(operations.commit(committed, commit, 2)).toEqual({
-      kind: 'ok',
-      job: committed,
-      events: [],
-      duplicate: true,
-    });
-    expect(operations.commit(committed, { ...commit, requestId: freshRequestId(), epoch: 2 }, 2)).toEqual({
-      kind: 'stale_epoch',
-      epoch: 1,
-    });
-    expect(operations.commit(committed, { ...commit, requestId: freshRequestId(), workerId: 'w9' }, 2)).toEqual({
-      kind: 'stale_epoch',
-      epoch: 1,
-    });
-    expect(operations.commit(committed, { ...commit, requestId: freshRequestId() }, 2)).toEqual({
-      kind: 'already_committed',
-      index: 0,
-    });
-    const failed = applied(
-      operations.fail(committed, { ...ownerFence(committed), reason: 'transcription_failed', message: 'x' }, 3),
-    ).job;
-    expect(operations.commit(failed, { ...commit, requestId: freshRequestId(), index: 1 }, 4)).toEqual({
-      kind: 'terminal',
-      phase: 'failed',
-    });
   });
 });
 
@@ -259,6 +296,21 @@ describe('recordPlan', () => {
     expect(operations.recordPlan(job, { ...ownerFence(job), durationMs: 2_000, chunks: [] }, 1)).toMatchObject({
       kind: 'invalid_state',
       detail: 'a chunk plan needs at least one chunk',
+    });
+  });
+
+  it('names chunking as the phase a plan needs in its refusal', () => {
+    const transcribing = transcribingJob(2);
+    expect(
+      operations.recordPlan(
+        transcribing,
+        { ...ownerFence(transcribing), durationMs: 2_000, chunks: extractedPlan(2_000, 1_000) },
+        1,
+      ),
+    ).toEqual({
+      kind: 'invalid_state',
+      phase: 'transcribing',
+      detail: 'chunks can be planned only while chunking',
     });
   });
 });
@@ -316,6 +368,25 @@ describe('planProblem', () => {
   ])('%s', (_label, chunks, durationMs, problem) => {
     expect(operations.planProblem(chunks, durationMs)).toBe(problem);
   });
+
+  it('accepts an empty chunk file, a plan exactly 1 ms off the duration, and refuses 1.5 ms off', () => {
+    expect(
+      operations.planProblem(
+        plan.map((chunk) => ({ ...chunk, bytes: 0 })),
+        3_000,
+      ),
+    ).toBeUndefined();
+    expect(operations.planProblem(plan, 3_001)).toBeUndefined();
+    expect(operations.planProblem(plan, 2_999)).toBeUndefined();
+    expect(operations.planProblem(plan, 3_001.5)).toBe('chunks cover 3000 ms of 3001.5 ms');
+  });
+
+  it('refuses a sha256 with anything before or after its 64 hex digits', () => {
+    const withDigest = (sha256: string) =>
+      plan.map((chunk, position) => (position === 1 ? { ...chunk, sha256 } : chunk));
+    expect(operations.planProblem(withDigest(`x${sha(1)}`), 3_000)).toBe('chunk 1 has an invalid sha256');
+    expect(operations.planProblem(withDigest(`${sha(1)}x`), 3_000)).toBe('chunk 1 has an invalid sha256');
+  });
 });
 
 describe('recordRecreated', () => {
@@ -348,6 +419,26 @@ describe('recordRecreated', () => {
       phase: 'chunking',
     });
   });
+
+  it('names transcribing as the phase a re-extraction needs in its refusal', () => {
+    const chunking = chunkingJob();
+    const recreate = { ...ownerFence(chunking), index: 0, reason: 'missing' as const, bytes: 1, sha256: sha(1) };
+    expect(operations.recordRecreated(chunking, recreate, 1)).toEqual({
+      kind: 'invalid_state',
+      phase: 'chunking',
+      detail: 'chunks can be re-extracted only while transcribing',
+    });
+  });
+
+  it('refuses a re-extraction in finalizing for its phase, not for its chunk', () => {
+    const finalizing = transcribingJob(2, [0, 1]);
+    const recreate = { ...ownerFence(finalizing), index: 0, reason: 'corrupt' as const, bytes: 1, sha256: sha(1) };
+    expect(operations.recordRecreated(finalizing, recreate, 1)).toEqual({
+      kind: 'invalid_state',
+      phase: 'finalizing',
+      detail: 'chunks can be re-extracted only while transcribing',
+    });
+  });
 });
 
 describe('markResumed', () => {
@@ -378,10 +469,53 @@ describe('markResumed', () => {
       phase: 'chunking',
     });
   });
+
+  it('names transcribing as the phase a resume needs in its refusal', () => {
+    const chunking = chunkingJob();
+    expect(operations.markResumed(chunking, ownerFence(chunking), 1)).toEqual({
+      kind: 'invalid_state',
+      phase: 'chunking',
+      detail: 'processing resumes only while transcribing',
+    });
+  });
 });
 
-describe('commit and complete', () => {
-  it('commits chunks with chunk_transcribed and progress_update, moves to finalizing on the last, then completes with the joined transcript', () => {
+describe('commit', () => {
+  it('checks existence, then duplicate, then fencing, then terminal phase (the order of every fenced write)', () => {
+    const job = transcribingJob(2);
+    const fence = ownerFence(job);
+    const commit = { ...fence, index: 0, transcript: 'a' };
+    expect(operations.commit(null, commit, 1)).toEqual({ kind: 'not_found' });
+    const committed = applied(operations.commit(job, commit, 1)).job;
+    // The same request again is a duplicate, even though the chunk is committed now.
+    expect(operations.commit(committed, commit, 2)).toEqual({
+      kind: 'ok',
+      job: committed,
+      events: [],
+      duplicate: true,
+    });
+    expect(operations.commit(committed, { ...commit, requestId: freshRequestId(), epoch: 2 }, 2)).toEqual({
+      kind: 'stale_epoch',
+      epoch: 1,
+    });
+    expect(operations.commit(committed, { ...commit, requestId: freshRequestId(), workerId: 'w9' }, 2)).toEqual({
+      kind: 'stale_epoch',
+      epoch: 1,
+    });
+    expect(operations.commit(committed, { ...commit, requestId: freshRequestId() }, 2)).toEqual({
+      kind: 'already_committed',
+      index: 0,
+    });
+    const failed = applied(
+      operations.fail(committed, { ...ownerFence(committed), reason: 'transcription_failed', message: 'x' }, 3),
+    ).job;
+    expect(operations.commit(failed, { ...commit, requestId: freshRequestId(), index: 1 }, 4)).toEqual({
+      kind: 'terminal',
+      phase: 'failed',
+    });
+  });
+
+  it('commits chunks with chunk_transcribed and progress_update, moves to finalizing on the last, then refuses commits', () => {
     let job = transcribingJob(3);
     const progress: number[] = [];
     for (const index of [2, 0, 1]) {
@@ -399,6 +533,29 @@ describe('commit and complete', () => {
       kind: 'invalid_state',
       phase: 'finalizing',
     });
+  });
+
+  it('refuses to commit a chunk that does not exist', () => {
+    const job = transcribingJob(2);
+    expect(operations.commit(job, { ...ownerFence(job), index: 2, transcript: 'x' }, 1)).toMatchObject({
+      kind: 'invalid_state',
+      detail: 'chunk 2 does not exist',
+    });
+  });
+
+  it('names transcribing as the phase a commit needs in its refusal', () => {
+    const chunking = chunkingJob();
+    expect(operations.commit(chunking, { ...ownerFence(chunking), index: 0, transcript: 'a' }, 1)).toEqual({
+      kind: 'invalid_state',
+      phase: 'chunking',
+      detail: 'chunks can be committed only while transcribing',
+    });
+  });
+});
+
+describe('complete', () => {
+  it('completes a finalizing job with progress 100 and the chunk transcripts joined in order', () => {
+    const job = committedInOrder(transcribingJob(3), [2, 0, 1]);
     const { job: completed, events } = applied(operations.complete(job, ownerFence(job), 30));
     expect(names(events)).toEqual(['progress_update', 'transcription_completed']);
     expect(events[0]).toMatchObject({ progress: 100, completed_chunks: 3, total_chunks: 3 });
@@ -406,12 +563,8 @@ describe('commit and complete', () => {
     expect(completed).toMatchObject({ phase: 'completed', transcript: 't0 t1 t2', leaseExpiresAtMs: 0 });
   });
 
-  it('refuses to commit a chunk that does not exist or outside transcribing, and to complete outside finalizing', () => {
+  it('refuses to complete outside finalizing', () => {
     const job = transcribingJob(2);
-    expect(operations.commit(job, { ...ownerFence(job), index: 2, transcript: 'x' }, 1)).toMatchObject({
-      kind: 'invalid_state',
-      detail: 'chunk 2 does not exist',
-    });
     expect(operations.complete(job, ownerFence(job), 1)).toMatchObject({
       kind: 'invalid_state',
       phase: 'transcribing',
@@ -448,7 +601,7 @@ describe('commit and complete', () => {
   });
 });
 
-describe('fail and quarantine', () => {
+describe('fail', () => {
   it('fails with chunk_failed (retryable defaulting to false) and job_failed, clipping the message', () => {
     const job = transcribingJob(2);
     const message = 'm'.repeat(messageCharsMax + 50);
@@ -484,7 +637,37 @@ describe('fail and quarantine', () => {
       recovery: true,
     });
   });
+});
 
+describe('release', () => {
+  it('gives the lease back without an event and records the request id', () => {
+    const job = chunkingJob('w1', 0);
+    const fence = ownerFence(job);
+    const { job: released, events } = applied(operations.release(job, fence, 10));
+    expect(events).toEqual([]);
+    expect(released).toMatchObject({
+      leaseExpiresAtMs: 0,
+      owner: 'w1',
+      lastRequestId: fence.requestId,
+      updatedAtMs: 10,
+      nextSeq: job.nextSeq,
+    });
+    expect(operations.isLeased(released, 11)).toBe(false);
+  });
+});
+
+describe('isLeased', () => {
+  it('holds only for an owned lease that ends after now', () => {
+    const job = chunkingJob('w1', 0);
+    expect(operations.isLeased(job, leaseMs - 1)).toBe(true);
+    expect(operations.isLeased(job, leaseMs)).toBe(false);
+    expect(operations.isLeased(queuedJob(), 0)).toBe(false);
+    // A lease end without an owner (only a hand-edited record has one) is no lease.
+    expect(operations.isLeased({ ...queuedJob(), leaseExpiresAtMs: 5_000 }, 0)).toBe(false);
+  });
+});
+
+describe('quarantine', () => {
   it('quarantines whoever holds the job with a new epoch, and leaves terminal jobs alone', () => {
     const job = recovered(transcribingJob(2));
     const request = { jobId, workerId: 'w7', message: 'corrupt state', requestId: freshRequestId() };
@@ -505,25 +688,5 @@ describe('fail and quarantine', () => {
     });
     const queued = applied(operations.quarantine(queuedJob(), { ...request, requestId: freshRequestId() }, 1)).job;
     expect(queued).toMatchObject({ phase: 'failed', epoch: 1, owner: 'w7' });
-  });
-});
-
-describe('release and isLeased', () => {
-  it('gives the lease back without an event and records the request id', () => {
-    const job = chunkingJob('w1', 0);
-    expect(operations.isLeased(job, leaseMs - 1)).toBe(true);
-    expect(operations.isLeased(job, leaseMs)).toBe(false);
-    const fence = ownerFence(job);
-    const { job: released, events } = applied(operations.release(job, fence, 10));
-    expect(events).toEqual([]);
-    expect(released).toMatchObject({
-      leaseExpiresAtMs: 0,
-      owner: 'w1',
-      lastRequestId: fence.requestId,
-      updatedAtMs: 10,
-      nextSeq: job.nextSeq,
-    });
-    expect(operations.isLeased(released, 11)).toBe(false);
-    expect(operations.isLeased(queuedJob(), 0)).toBe(false);
   });
 });
