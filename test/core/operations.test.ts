@@ -690,3 +690,10 @@ describe('quarantine', () => {
     expect(queued).toMatchObject({ phase: 'failed', epoch: 1, owner: 'w7' });
   });
 });
+
+describe('the fixtures of support.ts', () => {
+  // The operations tell a retry from a new request by its request id: the fixtures must never repeat one.
+  it('the request ids of the fixtures are unique', () => {
+    expect(freshRequestId()).not.toBe(freshRequestId());
+  });
+});
