@@ -1,7 +1,9 @@
 /**
- * The planner cuts media into contiguous chunks that cover it exactly and refuses bad input naming the field, and a
- * recovery plan never schedules a committed chunk and re-extracts exactly the missing or corrupt pending ones: property
- * tests over random durations, lengths and file checks.
+ * The planner (planner.ts): planChunks cuts media into contiguous chunks that cover it exactly (a tail of exactly
+ * chunkTailMsMin is a chunk of its own, a shorter one is merged) and refuses bad input naming the field; planRecovery
+ * follows the snapshot's phase before it looks at the chunks, never schedules a committed chunk and re-extracts
+ * exactly the missing or corrupt pending ones. Property tests over random durations, lengths and file checks, and
+ * cases at the boundaries.
  */
 import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
@@ -81,6 +83,19 @@ describe('planChunks', () => {
 
   it('accepts exactly chunksPerJobMax chunks', () => {
     expect(planChunks(chunksPerJobMax * 1_000, 1_000)).toHaveLength(chunksPerJobMax);
+  });
+
+  it('keeps a tail of exactly chunkTailMsMin as its own chunk', () => {
+    expect(planChunks(10_000 + chunkTailMsMin, 10_000)).toEqual([
+      { index: 0, startMs: 0, durationMs: 10_000 },
+      { index: 1, startMs: 10_000, durationMs: chunkTailMsMin },
+    ]);
+  });
+
+  it('merges a tail one ms shorter into the chunk before it', () => {
+    expect(planChunks(10_000 + chunkTailMsMin - 1, 10_000)).toEqual([
+      { index: 0, startMs: 0, durationMs: 10_000 + chunkTailMsMin - 1 },
+    ]);
   });
 });
 
@@ -168,5 +183,17 @@ describe('planRecovery', () => {
     const job = transcribingJob(2, [0]);
     const allCommitted = { ...job, chunks: job.chunks.map((chunk) => ({ ...chunk, transcript: 'x' })) };
     expect(planRecovery(allCommitted, new Map())).toEqual({ kind: 'finalize' });
+  });
+
+  it('finalizes a finalizing snapshot even if a chunk reads as pending (it decides by phase first, never scheduling work for it)', () => {
+    const job = transcribingJob(2, [0, 1]);
+    expect(job.phase).toBe('finalizing');
+    const pendingAgain = {
+      ...job,
+      chunks: job.chunks.map((chunk, index) => (index === 1 ? { ...chunk, transcript: null } : chunk)),
+    };
+    expect(planRecovery(pendingAgain, new Map<number, ChunkFileStatus>([[1, 'missing']]))).toEqual({
+      kind: 'finalize',
+    });
   });
 });
