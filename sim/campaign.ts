@@ -32,8 +32,12 @@ export interface CheckedRun {
   readonly violations: Violation[];
 }
 
-/** Plays a scenario once and checks every promise. */
+/**
+ * Plays a scenario once and checks every promise. A run turns the event loop only where its bodies do real I/O (the
+ * scheduler settles on microtasks), so each run starts with one turn: a campaign stays responsive between runs.
+ */
 export async function simulate(scenario: Scenario, options: WorldOptions = {}): Promise<CheckedRun> {
+  await new Promise((resolve) => setImmediate(resolve));
   const record = await new World(scenario, options).run();
   return { record, violations: checkAll(record, options.promises) };
 }
