@@ -79,10 +79,18 @@ export function summaryRows(results: Json): string[][] {
     '1. Simulator throughput, memory store',
     throughput,
     () =>
-      `${number(at(throughput, 'memory.runsPerSecond'), 1)} runs/s, ${number(at(throughput, 'memory.stepsPerSecond'))} steps/s`,
+      `${number(at(throughput, 'memory.runsPerSecond'), 1)} runs/s, ${number(at(throughput, 'memory.stepsPerSecond'))} steps/s, ${number(at(throughput, 'memory.microsecondsPerStep'), 1)} µs per step`,
     () =>
-      `bare fast-check loop: ${number(at(throughput, 'ceiling.runsPerSecond'), 1)} runs/s; simulator at ${number(100 * Number(at(throughput, 'fractionOfCeiling')))} % of it`,
-    'checked runs (P1–P11) per second, one thread; the ceiling does only the generation and one macrotask turn per scheduling step',
+      `bare scheduling ceiling: ${number(at(throughput, 'ceiling.runsPerSecond'), 1)} runs/s, ${number(at(throughput, 'ceiling.microsecondsPerStep'), 2)} µs per step; simulator at ${number(100 * Number(at(throughput, 'fractionOfCeiling')))} % of it`,
+    'checked runs (P1–P11) per second, one thread; the ceiling does only the generation and the same scheduling steps through the real scheduler',
+  );
+  row(
+    '1. Pure machine, driven synchronously',
+    reasonOf(throughput) === undefined ? at(throughput, 'machine') : throughput,
+    () =>
+      `${number(at(throughput, 'machine.transitionsPerSecond'))} transitions/s, ${number(at(throughput, 'machine.microsecondsPerTransition'), 2)} µs each`,
+    () => `a simulator step costs ${number(at(throughput, 'stepCostInMachineTransitions'), 2)} transitions`,
+    'src/core/transition.ts through synthetic jobs, every effect answered at once: the floor under a step that does engine work',
   );
   for (const [key, label] of [
     ['ioredisMock', 'ioredis-mock'],
@@ -92,10 +100,11 @@ export function summaryRows(results: Json): string[][] {
     row(
       `1. Simulator throughput, ${label}`,
       entry,
-      () => `${number(at(entry, 'runsPerSecond'), 2)} runs/s, ${number(at(entry, 'stepsPerSecond'))} steps/s`,
       () =>
-        `${number(at(entry, 'slowdownVsMemory'), 1)}× slower than memory on the same runs; same histories: ${at(entry, 'sameHistoriesAsMemory') === true ? 'yes' : 'NO'}`,
-      "the same runs through RedisJobStore (Lua scripts); histories must equal the memory store's byte for byte",
+        `${number(at(entry, 'runsPerSecond'), 2)} runs/s atomic, ${number(at(entry, 'roundTrips.runsPerSecond'), 2)} runs/s with round trips`,
+      () =>
+        `${number(at(entry, 'slowdownVsMemory'), 1)}× slower than memory on the same runs; same histories as memory (atomic): ${at(entry, 'sameHistoriesAsMemory') === true ? 'yes' : 'NO'}; round-trip histories equal on both Redis: ${at(throughput, 'roundTripHistoriesEqualAcrossRedis') === true ? 'yes' : at(throughput, 'roundTripHistoriesEqualAcrossRedis') === false ? 'NO' : 'n/a'}`,
+      "the same runs through RedisJobStore (Lua scripts), each store call atomic (histories must equal the memory store's byte for byte), then each round trip a scheduling point (as --store runs)",
     );
   }
   const compression = figures['timeCompression'];
@@ -432,9 +441,10 @@ export function replaceBetweenMarkers(readme: string, content: string): string {
   return `${readme.slice(0, start + readmeMarkers.start.length)}\n${content}\n${readme.slice(end)}`;
 }
 
-/** Writes latest.md and the README table from `results`. */
-export async function writeReports(results: Json): Promise<void> {
+/** Writes latest.md and (unless `readme` is false) the README table from `results`. */
+export async function writeReports(results: Json, options: { readme?: boolean } = {}): Promise<void> {
   await writeFile(join(resultsDirectory, 'latest.md'), renderMarkdown(results));
+  if (options.readme === false) return;
   const readmePath = join(repositoryRoot, 'README.md');
   const readme = await readFile(readmePath, 'utf8');
   const table = `${summaryTable(results)}\n\nEvery figure with its details: [bench/results/latest.md](bench/results/latest.md).`;

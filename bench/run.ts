@@ -8,6 +8,7 @@
  *   npm run bench -- --only throughput,bugFinding   some figures only (the others are marked skipped)
  *   npm run bench -- --quick --only bugFinding,falseAlarms
  *   npm run bench -- --quick --time-budget 120       another wall-time budget, in seconds (--quick: 165)
+ *   npm run bench -- --quick --no-readme          results only: bench/results/ written, README.md left alone
  *   npm run bench -- --cluster [--quick]  RedisJobStore on a local Redis Cluster vs one redis-server, side by side
  *                                  (bench/redis-cluster.ts; writes bench/results/redis-cluster.json only)
  *
@@ -68,6 +69,7 @@ function parseFlags(argv: readonly string[]): {
   only: Set<string> | undefined;
   timeBudgetSeconds: number | null;
   cluster: boolean;
+  readme: boolean;
 } {
   const { values } = parseArgs({
     args: [...argv],
@@ -76,6 +78,7 @@ function parseFlags(argv: readonly string[]): {
       only: { type: 'string' },
       'time-budget': { type: 'string' },
       cluster: { type: 'boolean' },
+      'no-readme': { type: 'boolean' },
     },
     strict: true,
   });
@@ -96,7 +99,7 @@ function parseFlags(argv: readonly string[]): {
   const budget = values.quick === true ? quickBudget : fullBudget;
   const timeBudgetSeconds =
     timeBudget !== undefined ? Number(timeBudget) : budget.mode === 'quick' ? quickTimeBudgetSeconds : null;
-  return { budget, only, timeBudgetSeconds, cluster: values.cluster === true };
+  return { budget, only, timeBudgetSeconds, cluster: values.cluster === true, readme: values['no-readme'] !== true };
 }
 
 /**
@@ -121,7 +124,7 @@ async function part<T>(meaning: string, measure: () => Promise<T>): Promise<T | 
 export const quickTimeBudgetSeconds = 165;
 
 async function main(): Promise<void> {
-  const { budget, only, timeBudgetSeconds, cluster } = parseFlags(process.argv.slice(2));
+  const { budget, only, timeBudgetSeconds, cluster, readme } = parseFlags(process.argv.slice(2));
   if (cluster) {
     // The Redis Cluster comparison starts its own servers and writes bench/results/redis-cluster.json alone.
     const { measureRedisCluster } = await import('./redis-cluster.js');
@@ -196,8 +199,10 @@ async function main(): Promise<void> {
   };
   await mkdir(resultsDirectory, { recursive: true });
   await writeFile(join(resultsDirectory, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  await writeReports(results);
-  progress(`wrote bench/results/latest.json, latest.md and the README table in ${(wallMs / 1_000).toFixed(1)} s`);
+  await writeReports(results, { readme });
+  progress(
+    `wrote bench/results/latest.json, latest.md${readme ? ' and the README table' : ''} in ${(wallMs / 1_000).toFixed(1)} s`,
+  );
 }
 
 await main();

@@ -6,7 +6,7 @@
  * that idle polling does not hide the work), with the growth exponent of each
  * dimension: cost ∝ size^k, k estimated from the grid's end points.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { simulate } from '../../sim/campaign.js';
 import type { Scenario } from '../../sim/faults.js';
 import type { Budget } from '../support/budget.js';
@@ -40,7 +40,9 @@ export function gridScenario(jobs: number, chunks: number, workers: number, seed
 export const startupRuns = 2;
 
 async function campaign(runs: number, parallel: number, seed: number) {
-  progress(`scaling: npm run sim -- --runs ${runs} --seed ${seed} --parallel ${parallel}`);
+  progress(`scaling: npm run sim -- --runs ${runs} --seed ${seed} --parallel ${parallel} --differential 0`);
+  const loadAtStart = round(loadavg()[0] ?? Number.NaN, 2);
+  // No differential slice: it plays on the main thread alone, and would hide what the threads do.
   const result = await runSimulatorCli([
     '--runs',
     String(runs),
@@ -48,8 +50,11 @@ async function campaign(runs: number, parallel: number, seed: number) {
     String(seed),
     '--parallel',
     String(parallel),
+    '--differential',
+    '0',
   ]);
   return {
+    loadAverage1Minute: { start: loadAtStart, end: round(loadavg()[0] ?? Number.NaN, 2) },
     parallel,
     runs,
     exitCode: result.code,
@@ -61,9 +66,10 @@ async function campaign(runs: number, parallel: number, seed: number) {
 }
 
 /**
- * The same campaign on 1 and 2 threads, spawned; and a 2-run campaign of each setting, whose time
- * is the fixed cost (each pool thread loads and compiles the simulator and warms up on its own), so
- * that the speed-up of the runs themselves can be told from the start-up.
+ * The same campaign on 1 and 2 threads, spawned one after the other; and a 2-run campaign of each setting, whose
+ * time is the fixed cost (each pool thread loads the simulator, compiled, and warms up on its own), so that the
+ * speed-up of the runs themselves can be told from the start-up. The machine may be shared: each row says the load
+ * average around it.
  */
 export async function measureThreads(budget: Budget) {
   const serial = await campaign(budget.parallelRuns, 1, budget.seed);
@@ -73,7 +79,7 @@ export async function measureThreads(budget: Budget) {
   const steadyMs = (row: typeof serial, startup: typeof serial) => row.campaignWallMs - startup.campaignWallMs;
   return {
     measured: true,
-    meaning: `the same ${budget.parallelRuns}-run campaign on 1 and 2 worker threads (runs/s as the CLI reports it, from the first run to the last, the thread pool's start-up included); a ${startupRuns}-run campaign of each setting measures its fixed cost, subtracted for the speed-up of the runs themselves; equal fingerprints mean equal per-run histories`,
+    meaning: `the same ${budget.parallelRuns}-run campaign on 1 and 2 worker threads (runs/s as the CLI reports it, from the first run to the last, the thread pool's start-up included; no differential slice); a ${startupRuns}-run campaign of each setting measures its fixed cost, subtracted for the speed-up of the runs themselves; equal fingerprints mean equal per-run histories`,
     cores: availableParallelism(),
     runs: budget.parallelRuns,
     rows: [serial, parallel],

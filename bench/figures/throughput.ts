@@ -1,17 +1,27 @@
 /**
  * Figures 1 and 2: how fast the simulator checks runs, and how much virtual time it covers per
- * wall-clock ms. The ceiling is a bare fast-check loop in the same process over the same scenario
- * arbitrary and run seeds, spending one macrotask turn (`await new Promise(setImmediate)`) per
- * scheduling step the simulated run took: the simulator cannot beat it, since its scheduler also
- * yields one turn per step. Simulated and bare runs alternate, so machine noise hits both alike.
- * The Redis stores replay the first runs of the same campaign; their histories must equal the
- * memory store's, run by run.
+ * wall-clock ms, beside two bounds measured in the same process and the same benchmark run:
+ *
+ * - the ceiling: a bare loop over the same scenario arbitrary and run seeds, which drives the real
+ *   scheduler through exactly as many scheduling steps as the simulated run took, with the same await
+ *   structure (a port call whose body is an async function, its reply resuming the caller, which calls
+ *   again) and no engine, store, history or checker behind it: the most this scheduler lets a simulator
+ *   reach;
+ * - the pure machine: src/core/transition.ts driven synchronously through synthetic jobs (no
+ *   scheduler, no promise), the floor under the cost of a step that does engine work.
+ *
+ * Simulated and bare runs alternate, so machine noise hits both alike. The Redis stores replay the
+ * first runs of the same campaign twice: with each store call atomic (as the memory reference runs
+ * it: their histories must equal the memory store's, run by run) and with every round trip a
+ * scheduling point (as `--store` runs; ioredis-mock and a real Redis must agree with each other).
  */
 import fc from 'fast-check';
 import { playRun, runSeed, type RunSummary } from '../../sim/campaign.js';
 import { defaultBounds, scenarioArbitrary } from '../../sim/faults.js';
-import { closeStores, storeOption } from '../../sim/stores.js';
+import { Scheduler } from '../../sim/scheduler.js';
+import { closeStores, storeOption, type RoundTrips } from '../../sim/stores.js';
 import type { Budget } from '../support/budget.js';
+import { driveMachine } from '../support/machine-drive.js';
 import { messageOf, nextTurn, nowMs, progress, round, unmeasured, type Unmeasured } from '../support/measure.js';
 import type { RedisProbe } from '../support/redis.js';
 
@@ -28,8 +38,9 @@ async function playRuns(
   store: string | undefined,
   secondsMax = Number.POSITIVE_INFINITY,
   between?: (index: number, summary: RunSummary) => Promise<void>,
+  roundTrips?: RoundTrips,
 ): Promise<StoreRuns> {
-  const world = await storeOption(store);
+  const world = await storeOption(store, roundTrips === undefined ? {} : { roundTrips });
   const wallMs: number[] = [];
   const summaries: RunSummary[] = [];
   const deadline = nowMs() + secondsMax * 1_000;
@@ -43,13 +54,54 @@ async function playRuns(
   return { runs: summaries.length, wallMs, summaries };
 }
 
-/** The bare loop's run `index`: the same generated scenario, then `steps` macrotask turns. */
-async function bareRun(seed: number, index: number, steps: number): Promise<void> {
-  const property = fc.asyncProperty(scenarioArbitrary(defaultBounds), async () => {
-    for (let step = 0; step < steps; step += 1) await new Promise(setImmediate);
+/**
+ * `steps` scheduling steps of `actors` actors through a real {@link Scheduler}, each step a port call as the world
+ * makes one (an async body; its reply resumes the caller, which calls again after a few ms of virtual time), and
+ * nothing else. Returns the steps taken.
+ */
+export async function bareSchedule(steps: number, actors: number): Promise<number> {
+  const scheduler = new Scheduler([]);
+  let left = steps;
+  const actor = async (name: string): Promise<void> => {
+    while (left > 0) {
+      left -= 1;
+      await scheduler.call(name, 'call', 1 + (left % 7), async () => left);
+    }
+  };
+  for (let index = 0; index < actors; index += 1) void actor(`a${index}`);
+  await scheduler.runUntil({ untilMs: Number.POSITIVE_INFINITY, stepsMax: steps });
+  return scheduler.stats.steps;
+}
+
+/** The ceiling's run `index`: the same generated scenario, then as many bare scheduling steps as the run took. */
+async function ceilingRun(seed: number, index: number, steps: number): Promise<void> {
+  const property = fc.asyncProperty(scenarioArbitrary(defaultBounds), async (scenario) => {
+    await bareSchedule(steps, scenario.workers + 1);
     return true;
   });
   await fc.check(property, { seed: runSeed(seed, index), numRuns: 1 });
+}
+
+/** Synthetic jobs of `chunks` chunks driven through the pure machine for about `msMax` ms. */
+function measureMachine(chunks: number, msMax: number) {
+  driveMachine(chunks);
+  let jobs = 0;
+  let transitions = 0;
+  const started = nowMs();
+  let wallMs: number;
+  do {
+    transitions += driveMachine(chunks).transitions;
+    jobs += 1;
+    wallMs = nowMs() - started;
+  } while (wallMs < msMax);
+  return {
+    meaning: `src/core/transition.ts driven synchronously through synthetic jobs of ${chunks} chunks, claim to stop, every effect answered at once with success (bench/support/machine-drive.ts): no scheduler, store, history or checker`,
+    jobs,
+    transitions,
+    wallMs: round(wallMs),
+    transitionsPerSecond: Math.round((transitions * 1_000) / wallMs),
+    microsecondsPerTransition: round((wallMs * 1_000) / transitions, 2),
+  };
 }
 
 function rates(runs: StoreRuns, upTo = runs.runs) {
@@ -62,6 +114,7 @@ function rates(runs: StoreRuns, upTo = runs.runs) {
     wallMs: round(wallMs),
     runsPerSecond: round((upTo * 1_000) / wallMs, 2),
     stepsPerSecond: Math.round((steps * 1_000) / wallMs),
+    microsecondsPerStep: round((wallMs * 1_000) / steps, 2),
     steps,
     simulatedMs,
     simulatedMsPerWallMs: round(simulatedMs / wallMs, 0),
@@ -75,6 +128,11 @@ export interface ThroughputFigures {
   readonly timeCompression: Record<string, unknown>;
 }
 
+/** True when both lists have the same fingerprints, run by run. */
+function sameFingerprints(left: readonly RunSummary[], right: readonly RunSummary[]): boolean {
+  return left.length > 0 && left.every((summary, index) => summary.fingerprint === right[index]?.fingerprint);
+}
+
 /** Measures figures 1 and 2. */
 export async function measureThroughput(
   budget: Budget,
@@ -83,7 +141,7 @@ export async function measureThroughput(
 ): Promise<ThroughputFigures> {
   const bareWallMs: number[] = [];
   progress(
-    `throughput: up to ${budget.memoryRuns} simulated runs (${budget.memoryRunsSecondsMax} s) on the memory store, each followed by its bare fast-check twin`,
+    `throughput: up to ${budget.memoryRuns} simulated runs (${budget.memoryRunsSecondsMax} s) on the memory store, each followed by its bare twin`,
   );
   const memory = await playRuns(
     budget.seed,
@@ -93,7 +151,7 @@ export async function measureThroughput(
     async (index, summary) => {
       await nextTurn();
       const started = nowMs();
-      await bareRun(budget.seed, index, summary.steps);
+      await ceilingRun(budget.seed, index, summary.steps);
       bareWallMs.push(nowMs() - started);
     },
   );
@@ -101,43 +159,51 @@ export async function measureThroughput(
   const bareTotalMs = bareWallMs.reduce((sum, value) => sum + value, 0);
   const ceiling = {
     meaning:
-      'fc.asyncProperty over the same scenario arbitrary and run seeds, one `await new Promise(setImmediate)` per scheduling step of the simulated run: the most a simulator yielding once per step could reach',
+      'fc.asyncProperty over the same scenario arbitrary and run seeds, then the real scheduler driven through as many steps as the simulated run took (each a port call with an async body resuming its caller), nothing else: the most a simulator on this scheduler could reach',
     runs: bareWallMs.length,
     wallMs: round(bareTotalMs),
     runsPerSecond: round((bareWallMs.length * 1_000) / bareTotalMs, 2),
     stepsPerSecond: Math.round((memoryRates.steps * 1_000) / bareTotalMs),
+    microsecondsPerStep: round((bareTotalMs * 1_000) / memoryRates.steps, 2),
   };
+  progress('throughput: the pure machine, driven synchronously');
+  const machine = measureMachine(10, budget.mode === 'quick' ? 1_000 : 3_000);
   const redisRows: Record<string, unknown> = {};
+  const interleaved: Record<string, RunSummary[]> = {};
   for (const [name, store] of [
     ['ioredisMock', 'ioredis-mock'],
     ['redis', redisUrl],
   ] as const) {
+    const where = name === 'redis' ? `a real Redis ${redis.version ?? ''}`.trim() : 'ioredis-mock';
     if (name === 'redis' && !redis.available) {
       redisRows[name] = unmeasured('the same runs through the Redis adapter on a real server', redis.reason);
       continue;
     }
+    const count = Math.min(budget.redisRuns, memory.runs);
     progress(
-      `throughput: ${budget.redisRuns} simulated runs through the Redis adapter on ${name === 'redis' ? redis.url : 'ioredis-mock'}`,
+      `throughput: ${count} simulated runs through the Redis adapter on ${where}, atomic calls then round trips`,
     );
     try {
-      const runs = await playRuns(budget.seed, Math.min(budget.redisRuns, memory.runs), store);
-      const sameRuns = rates(memory, runs.runs);
-      const sameHistories = runs.summaries.every(
-        (summary, index) => summary.fingerprint === memory.summaries[index]?.fingerprint,
-      );
+      const atomic = await playRuns(budget.seed, count, store, undefined, undefined, 'atomic');
+      const trips = await playRuns(budget.seed, count, store);
+      interleaved[name] = trips.summaries;
+      const sameRuns = rates(memory, atomic.runs);
       redisRows[name] = {
         measured: true,
-        meaning: `the first ${runs.runs} runs of the same campaign through RedisJobStore on ${name === 'redis' ? `a real Redis ${redis.version ?? ''}`.trim() : 'ioredis-mock'}`,
-        ...rates(runs),
+        meaning: `the first ${atomic.runs} runs of the same campaign through RedisJobStore on ${where}: each store call atomic (as the memory reference runs it), then every round trip a scheduling point (as --store runs them)`,
+        ...rates(atomic),
         memoryRunsPerSecondSameRuns: sameRuns.runsPerSecond,
-        slowdownVsMemory: round(sameRuns.runsPerSecond / rates(runs).runsPerSecond, 1),
-        sameHistoriesAsMemory: sameHistories,
+        slowdownVsMemory: round(sameRuns.runsPerSecond / rates(atomic).runsPerSecond, 1),
+        sameHistoriesAsMemory: sameFingerprints(atomic.summaries, memory.summaries),
+        roundTrips: rates(trips),
       };
     } catch (error) {
       redisRows[name] = unmeasured('the same runs through the Redis adapter', messageOf(error));
     }
   }
   await closeStores();
+  const mock = interleaved['ioredisMock'];
+  const real = interleaved['redis'];
   const compression = (row: unknown): number | Unmeasured =>
     typeof row === 'object' && row !== null && 'simulatedMsPerWallMs' in row
       ? (row as { simulatedMsPerWallMs: number }).simulatedMsPerWallMs
@@ -146,7 +212,7 @@ export async function measureThroughput(
     throughput: {
       measured: true,
       meaning:
-        'checked simulated runs (every promise P1-P11 checked) and scheduling steps per wall-clock second, single thread, against a bare fast-check loop doing only the scheduling turns',
+        'checked simulated runs (every promise P1-P11 checked) and scheduling steps per wall-clock second, single thread, against a bare loop doing only the generation and the scheduling steps, and the pure machine driven synchronously',
       seed: budget.seed,
       memory: {
         meaning: 'the memory reference store',
@@ -155,7 +221,11 @@ export async function measureThroughput(
       },
       ceiling,
       fractionOfCeiling: round(memoryRates.runsPerSecond / ceiling.runsPerSecond, 3),
+      machine,
+      stepCostInMachineTransitions: round(memoryRates.microsecondsPerStep / machine.microsecondsPerTransition, 2),
       ...redisRows,
+      roundTripHistoriesEqualAcrossRedis:
+        mock === undefined || real === undefined ? null : sameFingerprints(mock, real.slice(0, mock.length)),
     },
     timeCompression: {
       measured: true,
