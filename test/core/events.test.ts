@@ -1,7 +1,7 @@
 /**
- * Event schemas: every event the operations can emit validates, `stamp` fills the common fields, unknown names are a
- * TypeError naming `event`, and malformed events are an EventSchemaError listing the bad fields; table tests plus a
- * property over random common fields.
+ * Event schemas (events.ts): every event the operations can emit validates, `stamp` fills the common fields, unknown
+ * names are a TypeError naming `event` and listing the known ones, and malformed events are an EventSchemaError listing
+ * each bad field; table tests plus a property over random common fields.
  */
 import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
@@ -134,6 +134,12 @@ describe('event schemas', () => {
     },
   );
 
+  it('validateEventName lists the known names, comma-separated, when it refuses one', () => {
+    expect(() => validateEventName('nope')).toThrow(
+      new TypeError(`event must be one of ${eventNames.join(', ')}, got "nope"`),
+    );
+  });
+
   it('validateEventName returns a known name', () => {
     for (const name of eventNames) expect(validateEventName(name)).toBe(name);
   });
@@ -174,6 +180,24 @@ describe('event schemas', () => {
     expect(schemaError.eventName).toBe('chunk_failed');
     expect(schemaError.issues).toContain(field);
     expect(schemaError.message).toContain('"chunk_failed" does not match its schema');
+  });
+
+  it('parseEvent lists each issue of a malformed event with its field, separated by semicolons', () => {
+    const event = stamp(
+      { event: 'chunk_transcribed', chunk_index: 0, text_length: 1 },
+      { jobId: 'job-1', seq: 1, timestampMs: 0, workerId: 'w1', epoch: 1, recovery: false },
+    );
+    let thrown: unknown;
+    try {
+      parseEvent({ ...event, seq: 0, chunk_index: -1 });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(EventSchemaError);
+    const issues = (thrown as EventSchemaError).issues.split('; ');
+    expect(issues).toHaveLength(2);
+    expect(issues[0]).toMatch(/^seq: /);
+    expect(issues[1]).toMatch(/^chunk_index: /);
   });
 
   it.each<[string, EventBody]>([

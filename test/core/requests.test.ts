@@ -1,24 +1,15 @@
 /**
- * Boundary validators of types.ts, requests.ts and limits.ts: every bad field throws a TypeError or RangeError whose
- * message names the field, and good input passes unchanged; table tests plus properties over random valid values.
+ * Request validation (requests.ts): the checks a store runs on a request before any operation, so that bad input is a
+ * TypeError or RangeError whose message names the field (what it expects, where the field has a fixed form), and good
+ * input passes; a table of one bad field per row for each validator.
  */
-import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
 import {
-  chunkLengthMsMax,
-  chunkLengthMsMin,
   chunkTranscriptCharsMax,
   chunksPerJobMax,
-  defaultLimits,
   leaseDurationMsMax,
-  mediaDurationMsMax,
-  messageCharsMax,
   recoveryAttemptsMaxLimit,
   requestIdCharsMax,
-  sourceCharsMax,
-  validateLimits,
-  workerIdCharsMax,
-  type Limits,
 } from '../../src/core/limits.js';
 import type {
   ClaimRequest,
@@ -31,172 +22,8 @@ import type {
   RenewRequest,
 } from '../../src/core/operations.js';
 import * as requests from '../../src/core/requests.js';
-import {
-  clipMessage,
-  describe as describeValue,
-  isTerminal,
-  phases,
-  validateChunkIndex,
-  validateChunkLengthMs,
-  validateDurationMs,
-  validateJobId,
-  validatePositiveInteger,
-  validateSource,
-  validateWorkerId,
-} from '../../src/core/types.js';
-import { extractedPlan, sha } from './support.js';
-
-type ErrorType = typeof TypeError | typeof RangeError;
-
-function expectNamed(call: () => unknown, type: ErrorType, field: string): void {
-  let thrown: unknown;
-  try {
-    call();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(type);
-  expect((thrown as Error).message).toContain(field);
-}
-
-describe('types.ts validators', () => {
-  it.each<[string, unknown]>([
-    ['empty', ''],
-    ['too long', 'j'.repeat(129)],
-    ['a slash', 'a/b'],
-    ['a space', 'a b'],
-    ['a dot', 'a.b'],
-    ['a number', 7],
-    ['null', null],
-    ['an object', {}],
-  ])('validateJobId refuses %s with a TypeError naming jobId (or the given field)', (_label, value) => {
-    expectNamed(() => validateJobId(value), TypeError, 'jobId');
-    expectNamed(() => validateJobId(value, 'request.jobId'), TypeError, 'request.jobId');
-  });
-
-  test.prop([fc.stringMatching(/^[A-Za-z0-9_-]{1,128}$/)])(
-    'validateJobId returns every valid id unchanged',
-    (value) => {
-      expect(validateJobId(value)).toBe(value);
-    },
-  );
-
-  it.each<[string, unknown]>([
-    ['empty', ''],
-    ['too long', 'w'.repeat(workerIdCharsMax + 1)],
-    ['a space', 'w 1'],
-    ['a slash', 'w/1'],
-    ['a number', 1],
-    ['undefined', undefined],
-  ])('validateWorkerId refuses %s with a TypeError naming workerId', (_label, value) => {
-    expectNamed(() => validateWorkerId(value), TypeError, 'workerId');
-    expectNamed(() => validateWorkerId(value, 'owner'), TypeError, 'owner');
-  });
-
-  it('validateWorkerId accepts ids of [A-Za-z0-9_.:#@-] up to the limit', () => {
-    for (const value of ['w', 'host-1:pid#2@zone.a_b', 'w'.repeat(workerIdCharsMax)])
-      expect(validateWorkerId(value)).toBe(value);
-  });
-
-  it.each<[string, unknown]>([
-    ['empty', ''],
-    ['too long', 's'.repeat(sourceCharsMax + 1)],
-    ['with NUL', 'a\0b'],
-    ['a number', 3],
-  ])('validateSource refuses %s with a TypeError naming source', (_label, value) => {
-    expectNamed(() => validateSource(value), TypeError, 'source');
-  });
-
-  it('validateSource accepts paths and URIs up to the limit', () => {
-    for (const value of ['/media/a.wav', 's3://bucket/key with spaces.mp3', 's'.repeat(sourceCharsMax)])
-      expect(validateSource(value)).toBe(value);
-  });
-
-  it.each<[string, unknown]>([
-    ['below the minimum', chunkLengthMsMin - 1],
-    ['above the maximum', chunkLengthMsMax + 1],
-    ['fractional', 1_500.5],
-    ['NaN', Number.NaN],
-    ['a string', '1000'],
-  ])('validateChunkLengthMs refuses %s with a RangeError naming chunkLengthMs', (_label, value) => {
-    expectNamed(() => validateChunkLengthMs(value), RangeError, 'chunkLengthMs');
-  });
-
-  it('validateChunkLengthMs accepts both bounds', () => {
-    expect(validateChunkLengthMs(chunkLengthMsMin)).toBe(chunkLengthMsMin);
-    expect(validateChunkLengthMs(chunkLengthMsMax)).toBe(chunkLengthMsMax);
-  });
-
-  it.each<[string, unknown]>([
-    ['zero', 0],
-    ['negative', -1],
-    ['NaN', Number.NaN],
-    ['infinite', Number.POSITIVE_INFINITY],
-    ['beyond 48 h', mediaDurationMsMax + 1],
-    ['a string', '5'],
-  ])('validateDurationMs refuses %s with a RangeError naming durationMs', (_label, value) => {
-    expectNamed(() => validateDurationMs(value), RangeError, 'durationMs');
-  });
-
-  it('validateDurationMs accepts fractional and maximal durations', () => {
-    expect(validateDurationMs(0.5)).toBe(0.5);
-    expect(validateDurationMs(mediaDurationMsMax)).toBe(mediaDurationMsMax);
-  });
-
-  it.each<[string, unknown]>([
-    ['zero', 0],
-    ['negative', -3],
-    ['fractional', 2.5],
-    ['unsafe', 2 ** 53],
-    ['a string', '1'],
-  ])('validatePositiveInteger refuses %s with a RangeError naming the field', (_label, value) => {
-    expectNamed(() => validatePositiveInteger(value, 'epoch'), RangeError, 'epoch');
-  });
-
-  it.each<[string, unknown]>([
-    ['negative', -1],
-    ['the limit', chunksPerJobMax],
-    ['fractional', 0.5],
-    ['a string', '0'],
-  ])('validateChunkIndex refuses %s with a RangeError naming the index field', (_label, value) => {
-    expectNamed(() => validateChunkIndex(value), RangeError, 'index');
-    expectNamed(() => validateChunkIndex(value, 'chunks[3].index'), RangeError, 'chunks[3].index');
-  });
-
-  it('validatePositiveInteger and validateChunkIndex accept their bounds', () => {
-    expect(validatePositiveInteger(1, 'epoch')).toBe(1);
-    expect(validatePositiveInteger(Number.MAX_SAFE_INTEGER, 'epoch')).toBe(Number.MAX_SAFE_INTEGER);
-    expect(validateChunkIndex(0)).toBe(0);
-    expect(validateChunkIndex(chunksPerJobMax - 1)).toBe(chunksPerJobMax - 1);
-  });
-
-  test.prop([fc.string({ maxLength: 3 * messageCharsMax })])(
-    'clipMessage keeps short messages and cuts long ones to messageCharsMax',
-    (message) => {
-      const clipped = clipMessage(message);
-      expect(clipped.length).toBeLessThanOrEqual(messageCharsMax);
-      if (message.length <= messageCharsMax) expect(clipped).toBe(message);
-      else expect(clipped).toBe(`${message.slice(0, messageCharsMax - 1)}…`);
-    },
-  );
-
-  it('describe prints short values and names the type of others', () => {
-    expect(describeValue('abc')).toBe('"abc"');
-    expect(describeValue('x'.repeat(50))).toBe(JSON.stringify(`${'x'.repeat(40)}…`));
-    expect([7, true, null, undefined].map(describeValue)).toEqual(['7', 'true', 'null', 'undefined']);
-    expect([{}, [], () => 0, 1n, Symbol('s')].map(describeValue)).toEqual([
-      'object',
-      'object',
-      'function',
-      'bigint',
-      'symbol',
-    ]);
-  });
-
-  it('isTerminal holds for completed and failed only', () => {
-    expect(phases.filter(isTerminal)).toEqual(['completed', 'failed']);
-  });
-});
+import { describe as describeValue, failureReasons } from '../../src/core/types.js';
+import { expectNamed, extractedPlan, sha, type ErrorType } from './support.js';
 
 const fence: Fenced = { jobId: 'job-1', workerId: 'w1', epoch: 1, requestId: 'r-1' };
 const plan: PlanRequest = { ...fence, durationMs: 3_000, chunks: extractedPlan(3_000, 1_000) };
@@ -392,6 +219,42 @@ describe('requests.ts validators', () => {
   ])('%s: throws naming the field', (_label, call, type, field) => {
     expectNamed(call, type, field);
   });
+
+  it('validateRecreated wants a digest of exactly 64 hex digits, nothing before or after', () => {
+    const recreated = { ...fence, index: 0, reason: 'missing' as const, bytes: 1 };
+    expect(() => requests.validateRecreated({ ...recreated, sha256: sha(1) })).not.toThrow();
+    for (const sha256 of [`a${sha(1)}`, `${sha(1)}a`]) {
+      expect(() => requests.validateRecreated({ ...recreated, sha256 })).toThrow(
+        new TypeError(`chunk.sha256 must be 64 lowercase hex digits, got ${describeValue(sha256)}`),
+      );
+    }
+  });
+
+  it('validatePlan wants chunks that are an array, not an array-like object', () => {
+    expect(() => requests.validatePlan({ ...plan, chunks: { length: 0, forEach: () => {} } as never })).toThrow(
+      new TypeError('chunks must be an array'),
+    );
+    expect(() => requests.validatePlan({ ...plan, chunks: {} as never })).toThrow(
+      new TypeError('chunks must be an array'),
+    );
+  });
+
+  it('validateFail wants a failure reason from the list, and lists them', () => {
+    expect(() => requests.validateFail({ ...fence, reason: 'oops' as never, message: '' })).toThrow(
+      new TypeError(`reason must be one of ${failureReasons.join(', ')}, got "oops"`),
+    );
+  });
+
+  it('validateQuarantine wants a job id, worker id, request id and message', () => {
+    const quarantine = { jobId: 'job-1', workerId: 'w1', requestId: 'r-1', message: 'broken' };
+    expect(() => requests.validateQuarantine(quarantine)).not.toThrow();
+    expect(() => requests.validateQuarantine({ ...quarantine, jobId: 'a b' })).toThrow(/^jobId must match/);
+    expect(() => requests.validateQuarantine({ ...quarantine, workerId: '' })).toThrow(/^workerId must be/);
+    expect(() => requests.validateQuarantine({ ...quarantine, requestId: '' })).toThrow(/^requestId must be/);
+    expect(() => requests.validateQuarantine({ ...quarantine, message: 7 as unknown as string })).toThrow(
+      new TypeError('message must be a string, got 7'),
+    );
+  });
 });
 
 function claim(): ClaimRequest {
@@ -409,55 +272,3 @@ function commit(): CommitRequest {
 function failure(): FailRequest {
   return { ...fence, reason: 'transcription_failed', message: 'boom' };
 }
-
-describe('validateLimits', () => {
-  it('accepts the defaults and returns them', () => {
-    expect(validateLimits(defaultLimits)).toBe(defaultLimits);
-  });
-
-  test.prop([
-    fc.constantFrom(...(Object.keys(defaultLimits) as (keyof Limits)[])),
-    fc.constantFrom(0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10' as unknown as number),
-  ])('rejects a non-positive-integer value of any field with a RangeError naming it', (field, value) => {
-    expectNamed(() => validateLimits({ ...defaultLimits, [field]: value }), RangeError, `limits.${field}`);
-  });
-
-  it('rejects a renew interval that is not below the lease', () => {
-    expectNamed(
-      () => validateLimits({ ...defaultLimits, leaseDurationMs: 5_000, leaseRenewIntervalMs: 5_000 }),
-      RangeError,
-      'limits.leaseRenewIntervalMs',
-    );
-    expectNamed(
-      () => validateLimits({ ...defaultLimits, leaseDurationMs: 5_000, leaseRenewIntervalMs: 6_000 }),
-      RangeError,
-      'limits.leaseDurationMs',
-    );
-  });
-
-  it('rejects a base delay above the cap and accepts equal ones', () => {
-    expectNamed(
-      () => validateLimits({ ...defaultLimits, retryDelayBaseMs: 2_000, retryDelayMaxMs: 1_000 }),
-      RangeError,
-      'limits.retryDelayBaseMs',
-    );
-    expect(() => validateLimits({ ...defaultLimits, retryDelayBaseMs: 1_000, retryDelayMaxMs: 1_000 })).not.toThrow();
-  });
-
-  // Regression: limits that every claim would be refused for are refused by validateLimits itself.
-  it('rejects a lease longer than any claim may ask for', () => {
-    expectNamed(
-      () => validateLimits({ ...defaultLimits, leaseDurationMs: leaseDurationMsMax + 1 }),
-      RangeError,
-      'limits.leaseDurationMs',
-    );
-  });
-
-  it('rejects more recovery attempts than any claim may pass', () => {
-    expectNamed(
-      () => validateLimits({ ...defaultLimits, recoveryAttemptsMax: recoveryAttemptsMaxLimit + 1 }),
-      RangeError,
-      'limits.recoveryAttemptsMax',
-    );
-  });
-});

@@ -1,6 +1,7 @@
 /**
- * Helpers shared by the core tests: digests, chunk plans, and jobs built by applying the pure
- * store operations of src/core/operations.ts (never by hand), so every fixture is a reachable state.
+ * Helpers shared by the core tests: digests, chunk plans, a check that a validator names the field it refuses, and
+ * jobs built by applying the pure store operations of src/core/operations.ts (never by hand), so every fixture is a
+ * reachable state.
  */
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
@@ -86,4 +87,19 @@ export function recovered(job: Job, workerId = 'w2', recoveryAttemptsMax = attem
       nowMs,
     ),
   ).job;
+}
+
+/** The error types a boundary validator throws. */
+export type ErrorType = typeof TypeError | typeof RangeError;
+
+/** Expects `call` to throw an error of `type` whose message names `field`. */
+export function expectNamed(call: () => unknown, type: ErrorType, field: string): void {
+  let thrown: unknown;
+  try {
+    call();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(type);
+  expect((thrown as Error).message).toContain(field);
 }
