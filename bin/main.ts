@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Exit codes of the dispatcher itself; each command has its own beyond these. */
-export const dispatchExitCodes = { usage: 64, unavailable: 69 } as const;
+export const dispatchExitCodes = { usage: 64, unavailable: 69, config: 78 } as const;
 
 /** Where the dispatcher writes; injectable for tests. */
 export interface MainIo {
@@ -27,7 +27,13 @@ Commands:
   chaos     chaos --live: the promises on real processes, real Redis, real kills (chunkwise chaos --live --help)
   worker    run a worker process: a job store by URL, chunk files on disk, ffmpeg, a transcriber by name
   submit    create a job for a media file and print its id
-  status    print a job's phase, progress and last events
+  status    print a job's phase, progress, lease, last error and last events
+  list      list jobs, newest first (--state S, --limit N, --json)
+  counts    count jobs per phase
+  result    print the transcript of a completed job
+  retry     put a failed job back to work as a new attempt
+  cancel    fail an unfinished job; the worker holding it is fenced out
+  remove    delete a job's keys (a leased one only with --force)
 
 Options:
   --version  print the version of chunkwise
@@ -90,6 +96,12 @@ export async function main(argv: readonly string[], io: MainIo = process): Promi
     case 'worker':
     case 'submit':
     case 'status':
+    case 'list':
+    case 'counts':
+    case 'result':
+    case 'retry':
+    case 'cancel':
+    case 'remove':
       return serviceCommand(command, rest, io);
     case '--version':
     case '-v':
@@ -206,16 +218,39 @@ async function chaosCommand(argv: readonly string[], io: MainIo): Promise<number
   );
 }
 
-/** `chunkwise worker|submit|status`: the service commands of the library. */
-async function serviceCommand(command: 'worker' | 'submit' | 'status', argv: readonly string[], io: MainIo) {
+/** The service commands: the worker, submit and status, and the operator's commands. */
+type ServiceCommand = 'worker' | 'submit' | 'status' | 'list' | 'counts' | 'result' | 'retry' | 'cancel' | 'remove';
+
+/**
+ * `chunkwise worker|submit|status` and the operator's commands (src/cli/admin.ts). A usage error prints the usage
+ * (64); an unavailable dependency, a job store that stopped answering, and configuration that does not work are one
+ * line without a stack (69, 69, 78).
+ */
+async function serviceCommand(command: ServiceCommand, argv: readonly string[], io: MainIo) {
   const service = await import('../src/cli/service.js');
-  const run = { worker: service.workerCommand, submit: service.submitCommand, status: service.statusCommand }[command];
+  const admin = await import('../src/cli/admin.js');
+  const { DependencyUnavailableError, ConfigurationError } = await import('../src/cli/exit.js');
+  const { StoreUnavailableError } = await import('../src/ports.js');
+  const run =
+    command === 'worker' || command === 'submit' || command === 'status'
+      ? { worker: service.workerCommand, submit: service.submitCommand, status: service.statusCommand }[command]
+      : admin.adminCommands[command];
+  const usage = command in admin.adminUsage ? admin.adminUsage[command as keyof typeof admin.adminUsage] : '';
   try {
     return await run(argv, io);
   } catch (error) {
+    if (error instanceof DependencyUnavailableError || error instanceof ConfigurationError) {
+      io.stderr.write(`chunkwise ${command}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof StoreUnavailableError) {
+      io.stderr.write(`chunkwise ${command}: the job store stopped answering: ${error.message}\n`);
+      return dispatchExitCodes.unavailable;
+    }
     if (!(error instanceof service.CommandUsageError || error instanceof TypeError || error instanceof RangeError))
       throw error;
-    io.stderr.write(`chunkwise ${command}: ${error.message}\n\n${service.commandUsage[command]}`);
+    const text = usage !== '' ? usage : service.commandUsage[command as keyof typeof service.commandUsage];
+    io.stderr.write(`chunkwise ${command}: ${error.message}\n\n${text}`);
     return error instanceof service.CommandUsageError ? dispatchExitCodes.usage : 1;
   }
 }

@@ -13,16 +13,29 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { committedCount, progressPercent } from '../core/progress.js';
-import { chunkLengthMsMax, defaultLimits, type Limits } from '../core/limits.js';
+import { isTerminal } from '../core/types.js';
+import { chunkLengthMsMax, chunkLengthMsMin, defaultLimits, type Limits } from '../core/limits.js';
 import type { JobStore, Transcriber } from '../ports.js';
 import { systemClock } from '../runtime/clock.js';
 import { Worker, type WorkerLogEntry } from '../runtime/worker.js';
+import type { JobAdmin } from '../admin.js';
+import { ConfigurationError, DependencyUnavailableError } from './exit.js';
+import { chooseLogFormat, formatLogLine, logFormats, type LogFormat, type LogLine } from './logging.js';
+import { createWorkerMetrics, serveMetrics, type MetricsServer } from './metrics.js';
+import {
+  chunkDirectoryCheck,
+  credentialsCheck,
+  mediaToolsCheck,
+  runPreflight,
+  storeCheck,
+  type CredentialOutcome,
+} from './preflight.js';
 import { tracingStore, type StoreTraceLine } from './trace.js';
 
-/** Where a command writes; injectable for tests. */
+/** Where a command writes; injectable for tests. `isTTY` chooses the worker's default log format. */
 export interface ServiceIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
 }
 
 /** A bad flag or argument: printed with the usage, exit 64. */
@@ -53,6 +66,7 @@ const workerUsage = `Usage:
   chunkwise worker --chunks-dir DIR [--store URL] [--transcriber NAME] [--worker-id ID] [--key-prefix P]
                    [--model M] [--language L] [--openai-base-url URL] [--lease-ms N] [--poll-ms N]
                    [--sweep-ms N] [--api-outage-ms N] [--transcribe-timeout-ms N] [--trace-store]
+                   [--log-format text|json] [--metrics-port P]
       e.g. chunkwise worker --store redis://127.0.0.1:6379 --chunks-dir /var/lib/chunkwise
       --transcriber: openai (the default; the key comes from OPENAI_API_KEY, --model, --language and
       --openai-base-url configure it); --poll-ms: idle wait between looks for work (default 1000);
@@ -62,6 +76,11 @@ const workerUsage = `Usage:
       --transcribe-timeout-ms: limit of one transcription request (default 120000); --trace-store:
       print every lease grant, renewal and commit the store acknowledged as a JSON line (an audit
       trail). The sweep touches only job directories marked with this --key-prefix.
+      --log-format: text (the default on a terminal) or json (one object a line, the default otherwise);
+      --metrics-port P: serve Prometheus metrics at http://127.0.0.1:P/metrics (0: any free port, logged).
+      Before it claims anything the worker checks that the job store answers, ffmpeg and ffprobe run
+      (FFMPEG_PATH, FFPROBE_PATH), the chunk directory can be written and the transcriber accepts its key;
+      it exits 69 when a dependency cannot be reached or run, 78 when the configuration does not work.
 ${storeFlags}
 `;
 
@@ -74,6 +93,8 @@ ${storeFlags}
 const statusUsage = `Usage:
   chunkwise status JOB_ID [--store URL] [--key-prefix P] [--json]
       e.g. chunkwise status job-1a2b3c --json
+      phase, progress, created and updated times, the lease (owner, expiry, "stalled since" when it ran
+      out without a release), recoveries and retries, the last error and the last events.
 ${storeFlags}
 `;
 
@@ -83,7 +104,8 @@ export const commandUsage = { worker: workerUsage, submit: submitUsage, status: 
 /** The usage of every service command. */
 export const serviceUsage = [workerUsage, submitUsage, statusUsage].join('\n');
 
-const common = {
+/** The flags every command that opens a job store takes. */
+export const common = {
   store: { type: 'string' },
   redis: { type: 'string' },
   'key-prefix': { type: 'string' },
@@ -91,7 +113,7 @@ const common = {
 } as const;
 
 /** Runs a parseArgs call, turning its errors into usage errors, and allows at most `positionals` arguments. */
-function parsing<T extends { positionals: string[] }>(positionals: number, parse: () => T): T {
+export function parsing<T extends { positionals: string[] }>(positionals: number, parse: () => T): T {
   let parsed: T;
   try {
     parsed = parse();
@@ -110,8 +132,16 @@ export function storeUrl(values: { store?: string | undefined; redis?: string | 
   return values.store ?? values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 }
 
-/** A job store a command opened; it closes it when done. */
-export type OpenedJobStore = JobStore & { close(): Promise<void> };
+/**
+ * A job store a command opened; it closes it when done. `ping` checks that it answers (StoreUnavailableError when
+ * not), `admin` is the operator's port on it, `where` names it in messages (without a password).
+ */
+export type OpenedJobStore = JobStore & {
+  close(): Promise<void>;
+  ping(): Promise<void>;
+  admin(): JobAdmin;
+  readonly where: string;
+};
 
 /** What a job store factory gets. */
 export interface JobStoreSettings {
@@ -126,11 +156,16 @@ export type JobStoreFactory = (settings: JobStoreSettings) => Promise<OpenedJobS
 
 /** The Redis adapter on one server; its client comes from connectRedis (src/adapters/redis/connect.ts). */
 const redisJobStore: JobStoreFactory = async ({ url, keyPrefix, log }) => {
-  const { RedisJobStore } = await import('../adapters/redis/index.js');
-  return new RedisJobStore({
+  const { RedisJobStore, RedisJobAdmin, pingRedis, redactUrl } = await import('../adapters/redis/index.js');
+  const store = new RedisJobStore({
     url,
     ...(keyPrefix === undefined ? {} : { keyPrefix }),
     ...(log === undefined ? {} : { log }),
+  });
+  return Object.assign(store, {
+    ping: () => pingRedis(store.redis),
+    admin: () => new RedisJobAdmin(store),
+    where: redactUrl(url),
   });
 };
 
@@ -192,14 +227,40 @@ export async function createTranscriber(name: string, settings: TranscriberSetti
   return factory(settings);
 }
 
-function positiveInteger(name: string, text: string | undefined, fallback: number): number {
+/** The integer value of flag `--name`, or `fallback` when absent; anything else is a usage error naming the flag. */
+export function positiveInteger(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || Number(text) <= 0)
     throw new CommandUsageError(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
-/** `chunkwise worker`: runs one worker until SIGTERM/SIGINT. */
+/**
+ * Opens the job store the flags name and checks that it answers: one that does not is a
+ * {@link DependencyUnavailableError} naming it (exit 69), and is closed.
+ */
+export async function openCheckedStore(values: {
+  store?: string | undefined;
+  redis?: string | undefined;
+  'key-prefix'?: string | undefined;
+}): Promise<OpenedJobStore> {
+  const store = await openJobStore({
+    url: storeUrl(values),
+    ...(values['key-prefix'] === undefined ? {} : { keyPrefix: values['key-prefix'] }),
+  });
+  try {
+    await storeCheck(store.where, () => store.ping()).run();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+/**
+ * `chunkwise worker`: checks its dependencies (src/cli/preflight.ts), then runs one worker until SIGTERM/SIGINT.
+ * A failed check exits 69 or 78 with one line, before anything is claimed.
+ */
 export async function workerCommand(argv: readonly string[], io: ServiceIo): Promise<number> {
   const { values } = parsing(0, () =>
     parseArgs({
@@ -220,6 +281,8 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
         'trace-store': { type: 'boolean' },
         'api-outage-ms': { type: 'string' },
         'transcribe-timeout-ms': { type: 'string' },
+        'log-format': { type: 'string' },
+        'metrics-port': { type: 'string' },
       },
     }),
   );
@@ -244,8 +307,10 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
     values['transcribe-timeout-ms'] === undefined
       ? undefined
       : positiveInteger('transcribe-timeout-ms', values['transcribe-timeout-ms'], 0);
+  const logFormat = logFormatFlag(values['log-format'], io);
+  const metricsPort = portFlag('metrics-port', values['metrics-port']);
   const { FsChunkStore } = await import('../adapters/fs/index.js');
-  const { FfmpegMedia } = await import('../adapters/ffmpeg/index.js');
+  const { FfmpegMedia, checkMediaTools } = await import('../adapters/ffmpeg/index.js');
   const url = storeUrl(values);
   const { defaultKeyPrefix } = await import('../adapters/redis/index.js');
   // Job directories are marked with the key prefix: the sweep touches only this deployment's.
@@ -254,33 +319,69 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
     namespace: values['key-prefix'] ?? defaultKeyPrefix,
   });
   const media = new FfmpegMedia({ chunkStore });
-  const transcriber = await createTranscriber(values.transcriber ?? 'openai', {
+  const transcriberName = values.transcriber ?? 'openai';
+  const transcriberSettings: TranscriberSettings = {
     ...(values.model === undefined ? {} : { model: values.model }),
     ...(values.language === undefined ? {} : { language: values.language }),
     ...(values['openai-base-url'] === undefined ? {} : { baseURL: values['openai-base-url'] }),
     ...(transcribeTimeoutMs === undefined ? {} : { timeoutMs: transcribeTimeoutMs }),
-  });
+  };
+  let transcriber: Transcriber;
+  try {
+    transcriber = await createTranscriber(transcriberName, transcriberSettings);
+  } catch (error) {
+    // A missing key or a model the transcriber does not know: configuration, not a flag's syntax.
+    if (error instanceof CommandUsageError || !(error instanceof TypeError || error instanceof RangeError)) throw error;
+    throw new ConfigurationError(`transcriber ${transcriberName}: ${error.message}`);
+  }
   const workerId =
     values['worker-id'] ??
     `${hostname()
       .replace(/[^A-Za-z0-9_.-]/g, '-')
       .slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const log = (entry: WorkerLogEntry) =>
-    io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), ...entry })}\n`);
+  const write = <L extends LogLine>(line: L) => io.stdout.write(formatLogLine(logFormat, line));
+  const metrics = metricsPort === undefined ? undefined : await createWorkerMetrics();
+  const log = (entry: WorkerLogEntry) => {
+    metrics?.observe(entry);
+    write(entry);
+  };
   const store = await openJobStore({
     url,
     ...(values['key-prefix'] === undefined ? {} : { keyPrefix: values['key-prefix'] }),
     log: (message) => log({ workerId, what: 'error', detail: `store: ${message}` }),
   });
-  const trace = (line: StoreTraceLine) =>
-    io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'store', ...line })}\n`);
-  const workerStore = values['trace-store'] === true ? tracingStore(store, trace) : store;
+  let server: MetricsServer | undefined;
+  try {
+    const check = transcriberChecks.get(transcriberName);
+    await runPreflight([
+      storeCheck(store.where, () => store.ping()),
+      mediaToolsCheck(() => checkMediaTools(media)),
+      chunkDirectoryCheck(chunkStore.root),
+      ...(check === undefined
+        ? []
+        : [
+            credentialsCheck(
+              transcriberName,
+              () => check(transcriberSettings),
+              (detail) => write({ workerId, what: 'preflight', detail }),
+            ),
+          ]),
+    ]);
+    if (metrics !== undefined && metricsPort !== undefined) server = await serveMetrics(metrics.registry, metricsPort);
+  } catch (error) {
+    await store.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new DependencyUnavailableError(`--metrics-port ${String(metricsPort)}: the port is in use`);
+    throw error;
+  }
+  const trace = (line: StoreTraceLine) => write({ workerId, what: 'store', ...line });
+  const tracedStore = values['trace-store'] === true ? tracingStore(store, trace) : store;
   const worker = new Worker({
     workerId,
-    store: workerStore,
+    store: metrics === undefined ? tracedStore : metrics.wrapStore(tracedStore),
     chunkStore,
     media,
-    transcriber,
+    transcriber: metrics === undefined ? transcriber : metrics.wrapTranscriber(transcriber),
     clock: systemClock,
     random: Math.random,
     limits,
@@ -289,18 +390,55 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
   const stop = () => worker.stop();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  io.stdout.write(
-    `${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'started', detail: `chunks in ${chunkStore.root}` })}\n`,
-  );
+  write({
+    workerId,
+    what: 'started',
+    detail: `chunks in ${chunkStore.root}`,
+    ...(server === undefined ? {} : { metrics: `http://127.0.0.1:${server.port}/metrics` }),
+  });
   try {
     await worker.run();
   } finally {
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
+    await server?.close();
     await store.close();
   }
-  io.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), workerId, what: 'exited' })}\n`);
+  write({ workerId, what: 'exited' });
   return 0;
+}
+
+/**
+ * Credential checks of the transcribers, by name (the openai adapter's checkOpenAICredentials); a transcriber
+ * without one is not checked before the worker starts.
+ */
+export const transcriberChecks: ReadonlyMap<string, (settings: TranscriberSettings) => Promise<CredentialOutcome>> =
+  new Map([
+    [
+      'openai',
+      async (settings: TranscriberSettings) => {
+        const { checkOpenAICredentials } = await import('../adapters/openai/index.js');
+        return checkOpenAICredentials({
+          ...(settings.model === undefined ? {} : { model: settings.model as never }),
+          ...(settings.baseURL === undefined ? {} : { baseURL: settings.baseURL }),
+        });
+      },
+    ],
+  ]);
+
+function logFormatFlag(text: string | undefined, io: ServiceIo): LogFormat {
+  if (text !== undefined && !(logFormats as readonly string[]).includes(text))
+    throw new CommandUsageError(`--log-format must be one of ${logFormats.join(', ')}, got ${JSON.stringify(text)}`);
+  return chooseLogFormat(text as LogFormat | undefined, io.stdout.isTTY);
+}
+
+function portFlag(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) > 65_535)
+    throw new CommandUsageError(
+      `--${name} must be a TCP port in [0, 65535] (0: any free port), got ${JSON.stringify(text)}`,
+    );
+  return Number(text);
 }
 
 /** `chunkwise submit FILE`: creates a job for FILE and prints its id. */
@@ -326,8 +464,10 @@ export async function submitCommand(argv: readonly string[], io: ServiceIo): Pro
     return 1;
   }
   const requestedMs = positiveInteger('chunk-length-ms', values['chunk-length-ms'], 600_000);
-  if (requestedMs > chunkLengthMsMax)
-    throw new CommandUsageError(`--chunk-length-ms must be at most ${chunkLengthMsMax}`);
+  if (requestedMs < chunkLengthMsMin || requestedMs > chunkLengthMsMax)
+    throw new CommandUsageError(
+      `--chunk-length-ms must be at least ${chunkLengthMsMin} and at most ${chunkLengthMsMax} (ms), got ${requestedMs}`,
+    );
   // The chunk length every plan of this job uses, capped so that each chunk fits the upload limit.
   const { FsChunkStore } = await import('../adapters/fs/index.js');
   const { FfmpegMedia } = await import('../adapters/ffmpeg/index.js');
@@ -335,10 +475,7 @@ export async function submitCommand(argv: readonly string[], io: ServiceIo): Pro
     requestedMs,
   );
   const jobId = values['job-id'] ?? `job-${randomBytes(6).toString('hex')}`;
-  const store = await openJobStore({
-    url: storeUrl(values),
-    ...(values['key-prefix'] === undefined ? {} : { keyPrefix: values['key-prefix'] }),
-  });
+  const store = await openCheckedStore(values);
   try {
     const created = await store.createJob({ jobId, source, chunkLengthMs });
     if (created.kind !== 'ok') {
@@ -368,10 +505,7 @@ export async function statusCommand(argv: readonly string[], io: ServiceIo): Pro
   }
   const jobId = positionals[0];
   if (jobId === undefined) throw new CommandUsageError('status needs a JOB_ID');
-  const store = await openJobStore({
-    url: storeUrl(values),
-    ...(values['key-prefix'] === undefined ? {} : { keyPrefix: values['key-prefix'] }),
-  });
+  const store = await openCheckedStore(values);
   try {
     const job = await store.getJob(jobId);
     if (job === null) {
@@ -379,8 +513,15 @@ export async function statusCommand(argv: readonly string[], io: ServiceIo): Pro
       return 1;
     }
     const events = await store.readEvents(jobId);
+    const nowMs = await store.admin().now();
     const committed = committedCount(job.chunks);
     const progress = progressPercent(committed, job.chunks.length, job.phase === 'completed');
+    const time = (ms: number) => (ms > 0 ? new Date(ms).toISOString() : null);
+    const leased = job.owner !== null && job.leaseExpiresAtMs > 0 && !isTerminal(job.phase);
+    const lastRetry = events.findLastIndex((event) => event.event === 'job_retried');
+    const cancelled =
+      job.phase === 'failed' && events.findLastIndex((event) => event.event === 'job_cancelled') > lastRetry;
+    const lastChunkError = events.findLast((event) => event.event === 'chunk_failed');
     const summary = {
       jobId,
       phase: job.phase,
@@ -391,6 +532,19 @@ export async function statusCommand(argv: readonly string[], io: ServiceIo): Pro
       owner: job.owner,
       recoveries: job.recovery.attempts,
       failure: job.failure,
+      createdAt: time(job.createdAtMs),
+      updatedAt: time(job.updatedAtMs),
+      leaseOwner: leased ? job.owner : null,
+      leaseExpiresAt: leased ? time(job.leaseExpiresAtMs) : null,
+      stalledSince: leased && job.leaseExpiresAtMs <= nowMs ? time(job.leaseExpiresAtMs) : null,
+      released: !isTerminal(job.phase) && job.owner !== null && job.leaseExpiresAtMs === 0,
+      cancelled,
+      retries: events.filter((event) => event.event === 'job_retried').length,
+      lastError:
+        job.failure?.message ??
+        (lastChunkError?.event === 'chunk_failed'
+          ? `chunk ${lastChunkError.chunk_index}: ${lastChunkError.error}`
+          : null),
       events: events.length,
       lastEvents: events.slice(-5).map((event) => `${event.seq} ${event.event}`),
     };

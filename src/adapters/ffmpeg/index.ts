@@ -10,3 +10,4 @@ export {
 } from './media.js';
 export { seekPrerollMs } from './extract.js';
 export { ToolUnavailableError } from './source.js';
+export { checkMediaTools, toolCheckTimeoutMs, type ToolProblem } from './preflight.js';

@@ -13,3 +13,9 @@ export {
   type TranscriptionModel,
 } from './transcriber.js';
 export { isRetryableStatus } from './errors.js';
+export {
+  checkOpenAICredentials,
+  credentialCheckTimeoutMs,
+  type CredentialCheck,
+  type CredentialCheckOptions,
+} from './preflight.js';

@@ -67,3 +67,4 @@ export {
   scanCount,
   type RedisJobAdminOptions,
 } from './admin.js';
+export { pingRedis } from './preflight.js';
