@@ -54,8 +54,13 @@ export async function checkOpenAICredentials(options: CredentialCheckOptions = {
       if (error.status >= 400 && error.status < 500) return { kind: 'rejected', status: error.status, message };
       return { kind: 'unreachable', message: `${error.status}: ${message}` };
     }
-    const cause = (error as { cause?: unknown }).cause;
-    const message = `${error instanceof Error ? error.message : String(error)}${cause instanceof Error ? ` (${cause.message})` : ''}`;
+    // The SDK says "Connection error."; the causes under it say which (fetch failed: connect ECONNREFUSED …).
+    const causes: string[] = [];
+    for (let cause = (error as { cause?: unknown }).cause; cause instanceof Error && causes.length < 3;) {
+      causes.push(cause.message);
+      cause = (cause as { cause?: unknown }).cause;
+    }
+    const message = [error instanceof Error ? error.message : String(error), ...causes].join(': ');
     return { kind: 'unreachable', message: scrub(message) };
   }
 }

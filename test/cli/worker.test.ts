@@ -1,0 +1,196 @@
+/**
+ * `chunkwise worker` as a process (node bin/chunkwise.js) on a real Redis under a random key prefix: the preflight
+ * refuses to start without ffprobe (exit 69) or with a key the API rejects (exit 78), in one line, leaving queued jobs
+ * as they were; and a worker with --metrics-port transcribes a small real job (ffmpeg, the local stand-in for the
+ * OpenAI API) while its Prometheus endpoint counts it.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { main } from '../../bin/main.js';
+import { RedisJobStore } from '../../src/adapters/redis/index.js';
+import type { Job } from '../../src/core/types.js';
+import { until } from '../support/e2e.js';
+import { sineWav, testFfmpegPath, testFfprobePath, useTempDirectories } from '../support/media.js';
+import { startOpenAIServer } from '../support/openai-server.js';
+import {
+  connectRealRedis,
+  deleteKeysWithPrefix,
+  describeWithRedis,
+  randomPrefix,
+  realRedis,
+} from '../support/redis.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const apiKey = 'sk-test-chunkwise-worker-0123456789';
+
+interface Worker {
+  readonly lines: string[];
+  readonly stderr: () => string;
+  readonly exited: Promise<number | null>;
+  kill(): void;
+}
+
+function startWorker(args: readonly string[], environment: NodeJS.ProcessEnv): Worker {
+  const child = spawn(process.execPath, ['bin/chunkwise.js', 'worker', ...args], {
+    cwd: root,
+    env: { ...process.env, OPENAI_API_KEY: apiKey, ...environment },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let stderr = '';
+  createInterface({ input: child.stdout }).on('line', (line) => lines.push(line));
+  child.stderr.on('data', (data: Buffer) => (stderr += data.toString('utf8')));
+  return {
+    lines,
+    stderr: () => stderr,
+    exited: new Promise((resolve) => child.on('close', (code) => resolve(code))),
+    kill: () => child.kill('SIGTERM'),
+  };
+}
+
+const probe = await realRedis();
+
+describeWithRedis('chunkwise worker as a process (real Redis)', probe, () => {
+  const prefix = randomPrefix('cli-worker');
+  const client = connectRealRedis();
+  const store = new RedisJobStore({ redis: client, keyPrefix: prefix });
+  const temporary = useTempDirectories('chunkwise-cli-worker-');
+  const flags = ['--store', probe.url, '--key-prefix', prefix];
+  const tools = { FFMPEG_PATH: testFfmpegPath(), FFPROBE_PATH: testFfprobePath() };
+  afterEach(() => deleteKeysWithPrefix(client, prefix));
+  afterAll(() => client.quit());
+
+  /** Two queued jobs and a snapshot of them (state and events) to compare with after the worker. */
+  const queued = async () => {
+    for (const jobId of ['job-q1', 'job-q2'])
+      await store.createJob({ jobId, source: `/media/${jobId}.wav`, chunkLengthMs: 60_000 });
+    return snapshot();
+  };
+  const snapshot = async () =>
+    Promise.all(
+      ['job-q1', 'job-q2'].map(async (jobId) => ({
+        job: (await store.getJob(jobId)) as Job,
+        events: await store.readEvents(jobId),
+        indexed: await client.zscore(store.recoverableIndexKey(), jobId),
+      })),
+    );
+
+  it('without ffprobe it exits 69 with one line naming it, and claims nothing', async () => {
+    const before = await queued();
+    const chunks = await temporary.make();
+    const worker = startWorker(['--chunks-dir', chunks, ...flags], {
+      FFMPEG_PATH: testFfmpegPath(),
+      FFPROBE_PATH: '/nonexistent/chunkwise/ffprobe',
+    });
+    expect(await worker.exited).toBe(69);
+    expect(worker.stderr()).toBe(
+      'chunkwise worker: ffprobe cannot be run at /nonexistent/chunkwise/ffprobe (from FFPROBE_PATH): ENOENT: ' +
+        'spawn /nonexistent/chunkwise/ffprobe ENOENT\n',
+    );
+    expect(worker.lines).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+    expect(before.map(({ job }) => [job.phase, job.epoch, job.owner])).toEqual([
+      ['queued', 0, null],
+      ['queued', 0, null],
+    ]);
+  });
+
+  it('with a key the API rejects (401) it exits 78 with one line, and claims nothing', async () => {
+    const before = await queued();
+    const api = createServer((_request, response) => {
+      response.writeHead(401, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } }));
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    try {
+      const worker = startWorker(
+        [
+          '--chunks-dir',
+          await temporary.make(),
+          '--openai-base-url',
+          `http://127.0.0.1:${(api.address() as AddressInfo).port}/v1`,
+          ...flags,
+        ],
+        tools,
+      );
+      expect(await worker.exited).toBe(78);
+      expect(worker.stderr()).toMatch(/^chunkwise worker: the openai API rejected the credentials \(401\): .*\n$/);
+      expect(worker.stderr()).not.toContain(apiKey);
+      expect(await snapshot()).toEqual(before);
+    } finally {
+      api.close();
+    }
+  });
+
+  it('--metrics-port serves Prometheus metrics that count a real small job', async () => {
+    const directory = await temporary.make();
+    const source = await sineWav(directory, { seconds: 2.5 });
+    const quiet = { stdout: { write: () => true }, stderr: { write: () => true } };
+    expect(await main(['submit', source, '--job-id', 'job-m', '--chunk-length-ms', '1000', ...flags], quiet)).toBe(0);
+    const api = await startOpenAIServer({ apiKey });
+    const worker = startWorker(
+      [
+        '--chunks-dir',
+        await temporary.make(),
+        '--openai-base-url',
+        api.baseURL,
+        '--metrics-port',
+        '0',
+        '--poll-ms',
+        '100',
+        '--worker-id',
+        'metrics-worker',
+        ...flags,
+      ],
+      tools,
+    );
+    try {
+      await until(async () => worker.lines.some((line) => line.includes('"started"')), 20_000, 'the worker to start');
+      // Not a terminal: one JSON object a line.
+      const started = JSON.parse(worker.lines.find((line) => line.includes('"started"')) ?? '{}') as {
+        metrics?: string;
+      };
+      expect(started.metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      await until(async () => (await store.getJob('job-m'))?.phase === 'completed', 30_000, 'job-m to complete');
+      const scrape = async () => (await fetch(started.metrics ?? '')).text();
+      await until(async () => /chunkwise_jobs_total\{outcome="completed"\} 1/.test(await scrape()), 5_000, 'metrics');
+      const text = await scrape();
+      const chunks = (await store.getJob('job-m'))?.chunks.length ?? 0;
+      expect(chunks).toBeGreaterThanOrEqual(2);
+      const value = (series: string) => {
+        const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+        return line === undefined ? undefined : Number(line.slice(series.length + 1));
+      };
+      expect(value('chunkwise_jobs_total{outcome="completed"}')).toBe(1);
+      expect(value('chunkwise_jobs_total{outcome="failed"}')).toBe(0);
+      expect(value('chunkwise_claims_total{kind="new"}')).toBe(1);
+      expect(value('chunkwise_recoveries_total')).toBe(0);
+      expect(value('chunkwise_chunk_transcription_seconds_count{result="ok"}')).toBe(chunks);
+      expect(value('chunkwise_chunk_transcription_seconds_sum{result="ok"}')).toBeGreaterThan(0);
+      expect(value('chunkwise_commits_refused_total{reason="stale_epoch"}')).toBe(0);
+      expect(value('chunkwise_lease_renewals_lost_total{reason="stale_epoch"}')).toBe(0);
+      expect(text).toContain('# TYPE chunkwise_store_unavailable_total counter');
+      expect(text).toContain('chunkwise_process_cpu_seconds_total');
+      expect((await fetch(started.metrics?.replace('/metrics', '/') ?? '')).status).toBe(404);
+      expect(api.requests.filter((request) => request.status === 200)).toHaveLength(chunks);
+
+      let transcript = '';
+      const result = await main(['result', 'job-m', ...flags], {
+        stdout: { write: (text: string) => (transcript += text) },
+        stderr: { write: () => true },
+      });
+      expect(result).toBe(0);
+      const job = await store.getJob('job-m');
+      expect(transcript).toBe(`${job?.transcript ?? '?'}\n`);
+    } finally {
+      worker.kill();
+      expect(await worker.exited).toBe(0);
+      await api.close();
+    }
+    expect(worker.lines.at(-1)).toContain('"exited"');
+  });
+});
