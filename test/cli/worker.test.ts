@@ -132,6 +132,9 @@ describeWithRedis('chunkwise worker as a process (real Redis)', probe, () => {
     const quiet = { stdout: { write: () => true }, stderr: { write: () => true } };
     expect(await main(['submit', source, '--job-id', 'job-m', '--chunk-length-ms', '1000', ...flags], quiet)).toBe(0);
     const api = await startOpenAIServer({ apiKey });
+    // The first transcription is rejected (400): the job fails; `chunkwise retry` puts it back, and the worker
+    // recovers it (a released job) and completes it.
+    api.inject({ kind: 'status', status: 400 });
     const worker = startWorker(
       [
         '--chunks-dir',
@@ -155,6 +158,9 @@ describeWithRedis('chunkwise worker as a process (real Redis)', probe, () => {
         metrics?: string;
       };
       expect(started.metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      await until(async () => (await store.getJob('job-m'))?.phase === 'failed', 30_000, 'job-m to fail');
+      expect(await store.getJob('job-m')).toMatchObject({ failure: { reason: 'transcription_rejected' } });
+      expect(await main(['retry', 'job-m', ...flags], quiet)).toBe(0);
       await until(async () => (await store.getJob('job-m'))?.phase === 'completed', 30_000, 'job-m to complete');
       const scrape = async () => (await fetch(started.metrics ?? '')).text();
       await until(async () => /chunkwise_jobs_total\{outcome="completed"\} 1/.test(await scrape()), 5_000, 'metrics');
@@ -166,9 +172,11 @@ describeWithRedis('chunkwise worker as a process (real Redis)', probe, () => {
         return line === undefined ? undefined : Number(line.slice(series.length + 1));
       };
       expect(value('chunkwise_jobs_total{outcome="completed"}')).toBe(1);
-      expect(value('chunkwise_jobs_total{outcome="failed"}')).toBe(0);
+      expect(value('chunkwise_jobs_total{outcome="failed"}')).toBe(1);
       expect(value('chunkwise_claims_total{kind="new"}')).toBe(1);
-      expect(value('chunkwise_recoveries_total')).toBe(0);
+      expect(value('chunkwise_claims_total{kind="recovery"}')).toBe(1);
+      expect(value('chunkwise_recoveries_total')).toBe(1);
+      expect(value('chunkwise_chunk_transcription_seconds_count{result="rejected"}')).toBe(1);
       expect(value('chunkwise_chunk_transcription_seconds_count{result="ok"}')).toBe(chunks);
       expect(value('chunkwise_chunk_transcription_seconds_sum{result="ok"}')).toBeGreaterThan(0);
       expect(value('chunkwise_commits_refused_total{reason="stale_epoch"}')).toBe(0);
@@ -177,6 +185,13 @@ describeWithRedis('chunkwise worker as a process (real Redis)', probe, () => {
       expect(text).toContain('chunkwise_process_cpu_seconds_total');
       expect((await fetch(started.metrics?.replace('/metrics', '/') ?? '')).status).toBe(404);
       expect(api.requests.filter((request) => request.status === 200)).toHaveLength(chunks);
+      const events = (await store.readEvents('job-m')).map((event) => event.event);
+      expect(events.slice(events.indexOf('job_failed'), events.indexOf('job_failed') + 3)).toEqual([
+        'job_failed',
+        'job_retried',
+        'recovery_started',
+      ]);
+      expect(events).toContain('recovery_completed');
 
       let transcript = '';
       const result = await main(['result', 'job-m', ...flags], {
