@@ -1,8 +1,9 @@
 /**
  * `chunkwise worker` as a process (node bin/chunkwise.js) on a real Redis under a random key prefix: the preflight
  * refuses to start without ffprobe (exit 69) or with a key the API rejects (exit 78), in one line, leaving queued jobs
- * as they were; and a worker with --metrics-port transcribes a small real job (ffmpeg, the local stand-in for the
- * OpenAI API) while its Prometheus endpoint counts it.
+ * as they were; a worker with --metrics-port transcribes a small real job (ffmpeg, the local stand-in for the
+ * OpenAI API), failed once and retried, while its Prometheus endpoint counts it; and a job cancelled under a working
+ * worker is let go by it without a write.
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -207,5 +208,43 @@ describeWithRedis('chunkwise worker as a process (real Redis)', probe, () => {
       await api.close();
     }
     expect(worker.lines.at(-1)).toContain('"exited"');
+  });
+
+  it('cancel while a worker transcribes: its next write is refused, it lets the job go, nothing is written after', async () => {
+    const directory = await temporary.make();
+    const source = await sineWav(directory, { seconds: 2.5 });
+    const quiet = { stdout: { write: () => true }, stderr: { write: () => true } };
+    expect(await main(['submit', source, '--job-id', 'job-c', '--chunk-length-ms', '1000', ...flags], quiet)).toBe(0);
+    const api = await startOpenAIServer({ apiKey, latencyMs: () => 1_000 });
+    const worker = startWorker(
+      ['--chunks-dir', await temporary.make(), '--openai-base-url', api.baseURL, '--poll-ms', '100', ...flags],
+      tools,
+    );
+    try {
+      await until(async () => api.requests.some((request) => request.jobId === 'job-c'), 20_000, 'a transcription');
+      let said = '';
+      expect(
+        await main(['cancel', 'job-c', ...flags], {
+          stdout: { write: (text: string) => (said += text) },
+          stderr: quiet.stderr,
+        }),
+      ).toBe(0);
+      expect(said).toMatch(/job job-c cancelled: failed under epoch 2; .* is fenced out/);
+      const stopped = () => worker.lines.find((line) => line.includes('"stopped"') && line.includes('job-c'));
+      await until(async () => stopped() !== undefined, 10_000, 'the worker to let the job go');
+      expect(JSON.parse(stopped() ?? '{}')).toMatchObject({
+        what: 'stopped',
+        jobId: 'job-c',
+        detail: expect.stringMatching(/^lost/),
+      });
+      const events = await store.readEvents('job-c');
+      expect(events.slice(-2).map((event) => event.event)).toEqual(['job_cancelled', 'job_failed']);
+      expect(events.filter((event) => event.event === 'chunk_transcribed')).toEqual([]);
+      expect(await store.getJob('job-c')).toMatchObject({ phase: 'failed', epoch: 2, leaseExpiresAtMs: 0 });
+    } finally {
+      worker.kill();
+      expect(await worker.exited).toBe(0);
+      await api.close();
+    }
   });
 });
