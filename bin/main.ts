@@ -230,7 +230,7 @@ async function serviceCommand(command: ServiceCommand, argv: readonly string[], 
   const service = await import('../src/cli/service.js');
   const admin = await import('../src/cli/admin.js');
   const { DependencyUnavailableError, ConfigurationError } = await import('../src/cli/exit.js');
-  const { StoreUnavailableError } = await import('../src/ports.js');
+  const { StoreUnavailableError, CorruptStateError } = await import('../src/ports.js');
   const run =
     command === 'worker' || command === 'submit' || command === 'status'
       ? { worker: service.workerCommand, submit: service.submitCommand, status: service.statusCommand }[command]
@@ -246,6 +246,12 @@ async function serviceCommand(command: ServiceCommand, argv: readonly string[], 
     if (error instanceof StoreUnavailableError) {
       io.stderr.write(`chunkwise ${command}: the job store stopped answering: ${error.message}\n`);
       return dispatchExitCodes.unavailable;
+    }
+    if (error instanceof CorruptStateError) {
+      // The operator's answer to such a job is `chunkwise remove JOB_ID` (which reads nothing of it) or a worker's
+      // quarantine; the command says which job and what is wrong with it.
+      io.stderr.write(`chunkwise ${command}: ${error.message}\n`);
+      return 1;
     }
     if (!(error instanceof service.CommandUsageError || error instanceof TypeError || error instanceof RangeError))
       throw error;

@@ -39,6 +39,24 @@ describe('operator commands without a store', () => {
     }
   });
 
+  it('a worker whose job store does not answer exits 69 before it claims anything', async () => {
+    const key = process.env.OPENAI_API_KEY;
+    process.env.OPENAI_API_KEY = 'sk-test';
+    try {
+      const ran = await run(['worker', '--chunks-dir', '/tmp/chunkwise-never', '--store', 'redis://127.0.0.1:1']);
+      expect(ran).toEqual({
+        code: 69,
+        stdout: '',
+        stderr: expect.stringMatching(
+          /^chunkwise worker: the job store at redis:\/\/127\.0\.0\.1:1 does not answer: .*\n$/,
+        ),
+      });
+    } finally {
+      if (key === undefined) delete process.env.OPENAI_API_KEY;
+      else process.env.OPENAI_API_KEY = key;
+    }
+  });
+
   it('usage errors name the flag and exit 64', async () => {
     const state = await run(['list', '--state', 'done']);
     expect(state.code).toBe(64);
@@ -212,6 +230,22 @@ describeWithRedis('operator commands on a real Redis', probe, () => {
     await start('job-held', 'w2', 1);
     expect(await run(['remove', 'job-held', '--force', ...flags])).toMatchObject({ code: 0 });
     expect(await store.getJob('job-held')).toBeNull();
+  });
+
+  it('a job with corrupt state is one line naming the job (exit 1); remove still deletes it', async () => {
+    await create('job-bent');
+    await client.hset(store.keys('job-bent').state, 'epoch', 'many');
+    const status = await run(['status', 'job-bent', ...flags]);
+    expect([status.code, status.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^chunkwise status: job job-bent has corrupt stored state: .*epoch/),
+    ]);
+    expect(status.stderr.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse((await run(['list', '--state', 'corrupt', '--json', ...flags])).stdout)).toMatchObject([
+      { jobId: 'job-bent', phase: 'corrupt', problem: expect.stringContaining('epoch') },
+    ]);
+    expect((await run(['remove', 'job-bent', ...flags])).code).toBe(0);
+    expect(await client.exists(store.keys('job-bent').state)).toBe(0);
   });
 
   it('status: created and updated times, the lease, stalled since a lease ran out, the last chunk error', async () => {
