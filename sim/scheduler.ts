@@ -85,10 +85,23 @@ export class Scheduler {
     return this.nowMs;
   }
 
-  /** A promise that resolves after `ms` of virtual time, for `actor`. */
-  sleep(actor: Actor, ms: number, label = 'sleep'): Promise<void> {
+  /**
+   * A promise that resolves after `ms` of virtual time, for `actor`. When `signal` aborts first, the
+   * sleep becomes ready at once and resumes when the choice sequence picks it, like any ready item
+   * (it keeps its id, so its place among them): an abort never resumes an actor by itself.
+   */
+  sleep(actor: Actor, ms: number, label = 'sleep', signal?: AbortSignal): Promise<void> {
     assert(Number.isFinite(ms) && ms >= 0, `sleep of ${ms} ms`);
-    return new Promise((resolve) => this.enqueue(actor, label, this.nowMs + ms, () => resolve()));
+    if (signal === undefined) return new Promise((resolve) => this.enqueue(actor, label, this.nowMs + ms, resolve));
+    return new Promise((resolve) => {
+      const wake = (): void => this.readyNow(item);
+      const item = this.enqueue(actor, label, this.nowMs + ms, () => {
+        signal.removeEventListener('abort', wake);
+        resolve();
+      });
+      if (signal.aborted) wake();
+      else signal.addEventListener('abort', wake, { once: true });
+    });
   }
 
   /**
@@ -196,12 +209,26 @@ export class Scheduler {
     });
   }
 
-  private enqueue(actor: Actor, label: string, readyAtMs: number, run: () => void | Promise<void>): void {
-    if (this.dead.has(actor)) return;
+  private enqueue(
+    actor: Actor,
+    label: string,
+    readyAtMs: number,
+    run: () => void | Promise<void>,
+  ): Pending | undefined {
+    if (this.dead.has(actor)) return undefined;
     const item: Pending = { id: this.nextId++, actor, label, readyAtMs, run };
     // The newest id: appended, ready items stay in id order.
     if (readyAtMs <= this.nowMs) this.ready.push(item);
     else insertTimer(this.timers, item);
+    return item;
+  }
+
+  /** Makes a waiting timer ready now (an aborted sleep); one already ready, run or dropped stays as it is. */
+  private readyNow(item: Pending | undefined): void {
+    const at = item === undefined ? -1 : this.timers.indexOf(item);
+    if (at < 0) return;
+    this.timers.splice(at, 1);
+    insertById(this.ready, { ...(item as Pending), readyAtMs: this.nowMs });
   }
 
   /** Moves the timers whose time has come to the ready items, keeping id order. */

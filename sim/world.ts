@@ -8,6 +8,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { MemoryJobStore } from '../src/adapters/memory/store.js';
+import { WorkSignals } from '../src/adapters/memory/work-signal.js';
 import type { JobEvent } from '../src/core/events.js';
 import type { Limits } from '../src/core/limits.js';
 import { isStoreOperationName, storeOperations } from '../src/core/store-operations.js';
@@ -15,6 +16,7 @@ import { isTerminal, type Job } from '../src/core/types.js';
 import {
   StoreUnavailableError,
   type ChunkStore,
+  type Clock,
   type JobStore,
   type TranscribeRequest,
   type Transcriber,
@@ -119,6 +121,11 @@ export interface WorldOptions {
   readonly chunkFiles?: ChunkFilesKind;
   /** End the fault phase early once every job is settled and every paused worker woke (hand-written scenarios). */
   readonly endWhenSettled?: boolean;
+  /**
+   * Workers poll for work every idlePollIntervalMs instead of waiting on a work signal (the
+   * engine's behaviour for a worker built without one).
+   */
+  readonly polling?: boolean;
 }
 
 /** What a finished run leaves for the checkers. */
@@ -227,6 +234,10 @@ export class World implements TwinHost {
   private readonly ownTranscriber: Transcriber | undefined;
   /** Actors that crash before their next call (a fault armed by their grant). */
   private readonly armedCrashes = new Map<string, Fault>();
+  /** Wakes idle workers when a job is created or released, or at the next lease end (the store's clock). */
+  private readonly work = new WorkSignals(() => this.untilLeaseEndMs());
+  /** When each job's lease ends, as the store's acknowledged grants, renewals and releases said (0: none runs). */
+  private readonly leaseEnds = new Map<string, number>();
 
   constructor(
     readonly scenario: Scenario,
@@ -331,6 +342,9 @@ export class World implements TwinHost {
     });
     this.faultsOn = false;
     this.history.add({ t: this.scheduler.now(), kind: 'phase', what: 'liveness' });
+    // A job due on a look for work that never came (idle workers wait for work rather than look) comes now.
+    for (const job of scenario.jobs)
+      if (job.submitOnPoll !== undefined && job.submitOnPoll > this.polls) void this.submitNow(job);
     const liveness = await this.livenessPhase();
     for (const slot of this.slots) slot.worker?.stop();
     const record = await this.record(liveness);
@@ -547,6 +561,7 @@ export class World implements TwinHost {
     slot.actor = `w${index}#${slot.incarnation}`;
     const actor = slot.actor;
     const latency = (maxMs: number) => () => Math.floor(this.random() * (maxMs + 1));
+    const clock = this.clockOf(slot, actor);
     const options = {
       workerId: actor,
       store: simStore(this, actor, this.store, latency(this.scenario.latencies.storeMaxMs)),
@@ -557,7 +572,8 @@ export class World implements TwinHost {
       transcriber: new SimTranscriber(this, actor, this.transcriberWorld(), this.ownTranscriber, () =>
         Math.max(1, Math.floor(this.scenario.latencies.transcribeMs * (0.5 + this.random()))),
       ),
-      clock: this.clockOf(slot, actor),
+      clock,
+      ...(this.options.polling === true ? {} : { workSignal: this.work.signal(clock) }),
       random: mulberry32(hashSeed(this.scenario.seed, actor)),
       limits: this.limits,
       log: (entry: { what: string; detail?: string }) => {
@@ -577,7 +593,7 @@ export class World implements TwinHost {
    * offset and drifting from when the machine first started (a skew stays for the whole run:
    * it is the machine's, not a passing fault). Sleeps last the machine's own milliseconds.
    */
-  private clockOf(slot: Slot, actor: string): { now(): number; sleep(ms: number): Promise<void> } {
+  private clockOf(slot: Slot, actor: string): Clock {
     let skew: ClockSkew | undefined;
     for (const fault of this.scenario.faults) {
       skew = faultDefinition(fault.kind).acts.clock?.(fault, slot.index, this.scenario);
@@ -586,13 +602,16 @@ export class World implements TwinHost {
       break;
     }
     if (skew === undefined)
-      return { now: () => this.scheduler.now(), sleep: (ms: number) => this.scheduler.sleep(actor, ms) };
+      return {
+        now: () => this.scheduler.now(),
+        sleep: (ms: number, signal?: AbortSignal) => this.scheduler.sleep(actor, ms, 'sleep', signal),
+      };
     const originMs = (slot.clockOriginMs ??= this.scheduler.now());
     const rate = 1 + skew.driftPpm / 1_000_000;
     const { offsetMs } = skew;
     return {
       now: () => Math.round(originMs + offsetMs + (this.scheduler.now() - originMs) * rate),
-      sleep: (ms: number) => this.scheduler.sleep(actor, Math.ceil(ms / rate)),
+      sleep: (ms: number, signal?: AbortSignal) => this.scheduler.sleep(actor, Math.ceil(ms / rate), 'sleep', signal),
     };
   }
 
@@ -755,10 +774,13 @@ export class World implements TwinHost {
     const [job = subject, indexText] = subject.split('/');
     if (outcome.kind !== 'ok' && outcome.kind !== 'exhausted') return;
     if (outcome.duplicate === true || !isStoreOperationName(op)) return;
+    // A creation or release: idle workers wake (a create of an existing job is no new work).
+    if (storeOperations[op].wakes && (outcome as { created?: boolean }).created !== false) this.work.notify();
     switch (storeOperations[op].ownership) {
       case 'grant': {
         if (outcome.job === undefined) return;
         const leaseUntilMs = outcome.kind === 'ok' ? outcome.job.leaseExpiresAtMs : 0;
+        this.leaseEnds.set(job, leaseUntilMs);
         const { epoch } = outcome.job;
         this.history.add({ t, kind: 'grant', actor, job, epoch, leaseUntilMs, recovery: outcome.job.recovery.open });
         if (outcome.kind === 'ok') this.onGrant(actor, job);
@@ -766,19 +788,22 @@ export class World implements TwinHost {
       }
       case 'revoke': {
         const stored = this.inspect.job(job);
+        if (outcome.kind === 'ok') this.leaseEnds.set(job, 0);
         if (stored !== undefined && outcome.kind === 'ok')
           this.history.add({ t, kind: 'grant', actor, job, epoch: stored.epoch, leaseUntilMs: 0, recovery: false });
         return;
       }
       case 'renew': {
         if (outcome.kind !== 'ok') return;
+        this.leaseEnds.set(job, outcome.leaseExpiresAtMs ?? 0);
         const epoch = this.inspect.job(job)?.epoch ?? 0;
         this.history.add({ t, kind: 'renew', actor, job, epoch, leaseUntilMs: outcome.leaseExpiresAtMs ?? 0 });
         return;
       }
       case 'end':
-        if (outcome.kind === 'ok')
-          this.history.add({ t, kind: 'release', actor, job, epoch: this.inspect.job(job)?.epoch ?? 0 });
+        if (outcome.kind !== 'ok') return;
+        this.leaseEnds.set(job, 0);
+        this.history.add({ t, kind: 'release', actor, job, epoch: this.inspect.job(job)?.epoch ?? 0 });
         return;
       case 'commit':
         if (outcome.kind === 'ok')
@@ -787,6 +812,15 @@ export class World implements TwinHost {
       default:
         return;
     }
+  }
+
+  /** Ms until the earliest running lease ends, or undefined when none runs. */
+  private untilLeaseEndMs(): number | undefined {
+    const nowMs = this.scheduler.now();
+    let earliest: number | undefined;
+    for (const endMs of this.leaseEnds.values())
+      if (endMs > nowMs && (earliest === undefined || endMs < earliest)) earliest = endMs;
+    return earliest === undefined ? undefined : earliest - nowMs;
   }
 
   /** A lease of `jobId` was granted to `actor`: the faults that act at grants (the first that acts wins). */

@@ -210,7 +210,26 @@ export interface Transcriber {
 /** Time: read and wait. The simulator's clock is virtual; the system clock is real. */
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /**
+   * Resolves after `ms`, or as soon as `signal` aborts (at once when it already has): a sleep is
+   * cut short, never failed, so a stopping worker leaves every wait without an error to catch.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * Tells an idle worker when work may have appeared, so it waits instead of polling: a job created
+ * or released (the store operations whose `wakes` column is set, src/core/store-operations.ts), or
+ * a lease running out. Level-triggered: work that appeared while no one waited makes the next wait
+ * return at once. A hint, like the listing it precedes: the worker lists and claims after it.
+ */
+export interface WorkSignal {
+  /**
+   * Resolves when work may have appeared, at the latest after `timeoutMs` (or sooner, when a lease
+   * of the store runs out first), or as soon as `signal` aborts. Never rejects: when its backend is
+   * unreachable it waits out the timeout.
+   */
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** A uniform random number in [0, 1). Injected so that the simulator is deterministic. */

@@ -44,24 +44,26 @@ export interface StoreOperation {
   /** What a call is about: its job, one chunk of its job (`job/index`), or every job (`*`). */
   readonly subject: 'job' | 'chunk' | 'all';
   readonly ownership: Ownership;
+  /** True when an acknowledged call may make a job claimable at once (a creation, a release): idle workers wake. */
+  readonly wakes: boolean;
 }
 
 /** Every store operation, in the order the JobStore interface lists them. */
 export const storeOperations = {
-  createJob: { access: 'write', fenced: false, subject: 'job', ownership: null },
-  claimJob: { access: 'write', fenced: false, subject: 'job', ownership: 'grant' },
-  renewLease: { access: 'write', fenced: true, subject: 'job', ownership: 'renew' },
-  recordChunkPlan: { access: 'write', fenced: true, subject: 'job', ownership: null },
-  recordChunkRecreated: { access: 'write', fenced: true, subject: 'chunk', ownership: null },
-  markResumed: { access: 'write', fenced: true, subject: 'job', ownership: null },
-  commitChunk: { access: 'write', fenced: true, subject: 'chunk', ownership: 'commit' },
-  completeJob: { access: 'write', fenced: true, subject: 'job', ownership: 'end' },
-  failJob: { access: 'write', fenced: true, subject: 'job', ownership: 'end' },
-  releaseJob: { access: 'write', fenced: true, subject: 'job', ownership: 'end' },
-  quarantineJob: { access: 'write', fenced: false, subject: 'job', ownership: 'revoke' },
-  listRecoverableJobs: { access: 'read', fenced: false, subject: 'all', ownership: null },
-  getJob: { access: 'read', fenced: false, subject: 'job', ownership: null },
-  readEvents: { access: 'read', fenced: false, subject: 'job', ownership: null },
+  createJob: { access: 'write', fenced: false, subject: 'job', ownership: null, wakes: true },
+  claimJob: { access: 'write', fenced: false, subject: 'job', ownership: 'grant', wakes: false },
+  renewLease: { access: 'write', fenced: true, subject: 'job', ownership: 'renew', wakes: false },
+  recordChunkPlan: { access: 'write', fenced: true, subject: 'job', ownership: null, wakes: false },
+  recordChunkRecreated: { access: 'write', fenced: true, subject: 'chunk', ownership: null, wakes: false },
+  markResumed: { access: 'write', fenced: true, subject: 'job', ownership: null, wakes: false },
+  commitChunk: { access: 'write', fenced: true, subject: 'chunk', ownership: 'commit', wakes: false },
+  completeJob: { access: 'write', fenced: true, subject: 'job', ownership: 'end', wakes: false },
+  failJob: { access: 'write', fenced: true, subject: 'job', ownership: 'end', wakes: false },
+  releaseJob: { access: 'write', fenced: true, subject: 'job', ownership: 'end', wakes: true },
+  quarantineJob: { access: 'write', fenced: false, subject: 'job', ownership: 'revoke', wakes: false },
+  listRecoverableJobs: { access: 'read', fenced: false, subject: 'all', ownership: null, wakes: false },
+  getJob: { access: 'read', fenced: false, subject: 'job', ownership: null, wakes: false },
+  readEvents: { access: 'read', fenced: false, subject: 'job', ownership: null, wakes: false },
 } as const satisfies Readonly<Record<StoreOperationName, StoreOperation>>;
 
 /** The store operations' names, in table order. */

@@ -2,10 +2,16 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Clock } from '../ports.js';
 
-/** Wall-clock time in ms and a real sleep. */
+/** Wall-clock time in ms and a real sleep, cut short when its signal aborts. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: async (ms: number) => {
-    await delay(ms);
+  sleep: async (ms: number, signal?: AbortSignal) => {
+    const aborted = (): boolean => signal?.aborted === true;
+    if (aborted()) return;
+    try {
+      await delay(ms, undefined, signal === undefined ? undefined : { signal });
+    } catch (error) {
+      if (!aborted()) throw error;
+    }
   },
 };

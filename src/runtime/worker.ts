@@ -23,6 +23,7 @@ import {
   type Media,
   type Random,
   type Transcriber,
+  type WorkSignal,
   type WriteResult,
 } from '../ports.js';
 
@@ -35,6 +36,11 @@ export interface WorkerOptions {
   readonly transcriber: Transcriber;
   readonly clock: Clock;
   readonly random: Random;
+  /**
+   * Wakes the worker when work may have appeared, so that an idle worker waits instead of polling
+   * every idlePollIntervalMs (e.g. `RedisJobStore.workSignal()`, `MemoryJobStore.workSignal(clock)`).
+   */
+  readonly workSignal?: WorkSignal;
   readonly limits?: Partial<Limits>;
   /** Structured progress notes (claims, stops, retries); never required for correctness. */
   readonly log?: (entry: WorkerLogEntry) => void;
@@ -57,6 +63,8 @@ export class Worker {
   readonly workerId: string;
   readonly limits: Limits;
   private stopping = false;
+  /** Aborted by {@link stop}: cuts every sleep and wait of this worker short. */
+  private readonly stopSignal = new AbortController();
   private requestCounter = 0;
   private lastSweepMs = Number.NEGATIVE_INFINITY;
   /** Jobs whose claim failed with an error of their own, skipped until a time (ms), with the failures so far. */
@@ -79,14 +87,35 @@ export class Worker {
       }
       if (!worked && !this.stopping) {
         await this.sweepIfDue();
-        if (!this.stopping) await this.options.clock.sleep(this.limits.idlePollIntervalMs);
+        if (!this.stopping) await this.idle();
       }
     }
   }
 
-  /** Asks the worker to finish its current step, release its lease and leave {@link run}. */
+  /** Waits for work: on the work signal when there is one, else one poll interval. */
+  private idle(): Promise<void> {
+    const { workSignal, clock } = this.options;
+    if (workSignal === undefined) return clock.sleep(this.limits.idlePollIntervalMs, this.stopSignal.signal);
+    return workSignal.wait(this.idleWaitMs(), this.stopSignal.signal);
+  }
+
+  /** How long an idle worker may wait for its signal: until its next sweep, or a skipped job's next try. */
+  private idleWaitMs(): number {
+    const nowMs = this.options.clock.now();
+    let untilMs = this.lastSweepMs + this.limits.sweepIntervalMs;
+    for (const entry of this.skipped.values()) if (entry.untilMs > nowMs) untilMs = Math.min(untilMs, entry.untilMs);
+    return Math.max(1, untilMs - nowMs);
+  }
+
+  /** Asks the worker to finish its current step, release its lease and leave {@link run}; cuts its waits short. */
   stop(): void {
     this.stopping = true;
+    this.stopSignal.abort();
+  }
+
+  /** Aborted once {@link stop} was called. */
+  get stopRequested(): AbortSignal {
+    return this.stopSignal.signal;
   }
 
   /** True once {@link stop} was called. */
@@ -248,6 +277,7 @@ export class Worker {
     if (effect.type === 'wait') {
       await this.options.clock.sleep(
         Math.max(backoffDelayMs(effect.attempt, this.limits, this.options.random()), effect.delayMsMin ?? 0),
+        this.stopSignal.signal,
       );
       return { type: 'waited' };
     }
@@ -375,7 +405,10 @@ export class Worker {
         if (!(error instanceof StoreUnavailableError)) throw error;
         if (this.stopping) throw new StopRequested();
         this.note('retry', undefined, `store unavailable (attempt ${attempt}): ${error.message}`);
-        await this.options.clock.sleep(backoffDelayMs(attempt, this.limits, this.options.random()));
+        await this.options.clock.sleep(
+          backoffDelayMs(attempt, this.limits, this.options.random()),
+          this.stopSignal.signal,
+        );
       }
     }
   }
@@ -423,6 +456,8 @@ class LeaseKeeper {
   /** Set when a renewal found the job's stored state corrupt. */
   corruption: CorruptStateError | undefined;
   private ended = false;
+  /** Aborted when the keeper stops: ends the renewal loop's sleep at once. */
+  private readonly ending = new AbortController();
 
   constructor(
     private readonly worker: Worker,
@@ -442,6 +477,7 @@ class LeaseKeeper {
 
   stop(): void {
     this.ended = true;
+    this.ending.abort();
   }
 
   /**
@@ -453,7 +489,8 @@ class LeaseKeeper {
     for (let attempt = 1; !this.lost && clock.now() >= this.deadlineMs; attempt += 1) {
       if (this.worker.stopped) return 'stop_requested';
       const renewed = await this.renew();
-      if (renewed === 'unavailable') await clock.sleep(backoffDelayMs(attempt, this.worker.limits, random()));
+      if (renewed === 'unavailable')
+        await clock.sleep(backoffDelayMs(attempt, this.worker.limits, random()), this.worker.stopRequested);
     }
     return this.lost ? 'lease_lost' : 'valid';
   }
@@ -461,7 +498,7 @@ class LeaseKeeper {
   private async loop(): Promise<void> {
     const { clock } = this.worker.ports;
     while (!this.ended && !this.lost) {
-      await clock.sleep(this.worker.limits.leaseRenewIntervalMs);
+      await clock.sleep(this.worker.limits.leaseRenewIntervalMs, this.ending.signal);
       if (this.ended) return;
       await this.renew();
     }

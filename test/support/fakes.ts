@@ -319,6 +319,8 @@ export interface StartOptions {
   readonly media?: (inner: Media) => Media;
   readonly limits?: Limits;
   readonly random?: () => number;
+  /** Wait for work on the memory store's work signal instead of polling every idlePollIntervalMs. */
+  readonly workSignal?: boolean;
 }
 
 /** A store that answers every method of `inner` except those in `overrides`. */
@@ -358,13 +360,18 @@ export class Harness {
     const log: WorkerLogEntry[] = [];
     const store = scheduledJobStore(this.scheduler, actor, this.store, this.storeFaults, this.storeCalls);
     const media = new FakeMedia(this.scheduler, actor, this.media);
+    const clock = {
+      now: () => this.scheduler.now(),
+      sleep: (ms: number, signal?: AbortSignal) => this.scheduler.sleep(actor, ms, 'sleep', signal),
+    };
     const worker = new Worker({
       workerId: actor,
       store: options.store?.(store) ?? store,
       chunkStore: options.chunkStore?.(this.chunkStore) ?? this.chunkStore,
       media: options.media?.(media) ?? media,
       transcriber: new FakeTranscriber(this.scheduler, actor, this.transcriber),
-      clock: { now: () => this.scheduler.now(), sleep: (ms: number) => this.scheduler.sleep(actor, ms) },
+      clock,
+      ...(options.workSignal === true ? { workSignal: this.store.workSignal(clock) } : {}),
       random: options.random ?? mulberry32(7),
       limits: options.limits ?? this.limits,
       log: (entry) => log.push(entry),

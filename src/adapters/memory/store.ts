@@ -16,11 +16,14 @@ import { isTerminal, validateJobId, type Job } from '../../core/types.js';
 import {
   CorruptStateError,
   type ClaimResult,
+  type Clock,
   type CreateResult,
   type JobStore,
   type RenewResult,
+  type WorkSignal,
   type WriteResult,
 } from '../../ports.js';
+import { untilLeaseEndMs, WorkSignals } from './work-signal.js';
 import {
   validateQuarantine,
   validateClaim,
@@ -74,6 +77,8 @@ export class MemoryJobStore implements JobStore {
   private readonly events = new Map<string, JobEvent[]>();
 
   private readonly spec: Specification;
+  /** Woken by creations and releases; waits end at the next lease expiry at the latest. */
+  private readonly work = new WorkSignals(() => this.untilLeaseEndMs());
 
   /**
    * @param clock the store's notion of now (lease expiry, event timestamps)
@@ -90,6 +95,7 @@ export class MemoryJobStore implements JobStore {
     validateCreate(request);
     const outcome = this.apply(request.jobId, (job, now) => this.spec.create(job, request, now));
     if (outcome.kind !== 'ok') return outcome as CreateResult;
+    if (!outcome.duplicate) this.work.notify();
     return { kind: 'ok', job: outcome.job, created: !outcome.duplicate };
   }
 
@@ -141,7 +147,9 @@ export class MemoryJobStore implements JobStore {
 
   async releaseJob(request: operations.Fenced): Promise<WriteResult> {
     validateFenced(request);
-    return this.write(request.jobId, (job, now) => this.spec.release(job, request, now));
+    const result = this.write(request.jobId, (job, now) => this.spec.release(job, request, now));
+    if (result.kind === 'ok' && !result.duplicate) this.work.notify();
+    return result;
   }
 
   async quarantineJob(request: operations.QuarantineRequest & { readonly requestId: string }): Promise<WriteResult> {
@@ -158,6 +166,19 @@ export class MemoryJobStore implements JobStore {
     // equal): the order of the Redis store's index, so that both stores hand out work in the same order.
     claimable.sort((a, b) => a.leaseExpiresAtMs - b.leaseExpiresAtMs || (a.id < b.id ? -1 : 1));
     return claimable.slice(0, limit).map((job) => job.id);
+  }
+
+  /**
+   * A work signal for one worker of this store, waiting with `clock`: woken by every creation and
+   * release, and at the next lease expiry at the latest.
+   */
+  workSignal(clock: Pick<Clock, 'sleep'>): WorkSignal {
+    return this.work.signal(clock);
+  }
+
+  /** Ms until the earliest running lease of an unfinished job runs out, if any is running. */
+  private untilLeaseEndMs(): number | undefined {
+    return untilLeaseEndMs(this.jobs.values(), this.clock.now());
   }
 
   async getJob(jobId: string): Promise<Job | null> {

@@ -1,7 +1,8 @@
 /**
  * The Redis adapter: {@link RedisJobStore} (the JobStore port on ioredis, one Lua script per
  * write, hash-tagged keys, one outbox stream per job), {@link EventConsumer} (consumer groups
- * over the outbox) and {@link connectRedis} (a `Redis` or a `Cluster` client from a URL).
+ * over the outbox), {@link RedisWorkSignal} (idle workers wait for work on a list of tokens) and
+ * {@link connectRedis} (a `Redis` or a `Cluster` client from a URL).
  * Imported as `chunkwise/redis` so that the core pulls in no Redis client.
  */
 export {
@@ -37,8 +38,11 @@ export {
   jobKeys,
   recoverableIndexKey,
   validateKeyPrefix,
+  workTokensKey,
+  workTokensMax,
   type JobKeys,
 } from './keys.js';
+export { RedisWorkSignal } from './work-signal.js';
 export {
   chunkField,
   chunkFields,

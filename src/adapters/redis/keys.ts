@@ -8,6 +8,8 @@
  *   <prefix>{job:<id>}:chunks   hash    `<index>:<field>` for every chunk of the plan
  *   <prefix>{job:<id>}:events   stream  the job's outbox; entry id `<seq>-0`, one flat field per event field
  *   <prefix>jobs:recoverable    zset    ids of non-terminal jobs scored by lease expiry (ms), queued at 0
+ *   <prefix>jobs:work           list    work tokens: one pushed per creation or release, popped by an
+ *                                       idle worker's blocking wait (a hint, capped at workTokensMax)
  */
 import { validateJobId } from '../../core/types.js';
 
@@ -61,3 +63,11 @@ export function asideKeys(prefix: string, jobId: string): JobKeys {
 export function recoverableIndexKey(prefix: string): string {
   return `${prefix}jobs:recoverable`;
 }
+
+/** The key of the list of work tokens under `prefix`, which idle workers wait on. */
+export function workTokensKey(prefix: string): string {
+  return `${prefix}jobs:work`;
+}
+
+/** Most work tokens kept: enough to wake every idle worker of a large pool, few enough to drain at once. */
+export const workTokensMax = 1_000;

@@ -84,7 +84,17 @@ import {
   type RedisClient,
 } from './connect.js';
 import { translateError } from './errors.js';
-import { asideKeys, defaultKeyPrefix, jobKeys, recoverableIndexKey, validateKeyPrefix, type JobKeys } from './keys.js';
+import {
+  asideKeys,
+  defaultKeyPrefix,
+  jobKeys,
+  recoverableIndexKey,
+  validateKeyPrefix,
+  workTokensKey,
+  workTokensMax,
+  type JobKeys,
+} from './keys.js';
+import { RedisWorkSignal } from './work-signal.js';
 import {
   defineScripts,
   runScript,
@@ -175,6 +185,9 @@ export class RedisJobStore implements JobStore {
   private readonly clock: StoreClock | undefined;
   private readonly retentionMs: number;
   private readonly indexKey: string;
+  private readonly workKey: string;
+  /** The work signals this store handed out, closed with it. */
+  private readonly workSignals = new Set<RedisWorkSignal>();
 
   constructor(options: RedisJobStoreOptions) {
     if ((options.redis === undefined) === (options.url === undefined)) {
@@ -190,6 +203,7 @@ export class RedisJobStore implements JobStore {
     this.ownsClient = options.redis === undefined;
     this.redis = options.redis ?? connectRedis(options.url as string);
     this.indexKey = recoverableIndexKey(this.keyPrefix);
+    this.workKey = workTokensKey(this.keyPrefix);
     this.log = options.log ?? (() => {});
     const wait =
       options.waitForReplicas ??
@@ -233,6 +247,7 @@ export class RedisJobStore implements JobStore {
         // Score 0 whatever the entry says now: a worker may have marked it missing before the
         // script ran, and a missing mark is removed only while it is unchanged (forget-missing).
         await this.redis.zadd(this.indexKey, 0, request.jobId);
+        await this.announceWork();
         return { kind: 'ok', job: operations.newJob(request, integerValue(reply, 0)), created: true };
       }
       const existing = await this.load(request.jobId);
@@ -527,6 +542,8 @@ export class RedisJobStore implements JobStore {
 
   /** Closes the connection if this store created it (from a URL); a client passed in is left open. */
   async close(): Promise<void> {
+    for (const signal of this.workSignals) signal.close();
+    this.workSignals.clear();
     if (!this.ownsClient) return;
     try {
       await this.redis.quit();
@@ -553,9 +570,47 @@ export class RedisJobStore implements JobStore {
       const result = writeResultOf(request.jobId, reply);
       // Only a write applied now tells the job's state: a duplicate may match another write's request id.
       if (index === 'remove' && reply.code === ScriptCode.Applied) await this.redis.zrem(this.indexKey, request.jobId);
-      if (index === 'queue' && reply.code === ScriptCode.Applied)
+      if (index === 'queue' && reply.code === ScriptCode.Applied) {
         await this.redis.zadd(this.indexKey, 0, request.jobId);
+        await this.announceWork();
+      }
       return result;
+    });
+  }
+
+  /**
+   * Pushes a work token for idle workers (after a creation or a release). A hint: when it cannot be
+   * sent the write stands, and waiting workers find the job at their next timeout.
+   */
+  private async announceWork(): Promise<void> {
+    try {
+      await this.redis
+        .pipeline()
+        .lpush(this.workKey, '1')
+        .ltrim(this.workKey, 0, workTokensMax - 1)
+        .exec();
+    } catch (error) {
+      this.log(`work token not sent: ${String(error)}`);
+    }
+  }
+
+  /**
+   * A work signal for one worker: a blocking pop of the work tokens on a connection of its own,
+   * ended at the next lease expiry of the index at the latest. Closed with the store.
+   */
+  workSignal(): RedisWorkSignal {
+    const signal = new RedisWorkSignal(this.redis, this.workKey, () => this.nextLeaseWaitMs());
+    this.workSignals.add(signal);
+    return signal;
+  }
+
+  /** Ms until the earliest lease in the index runs out, or undefined when none is running. */
+  async nextLeaseWaitMs(): Promise<number | undefined> {
+    return this.guard(null, async () => {
+      const nowMs = this.clock === undefined ? await this.serverNow() : this.now();
+      const next = await this.redis.zrangebyscore(this.indexKey, `(${nowMs}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
+      const score = next[1];
+      return score === undefined ? undefined : Math.max(0, Number(score) - nowMs);
     });
   }
 
