@@ -18,7 +18,7 @@ export interface PreflightCheck {
   run(): Promise<void>;
 }
 
-/** Runs `checks` in order; the first that fails throws. Returns the notes of checks that passed with one. */
+/** Runs `checks` in order; the first that fails throws, and the ones after it are not run. */
 export async function runPreflight(checks: readonly PreflightCheck[]): Promise<void> {
   for (const check of checks) await check.run();
 }

@@ -1,7 +1,9 @@
 /**
  * The commands a service deploys as they are: `chunkwise worker` (a worker process on a job store
- * chosen by URL scheme, chunk files on disk, ffmpeg, and a transcriber chosen by name),
- * `chunkwise submit FILE` (creates a job, prints its id) and `chunkwise status JOB_ID`. SIGTERM or
+ * chosen by URL scheme, chunk files on disk, ffmpeg, and a transcriber chosen by name; it checks
+ * them first, src/cli/preflight.ts, and may serve metrics, src/cli/metrics.ts),
+ * `chunkwise submit FILE` (creates a job, prints its id) and `chunkwise status JOB_ID`; the
+ * operator's commands are in src/cli/admin.ts. SIGTERM or
  * SIGINT makes a worker finish its current step, release its lease and exit 0; SIGKILL is what
  * recovery is for. The job stores and the transcribers come from two small registries
  * ({@link jobStoreFactories}, {@link transcriberFactories}); a name or scheme they lack is a usage
