@@ -22,6 +22,31 @@ describeWithRedisCluster('chunkwise worker --store redis-cluster://', (handle) =
     }
   });
 
+  it("the operator's port on a cluster: list and counts SCAN every master; cancel, retry and remove run there", async () => {
+    const keyPrefix = `chunkwise-cli-${randomBytes(4).toString('hex')}:`;
+    const store = await openJobStore({ url: handle.cluster.url, keyPrefix });
+    try {
+      // Ids in many slots, so that the jobs live on every master.
+      const ids = Array.from({ length: 12 }, (_, index) => `job-${index}`);
+      for (const jobId of ids) await store.createJob({ jobId, source: `/media/${jobId}.wav`, chunkLengthMs: 10_000 });
+      const admin = store.admin();
+      expect((await admin.list({ limit: 100 })).map((job) => job.jobId).sort()).toEqual([...ids].sort());
+      const actor = 'operator@test';
+      expect(await admin.cancel({ jobId: 'job-3', actor, requestId: 'c' })).toMatchObject({ kind: 'ok' });
+      expect(await admin.counts()).toMatchObject({ queued: 11, failed: 1 });
+      expect(await admin.retry({ jobId: 'job-3', actor, requestId: 'r' })).toMatchObject({
+        kind: 'ok',
+        job: { phase: 'chunking' },
+      });
+      expect(await store.listRecoverableJobs(100)).toContain('job-3');
+      expect(await admin.remove({ jobId: 'job-7' })).toEqual({ kind: 'ok' });
+      expect(await admin.counts()).toMatchObject({ queued: 10, chunking: 1, failed: 0 });
+      for (const jobId of ids) await admin.remove({ jobId, force: true });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('carries the simulator: --store redis-cluster:// plays runs that keep every promise', async () => {
     const world = await storeOption(handle.cluster.url, {
       keyPrefix: `chunkwise-sim-${randomBytes(4).toString('hex')}:`,
