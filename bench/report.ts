@@ -79,9 +79,9 @@ export function summaryRows(results: Json): string[][] {
     '1. Simulator throughput, memory store',
     throughput,
     () =>
-      `${number(at(throughput, 'memory.runsPerSecond'), 1)} runs/s, ${number(at(throughput, 'memory.stepsPerSecond'))} steps/s, ${number(at(throughput, 'memory.microsecondsPerStep'), 1)} µs per step`,
+      `${number(at(throughput, 'memory.runsPerSecond'), 1)} runs/s, ${number(at(throughput, 'memory.stepsPerSecond'))} steps/s, ${number(at(throughput, 'memory.microsecondsPerStep'), 1)} µs per step; ${number(at(throughput, 'memory.runsPerCpuSecond'), 1)} runs per CPU-second, ${number(at(throughput, 'memory.cpuMicrosecondsPerStep'), 1)} CPU-µs per step`,
     () =>
-      `bare scheduling ceiling: ${number(at(throughput, 'ceiling.runsPerSecond'), 1)} runs/s, ${number(at(throughput, 'ceiling.microsecondsPerStep'), 2)} µs per step; simulator at ${number(100 * Number(at(throughput, 'fractionOfCeiling')))} % of it`,
+      `bare scheduling ceiling: ${number(at(throughput, 'ceiling.runsPerSecond'), 1)} runs/s, ${number(at(throughput, 'ceiling.microsecondsPerStep'), 2)} µs per step; simulator at ${number(100 * Number(at(throughput, 'fractionOfCeiling')))} % of it (${number(100 * Number(at(throughput, 'fractionOfCeilingCpu')))} % in CPU time)`,
     'checked runs (P1–P11) per second, one thread; the ceiling does only the generation and the same scheduling steps through the real scheduler',
   );
   row(

@@ -29,7 +29,15 @@ import type { RedisProbe } from '../support/redis.js';
 interface StoreRuns {
   readonly runs: number;
   readonly wallMs: number[];
+  /** CPU time of this process (user + system) per run: on a shared machine, steadier than the wall clock. */
+  readonly cpuMs: number[];
   readonly summaries: RunSummary[];
+}
+
+/** CPU time of this process so far (user + system), in ms. */
+function cpuNowMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1_000;
 }
 
 async function playRuns(
@@ -42,16 +50,19 @@ async function playRuns(
 ): Promise<StoreRuns> {
   const world = await storeOption(store, roundTrips === undefined ? {} : { roundTrips });
   const wallMs: number[] = [];
+  const cpuMs: number[] = [];
   const summaries: RunSummary[] = [];
   const deadline = nowMs() + secondsMax * 1_000;
   for (let index = 0; index < count && (index === 0 || nowMs() < deadline); index += 1) {
     const started = nowMs();
+    const cpuStarted = cpuNowMs();
     const summary = await playRun(seed, index, { world });
     wallMs.push(nowMs() - started);
+    cpuMs.push(cpuNowMs() - cpuStarted);
     summaries.push(summary);
     await between?.(index, summary);
   }
-  return { runs: summaries.length, wallMs, summaries };
+  return { runs: summaries.length, wallMs, cpuMs, summaries };
 }
 
 /**
@@ -106,6 +117,7 @@ function measureMachine(chunks: number, msMax: number) {
 
 function rates(runs: StoreRuns, upTo = runs.runs) {
   const wallMs = runs.wallMs.slice(0, upTo).reduce((sum, value) => sum + value, 0);
+  const cpuMs = runs.cpuMs.slice(0, upTo).reduce((sum, value) => sum + value, 0);
   const summaries = runs.summaries.slice(0, upTo);
   const steps = summaries.reduce((sum, summary) => sum + summary.steps, 0);
   const simulatedMs = summaries.reduce((sum, summary) => sum + summary.simulatedMs, 0);
@@ -115,6 +127,9 @@ function rates(runs: StoreRuns, upTo = runs.runs) {
     runsPerSecond: round((upTo * 1_000) / wallMs, 2),
     stepsPerSecond: Math.round((steps * 1_000) / wallMs),
     microsecondsPerStep: round((wallMs * 1_000) / steps, 2),
+    cpuMs: round(cpuMs),
+    runsPerCpuSecond: round((upTo * 1_000) / cpuMs, 2),
+    cpuMicrosecondsPerStep: round((cpuMs * 1_000) / steps, 2),
     steps,
     simulatedMs,
     simulatedMsPerWallMs: round(simulatedMs / wallMs, 0),
@@ -140,6 +155,7 @@ export async function measureThroughput(
   redisUrl: string,
 ): Promise<ThroughputFigures> {
   const bareWallMs: number[] = [];
+  const bareCpuMs: number[] = [];
   progress(
     `throughput: up to ${budget.memoryRuns} simulated runs (${budget.memoryRunsSecondsMax} s) on the memory store, each followed by its bare twin`,
   );
@@ -151,12 +167,15 @@ export async function measureThroughput(
     async (index, summary) => {
       await nextTurn();
       const started = nowMs();
+      const cpuStarted = cpuNowMs();
       await ceilingRun(budget.seed, index, summary.steps);
       bareWallMs.push(nowMs() - started);
+      bareCpuMs.push(cpuNowMs() - cpuStarted);
     },
   );
   const memoryRates = rates(memory);
   const bareTotalMs = bareWallMs.reduce((sum, value) => sum + value, 0);
+  const bareCpuTotalMs = bareCpuMs.reduce((sum, value) => sum + value, 0);
   const ceiling = {
     meaning:
       'fc.asyncProperty over the same scenario arbitrary and run seeds, then the real scheduler driven through as many steps as the simulated run took (each a port call with an async body resuming its caller), nothing else: the most a simulator on this scheduler could reach',
@@ -165,6 +184,9 @@ export async function measureThroughput(
     runsPerSecond: round((bareWallMs.length * 1_000) / bareTotalMs, 2),
     stepsPerSecond: Math.round((memoryRates.steps * 1_000) / bareTotalMs),
     microsecondsPerStep: round((bareTotalMs * 1_000) / memoryRates.steps, 2),
+    cpuMs: round(bareCpuTotalMs),
+    runsPerCpuSecond: round((bareCpuMs.length * 1_000) / bareCpuTotalMs, 2),
+    cpuMicrosecondsPerStep: round((bareCpuTotalMs * 1_000) / memoryRates.steps, 2),
   };
   progress('throughput: the pure machine, driven synchronously');
   const machine = measureMachine(10, budget.mode === 'quick' ? 1_000 : 3_000);
@@ -221,6 +243,7 @@ export async function measureThroughput(
       },
       ceiling,
       fractionOfCeiling: round(memoryRates.runsPerSecond / ceiling.runsPerSecond, 3),
+      fractionOfCeilingCpu: round(memoryRates.runsPerCpuSecond / ceiling.runsPerCpuSecond, 3),
       machine,
       stepCostInMachineTransitions: round(memoryRates.microsecondsPerStep / machine.microsecondsPerTransition, 2),
       ...redisRows,
