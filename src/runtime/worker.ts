@@ -251,7 +251,9 @@ export class Worker {
     let refusal: string | undefined;
     try {
       while (effect.type !== 'stop') {
-        if (this.stopping) {
+        // A stopping worker still writes what it holds (a transcript in hand, a plan, a decided failure) and
+        // cleans up a finished job; it hands the job over before any new work outside the store.
+        if (this.stopping && !isStoreEffect(effect) && effect.type !== 'cleanup') {
           await this.release(job, state.job.epoch);
           return 'released';
         }
