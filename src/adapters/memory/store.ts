@@ -230,11 +230,15 @@ export class MemoryJobStore implements JobStore {
 
   /**
    * Applies an operator's write (src/admin.ts: retry, cancel) to a job in one step, as every operation is applied:
-   * `step` sees the stored job and now; an applied outcome's job is stored and its events appended.
+   * `step` sees the stored job and now; an applied outcome's job is stored and its events appended, and a job it
+   * leaves unfinished (a retried one) wakes the idle workers' signals.
    */
   applyAdmin(jobId: string, step: (job: Job | null, now: number) => AdminOutcome): AdminOutcome {
     validateJobId(jobId);
-    return this.apply(jobId, step);
+    const outcome = this.apply(jobId, step);
+    // A job the operator handed back (a retry) is work, like a released one: wake the idle workers.
+    if (outcome.kind === 'ok' && !outcome.duplicate && !isTerminal(outcome.job.phase)) this.work.notify();
+    return outcome;
   }
 
   /** Deletes a job and its events (an operator's remove); false when there was none. */

@@ -6,7 +6,8 @@
  * one step, under a new epoch, so that a worker holding an older epoch has its next fenced write refused; `remove-job`
  * deletes the job's keys unless its lease is valid. The recoverable index is another slot, written outside the
  * scripts as the store does: a retried job is put in it before and after its script (score 0; an entry that names a
- * job still failed costs one refused claim, which removes it), a cancelled or removed job is taken out after.
+ * job still failed costs one refused claim, which removes it), and a work token wakes idle workers; a cancelled or
+ * removed job is taken out after.
  *
  * Reads: the store keeps no index of all jobs (the recoverable index holds only unfinished ones), and the engine's
  * scripts are left as they are, so `list` and `counts` SCAN the key space for `<prefix>{job:*}:state` (on every
@@ -47,7 +48,7 @@ import {
 import { CorruptStateError, StoreUnavailableError } from '../../ports.js';
 import { isCluster, withClusterDeadline, type RedisClient } from './connect.js';
 import { translateError } from './errors.js';
-import { asideKeys, jobKeys } from './keys.js';
+import { asideKeys, jobKeys, workTokensKey, workTokensMax } from './keys.js';
 import { luaDirectory, ScriptCode } from './scripts.js';
 import { defaultTerminalRetentionMs, type RedisJobStore, type StoreClock } from './store.js';
 
@@ -169,8 +170,10 @@ export class RedisJobAdmin implements JobAdmin {
         this.nowArgument(),
         clipMessage(request.message ?? ''),
       ]);
-      if (reply.code === ScriptCode.Applied || reply.code === ScriptCode.Duplicate)
+      if (reply.code === ScriptCode.Applied || reply.code === ScriptCode.Duplicate) {
         await this.redis.zadd(index, 0, request.jobId);
+        await this.announceWork();
+      }
       return this.writeResult(request.jobId, reply);
     });
   }
@@ -209,6 +212,20 @@ export class RedisJobAdmin implements JobAdmin {
       await this.redis.zrem(this.store.recoverableIndexKey(), request.jobId);
       return reply.code === ScriptCode.Applied ? { kind: 'ok' } : { kind: 'not_found' };
     });
+  }
+
+  /**
+   * Pushes a work token for idle workers, as a release does (keys.ts: `<prefix>jobs:work`): a retried job is
+   * released work. A hint: when it cannot be sent, waiting workers find the job at their next timeout.
+   */
+  private async announceWork(): Promise<void> {
+    const key = workTokensKey(this.prefix);
+    await this.redis
+      .pipeline()
+      .lpush(key, '1')
+      .ltrim(key, 0, workTokensMax - 1)
+      .exec()
+      .catch(() => undefined);
   }
 
   private nowArgument(): string {
