@@ -270,7 +270,7 @@ export function retryJob(job: Job | null, request: AdminRequest, nowMs: number):
     leaseExpiresAtMs: 0,
     failure: null,
     transcript: null,
-    recovery: { attempts: 0, open: false, startedAtMs: 0, resumed: false, recreatedChunks: 0 },
+    recovery: { attempts: 0, handovers: 0, open: false, startedAtMs: 0, resumed: false, recreatedChunks: 0 },
     nextSeq: job.nextSeq + writer.events.length,
     lastRequestId: request.requestId,
     updatedAtMs: nowMs,

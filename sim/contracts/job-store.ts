@@ -596,6 +596,50 @@ export function jobStoreContract(name: string, make: () => Promise<ContractSubje
       expect(started).toMatchObject({ recovery_type: 'released', previous_owner: 'w1', attempt: 1 });
     });
 
+    it('hands a released job over more times than recoveryAttemptsMax without exhausting it; crash recoveries still exhaust it, counted apart', async () => {
+      let epoch = await createAndClaim('j11h', 'w1', 1);
+      let owner = 'w1';
+      const handovers = attemptsMax + 2;
+      const claim = (workerId: string) =>
+        store.claimJob({ jobId: 'j11h', workerId, leaseMs, recoveryAttemptsMax: attemptsMax, requestId: request() });
+      for (let handover = 1; handover <= handovers; handover += 1) {
+        const released = await store.releaseJob({ jobId: 'j11h', workerId: owner, epoch, requestId: request() });
+        expect(released).toEqual({ kind: 'ok', duplicate: false });
+        owner = `h${handover}`;
+        const taken = await claim(owner);
+        expect(taken).toMatchObject({
+          kind: 'ok',
+          recovery: true,
+          job: { epoch: epoch + 1, owner, recovery: { attempts: handover, handovers: handover, open: true } },
+        });
+        if (taken.kind !== 'ok') throw new Error('claim');
+        epoch = taken.job.epoch;
+      }
+      for (let crash = 1; crash <= attemptsMax; crash += 1) {
+        expire();
+        expect(await claim(`c${crash}`)).toMatchObject({
+          kind: 'ok',
+          recovery: true,
+          job: { recovery: { attempts: handovers + crash, handovers, open: true } },
+        });
+      }
+      expire();
+      expect((await claim('cX')).kind).toBe('exhausted');
+      const message = `job abandoned by its owner after ${attemptsMax} crash recoveries and ${handovers} hand-overs (max ${attemptsMax} crash recoveries)`;
+      expect(await store.getJob('j11h')).toMatchObject({
+        phase: 'failed',
+        failure: { reason: 'recovery_attempts_exhausted', message },
+        recovery: { attempts: handovers + attemptsMax, handovers, open: false },
+      });
+      const events = await store.readEvents('j11h');
+      const started = events.filter((event) => event.event === 'recovery_started');
+      expect(started.map((event) => [event.attempt, event.recovery_type])).toEqual([
+        ...Array.from({ length: handovers }, (_, index) => [index + 1, 'released']),
+        ...Array.from({ length: attemptsMax }, (_, index) => [handovers + index + 1, 'lease_expired']),
+      ]);
+      expect(events.at(-1)).toMatchObject({ event: 'job_failed', reason: 'recovery_attempts_exhausted', message });
+    });
+
     it('renews a lease so that it is not claimable, and lists only claimable jobs', async () => {
       const epoch = await createAndClaim('j12', 'w1', 1);
       await store.createJob({ jobId: 'j13', source: '/b', chunkLengthMs: 1_000 });

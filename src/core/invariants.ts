@@ -47,6 +47,12 @@ export function jobInvariantProblems(job: Job): string[] {
   if (job.phase !== 'failed') check(job.failure === null, `phase ${job.phase} with a failure`);
   check(!job.recovery.open || job.recovery.attempts >= 1, 'an open recovery with no attempt counted');
   check(
+    Number.isSafeInteger(job.recovery.handovers) &&
+      job.recovery.handovers >= 0 &&
+      job.recovery.handovers <= job.recovery.attempts,
+    `${job.recovery.handovers} hand-overs is not a count within the ${job.recovery.attempts} recoveries`,
+  );
+  check(
     !(job.recovery.open && (job.phase === 'completed' || job.phase === 'failed')),
     'a terminal job with an open recovery',
   );

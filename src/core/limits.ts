@@ -7,7 +7,7 @@ export interface Limits {
   readonly leaseDurationMs: number;
   /** How often the owner renews its lease (well inside leaseDurationMs). */
   readonly leaseRenewIntervalMs: number;
-  /** Recoveries allowed before a job fails with `recovery_attempts_exhausted` (P11). */
+  /** Crash recoveries allowed before a job fails with `recovery_attempts_exhausted` (P11); hand-overs not counted. */
   readonly recoveryAttemptsMax: number;
   /** Attempts at transcribing one chunk within one ownership before the job fails (see transcriptionOutageMs). */
   readonly transcriptionAttemptsMax: number;

@@ -108,7 +108,7 @@ export function newJob(request: CreateRequest, nowMs: number): Job {
     owner: null,
     leaseExpiresAtMs: 0,
     chunks: [],
-    recovery: { attempts: 0, open: false, startedAtMs: 0, resumed: false, recreatedChunks: 0 },
+    recovery: { attempts: 0, handovers: 0, open: false, startedAtMs: 0, resumed: false, recreatedChunks: 0 },
     failure: null,
     transcript: null,
     nextSeq: 1,
@@ -135,8 +135,10 @@ export function isLeased(job: Job, nowMs: number): boolean {
 /**
  * Claim: grant a lease on a queued job, or on a started job whose lease ran out or was released
  * (a recovery). Every grant increments the epoch. A recovery closes the previous attempt if it
- * was left open (`recovery_failed`, owner_lost), then opens a new one (`recovery_started`); past
- * `recoveryAttemptsMax` recoveries the claim fails the job instead.
+ * was left open (`recovery_failed`, owner_lost), then opens a new one (`recovery_started`). A
+ * claim after a release is a hand-over (`recovery_type` released): it counts as an attempt but
+ * not toward `recoveryAttemptsMax`. A claim after a lease ran out (lease_expired, a crash) past
+ * `recoveryAttemptsMax` such recoveries fails the job instead.
  */
 export function claim(job: Job | null, request: ClaimRequest, nowMs: number): ClaimOutcome {
   if (job === null) return { kind: 'not_found' };
@@ -170,8 +172,11 @@ export function claim(job: Job | null, request: ClaimRequest, nowMs: number): Cl
       message: `owner ${previousOwner} stopped before finishing recovery attempt ${job.recovery.attempts}`,
     });
   }
-  if (job.recovery.attempts >= request.recoveryAttemptsMax) {
-    const message = `job abandoned by its owner after ${job.recovery.attempts} recoveries (max ${request.recoveryAttemptsMax})`;
+  const handover = job.leaseExpiresAtMs === 0;
+  const { attempts, handovers } = job.recovery;
+  const crashRecoveries = attempts - handovers;
+  if (!handover && crashRecoveries >= request.recoveryAttemptsMax) {
+    const message = `job abandoned by its owner after ${crashRecoveries} crash recoveries and ${handovers} hand-overs (max ${request.recoveryAttemptsMax} crash recoveries)`;
     writer.add({ event: 'job_failed', reason: 'recovery_attempts_exhausted', message });
     const failed = writer.finish((draft) => {
       Object.assign(draft, { phase: 'failed', epoch, owner: request.workerId, leaseExpiresAtMs: 0 });
@@ -181,8 +186,8 @@ export function claim(job: Job | null, request: ClaimRequest, nowMs: number): Cl
     });
     return { kind: 'exhausted', job: failed.job, events: failed.events };
   }
-  const attempt = job.recovery.attempts + 1;
-  const recoveryType = job.leaseExpiresAtMs === 0 ? 'released' : 'lease_expired';
+  const attempt = attempts + 1;
+  const recoveryType = handover ? 'released' : 'lease_expired';
   writer.add({
     event: 'recovery_started',
     attempt,
@@ -198,7 +203,14 @@ export function claim(job: Job | null, request: ClaimRequest, nowMs: number): Cl
       leaseExpiresAtMs: nowMs + request.leaseMs,
       lastRequestId: request.requestId,
     });
-    draft.recovery = { attempts: attempt, open: true, startedAtMs: nowMs, resumed: false, recreatedChunks: 0 };
+    draft.recovery = {
+      attempts: attempt,
+      handovers: handover ? handovers + 1 : handovers,
+      open: true,
+      startedAtMs: nowMs,
+      resumed: false,
+      recreatedChunks: 0,
+    };
   });
 }
 

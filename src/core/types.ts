@@ -63,8 +63,16 @@ export interface ExtractedChunk extends ChunkSpec {
 
 /** The recovery attempt in progress, if any. */
 export interface RecoveryState {
-  /** Recoveries so far (the attempt number of the latest). */
+  /**
+   * Recoveries so far (the attempt number of the latest, as the events' `attempt` says): every claim of a started
+   * job, crash recoveries and hand-overs alike.
+   */
   readonly attempts: number;
+  /**
+   * Of those, the hand-overs: claims after the previous owner released the job (a graceful stop), `recovery_type`
+   * `released`. They do not count toward `recoveryAttemptsMax`; the crash recoveries (`attempts - handovers`) do.
+   */
+  readonly handovers: number;
   /** True between `recovery_started` and its `recovery_completed` / `recovery_failed`. */
   readonly open: boolean;
   readonly startedAtMs: number;

@@ -123,6 +123,16 @@ describe('jobInvariantProblems', () => {
       { ...completed, recovery: { ...completed.recovery, open: true, attempts: 1 } },
       'a terminal job with an open recovery',
     ],
+    [
+      'more hand-overs than recoveries',
+      { ...transcribing, recovery: { ...transcribing.recovery, open: true, attempts: 1, handovers: 2 } },
+      '2 hand-overs is not a count within the 1 recoveries',
+    ],
+    [
+      'a negative count of hand-overs',
+      { ...transcribing, recovery: { ...transcribing.recovery, handovers: -1 } },
+      '-1 hand-overs is not a count within the 0 recoveries',
+    ],
   ])('reports %s', (_label, job, problem) => {
     expect(jobInvariantProblems(job)).toContain(problem);
   });

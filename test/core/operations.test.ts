@@ -74,7 +74,7 @@ describe('create', () => {
       owner: null,
       leaseExpiresAtMs: 0,
       chunks: [],
-      recovery: { attempts: 0, open: false, startedAtMs: 0, resumed: false, recreatedChunks: 0 },
+      recovery: { attempts: 0, handovers: 0, open: false, startedAtMs: 0, resumed: false, recreatedChunks: 0 },
       failure: null,
       transcript: null,
       nextSeq: 1,
@@ -217,9 +217,10 @@ describe('claim', () => {
     const once = recovered(transcribingJob(2), 'w2', 1);
     const resumed = applied(operations.markResumed(once, ownerFence(once), once.updatedAtMs)).job;
     const closed = applied(operations.commit(resumed, { ...ownerFence(resumed), index: 0, transcript: 'a' }, 1)).job;
-    const released = applied(operations.release(closed, ownerFence(closed), 2)).job;
-    const reopened = { ...released, recovery: { ...released.recovery, open: false } };
-    const { events } = applied(operations.claim(reopened, claimRequest('w3', freshRequestId(), 1), 3));
+    const reopened = { ...closed, recovery: { ...closed.recovery, open: false } };
+    const { events } = applied(
+      operations.claim(reopened, claimRequest('w3', freshRequestId(), 1), closed.leaseExpiresAtMs + 1),
+    );
     expect(names(events)).toEqual(['job_failed']);
   });
 
@@ -230,8 +231,64 @@ describe('claim', () => {
     );
     expect(events).toMatchObject([
       { event: 'recovery_failed', message: 'owner w2 stopped before finishing recovery attempt 1' },
-      { event: 'job_failed', message: 'job abandoned by its owner after 1 recoveries (max 1)' },
+      {
+        event: 'job_failed',
+        message: 'job abandoned by its owner after 1 crash recoveries and 0 hand-overs (max 1 crash recoveries)',
+      },
     ]);
+  });
+
+  it('counts a claim after a release as an attempt and a hand-over, with a new epoch, but not toward the maximum', () => {
+    // recoveryAttemptsMax 1: a crash recovery, then hand-overs well past the maximum, then one crash too many.
+    let job = recovered(transcribingJob(2), 'w2', 1);
+    expect(job.recovery).toMatchObject({ attempts: 1, handovers: 0 });
+    for (let handover = 1; handover <= 3; handover += 1) {
+      const released = applied(operations.release(job, ownerFence(job), job.updatedAtMs + 1)).job;
+      const outcome = operations.claim(
+        released,
+        claimRequest(`h${handover}`, freshRequestId(), 1),
+        released.updatedAtMs,
+      );
+      expect(outcome.kind).toBe('ok');
+      const { events } = applied(outcome);
+      expect(events).toMatchObject([
+        { event: 'recovery_failed', recovery_result: 'owner_lost', attempt: handover },
+        { event: 'recovery_started', recovery_type: 'released', attempt: handover + 1, epoch: job.epoch + 1 },
+      ]);
+      job = applied(outcome).job;
+      expect(job).toMatchObject({
+        owner: `h${handover}`,
+        epoch: handover + 2,
+        recovery: { attempts: handover + 1, handovers: handover, open: true },
+      });
+    }
+    const outcome = operations.claim(job, claimRequest('w9', freshRequestId(), 1), job.leaseExpiresAtMs + 1);
+    expect(outcome.kind).toBe('exhausted');
+    expect(applied(outcome).events).toMatchObject([
+      { event: 'recovery_failed', recovery_result: 'owner_lost', attempt: 4 },
+      {
+        event: 'job_failed',
+        reason: 'recovery_attempts_exhausted',
+        message: 'job abandoned by its owner after 1 crash recoveries and 3 hand-overs (max 1 crash recoveries)',
+      },
+    ]);
+    expect(applied(outcome).job.recovery).toMatchObject({ attempts: 4, handovers: 3, open: false });
+  });
+
+  it('hands a released job over even once the crash recoveries reached the maximum; the next crash exhausts it', () => {
+    const atMax = recovered(recovered(transcribingJob(2), 'w2', 2), 'w3', 2);
+    expect(atMax.recovery).toMatchObject({ attempts: 2, handovers: 0 });
+    const released = applied(operations.release(atMax, ownerFence(atMax), atMax.updatedAtMs + 1)).job;
+    const handedOver = applied(
+      operations.claim(released, claimRequest('w4', freshRequestId(), 2), released.updatedAtMs),
+    );
+    expect(handedOver.job.recovery).toMatchObject({ attempts: 3, handovers: 1 });
+    const crashed = operations.claim(
+      handedOver.job,
+      claimRequest('w5', freshRequestId(), 2),
+      handedOver.job.leaseExpiresAtMs,
+    );
+    expect(crashed).toMatchObject({ kind: 'exhausted', job: { failure: { reason: 'recovery_attempts_exhausted' } } });
   });
 
   it('asserts that a started job being recovered has a previous owner', () => {

@@ -53,7 +53,7 @@ function job(change: Partial<Job>): Job {
     owner: 'w1#1',
     leaseExpiresAtMs: 0,
     chunks: [chunk(0, 'alpha'), chunk(1, 'beta')],
-    recovery: { attempts: 1, open: false, startedAtMs: 13_000, resumed: true, recreatedChunks: 0 },
+    recovery: { attempts: 1, handovers: 0, open: false, startedAtMs: 13_000, resumed: true, recreatedChunks: 0 },
     failure: null,
     transcript: 'alpha beta',
     nextSeq: 12,
@@ -672,7 +672,7 @@ describe('P11: at the recovery limit exactly', () => {
       reason: 'recovery_attempts_exhausted',
       message: 'job abandoned by its owner after 2 recoveries (max 2)',
     },
-    recovery: { attempts: 2, open: false, startedAtMs: 40_000, resumed: false, recreatedChunks: 0 },
+    recovery: { attempts: 2, handovers: 0, open: false, startedAtMs: 40_000, resumed: false, recreatedChunks: 0 },
   });
   const boundary: Run = {
     entries: [grant(1), died(1), grant(2), died(2), grant(3), died(3), grant(4, 0)],
@@ -699,7 +699,7 @@ describe('P11: at the recovery limit exactly', () => {
         recovery: { ...failedJob.recovery, attempts: 3, open: true },
       },
     };
-    expect(broken('P11', run)).toEqual(['3 recoveries started, more than 2']);
+    expect(broken('P11', run)).toEqual(['3 crash recoveries started, more than 2']);
   });
 
   it('rejects a lease granted after the last allowed recovery, though no event shows it', () => {
@@ -716,7 +716,7 @@ describe('P11: at the recovery limit exactly', () => {
         recovery: { ...failedJob.recovery, open: true },
       },
     };
-    expect(broken('P11', run)).toEqual(['w3#1 was granted a lease of epoch 4 after 2 recoveries']);
+    expect(broken('P11', run)).toEqual(['w3#1 was granted a lease of epoch 4 after 2 crash recoveries']);
   });
 
   it('rejects a job failed as exhausted one recovery early, or by a claim that left the attempt open', () => {
@@ -733,14 +733,14 @@ describe('P11: at the recovery limit exactly', () => {
       entries: boundary.entries.slice(0, 4).concat(grant(3, 0)),
       job: { ...failedJob, epoch: 3, nextSeq: 6, recovery: { ...failedJob.recovery, attempts: 1 } },
     };
-    expect(broken('P11', run)).toEqual(['failed as exhausted after 1 recoveries, expected 2']);
+    expect(broken('P11', run)).toEqual(['failed as exhausted after 1 crash recoveries (and 0 hand-overs), expected 2']);
     const unclosed = {
       ...boundary,
       events: stream(boundaryRows.filter((row) => row !== boundaryRows[5])),
       job: { ...failedJob, nextSeq: boundaryRows.length },
     };
     expect(broken('P11', unclosed)).toEqual([
-      'claimed again after 2 recoveries without failing as exhausted: job_failed (epoch 4)',
+      'claimed again after 2 crash recoveries without failing as exhausted: job_failed (epoch 4)',
     ]);
   });
 
@@ -752,5 +752,170 @@ describe('P11: at the recovery limit exactly', () => {
     expect(broken('P9', survivor)).toEqual([
       "the claim of epoch 4 that failed the job as recovery_attempts_exhausted at 60000 ms is explained by no fault: w2#1's last acknowledged grant or renewal was at 40000 ms; it neither crashed, stopped nor released the job, and no store outage or pause left it a renewal due every 3000 ms before the takeover",
     ]);
+  });
+});
+
+describe('P11: hand-overs do not count toward the recovery limit', () => {
+  // recoveryAttemptsMax 2: w0#1, w1#1 take job0 and crash (w1#1 and w2#1 recover it: 2 crash recoveries); w2#1 releases
+  // it (a graceful stop) and w3#1 takes it over (a hand-over, attempt 3); w3#1 crashes, and w4#1's claim fails the job.
+  const limits = { recoveryAttemptsMax: 2 };
+  const owners = ['w0#1', 'w1#1', 'w2#1', 'w3#1', 'w4#1'];
+  const at = (epoch: number) => (epoch - 1) * 20_000;
+  const actor = (epoch: number) => owners[epoch - 1] ?? '?';
+  const grant = (epoch: number, leaseUntilMs = at(epoch) + 10_000): HistoryEntry => ({
+    t: at(epoch),
+    kind: 'grant',
+    actor: actor(epoch),
+    job: 'job0',
+    epoch,
+    leaseUntilMs,
+    recovery: epoch > 1,
+  });
+  const died = (epoch: number): HistoryEntry => ({
+    t: at(epoch) + 1_000,
+    kind: 'worker',
+    actor: actor(epoch),
+    what: 'crash',
+  });
+  const released = (epoch: number): HistoryEntry => ({
+    t: at(epoch) + 1_000,
+    kind: 'release',
+    actor: actor(epoch),
+    job: 'job0',
+    epoch,
+  });
+  const started = (epoch: number, type: 'lease_expired' | 'released'): Row => [
+    at(epoch),
+    epoch,
+    actor(epoch),
+    {
+      event: 'recovery_started',
+      message: 'recovering',
+      recovery_type: type,
+      attempt: epoch - 1,
+      previous_owner: actor(epoch - 1),
+      phase: 'transcribing',
+    },
+  ];
+  const lost = (epoch: number): Row => [
+    at(epoch),
+    epoch,
+    actor(epoch),
+    {
+      event: 'recovery_failed',
+      recovery_result: 'owner_lost',
+      attempt: epoch - 2,
+      reason: 'owner_lost',
+      message: 'lost',
+    },
+  ];
+  const exhausted = (epoch: number): Row => [
+    at(epoch),
+    epoch,
+    actor(epoch),
+    { event: 'job_failed', reason: 'recovery_attempts_exhausted', message: 'abandoned' },
+  ];
+  const rows: Row[] = [
+    planned[0] as Row,
+    planned[1] as Row,
+    started(2, 'lease_expired'),
+    lost(3),
+    started(3, 'lease_expired'),
+    lost(4),
+    started(4, 'released'),
+    lost(5),
+    exhausted(5),
+  ];
+  const failedJob = job({
+    phase: 'failed',
+    epoch: 5,
+    owner: 'w4#1',
+    chunks: [chunk(0, null), chunk(1, null)],
+    transcript: null,
+    nextSeq: rows.length + 1,
+    failure: { reason: 'recovery_attempts_exhausted', message: 'abandoned' },
+    recovery: { attempts: 3, handovers: 1, open: false, startedAtMs: at(4), resumed: false, recreatedChunks: 0 },
+  });
+  const entries = [grant(1), died(1), grant(2), died(2), grant(3), released(3), grant(4), died(4), grant(5, 0)];
+  const handedOver: Run = {
+    entries,
+    events: stream(rows),
+    job: failedJob,
+    limits,
+    faults: [crashFault, { ...crashFault, nth: 2 }, { ...crashFault, nth: 3 }],
+  };
+
+  it('accepts a job handed over after its last allowed crash recovery, failed by the claim after the next crash', () => {
+    expect(allOf(handedOver)).toEqual([]);
+  });
+
+  it('rejects a job failed as exhausted by the claim after a release (a hand-over counted toward the limit)', () => {
+    const early: Run = {
+      ...handedOver,
+      events: stream([...rows.slice(0, 6), exhausted(4)]),
+      entries: [...entries.slice(0, 6), grant(4, 0)],
+      job: {
+        ...failedJob,
+        epoch: 4,
+        owner: 'w3#1',
+        nextSeq: 8,
+        recovery: { ...failedJob.recovery, attempts: 2, handovers: 0 },
+      },
+    };
+    expect(broken('P11', early)).toEqual([
+      'failed as exhausted by the claim of epoch 4, after w2#1 had released the job: a hand-over, which the bound does not count',
+    ]);
+  });
+
+  it('rejects a job failed as exhausted when one of the recoveries it counted was a hand-over', () => {
+    // w1#1 releases instead of crashing: one crash recovery and one hand-over; the claim after w2#1's crash fails it.
+    const counted: Run = {
+      ...handedOver,
+      events: stream([
+        planned[0] as Row,
+        planned[1] as Row,
+        started(2, 'lease_expired'),
+        lost(3),
+        started(3, 'released'),
+        lost(4),
+        exhausted(4),
+      ]),
+      entries: [grant(1), died(1), grant(2), released(2), grant(3), died(3), grant(4, 0)],
+      job: {
+        ...failedJob,
+        epoch: 4,
+        owner: 'w3#1',
+        nextSeq: 8,
+        recovery: { ...failedJob.recovery, attempts: 2, handovers: 1 },
+      },
+    };
+    expect(broken('P11', counted)).toEqual([
+      'failed as exhausted after 1 crash recoveries (and 1 hand-overs), expected 2',
+    ]);
+  });
+
+  it('rejects a hand-over whose previous owner released nothing (a crash recovery the limit would not count)', () => {
+    const unreleased: Run = {
+      ...handedOver,
+      entries: entries.map((entry) => (entry.kind === 'release' ? died(3) : entry)),
+    };
+    expect(broken('P11', unreleased)).toEqual([
+      'recovery attempt 3 (epoch 4) is a hand-over, but w2#1 released nothing: a crash recovery the bound does not count',
+    ]);
+  });
+
+  it('rejects a crash recovery past the limit after a hand-over', () => {
+    const third: Run = {
+      ...handedOver,
+      events: stream([...rows.slice(0, 7), lost(5), started(5, 'lease_expired')]),
+      entries: [...entries.slice(0, -1), grant(5)],
+      job: {
+        ...failedJob,
+        phase: 'transcribing',
+        failure: null,
+        recovery: { ...failedJob.recovery, attempts: 4, handovers: 1, open: true },
+      },
+    };
+    expect(broken('P11', third)).toEqual(['3 crash recoveries started, more than 2']);
   });
 });

@@ -7,7 +7,9 @@
  * (src/core/invariants.ts): a job that cannot be trusted is a CorruptStateError (P10).
  *
  * State hash (`<prefix>{job:<id>}:state`): the fields of {@link stateFields}; `durationMs`, `owner`,
- * `failureReason`/`failureMessage` and `lastRequestId` are absent while null. Flags are '0'/'1'.
+ * `failureReason`/`failureMessage` and `lastRequestId` are absent while null; `recoveryHandovers` (the recoveries
+ * that were hand-overs after a release, which recoveryAttemptsMax does not count) is absent from a job stored before
+ * it existed and reads as 0 (all its recoveries counted, as they were then). Flags are '0'/'1'.
  * `chunkCount`, `committedCount` and `transcriptChars` (the committed texts' total length) let the
  * scripts work in O(1); `revision` counts writes (the claim's optimistic check).
  * The final transcript is not stored: it is the chunks' texts joined by one space.
@@ -48,6 +50,8 @@ export const stateFields = {
     'revision',
   ],
   optional: ['durationMs', 'owner', 'failureReason', 'failureMessage', 'lastRequestId'],
+  /** Counters added after jobs were first stored: absent in an older job, where they read as 0. */
+  defaulted: ['recoveryHandovers'],
 } as const;
 
 /** Fields of one chunk in the chunks hash (`<index>:<field>`). */
@@ -99,6 +103,11 @@ class FieldReader {
     return 0;
   }
 
+  /** An integer field that an older stored job may lack: `fallback` when absent. */
+  integerOr(name: string, fallback: number): number {
+    return this.hash[name] === undefined ? fallback : this.integer(name);
+  }
+
   number(name: string): number {
     const value = this.hash[name];
     if (value !== undefined) return this.parseNumber(name, value);
@@ -141,7 +150,7 @@ export function decodeJob(
 ): DecodedJob {
   const problems: string[] = [];
   const read = new FieldReader(state, '', problems);
-  const known = new Set<string>([...stateFields.required, ...stateFields.optional]);
+  const known = new Set<string>([...stateFields.required, ...stateFields.optional, ...stateFields.defaulted]);
   for (const name of Object.keys(state))
     if (!known.has(name)) problems.push(`unknown state field ${JSON.stringify(name)}`);
   const id = read.text('id');
@@ -180,6 +189,7 @@ export function decodeJob(
     chunks,
     recovery: {
       attempts: read.integer('recoveryAttempts'),
+      handovers: read.integerOr('recoveryHandovers', 0),
       open: read.flag('recoveryOpen'),
       startedAtMs: read.integer('recoveryStartedAtMs'),
       resumed: read.flag('recoveryResumed'),

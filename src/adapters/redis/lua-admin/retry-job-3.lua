@@ -59,7 +59,7 @@ writer.add('job_retried', 'previous_reason', failureReason, 'phase', phase, 'mes
 redis.call('HDEL', stateKey, 'failureReason', 'failureMessage')
 write_state(stateKey, job, {
   'phase', phase, 'epoch', int(epoch), 'owner', actor, 'leaseExpiresAtMs', '0', 'recoveryAttempts', '0',
-  'recoveryOpen', '0', 'recoveryStartedAtMs', '0', 'recoveryResumed', '0', 'recoveryRecreatedChunks', '0',
+  'recoveryHandovers', '0', 'recoveryOpen', '0', 'recoveryStartedAtMs', '0', 'recoveryResumed', '0', 'recoveryRecreatedChunks', '0',
   'lastRequestId', requestId, 'nextSeq', int(writer.next_seq), 'updatedAtMs', int(nowMs),
 })
 redis.call('PERSIST', stateKey)

@@ -1,6 +1,9 @@
 --[[
 claim-job: grants a lease on a queued job, or begins a recovery of a started job whose lease
-expired or was released; past recoveryAttemptsMax recoveries it fails the job instead.
+expired or was released. A claim after a release is a hand-over: it counts in recoveryAttempts and
+recoveryHandovers, not toward recoveryAttemptsMax. A claim after a lease expired past
+recoveryAttemptsMax such (crash) recoveries, recoveryAttempts - recoveryHandovers, fails the job
+instead.
 Specification: claim() in src/core/operations.ts.
 
 KEYS[1] state   hash    the job's fields
@@ -80,8 +83,11 @@ if job.recoveryOpen then
     'message', 'owner ' .. previousOwner .. ' stopped before finishing recovery attempt ' .. int(job.recoveryAttempts))
 end
 
-if job.recoveryAttempts >= recoveryAttemptsMax then
-  local message = 'job abandoned by its owner after ' .. int(job.recoveryAttempts) .. ' recoveries (max ' .. int(recoveryAttemptsMax) .. ')'
+local handover = job.leaseExpiresAtMs == 0
+local crashRecoveries = job.recoveryAttempts - job.recoveryHandovers
+if not handover and crashRecoveries >= recoveryAttemptsMax then
+  local message = 'job abandoned by its owner after ' .. int(crashRecoveries) .. ' crash recoveries and '
+    .. int(job.recoveryHandovers) .. ' hand-overs (max ' .. int(recoveryAttemptsMax) .. ' crash recoveries)'
   writer.add('job_failed', 'reason', 'recovery_attempts_exhausted', 'message', message)
   write_state(stateKey, job, {
     'phase', 'failed', 'epoch', int(epoch), 'owner', workerId, 'leaseExpiresAtMs', '0',
@@ -93,9 +99,11 @@ if job.recoveryAttempts >= recoveryAttemptsMax then
 end
 
 local attempt = job.recoveryAttempts + 1
+local handovers = job.recoveryHandovers
 local recoveryType = 'lease_expired'
 local cause = 'lease expired for'
-if job.leaseExpiresAtMs == 0 then
+if handover then
+  handovers = handovers + 1
   recoveryType = 'released'
   cause = 'released by'
 end
@@ -104,7 +112,8 @@ writer.add('recovery_started',
   'recovery_type', recoveryType, 'attempt', int(attempt), 'previous_owner', previousOwner, 'phase', job.phase)
 write_state(stateKey, job, {
   'epoch', int(epoch), 'owner', workerId, 'leaseExpiresAtMs', int(nowMs + leaseMs), 'lastRequestId', requestId,
-  'recoveryAttempts', int(attempt), 'recoveryOpen', '1', 'recoveryStartedAtMs', int(nowMs), 'recoveryResumed', '0',
-  'recoveryRecreatedChunks', '0', 'nextSeq', int(writer.next_seq), 'updatedAtMs', int(nowMs),
+  'recoveryAttempts', int(attempt), 'recoveryHandovers', int(handovers), 'recoveryOpen', '1',
+  'recoveryStartedAtMs', int(nowMs), 'recoveryResumed', '0', 'recoveryRecreatedChunks', '0',
+  'nextSeq', int(writer.next_seq), 'updatedAtMs', int(nowMs),
 })
 return with_state(CODE_APPLIED, stateKey, int(nowMs))

@@ -40,7 +40,7 @@ local nowMs = now_ms(ARGV[4])
 redis.call('DEL', chunksKey, eventsKey)
 redis.call('HSET', stateKey,
   'id', jobId, 'source', source, 'chunkLengthMs', chunkLengthMs, 'phase', 'queued', 'epoch', '0',
-  'leaseExpiresAtMs', '0', 'recoveryAttempts', '0', 'recoveryOpen', '0', 'recoveryStartedAtMs', '0',
+  'leaseExpiresAtMs', '0', 'recoveryAttempts', '0', 'recoveryHandovers', '0', 'recoveryOpen', '0', 'recoveryStartedAtMs', '0',
   'recoveryResumed', '0', 'recoveryRecreatedChunks', '0', 'nextSeq', '1', 'createdAtMs', int(nowMs),
   'updatedAtMs', int(nowMs), 'chunkCount', '0', 'committedCount', '0', 'transcriptChars', '0', 'revision', '1')
 return { CODE_APPLIED, int(nowMs) }

@@ -93,7 +93,8 @@ if stateAside then
   end
   -- A whole state to fail: the fields quarantine writes below complete it.
   hash = { id = jobId, phase = 'transcribing' }
-  redis.call('HSET', stateKey, 'id', jobId, 'source', '?', 'chunkLengthMs', '1000', 'recoveryAttempts', '0', 'recoveryOpen', '0',
+  redis.call('HSET', stateKey, 'id', jobId, 'source', '?', 'chunkLengthMs', '1000', 'recoveryAttempts', '0',
+    'recoveryHandovers', '0', 'recoveryOpen', '0',
     'recoveryStartedAtMs', '0', 'recoveryResumed', '0', 'recoveryRecreatedChunks', '0', 'createdAtMs', '0', 'chunkCount', '0',
     'committedCount', '0', 'transcriptChars', '0', 'revision', '0')
 else

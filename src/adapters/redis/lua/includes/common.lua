@@ -95,6 +95,17 @@ local function decode_job(hash)
     end
     job[name] = value
   end
+  -- Absent from a job stored before hand-overs were counted apart: 0, all its recoveries count.
+  job.recoveryHandovers = 0
+  if hash.recoveryHandovers ~= nil then
+    job.recoveryHandovers = parse_int(hash.recoveryHandovers)
+    if job.recoveryHandovers == nil then
+      return nil, 'recoveryHandovers is not a non-negative integer'
+    end
+  end
+  if job.recoveryHandovers > job.recoveryAttempts then
+    return nil, 'recoveryHandovers is above recoveryAttempts'
+  end
   if job.nextSeq < 1 then
     return nil, 'nextSeq is below 1'
   end
