@@ -194,7 +194,16 @@ export async function openJobStore(settings: JobStoreSettings): Promise<OpenedJo
     );
   const factory = jobStoreFactories.get(scheme);
   if (factory === undefined) throw new UnknownBackendError('job store', `${scheme}//`, known);
-  return factory(settings);
+  try {
+    return await factory(settings);
+  } catch (error) {
+    // The adapter names its options; the command names its flags.
+    if (error instanceof TypeError && /^keyPrefix /.test(error.message))
+      throw new CommandUsageError(error.message.replace(/^keyPrefix/, '--key-prefix'));
+    if (error instanceof TypeError && error.name === 'RedisUrlError')
+      throw new CommandUsageError(`--store: ${error.message}`);
+    throw error;
+  }
 }
 
 /** What a transcriber factory gets from the worker's flags. */
@@ -332,8 +341,13 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
   try {
     transcriber = await createTranscriber(transcriberName, transcriberSettings);
   } catch (error) {
-    // A missing key or a model the transcriber does not know: configuration, not a flag's syntax.
     if (error instanceof CommandUsageError || !(error instanceof TypeError || error instanceof RangeError)) throw error;
+    // A flag the transcriber refuses is a usage error naming the flag; anything else (a missing key) is configuration.
+    const flag = /^(model|language|timeoutMs) /.exec(error.message)?.[1];
+    if (flag !== undefined)
+      throw new CommandUsageError(
+        error.message.replace(flag, flag === 'timeoutMs' ? '--transcribe-timeout-ms' : `--${flag}`),
+      );
     throw new ConfigurationError(`transcriber ${transcriberName}: ${error.message}`);
   }
   const workerId =

@@ -70,6 +70,35 @@ describe('operator commands without a store', () => {
     expect(chunk.stderr).not.toContain('requestedMs');
     const port = await run(['worker', '--chunks-dir', '/tmp/x', '--metrics-port', '70000']);
     expect([port.code, port.stderr]).toEqual([64, expect.stringContaining('--metrics-port must be a TCP port')]);
+    const prefix = await run(['list', '--key-prefix', 'a{b}']);
+    expect([prefix.code, prefix.stderr]).toEqual([
+      64,
+      expect.stringMatching(/^chunkwise list: --key-prefix must be a string/),
+    ]);
+    const url = await run(['counts', '--store', 'redis-cluster://host-without-port']);
+    expect([url.code, url.stderr]).toEqual([
+      64,
+      expect.stringMatching(/^chunkwise counts: --store: invalid Redis URL/),
+    ]);
+    const key = process.env.OPENAI_API_KEY;
+    process.env.OPENAI_API_KEY = 'sk-test';
+    try {
+      const model = await run(['worker', '--chunks-dir', '/tmp/x', '--model', 'whisper-2']);
+      expect([model.code, model.stderr]).toEqual([
+        64,
+        expect.stringMatching(/^chunkwise worker: --model must be one of/),
+      ]);
+      delete process.env.OPENAI_API_KEY;
+      const missing = await run(['worker', '--chunks-dir', '/tmp/x']);
+      expect(missing).toEqual({
+        code: 78,
+        stdout: '',
+        stderr: 'chunkwise worker: transcriber openai: apiKey is missing: pass options.apiKey or set OPENAI_API_KEY\n',
+      });
+    } finally {
+      if (key === undefined) delete process.env.OPENAI_API_KEY;
+      else process.env.OPENAI_API_KEY = key;
+    }
     const format = await run(['worker', '--chunks-dir', '/tmp/x', '--log-format', 'xml']);
     expect([format.code, format.stderr]).toEqual([
       64,
