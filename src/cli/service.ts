@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { committedCount, progressPercent } from '../core/progress.js';
 import { isTerminal } from '../core/types.js';
 import { chunkLengthMsMax, chunkLengthMsMin, defaultLimits, type Limits } from '../core/limits.js';
-import type { JobStore, Transcriber } from '../ports.js';
+import type { JobStore, Transcriber, WorkSignal } from '../ports.js';
 import { systemClock } from '../runtime/clock.js';
 import { Worker, type WorkerLogEntry } from '../runtime/worker.js';
 import type { JobAdmin } from '../admin.js';
@@ -71,7 +71,8 @@ const workerUsage = `Usage:
                    [--log-format text|json] [--metrics-port P]
       e.g. chunkwise worker --store redis://127.0.0.1:6379 --chunks-dir /var/lib/chunkwise
       --transcriber: openai (the default; the key comes from OPENAI_API_KEY, --model, --language and
-      --openai-base-url configure it); --poll-ms: idle wait between looks for work (default 1000);
+      --openai-base-url configure it); --poll-ms: idle wait between looks for work on a store that
+      cannot wake its workers (default 1000; a Redis store wakes them: they wait for work instead);
       --sweep-ms: how often an idle worker removes chunk files of finished jobs (default 30000);
       --api-outage-ms: how long a chunk's retryable API failures (429, 5xx, timeouts, resets) are
       waited out before the job fails (default 600000; Retry-After is honoured up to 120000);
@@ -143,6 +144,8 @@ export type OpenedJobStore = JobStore & {
   ping(): Promise<void>;
   admin(): JobAdmin;
   readonly where: string;
+  /** A signal an idle worker waits on instead of polling, when the store has one (closed with the store). */
+  workSignal?(): WorkSignal;
 };
 
 /** What a job store factory gets. */
@@ -400,6 +403,7 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
     transcriber: metrics === undefined ? transcriber : metrics.wrapTranscriber(transcriber),
     clock: systemClock,
     random: Math.random,
+    ...(store.workSignal === undefined ? {} : { workSignal: store.workSignal() }),
     limits,
     log,
   });

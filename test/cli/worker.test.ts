@@ -2,8 +2,9 @@
  * `chunkwise worker` as a process (node bin/chunkwise.js) on a real Redis under a random key prefix: the preflight
  * refuses to start without ffprobe (exit 69) or with a key the API rejects (exit 78), in one line, leaving queued jobs
  * as they were; a worker with --metrics-port transcribes a small real job (ffmpeg, the local stand-in for the
- * OpenAI API), failed once and retried, while its Prometheus endpoint counts it; and a job cancelled under a working
- * worker is let go by it without a write.
+ * OpenAI API), failed once and retried, while its Prometheus endpoint counts it; an idle worker wakes for a new job
+ * on the store's work signal, and SIGTERM mid-transcription commits that chunk, releases, and the process exits within
+ * a second of leaving run(); and a job cancelled under a working worker is let go by it without a write.
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -208,6 +209,51 @@ describeWithRedis('chunkwise worker as a process (real Redis)', probe, () => {
       await api.close();
     }
     expect(worker.lines.at(-1)).toContain('"exited"');
+  });
+
+  it('an idle worker wakes for a new job at once, and SIGTERM mid-transcription commits that chunk and exits', async () => {
+    const directory = await temporary.make();
+    const source = await sineWav(directory, { seconds: 2.5 });
+    const quiet = { stdout: { write: () => true }, stderr: { write: () => true } };
+    const api = await startOpenAIServer({ apiKey, latencyMs: () => 1_500 });
+    const chunksDir = await temporary.make();
+    // A poll interval far beyond the test: only the work signal can wake it in time.
+    const args = ['--chunks-dir', chunksDir, '--openai-base-url', api.baseURL, '--poll-ms', '600000', ...flags];
+    const first = startWorker([...args, '--worker-id', 'first'], tools);
+    let second: Worker | undefined;
+    try {
+      await until(async () => first.lines.some((line) => line.includes('"started"')), 20_000, 'the worker to start');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const submittedMs = Date.now();
+      expect(await main(['submit', source, '--job-id', 'job-s', '--chunk-length-ms', '1000', ...flags], quiet)).toBe(0);
+      const inFlight = () => api.requests.find((request) => request.jobId === 'job-s' && request.index === 0);
+      await until(async () => inFlight() !== undefined, 10_000, 'the first transcription');
+      // Probe and one extraction of a 1 s chunk take well under a second here; a poll would take 10 minutes.
+      expect((inFlight()?.atMs ?? Number.POSITIVE_INFINITY) - submittedMs).toBeLessThan(5_000);
+      first.kill();
+      const exitedLine = () => first.lines.find((line) => line.includes('"exited"'));
+      await until(async () => exitedLine() !== undefined, 10_000, 'the worker to leave run()');
+      const leftRunMs = Date.now();
+      expect(await first.exited).toBe(0);
+      expect(Date.now() - leftRunMs).toBeLessThan(1_000);
+      const handedOver = await store.getJob('job-s');
+      expect(handedOver?.chunks[0]?.transcript).not.toBeNull();
+      expect(handedOver?.leaseExpiresAtMs).toBe(0);
+      expect(first.lines.some((line) => line.includes('"released"'))).toBe(true);
+      second = startWorker([...args, '--worker-id', 'second'], tools);
+      await until(async () => (await store.getJob('job-s'))?.phase === 'completed', 30_000, 'job-s to complete');
+      // Each chunk was transcribed once: the one in flight at SIGTERM was committed, not asked for again.
+      const requested = api.requests.filter((request) => request.jobId === 'job-s' && request.status === 200);
+      const chunks = (await store.getJob('job-s'))?.chunks ?? [];
+      expect(chunks.length).toBeGreaterThanOrEqual(2);
+      expect(requested.map((request) => request.index)).toEqual(chunks.map((chunk) => chunk.index));
+    } finally {
+      first.kill();
+      second?.kill();
+      await first.exited;
+      if (second !== undefined) expect(await second.exited).toBe(0);
+      await api.close();
+    }
   });
 
   it('cancel while a worker transcribes: its next write is refused, it lets the job go, nothing is written after', async () => {
