@@ -73,15 +73,23 @@ async function compiledCopy() {
   return entry;
 }
 
-/** Removes copies of other contents not used for a day. */
+/**
+ * Removes copies of other contents, but the newest few and those made within the hour (a thread that started from
+ * one may still be importing from it).
+ */
 async function forgetOldCopies(cache, keep) {
-  const dayMs = 86_400_000;
+  const hourMs = 3_600_000;
+  const newestKept = 6;
+  const copies = [];
   for (const name of await readdir(cache)) {
     const path = join(cache, name);
     if (path === keep || !name.startsWith('pool-')) continue;
     const info = await stat(path).catch(() => undefined);
-    if (info !== undefined && Date.now() - info.mtimeMs > dayMs) await rm(path, { recursive: true, force: true });
+    if (info !== undefined) copies.push({ path, mtimeMs: info.mtimeMs });
   }
+  copies.sort((left, right) => right.mtimeMs - left.mtimeMs);
+  for (const { path, mtimeMs } of copies.slice(newestKept))
+    if (Date.now() - mtimeMs > hourMs) await rm(path, { recursive: true, force: true });
 }
 
 async function load() {
