@@ -247,6 +247,9 @@ describeWithRedis('chunkwise worker as a process (real Redis)', probe, () => {
       const chunks = (await store.getJob('job-s'))?.chunks ?? [];
       expect(chunks.length).toBeGreaterThanOrEqual(2);
       expect(requested.map((request) => request.index)).toEqual(chunks.map((chunk) => chunk.index));
+      // The hand-over is a recovery in the events, but no crash recovery counted toward recoveryAttemptsMax.
+      const completed = await store.getJob('job-s');
+      expect(completed?.recovery).toMatchObject({ attempts: 1, handovers: 1 });
     } finally {
       first.kill();
       second?.kill();
