@@ -230,7 +230,7 @@ async function serviceCommand(command: ServiceCommand, argv: readonly string[], 
   const service = await import('../src/cli/service.js');
   const admin = await import('../src/cli/admin.js');
   const { DependencyUnavailableError, ConfigurationError } = await import('../src/cli/exit.js');
-  const { StoreUnavailableError, CorruptStateError } = await import('../src/ports.js');
+  const { StoreUnavailableError, CorruptStateError, WorkerUnfitError } = await import('../src/ports.js');
   const run =
     command === 'worker' || command === 'submit' || command === 'status'
       ? { worker: service.workerCommand, submit: service.submitCommand, status: service.statusCommand }[command]
@@ -242,6 +242,11 @@ async function serviceCommand(command: ServiceCommand, argv: readonly string[], 
     if (error instanceof DependencyUnavailableError || error instanceof ConfigurationError) {
       io.stderr.write(`chunkwise ${command}: ${error.message}\n`);
       return error.exitCode;
+    }
+    if (error instanceof WorkerUnfitError) {
+      // A tool or the credentials stopped working while the worker ran: it handed its job over and stopped.
+      io.stderr.write(`chunkwise ${command}: ${error.message}; the job in hand was handed over\n`);
+      return error.kind === 'configuration' ? 78 : dispatchExitCodes.unavailable;
     }
     if (error instanceof StoreUnavailableError) {
       io.stderr.write(`chunkwise ${command}: the job store stopped answering: ${error.message}\n`);

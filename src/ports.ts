@@ -59,6 +59,24 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * The worker itself cannot do this kind of work: a tool it was given cannot be run, the API rejects its
+ * credentials. Not the job's fault, so a port throws it rather than returning an error result (which could fail the
+ * job): the worker hands the job it holds over, uncharged, and its run() stops with this error instead of claiming
+ * more work it cannot do. `unavailable` when something cannot be reached or run, `configuration` when what it was
+ * given does not work.
+ */
+export class WorkerUnfitError extends Error {
+  override readonly name: string = 'WorkerUnfitError';
+  constructor(
+    message: string,
+    readonly kind: 'unavailable' | 'configuration',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Stored state of a job could not be decoded or breaks an invariant (P10). */
 export class CorruptStateError extends Error {
   override readonly name = 'CorruptStateError';

@@ -25,6 +25,7 @@ import {
   type Transcriber,
   type WorkSignal,
   type WriteResult,
+  WorkerUnfitError,
 } from '../ports.js';
 
 /** Everything a worker needs. */
@@ -75,7 +76,10 @@ export class Worker {
     this.limits = validateLimits({ ...defaultLimits, ...options.limits });
   }
 
-  /** Loops: take work, or sweep and wait when there is none, until {@link stop} is called. */
+  /**
+   * Loops: take work, or sweep and wait when there is none, until {@link stop} is called. Rejects with the
+   * WorkerUnfitError a port threw (a tool that cannot run, rejected credentials), after handing its job over.
+   */
   async run(): Promise<void> {
     while (!this.stopping) {
       let worked = false;
@@ -83,6 +87,10 @@ export class Worker {
         worked = (await this.runOnce()) !== 'idle';
       } catch (error) {
         if (error instanceof StopRequested) break;
+        if (error instanceof WorkerUnfitError) {
+          this.stop();
+          throw error;
+        }
         this.note('error', undefined, String(error));
       }
       if (!worked && !this.stopping) {
@@ -257,7 +265,14 @@ export class Worker {
           await this.release(job, state.job.epoch);
           return 'released';
         }
-        const input = await this.perform(state, effect, lease);
+        let input: machine.Input;
+        try {
+          input = await this.perform(state, effect, lease);
+        } catch (error) {
+          // The worker cannot do this work (a tool, its credentials): the job is not at fault, hand it over.
+          if (error instanceof WorkerUnfitError) await this.release(job, state.job.epoch);
+          throw error;
+        }
         if (input.type === 'refused') refusal = input.kind;
         ({ state, effect } = machine.transition(state, input));
       }

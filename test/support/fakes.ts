@@ -317,6 +317,7 @@ export interface StartOptions {
   readonly store?: (scheduled: JobStore) => JobStore;
   readonly chunkStore?: (inner: ChunkStore) => ChunkStore;
   readonly media?: (inner: Media) => Media;
+  readonly transcriber?: (inner: Transcriber) => Transcriber;
   readonly limits?: Limits;
   readonly random?: () => number;
   /** Wait for work on the memory store's work signal instead of polling every idlePollIntervalMs. */
@@ -369,7 +370,9 @@ export class Harness {
       store: options.store?.(store) ?? store,
       chunkStore: options.chunkStore?.(this.chunkStore) ?? this.chunkStore,
       media: options.media?.(media) ?? media,
-      transcriber: new FakeTranscriber(this.scheduler, actor, this.transcriber),
+      transcriber:
+        options.transcriber?.(new FakeTranscriber(this.scheduler, actor, this.transcriber)) ??
+        new FakeTranscriber(this.scheduler, actor, this.transcriber),
       clock,
       ...(options.workSignal === true ? { workSignal: this.store.workSignal(clock) } : {}),
       random: options.random ?? mulberry32(7),

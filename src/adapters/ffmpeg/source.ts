@@ -6,16 +6,17 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { validateSource } from '../../core/types.js';
+import { WorkerUnfitError } from '../../ports.js';
 
 /**
  * ffmpeg or ffprobe could not be started at all (binary missing or not executable): a
  * configuration error of the worker, not a property of the job's media, so it is thrown rather
  * than returned as `invalid` (which would fail the job).
  */
-export class ToolUnavailableError extends Error {
+export class ToolUnavailableError extends WorkerUnfitError {
   override readonly name = 'ToolUnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message, 'unavailable', options);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { clipMessage } from '../../core/types.js';
-import type { TranscribeResult } from '../../ports.js';
+import { WorkerUnfitError, type TranscribeResult } from '../../ports.js';
 
 /** The error variant of a transcription result. */
 export type TranscribeError = Extract<TranscribeResult, { kind: 'error' }>;
@@ -18,7 +18,29 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;
 }
 
-/** Maps anything the SDK threw to a typed error result; `scrub` cleans its message. */
+/**
+ * The API rejected the worker's credentials (401, 403): the worker's fault, not the chunk's. Thrown, not returned,
+ * so that no job is failed for it (see WorkerUnfitError).
+ */
+export class CredentialsRejectedError extends WorkerUnfitError {
+  override readonly name = 'CredentialsRejectedError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message, 'configuration');
+  }
+}
+
+/** True for the statuses that say the credentials, not the request, are wrong. */
+export function isCredentialsStatus(status: number): boolean {
+  return status === 401 || status === 403;
+}
+
+/**
+ * Maps anything the SDK threw to a typed error result; `scrub` cleans its message. Throws CredentialsRejectedError
+ * for a 401 or 403.
+ */
 export function transcribeErrorOf(error: unknown, timeoutMs: number, scrub: (text: string) => string): TranscribeError {
   const result = (retryable: boolean, status: number | null, message: string): TranscribeError => ({
     kind: 'error',
@@ -36,11 +58,13 @@ export function transcribeErrorOf(error: unknown, timeoutMs: number, scrub: (tex
     const detail = error.message.startsWith(`${error.status} `)
       ? error.message.slice(`${error.status} `.length)
       : error.message;
-    const failed = result(
-      isRetryableStatus(error.status),
-      error.status,
-      `transcription request failed with HTTP ${error.status}: ${detail}`,
-    );
+    const message = `transcription request failed with HTTP ${error.status}: ${detail}`;
+    if (isCredentialsStatus(error.status))
+      throw new CredentialsRejectedError(
+        clipMessage(scrub(`the API rejected the credentials: ${message}`)),
+        error.status,
+      );
+    const failed = result(isRetryableStatus(error.status), error.status, message);
     const retryAfterMs = retryAfterMsOf(error.headers);
     return retryAfterMs === undefined || !failed.retryable ? failed : { ...failed, retryAfterMs };
   }

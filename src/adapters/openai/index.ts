@@ -12,7 +12,7 @@ export {
   type TranscriberLogger,
   type TranscriptionModel,
 } from './transcriber.js';
-export { isRetryableStatus } from './errors.js';
+export { isRetryableStatus, isCredentialsStatus, CredentialsRejectedError } from './errors.js';
 export {
   checkOpenAICredentials,
   credentialCheckTimeoutMs,

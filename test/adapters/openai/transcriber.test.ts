@@ -9,8 +9,8 @@ import {
   promptCharsMax,
   type OpenAITranscriberOptions,
 } from '../../../src/adapters/openai/index.js';
-import { retryAfterMsOf } from '../../../src/adapters/openai/errors.js';
-import type { TranscribeResult } from '../../../src/ports.js';
+import { CredentialsRejectedError, retryAfterMsOf } from '../../../src/adapters/openai/errors.js';
+import { WorkerUnfitError, type TranscribeResult } from '../../../src/ports.js';
 import { testBytes } from '../../contracts/chunk-store.contract.js';
 import { startOpenAIServer, transcriptFor, type FakeOpenAIServer } from '../../support/openai-server.js';
 
@@ -75,7 +75,6 @@ describe('OpenAITranscriber error mapping', () => {
     ['500 server error', { kind: 'status', status: 500 }, true, 500, /HTTP 500/],
     ['503 unavailable', { kind: 'status', status: 503 }, true, 503, /HTTP 503/],
     ['400 bad request', { kind: 'status', status: 400 }, false, 400, /HTTP 400/],
-    ['403 forbidden', { kind: 'status', status: 403 }, false, 403, /HTTP 403/],
     ['413 too large', { kind: 'status', status: 413 }, false, 413, /HTTP 413/],
     ['422 unprocessable', { kind: 'status', status: 422 }, false, 422, /HTTP 422/],
     [
@@ -117,17 +116,28 @@ describe('OpenAITranscriber error mapping', () => {
     });
   }
 
-  it('maps a 401 (wrong key) to a final error without the key the server echoed', async () => {
-    const result = await transcriber({ apiKey: `${apiKey}-wrong` }).transcribe({
-      jobId: 'job-1',
-      index: 0,
-      audio,
-      prompt: null,
-    });
-    expect(result).toMatchObject({ kind: 'error', retryable: false, status: 401 });
+  it('throws CredentialsRejectedError for a 401 (wrong key), without the key the server echoed', async () => {
+    const rejected = await transcriber({ apiKey: `${apiKey}-wrong` })
+      .transcribe({ jobId: 'job-1', index: 0, audio, prompt: null })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(rejected).toBeInstanceOf(CredentialsRejectedError);
+    expect(rejected).toBeInstanceOf(WorkerUnfitError);
+    expect(rejected).toMatchObject({ status: 401, kind: 'configuration', message: expect.stringMatching(/HTTP 401/) });
     expect(server.requests).toEqual([expect.objectContaining({ status: 401 })]);
-    expectNoKey(result);
-    expect(JSON.stringify(result)).toContain('[redacted]');
+    expect((rejected as Error).message).not.toContain(apiKey);
+    expect((rejected as Error).message).toContain('[redacted]');
+  });
+
+  it('throws CredentialsRejectedError for a 403 (a key without access), in one request', async () => {
+    server.inject({ kind: 'status', status: 403 });
+    await expect(transcriber().transcribe({ jobId: 'job-1', index: 0, audio, prompt: null })).rejects.toMatchObject({
+      name: 'CredentialsRejectedError',
+      status: 403,
+    });
+    expect(server.requests).toHaveLength(1);
   });
 
   it('scrubs the Authorization header when a server echoes it in an error', async () => {
