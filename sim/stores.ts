@@ -114,7 +114,8 @@ async function redisFactory(
   keyPrefix: string,
   roundTrips: RoundTrips,
 ): Promise<StoreFactory> {
-  const { RedisJobStore, asideKeys, jobKeys } = await import('../src/adapters/redis/index.js');
+  const { RedisJobStore, asideKeys, jobKeys, recoverableIndexKey, workTokensKey } =
+    await import('../src/adapters/redis/index.js');
   const client = shared ? await connect() : undefined;
   return (clock, host) => {
     const prefix = `${keyPrefix}${randomBytes(6).toString('hex')}:`;
@@ -175,7 +176,9 @@ async function redisFactory(
         ]);
         // One DEL per key: on a cluster the keys of different jobs live in different slots.
         if (keys.length > 0)
-          await Promise.all([...keys, `${prefix}jobs:recoverable`].map((key) => connection.del(key)));
+          await Promise.all(
+            [...keys, recoverableIndexKey(prefix), workTokensKey(prefix)].map((key) => connection.del(key)),
+          );
         if (!shared) connection.disconnect();
       },
     }));
@@ -201,7 +204,7 @@ const roundTripCommands = new Set([
 
 /**
  * `redis` seen through `host`: each command the adapter sends (its scripts, which ioredis names
- * `chunkwise…`, the commands above, and a MULTI's EXEC) is one round trip, a scheduling point of
+ * `chunkwise…`, the commands above, and a MULTI's or a pipeline's EXEC) is one round trip, a scheduling point of
  * the actor whose store call sends it. Everything else passes through.
  */
 function roundTripClient(redis: Redis, host: RoundTripHost): Redis {
@@ -211,7 +214,8 @@ function roundTripClient(redis: Redis, host: RoundTripHost): Redis {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function' || typeof property !== 'string') return value;
       const method = value as (...args: unknown[]) => unknown;
-      if (property === 'multi') return (...args: unknown[]) => transaction(method.apply(target, args) as object, wrap);
+      if (property === 'multi' || property === 'pipeline')
+        return (...args: unknown[]) => transaction(method.apply(target, args) as object, wrap);
       if (property.startsWith('chunkwise') || roundTripCommands.has(property)) {
         return (...args: unknown[]) => wrap(property, () => method.apply(target, args) as Promise<unknown>);
       }
