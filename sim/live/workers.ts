@@ -46,6 +46,8 @@ export class LiveWorker {
   paused = false;
   /** True once the run asked it to end (a kill or a stop), so its exit is no error. */
   ending = false;
+  /** True once it said it started: its preflight passed and it may claim. */
+  started = false;
   readonly stderr: string[] = [];
   /** Resolves once its stdout was read to the end. */
   readonly drained: Promise<void>;
@@ -122,7 +124,10 @@ export class WorkerPool {
       worker.stderr.splice(0, Math.max(0, worker.stderr.length - stderrLinesMax));
     });
     void tracked.exited.then(
-      (exit) => this.exited(worker, `code ${String(exit.code)}, signal ${String(exit.signal)}`),
+      (exit) =>
+        exit.code === refusedStartCode && !worker.started
+          ? this.refused(worker)
+          : this.exited(worker, `code ${String(exit.code)}, signal ${String(exit.signal)}`),
       (error: unknown) => this.exited(worker, String(error)),
     );
     this.workers.push(worker);
@@ -225,6 +230,9 @@ export class WorkerPool {
     const worker = this.workers.find((candidate) => candidate.actor === actor);
     const jobId = typeof entry.jobId === 'string' ? entry.jobId : null;
     switch (entry.what) {
+      case 'started':
+        if (worker !== undefined) worker.started = true;
+        return;
       case 'store':
         if (typeof entry.op === 'string' && jobId !== null)
           this.observer.trace({ actor, line: parsed as StoreTraceLine });
@@ -253,6 +261,17 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * A worker whose preflight found a dependency down (the nemesis may have killed Redis just then) exits 69 before it
+   * claims anything: as a supervisor would, the run starts the slot again a little later. Not an error of the engine.
+   */
+  private refused(worker: LiveWorker): void {
+    if (worker.ending || this.stopping) return;
+    void delay(refusedStartRetryMs).then(() => {
+      if (!this.stopping) this.start(worker.slot);
+    });
+  }
+
   private exited(worker: LiveWorker, how: string): void {
     if (worker.ending || this.stopping) return;
     const tail = worker.stderr.slice(-5).join(' | ');
@@ -265,6 +284,11 @@ export class WorkerPool {
     this.start(worker.slot);
   }
 }
+
+/** The exit code of a worker whose preflight found a dependency unavailable (EX_UNAVAILABLE). */
+const refusedStartCode = 69;
+/** How long the run waits before it starts a slot whose worker refused to start. */
+const refusedStartRetryMs = 500;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => {
