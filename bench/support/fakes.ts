@@ -16,6 +16,7 @@ import type {
   TranscribeResult,
   Transcriber,
 } from '../../src/ports.js';
+import { decorateStore, type StoreArgs } from '../../src/runtime/decorate-store.js';
 
 /** Wall-clock ms with sub-ms resolution, comparable with Date.now() and the Redis server clock on this host. */
 export function epochMs(): number {
@@ -116,19 +117,10 @@ export class KillSwitch {
  * up).
  */
 export function gatedStore(store: JobStore, visible: ReadonlySet<string>, onClaim?: (jobId: string) => void): JobStore {
-  return new Proxy(store, {
-    get: (object, property, receiver) => {
-      if (property === 'listRecoverableJobs') {
-        return async (limit: number) => (await object.listRecoverableJobs(limit)).filter((jobId) => visible.has(jobId));
-      }
-      if (property === 'claimJob' && onClaim !== undefined) {
-        return (request: Parameters<JobStore['claimJob']>[0]) => {
-          onClaim(request.jobId);
-          return object.claimJob(request);
-        };
-      }
-      const value: unknown = Reflect.get(object, property, receiver);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
-    },
+  return decorateStore(store, (name, args, proceed) => {
+    if (name === 'listRecoverableJobs')
+      return proceed().then((ids) => (ids as string[]).filter((jobId) => visible.has(jobId)) as typeof ids);
+    if (name === 'claimJob') onClaim?.((args as StoreArgs<'claimJob'>)[0].jobId);
+    return proceed();
   });
 }
