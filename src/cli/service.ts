@@ -68,7 +68,7 @@ const workerUsage = `Usage:
   chunkwise worker --chunks-dir DIR [--store URL] [--transcriber NAME] [--worker-id ID] [--key-prefix P]
                    [--model M] [--language L] [--openai-base-url URL] [--lease-ms N] [--poll-ms N]
                    [--sweep-ms N] [--api-outage-ms N] [--transcribe-timeout-ms N] [--trace-store]
-                   [--log-format text|json] [--metrics-port P]
+                   [--log-format text|json] [--metrics-port P] [--concurrency N]
       e.g. chunkwise worker --store redis://127.0.0.1:6379 --chunks-dir /var/lib/chunkwise
       --transcriber: openai (the default; the key comes from OPENAI_API_KEY, --model, --language and
       --openai-base-url configure it); --poll-ms: idle wait between looks for work on a store that
@@ -78,7 +78,8 @@ const workerUsage = `Usage:
       waited out before the job fails (default 600000; Retry-After is honoured up to 120000);
       --transcribe-timeout-ms: limit of one transcription request (default 120000); --trace-store:
       print every lease grant, renewal and commit the store acknowledged as a JSON line (an audit
-      trail). The sweep touches only job directories marked with this --key-prefix.
+      trail). The sweep touches only job directories marked with this --key-prefix. --concurrency N:
+      work on up to N jobs at once, one worker loop each (ids ID.1 … ID.N; default 1, at most 64).
       --log-format: text (the default on a terminal) or json (one object a line, the default otherwise);
       --metrics-port P: serve Prometheus metrics at http://127.0.0.1:P/metrics (0: any free port, logged).
       Before it claims anything the worker checks that the job store answers, ffmpeg and ffprobe run
@@ -297,6 +298,7 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
         'transcribe-timeout-ms': { type: 'string' },
         'log-format': { type: 'string' },
         'metrics-port': { type: 'string' },
+        concurrency: { type: 'string' },
       },
     }),
   );
@@ -323,6 +325,9 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
       : positiveInteger('transcribe-timeout-ms', values['transcribe-timeout-ms'], 0);
   const logFormat = logFormatFlag(values['log-format'], io);
   const metricsPort = portFlag('metrics-port', values['metrics-port']);
+  const concurrency = positiveInteger('concurrency', values.concurrency, 1);
+  if (concurrency > concurrencyMax)
+    throw new CommandUsageError(`--concurrency must be at most ${concurrencyMax}, got ${concurrency}`);
   const { FsChunkStore } = await import('../adapters/fs/index.js');
   const { FfmpegMedia, checkMediaTools } = await import('../adapters/ffmpeg/index.js');
   const url = storeUrl(values);
@@ -393,40 +398,59 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
       throw new DependencyUnavailableError(`--metrics-port ${String(metricsPort)}: the port is in use`);
     throw error;
   }
-  const trace = (line: StoreTraceLine) => write({ workerId, what: 'store', ...line });
-  const tracedStore = values['trace-store'] === true ? tracingStore(store, trace) : store;
-  const worker = new Worker({
-    workerId,
-    store: metrics === undefined ? tracedStore : metrics.wrapStore(tracedStore),
-    chunkStore,
-    media,
-    transcriber: metrics === undefined ? transcriber : metrics.wrapTranscriber(transcriber),
-    clock: systemClock,
-    random: Math.random,
-    ...(store.workSignal === undefined ? {} : { workSignal: store.workSignal() }),
-    limits,
-    log,
+  // One worker loop per slot of --concurrency, each with its own id, lease keeping and work signal: N jobs at once.
+  const workers = Array.from({ length: concurrency }, (_, slot) => {
+    const id = concurrency === 1 ? workerId : `${workerId}.${slot + 1}`;
+    const trace = (line: StoreTraceLine) => write({ workerId: id, what: 'store', ...line });
+    const tracedStore = values['trace-store'] === true ? tracingStore(store, trace) : store;
+    return new Worker({
+      workerId: id,
+      store: metrics === undefined ? tracedStore : metrics.wrapStore(tracedStore),
+      chunkStore,
+      media,
+      transcriber: metrics === undefined ? transcriber : metrics.wrapTranscriber(transcriber),
+      clock: systemClock,
+      random: Math.random,
+      ...(store.workSignal === undefined ? {} : { workSignal: store.workSignal() }),
+      limits,
+      log,
+    });
   });
-  const stop = () => worker.stop();
+  const stop = () => {
+    for (const worker of workers) worker.stop();
+  };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   write({
     workerId,
     what: 'started',
-    detail: `chunks in ${chunkStore.root}`,
+    detail: `chunks in ${chunkStore.root}${concurrency === 1 ? '' : `, ${concurrency} jobs at once`}`,
     ...(server === undefined ? {} : { metrics: `http://127.0.0.1:${server.port}/metrics` }),
   });
+  let failure: { readonly error: unknown } | undefined;
   try {
-    await worker.run();
+    // A loop that stops with an error (a worker unfit for the work) stops the others: they hand their jobs over.
+    await Promise.all(
+      workers.map((worker) =>
+        worker.run().catch((error: unknown) => {
+          failure ??= { error };
+          stop();
+        }),
+      ),
+    );
   } finally {
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
     await server?.close();
     await store.close();
   }
+  if (failure !== undefined) throw failure.error;
   write({ workerId, what: 'exited' });
   return 0;
 }
+
+/** Most worker loops one `chunkwise worker` process runs (--concurrency). */
+export const concurrencyMax = 64;
 
 /**
  * Credential checks of the transcribers, by name (the openai adapter's checkOpenAICredentials); a transcriber

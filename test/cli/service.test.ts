@@ -85,6 +85,8 @@ describe('service commands: usage errors', () => {
     await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--lease-ms', '0'], io), /--lease-ms must be a positive/);
     await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--poll-ms', '1.5'], io), /--poll-ms/);
     await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--bogus'], io), /--bogus/);
+    await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--concurrency', '0'], io), /--concurrency/);
+    await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--concurrency', '65'], io), /at most 64, got 65/);
     await usageError(workerCommand(['--chunks-dir', '/tmp/x', 'extra'], io), /unexpected argument "extra"/);
   });
 

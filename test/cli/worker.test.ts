@@ -259,6 +259,45 @@ describeWithRedis('chunkwise worker as a process (real Redis)', probe, () => {
     }
   });
 
+  it('--concurrency 2 works on two jobs at once, one worker loop each, and stops both on SIGTERM', async () => {
+    const directory = await temporary.make();
+    const quiet = { stdout: { write: () => true }, stderr: { write: () => true } };
+    for (const jobId of ['job-p1', 'job-p2']) {
+      const source = await sineWav(directory, { seconds: 1.5, name: `${jobId}.wav` });
+      expect(await main(['submit', source, '--job-id', jobId, '--chunk-length-ms', '1000', ...flags], quiet)).toBe(0);
+    }
+    const api = await startOpenAIServer({ apiKey, latencyMs: () => 1_500 });
+    const worker = startWorker(
+      [
+        '--chunks-dir',
+        await temporary.make(),
+        '--openai-base-url',
+        api.baseURL,
+        '--concurrency',
+        '2',
+        '--worker-id',
+        'pair',
+        ...flags,
+      ],
+      tools,
+    );
+    try {
+      const done = async () =>
+        (await store.getJob('job-p1'))?.phase === 'completed' && (await store.getJob('job-p2'))?.phase === 'completed';
+      await until(done, 30_000, 'both jobs to complete');
+      const owners = [(await store.getJob('job-p1'))?.owner, (await store.getJob('job-p2'))?.owner].sort();
+      expect(owners).toEqual(['pair.1', 'pair.2']);
+      // The two jobs' first transcriptions were in flight together (each answer takes 1.5 s).
+      const first = (jobId: string) => api.requests.find((request) => request.jobId === jobId)?.atMs ?? 0;
+      expect(Math.abs(first('job-p1') - first('job-p2'))).toBeLessThan(1_500);
+    } finally {
+      worker.kill();
+      expect(await worker.exited).toBe(0);
+      await api.close();
+    }
+    expect(worker.lines.at(-1)).toContain('"exited"');
+  });
+
   it('cancel while a worker transcribes: its next write is refused, it lets the job go, nothing is written after', async () => {
     const directory = await temporary.make();
     const source = await sineWav(directory, { seconds: 2.5 });
