@@ -10,6 +10,9 @@ import { Cluster } from 'ioredis';
 import type { WorkSignal } from '../../ports.js';
 import type { RedisClient } from './connect.js';
 
+/** How long a wait lasts when Redis did not answer it: the worker's own retries take over after it. */
+export const unreachableWaitMs = 1_000;
+
 /** Settings of the blocking connection: no command timeout (a pop waits as long as it was told). */
 const blockingOptions = { commandTimeout: undefined, connectionName: 'chunkwise-work', maxRetriesPerRequest: 1 };
 
@@ -38,8 +41,8 @@ export class RedisWorkSignal implements WorkSignal {
       if (waitMs <= 0) return;
       await this.pop(waitMs, signal);
     } catch {
-      // Unreachable or failing over: wait out the timeout, then the worker lists (and retries) as usual.
-      if (!this.closed && !isAborted(signal)) await sleep(waitMs, signal);
+      // Unreachable or failing over: wait a little (at most the timeout), then the worker lists, and retries, as usual.
+      if (!this.closed && !isAborted(signal)) await sleep(Math.min(waitMs, unreachableWaitMs), signal);
     }
   }
 
