@@ -1,6 +1,7 @@
 /**
  * The vitest run `npm run mutation` (Stryker) uses against each mutant of src/core, src/runtime and
- * src/adapters/memory: the unit, property and contract tests of those folders, the chaos scenarios,
+ * src/adapters/memory: the unit, property and contract tests of those folders (and the contract suites that run on
+ * the memory adapters and the system clock), the chaos scenarios,
  * the mutation-focused tests and a fixed budget of simulated runs. Slow or external tests (CLI and
  * child processes, Redis, ffmpeg, OpenAI, Chromium, planted-bug campaigns) are left out: they do
  * not exercise these folders more than the simulator does. fast-check's seed is fixed so that every
@@ -44,6 +45,13 @@ export default defineConfig({
       'test/adapters/memory/**/*.test.ts',
       'test/chaos/**/*.test.ts',
       'test/mutation/**/*.test.ts',
+      // The contract suites that run on the memory adapters and the system clock (their other stores are skipped
+      // by coverage: no mutant of these folders runs them).
+      'test/contracts/clock.test.ts',
+      'test/contracts/chunk-writer.test.ts',
+      'test/contracts/job-admin.test.ts',
+      'test/contracts/work-signal.test.ts',
+      'test/adapters/fs/contract.test.ts',
     ],
     setupFiles: ['test/mutation/setup.ts'],
     // One module graph per run: Stryker starts a fresh worker for each mutant, so imports (and static

@@ -9,6 +9,7 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { RedisJobStore } from '../../src/adapters/redis/index.js';
+import { AssertionError } from '../../src/core/assert.js';
 import { CorruptStateError } from '../../src/ports.js';
 import { Harness, storeWith } from '../support/fakes.js';
 import { deleteKeysWithPrefix, describeOnMockAndReal, randomPrefix, realRedis } from '../support/redis.js';
@@ -62,6 +63,57 @@ describe('a worker skips a job that fails on its own and goes on', () => {
       handle.worker.stop();
     });
   }
+});
+
+describe('the backoff of a skipped job', () => {
+  /** A worker whose claims of job `poison` fail with the job's own error; the times of those claims. */
+  async function poisonClaims(workSignal: boolean): Promise<{ attempts: number[]; harness: Harness }> {
+    const harness = new Harness();
+    await harness.createJob('poison', 2_000);
+    const attempts: number[] = [];
+    harness.startWorker('w1', {
+      workSignal,
+      store: (inner) =>
+        storeWith(inner, {
+          claimJob: async (request) => {
+            if (request.jobId !== 'poison') return inner.claimJob(request);
+            attempts.push(harness.scheduler.now());
+            throw new TypeError('jobId must match [A-Za-z0-9_-]{1,128}');
+          },
+        }),
+    });
+    await harness.runFor(30_000);
+    return { attempts, harness };
+  }
+
+  for (const workSignal of [false, true]) {
+    it(`doubles from twice the poll interval up to the sweep interval (${workSignal ? 'waiting' : 'polling'})`, async () => {
+      const { attempts, harness } = await poisonClaims(workSignal);
+      const { idlePollIntervalMs: pollMs, sweepIntervalMs: sweepMs } = harness.limits;
+      const gaps = attempts.slice(1).map((at, index) => at - (attempts[index] ?? 0));
+      const expected = [2 * pollMs, 4 * pollMs, 8 * pollMs, sweepMs, sweepMs].map((ms) => Math.min(ms, sweepMs));
+      expect(gaps.length).toBeGreaterThanOrEqual(expected.length);
+      // Each retry comes once its backoff has passed, and (a worker waiting for work is woken for it) soon after.
+      expected.forEach((delayMs, index) => {
+        expect(gaps[index]).toBeGreaterThanOrEqual(delayMs);
+        expect(gaps[index]).toBeLessThan(delayMs + pollMs + 50);
+      });
+    });
+  }
+
+  it('does not skip a job whose claim broke an assertion: that is a bug, logged as an error', async () => {
+    const harness = new Harness();
+    await harness.createJob('job-1', 2_000);
+    const handle = harness.startWorker('w1', {
+      store: (inner) =>
+        storeWith(inner, {
+          claimJob: async () => Promise.reject(new AssertionError('claim of a job with no owner')),
+        }),
+    });
+    await harness.runFor(2_000);
+    expect(handle.log.filter((entry) => entry.what === 'skipped')).toEqual([]);
+    expect(handle.log.find((entry) => entry.what === 'error')?.detail).toMatch(/claim of a job with no owner/);
+  });
 });
 
 function redisPoisonSuite(connect: () => Redis): void {
