@@ -4,7 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChunkDigest, ChunkStore, ChunkWriter } from '../../src/ports.js';
 import { testBytes } from './chunk-store.contract.js';
@@ -110,8 +112,14 @@ export function chunkWriterContract(name: string, make: () => Promise<ChunkWrite
       await writeFile(part, testBytes(5));
       await expect(writer.publishPart('job-a', 1, part)).rejects.toThrow(TypeError);
       await expect(writer.publishPart('job-b', 0, part)).rejects.toThrow(TypeError);
-      await expect(writer.publishPart('job-a', 0, '/etc/passwd')).rejects.toThrow(/\/etc\/passwd/);
-      await expect(writer.discardPart('job-a', 0, '/etc/passwd')).rejects.toThrow(TypeError);
+      // A file of the test's own outside the writer's parts: refused, and still there. Never a system path: a
+      // mutant that drops the check would delete what it names.
+      const foreign = path.join(await mkdtemp(path.join(tmpdir(), 'chunkwise-foreign-')), 'keep.bin');
+      await writeFile(foreign, testBytes(6));
+      await expect(writer.publishPart('job-a', 0, foreign)).rejects.toThrow(foreign);
+      await expect(writer.discardPart('job-a', 0, foreign)).rejects.toThrow(TypeError);
+      expect(existsSync(foreign)).toBe(true);
+      await rm(path.dirname(foreign), { recursive: true, force: true });
       expect(existsSync(part)).toBe(true);
       await writer.discardPart('job-a', 0, part);
     });

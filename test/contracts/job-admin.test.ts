@@ -1,6 +1,7 @@
 /**
- * The JobAdmin contract against the memory store, and against the Redis adapter on ioredis-mock and on a real Redis
- * server (skipped loudly when none answers), each with a manual clock passed to the scripts.
+ * The JobAdmin contract against the Redis adapter on ioredis-mock and on a real Redis server (skipped loudly when none
+ * answers), each with a manual clock passed to the scripts. The memory store runs it in
+ * test/adapters/memory/admin.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryJobAdmin } from '../../src/adapters/memory/admin.js';
@@ -18,12 +19,6 @@ import {
 } from '../support/redis.js';
 import { jobAdminContract } from './job-admin.contract.js';
 import { chunkPlan, manualClock } from './job-store.contract.js';
-
-jobAdminContract('memory store', async () => {
-  const clock = manualClock();
-  const store = new MemoryJobStore(clock);
-  return { store, admin: new MemoryJobAdmin(store), clock, cleanup: async () => {} };
-});
 
 jobAdminContract('Redis on ioredis-mock', async () => {
   const clock = manualClock();

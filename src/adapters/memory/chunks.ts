@@ -6,7 +6,7 @@
  * temporary directory of its own, read into memory and removed when published or discarded.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChunkFileStatus } from '../../core/planner.js';
@@ -68,9 +68,14 @@ export class MemoryChunkStore implements ChunkStore, ChunkWriter {
       throw new TypeError(`partPath ${describe(partPath)} is not a partial file of chunk ${index} of job ${jobId}`);
   }
 
+  /**
+   * Removes a partial file, then its directory if that is now empty: never a recursive removal, so that a path that
+   * slipped past the checks above can cost at most that one file.
+   */
   private async dropPart(partPath: string): Promise<void> {
     this.parts.delete(partPath);
-    await rm(path.dirname(partPath), { recursive: true, force: true });
+    await rm(partPath, { force: true });
+    await rmdir(path.dirname(partPath)).catch(() => undefined);
   }
 
   /** Writes a partial file (`<index>.part`), as an extraction in progress does. */
