@@ -1,6 +1,5 @@
-/** Every ChunkWriter keeps the same contract: the file-system store and the memory store. */
+/** The ChunkWriter contract on FsChunkStore (MemoryChunkStore: test/adapters/memory/chunk-contracts.test.ts). */
 import { rm } from 'node:fs/promises';
-import { MemoryChunkStore } from '../../src/adapters/memory/index.js';
 import { FsChunkStore } from '../../src/adapters/fs/index.js';
 import { chunkWriterContract } from './chunk-writer.contract.js';
 import { useTempDirectories } from '../support/media.js';
@@ -11,5 +10,3 @@ chunkWriterContract('FsChunkStore', async () => {
   const root = await temp.make();
   return { writer: new FsChunkStore({ root }), cleanup: () => rm(root, { recursive: true, force: true }) };
 });
-
-chunkWriterContract('MemoryChunkStore', async () => ({ writer: new MemoryChunkStore(), cleanup: async () => {} }));

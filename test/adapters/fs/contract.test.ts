@@ -1,21 +1,8 @@
-// Proves MemoryChunkStore and FsChunkStore keep the same ChunkStore contract by running one suite against both.
+// The ChunkStore contract on FsChunkStore (test/adapters/memory/chunk-contracts.test.ts runs it on MemoryChunkStore).
 import { readdir, rm, unlink, writeFile } from 'node:fs/promises';
-import { MemoryChunkStore } from '../../../src/adapters/memory/chunks.js';
 import { FsChunkStore, ownerMarkFileName } from '../../../src/adapters/fs/index.js';
 import { chunkStoreContract } from '../../contracts/chunk-store.contract.js';
 import { useTempDirectories } from '../../support/media.js';
-
-chunkStoreContract('MemoryChunkStore', async () => {
-  const store = new MemoryChunkStore();
-  return {
-    store,
-    write: async (jobId, index, data) => store.put(jobId, index, data),
-    writePartial: async (jobId, index, data) => store.putPart(jobId, index, data),
-    overwrite: async (jobId, index, data) => store.overwrite(jobId, index, data),
-    deleteFile: async (jobId, index) => store.deleteFile(jobId, index),
-    fileCount: async (jobId) => store.fileNames(jobId).length,
-  };
-});
 
 const temp = useTempDirectories('chunkwise-fs-contract-');
 
