@@ -235,8 +235,19 @@ export class FsChunkStore implements ChunkStore, ChunkWriter {
     if (mark.code !== 'ENOENT') return 'foreign';
     const entries = await readdir(directory).catch(() => undefined);
     if (entries === undefined) return (await this.isRealDirectory(directory)) ? 'foreign' : 'absent';
+    // Another writer linked its mark in between: read the mark again rather than take it for a stranger's file.
+    if (entries.includes(ownerMarkFileName))
+      return (await this.markText(directory)) === this.namespace ? 'ours' : 'foreign';
     // Only half-written marks (of a writer that is marking it now, or crashed doing so): unclaimed.
     return entries.every((name) => markTempPattern.test(name)) ? 'empty' : 'foreign';
+  }
+
+  /** The text of a job directory's owner mark, or undefined when it cannot be read. */
+  private async markText(directory: string): Promise<string | undefined> {
+    return readFile(path.join(directory, ownerMarkFileName), {
+      encoding: 'utf8',
+      flag: constants.O_RDONLY | constants.O_NOFOLLOW,
+    }).catch(() => undefined);
   }
 
   /**
