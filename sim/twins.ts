@@ -15,7 +15,7 @@
  *   expires and another worker recovers), or pauses past its lease (its writes are then fenced).
  */
 import { createHash } from 'node:crypto';
-import { storeCallSubject, type StoreOperationName } from '../src/core/store-operations.js';
+import { storeCallSubject, storeOperations, type StoreOperationName } from '../src/core/store-operations.js';
 import type { ChunkFileStatus } from '../src/core/planner.js';
 import type { ChunkSpec } from '../src/core/types.js';
 import type {
@@ -32,7 +32,7 @@ import type {
   WriteResult,
 } from '../src/ports.js';
 import type { CallTarget, InjectedTranscriberFault } from './faults/index.js';
-import { decorateStore, type StoreArgs, type StoreResult } from '../src/runtime/decorate-store.js';
+import { decorateStore, type StoreResult } from '../src/runtime/decorate-store.js';
 
 /** What the twins need from the world. */
 export interface TwinHost {
@@ -107,11 +107,11 @@ const storeTargets: Partial<Record<StoreOperationName, CallTarget>> = {
 
 /**
  * The memory reference store behind the fault layer: every operation is a scheduled call of
- * `actor`, with the latency `latencyMs` draws; a commit carries its epoch for the history.
+ * `actor`, with the latency `latencyMs` draws; a fenced write carries its request's epoch for the history.
  */
 export function simStore(host: TwinHost, actor: string, inner: JobStore, latencyMs: () => number): JobStore {
   return decorateStore(inner, (name, args, proceed) => {
-    const epoch = name === 'commitChunk' ? (args as StoreArgs<'commitChunk'>)[0].epoch : undefined;
+    const epoch = storeOperations[name].fenced ? (args[0] as { readonly epoch: number }).epoch : undefined;
     return host.portCall(actor, {
       port: 'store',
       op: name,

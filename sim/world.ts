@@ -796,14 +796,15 @@ export class World implements TwinHost {
       case 'renew': {
         if (outcome.kind !== 'ok') return;
         this.leaseEnds.set(job, outcome.leaseExpiresAtMs ?? 0);
-        const epoch = this.inspect.job(job)?.epoch ?? 0;
+        // The renewing request's epoch: in an interleaved store the view may already hold a newer one.
+        const epoch = requestEpoch ?? this.inspect.job(job)?.epoch ?? 0;
         this.history.add({ t, kind: 'renew', actor, job, epoch, leaseUntilMs: outcome.leaseExpiresAtMs ?? 0 });
         return;
       }
       case 'end':
         if (outcome.kind !== 'ok') return;
         this.leaseEnds.set(job, 0);
-        this.history.add({ t, kind: 'release', actor, job, epoch: this.inspect.job(job)?.epoch ?? 0 });
+        this.history.add({ t, kind: 'release', actor, job, epoch: requestEpoch ?? this.inspect.job(job)?.epoch ?? 0 });
         return;
       case 'commit':
         if (outcome.kind === 'ok')
