@@ -8,10 +8,17 @@ export const systemClock: Clock = {
   sleep: async (ms: number, signal?: AbortSignal) => {
     const aborted = (): boolean => signal?.aborted === true;
     if (aborted()) return;
-    try {
-      await delay(ms, undefined, signal === undefined ? undefined : { signal });
-    } catch (error) {
-      if (!aborted()) throw error;
-    }
+    // A timer may fire a little before Date.now() says its time came: sleep out the rest, so that now() moved by ms.
+    const endMs = Date.now() + ms;
+    let leftMs = ms;
+    do {
+      try {
+        await delay(leftMs, undefined, signal === undefined ? undefined : { signal });
+      } catch (error) {
+        if (!aborted()) throw error;
+        return;
+      }
+      leftMs = endMs - Date.now();
+    } while (leftMs > 0);
   },
 };
