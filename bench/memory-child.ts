@@ -34,6 +34,7 @@ export const memoryLimits: Limits = Object.freeze({
   idlePollIntervalMs: 50,
   sweepIntervalMs: 1_000,
   recoverableJobsPageMax: 16,
+  chunkConcurrency: 1,
 });
 /** Chunks per job. */
 export const memoryChunks = 30;

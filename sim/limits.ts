@@ -15,4 +15,5 @@ export const simulationLimits: Limits = Object.freeze({
   idlePollIntervalMs: 1_000,
   sweepIntervalMs: 5_000,
   recoverableJobsPageMax: 16,
+  chunkConcurrency: 1,
 });

@@ -32,6 +32,12 @@ export interface Limits {
   readonly sweepIntervalMs: number;
   /** Jobs a worker asks the store for in one look for work. */
   readonly recoverableJobsPageMax: number;
+  /**
+   * Transcriptions of one job's chunks in flight at once, under one lease (at most {@link chunkConcurrencyMax}).
+   * Each is committed as it returns, in any order; the transcript is still assembled in chunk order. Above 1, a
+   * chunk's prompt is the text of the chunk before only when that text has returned already.
+   */
+  readonly chunkConcurrency: number;
 }
 
 /** Sensible production defaults. */
@@ -48,6 +54,7 @@ export const defaultLimits: Limits = Object.freeze({
   idlePollIntervalMs: 1_000,
   sweepIntervalMs: 30_000,
   recoverableJobsPageMax: 16,
+  chunkConcurrency: 1,
 });
 
 /** Shortest chunk a job may ask for. */
@@ -88,6 +95,11 @@ export function validateLimits(limits: Limits): Limits {
   if (limits.leaseDurationMs > leaseDurationMsMax) {
     throw new RangeError(`limits.leaseDurationMs must be at most ${leaseDurationMsMax}, got ${limits.leaseDurationMs}`);
   }
+  if (limits.chunkConcurrency > chunkConcurrencyMax) {
+    throw new RangeError(
+      `limits.chunkConcurrency must be at most ${chunkConcurrencyMax}, got ${limits.chunkConcurrency}`,
+    );
+  }
   if (limits.recoveryAttemptsMax > recoveryAttemptsMaxLimit) {
     throw new RangeError(
       `limits.recoveryAttemptsMax must be at most ${recoveryAttemptsMaxLimit}, got ${limits.recoveryAttemptsMax}`,
@@ -98,6 +110,8 @@ export function validateLimits(limits: Limits): Limits {
 
 /** Longest lease a claim may ask for. */
 export const leaseDurationMsMax = 3_600_000;
+/** Most transcriptions of one job a worker may have in flight at once. */
+export const chunkConcurrencyMax = 32;
 /** Largest recoveryAttemptsMax a claim may pass. */
 export const recoveryAttemptsMaxLimit = 1_000;
 /** Longest request id, in characters. */

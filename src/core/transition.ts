@@ -19,7 +19,14 @@ export type Effect =
   | { readonly type: 'probe' }
   | { readonly type: 'extract'; readonly index: number; readonly purpose: 'plan' | 'recreate' }
   | { readonly type: 'check_chunks'; readonly indices: readonly number[] }
+  /**
+   * Start transcribing a chunk. The call runs beside what follows: the runtime feeds `started` at once, and the
+   * call's result (`transcribed`, `transcribe_failed`, `chunk_unreadable`, `refused`) when the machine asks for it
+   * with `await`. At most `chunkConcurrency` calls are in flight.
+   */
   | { readonly type: 'transcribe'; readonly index: number; readonly prompt: string | null }
+  /** Nothing to do until a transcription in flight returns: feed the result of the first one that did. */
+  | { readonly type: 'await' }
   /** Back off before retrying; at least `delayMsMin` when the API asked for a wait (Retry-After). */
   | { readonly type: 'wait'; readonly attempt: number; readonly delayMsMin?: number }
   | { readonly type: 'cleanup' }
@@ -52,6 +59,8 @@ export type StopOutcome = 'completed' | 'failed' | 'lost';
 /** The result of an effect, fed back to the machine. */
 export type Input =
   | { readonly type: 'probed'; readonly durationMs: number }
+  /** The transcription the machine asked for is on its way (its result comes later, when awaited). */
+  | { readonly type: 'started'; readonly index: number }
   | { readonly type: 'extracted'; readonly index: number; readonly bytes: number; readonly sha256: string }
   | { readonly type: 'media_failed'; readonly reason: 'source_missing' | 'media_invalid'; readonly message: string }
   /** A probe or extraction failed in a way that may pass (timeout, disk full): retried after a wait. */
@@ -106,7 +115,12 @@ export interface MachineState {
     readonly bytes: number;
     readonly sha256: string;
   } | null;
-  readonly transcript: { readonly index: number; readonly text: string } | null;
+  /** Chunks whose transcription is in flight (started, result not fed yet), in start order. */
+  readonly transcribing: readonly number[];
+  /** Transcripts received and not yet committed, in arrival order (committed in that order). */
+  readonly transcripts: readonly { readonly index: number; readonly text: string }[];
+  /** Most transcriptions of this job in flight at once. */
+  readonly chunkConcurrency: number;
   readonly attempts: Readonly<Record<number, number>>;
   /** When each chunk's retryable failures began (ms, the worker's clock), in this ownership. */
   readonly failingSinceMs: Readonly<Record<number, number>>;
@@ -129,7 +143,7 @@ export interface Step {
 
 /** The limits the machine reads. */
 export type MachineLimits = Pick<Limits, 'transcriptionAttemptsMax' | 'mediaAttemptsMax'> &
-  Partial<Pick<Limits, 'transcriptionOutageMs' | 'retryAfterMsMax'>>;
+  Partial<Pick<Limits, 'transcriptionOutageMs' | 'retryAfterMsMax' | 'chunkConcurrency'>>;
 
 /** The first step for the job snapshot a claim returned (`recovering` when the claim began a recovery). */
 export function initialTransition(job: Job, workerId: string, recovering: boolean, limits: MachineLimits): Step {
@@ -148,7 +162,9 @@ export function initialTransition(job: Job, workerId: string, recovering: boolea
     checked: false,
     reextract: [],
     recreated: null,
-    transcript: null,
+    transcribing: [],
+    transcripts: [],
+    chunkConcurrency: limits.chunkConcurrency ?? defaultLimits.chunkConcurrency,
     attempts: {},
     failingSinceMs: {},
     waiting: null,
@@ -207,23 +223,36 @@ const inputs: { readonly [T in Input['type']]: Apply<T> } = {
       return { ...state, checked: true, failure: { type: 'fail', reason: plan.reason, message: plan.message } };
     return { ...state, checked: true, ...(plan.kind === 'resume' ? { reextract: [...plan.reextract] } : {}) };
   },
+  started: (state, input) => {
+    const wanted = nextEffect(state);
+    assert(wanted.type === 'transcribe' && wanted.index === input.index, `chunk ${input.index} started unasked`);
+    return { ...state, transcribing: [...state.transcribing, input.index] };
+  },
   chunk_unreadable: (state, input) => {
     const times = (state.recreations[input.index] ?? 0) + 1;
-    const next = { ...state, recreations: { ...state.recreations, [input.index]: times } };
+    const next = { ...landed(state, input.index), recreations: { ...state.recreations, [input.index]: times } };
     if (times > state.mediaAttemptsMax) {
       const message = `chunk ${input.index} is ${input.status} again after ${times - 1} re-extractions`;
       return { ...next, failure: { type: 'fail', reason: 'media_invalid', message } };
     }
-    if (state.reextract.some((entry) => entry.index === input.index)) return next;
     return { ...next, reextract: [...state.reextract, { index: input.index, reason: input.status }] };
   },
-  transcribed: (state, input) => ({ ...state, transcript: { index: input.index, text: input.text } }),
+  transcribed: (state, input) => ({
+    ...landed(state, input.index),
+    transcripts: [...state.transcripts, { index: input.index, text: input.text }],
+  }),
   transcribe_failed: transcribeFailed,
   waited: (state) => ({ ...state, waiting: null, waitMsMin: 0 }),
   cleaned: (state) => ({ ...state, cleaned: true }),
   stored,
   refused: (state) => ({ ...state, inFlight: null, stopped: 'lost' }),
 };
+
+/** The transcription of chunk `index` returned: it is no longer in flight. */
+function landed(state: MachineState, index: number): MachineState {
+  assert(state.transcribing.includes(index), `a result for chunk ${index}, which has no transcription in flight`);
+  return { ...state, transcribing: state.transcribing.filter((inFlight) => inFlight !== index) };
+}
 
 /** A chunk of the plan was extracted, in order. */
 function planned(state: MachineState, input: Extract<Input, { type: 'extracted' }>): MachineState {
@@ -244,7 +273,7 @@ function recreated(state: MachineState, input: Extract<Input, { type: 'extracted
 
 function transcribeFailed(state: MachineState, input: Extract<Input, { type: 'transcribe_failed' }>): MachineState {
   const attempts = (state.attempts[input.index] ?? 0) + 1;
-  const next = { ...state, attempts: { ...state.attempts, [input.index]: attempts } };
+  const next = { ...landed(state, input.index), attempts: { ...state.attempts, [input.index]: attempts } };
   if (!input.retryable) {
     const failure = { reason: 'transcription_rejected', message: input.message, chunkIndex: input.index } as const;
     return { ...next, failure: { type: 'fail', ...failure, retryable: false } };
@@ -285,7 +314,7 @@ function stored(state: MachineState, input: Extract<Input, { type: 'stored' }>):
     case 'record_recreated':
       return { ...next, recreated: null };
     case 'commit':
-      return { ...next, transcript: null };
+      return { ...next, transcripts: state.transcripts.filter((transcript) => transcript.index !== effect.index) };
     case 'fail':
       return { ...next, failure: null };
     default:
@@ -301,7 +330,7 @@ function nextEffect(state: MachineState): Effect {
     return { type: 'stop', outcome: job.phase === 'completed' ? 'completed' : 'failed' };
   }
   if (state.failure !== null) return state.failure;
-  if (state.waiting !== null && state.transcript === null) {
+  if (state.waiting !== null && state.transcripts.length === 0) {
     return state.waitMsMin > 0
       ? { type: 'wait', attempt: state.waiting, delayMsMin: state.waitMsMin }
       : { type: 'wait', attempt: state.waiting };
@@ -339,11 +368,19 @@ function transcribingEffect(state: MachineState): Effect {
   const reextract = state.reextract[0];
   if (reextract !== undefined) return { type: 'extract', index: reextract.index, purpose: 'recreate' };
   if (job.recovery.open && !job.recovery.resumed) return { type: 'mark_resumed' };
-  if (state.transcript !== null)
-    return { type: 'commit', index: state.transcript.index, transcript: state.transcript.text };
-  const next = job.chunks.find((chunk) => chunk.transcript === null);
-  assert(next !== undefined, 'transcribing with no pending chunk');
-  // The chunk before (none for the first) gives its transcript as the prompt.
-  const previous = job.chunks[next.index - 1];
-  return { type: 'transcribe', index: next.index, prompt: previous?.transcript ?? null };
+  const received = state.transcripts[0];
+  if (received !== undefined) return { type: 'commit', index: received.index, transcript: received.text };
+  if (state.transcribing.length < state.chunkConcurrency) {
+    const next = job.chunks.find((chunk) => chunk.transcript === null && !state.transcribing.includes(chunk.index));
+    if (next !== undefined) return { type: 'transcribe', index: next.index, prompt: promptFor(state, next.index) };
+  }
+  assert(state.transcribing.length > 0, 'transcribing with no pending chunk');
+  return { type: 'await' };
+}
+
+/** The transcript of the chunk before `index` (none for the first), committed or in hand, else null. */
+function promptFor(state: MachineState, index: number): string | null {
+  const previous = state.job.chunks[index - 1];
+  if (previous === undefined) return null;
+  return previous.transcript ?? state.transcripts.find((received) => received.index === index - 1)?.text ?? null;
 }

@@ -254,20 +254,23 @@ export class Worker {
   private async process(job: Job, recovering: boolean, claimSentMs: number): Promise<JobRunOutcome> {
     const lease = new LeaseKeeper(this, job, claimSentMs);
     lease.start();
+    const calls = new InFlight();
     let { state, effect } = machine.initialTransition(job, this.workerId, recovering, this.limits);
     // Why the job stopped being ours, when a write or the lease was refused: for the log.
     let refusal: string | undefined;
     try {
       while (effect.type !== 'stop') {
-        // A stopping worker still writes what it holds (a transcript in hand, a plan, a decided failure) and
-        // cleans up a finished job; it hands the job over before any new work outside the store.
-        if (this.stopping && !isStoreEffect(effect) && effect.type !== 'cleanup') {
+        // A stopping worker still writes what it holds (a transcript in hand, a plan, a decided failure), lets the
+        // transcriptions in flight return and commits them, and cleans up a finished job; it hands the job over
+        // before any new work outside the store.
+        const finishing = this.stopping && !isStoreEffect(effect) && effect.type !== 'cleanup';
+        if (finishing && calls.size === 0) {
           await this.release(job, state.job.epoch);
           return 'released';
         }
         let input: machine.Input;
         try {
-          input = await this.perform(state, effect, lease);
+          input = finishing ? await calls.next() : await this.perform(state, effect, lease, calls);
         } catch (error) {
           // The worker cannot do this work (a tool, its credentials): the job is not at fault, hand it over.
           if (error instanceof WorkerUnfitError) await this.release(job, state.job.epoch);
@@ -278,6 +281,9 @@ export class Worker {
       }
     } finally {
       lease.stop();
+      // Transcriptions still in flight when the job stopped being worked on are let finish, their results unused.
+      for (const error of await calls.settled())
+        this.note('error', job.id, `transcription after stop: ${String(error)}`);
     }
     if (lease.corruption !== undefined) await this.quarantine(job.id, lease.corruption);
     else if (effect.outcome === 'lost') await this.afterLoss(job.id);
@@ -289,8 +295,14 @@ export class Worker {
     state: machine.MachineState,
     effect: Exclude<machine.Effect, { type: 'stop' }>,
     lease: LeaseKeeper,
+    calls: InFlight,
   ): Promise<machine.Input> {
     if (isStoreEffect(effect)) return this.performStore(state, effect);
+    if (effect.type === 'transcribe') {
+      calls.start(() => this.transcribe(state, effect, lease));
+      return { type: 'started', index: effect.index };
+    }
+    if (effect.type === 'await') return calls.next();
     if (effect.type === 'wait') {
       await this.options.clock.sleep(
         Math.max(backoffDelayMs(effect.attempt, this.limits, this.options.random()), effect.delayMsMin ?? 0),
@@ -304,16 +316,15 @@ export class Worker {
     }
     const held = await lease.ensure();
     if (held !== 'valid') return { type: 'refused', kind: held };
-    return this.performOutside(state, effect, lease);
+    return this.performOutside(state, effect);
   }
 
   private async performOutside(
     state: machine.MachineState,
-    effect: Extract<machine.Effect, { type: 'probe' | 'extract' | 'check_chunks' | 'transcribe' }>,
-    lease: LeaseKeeper,
+    effect: Extract<machine.Effect, { type: 'probe' | 'extract' | 'check_chunks' }>,
   ): Promise<machine.Input> {
     const { job } = state;
-    const { media, chunkStore, transcriber } = this.options;
+    const { media, chunkStore } = this.options;
     switch (effect.type) {
       case 'probe': {
         const probed = await media.probe(job.source);
@@ -346,32 +357,42 @@ export class Worker {
         }
         return { type: 'chunks_checked', results };
       }
-      case 'transcribe': {
-        const chunk = job.chunks[effect.index];
-        assert(chunk !== undefined, `transcription of unknown chunk ${effect.index}`);
-        const read = await chunkStore.read(job.id, effect.index, chunk);
-        if (read.kind !== 'ok') return { type: 'chunk_unreadable', index: effect.index, status: read.kind };
-        const held = await lease.ensure();
-        if (held !== 'valid') return { type: 'refused', kind: held };
-        const result = await transcriber.transcribe({
-          jobId: job.id,
-          index: effect.index,
-          audio: read.data,
-          prompt: effect.prompt,
-        });
-        if (result.kind === 'ok') return { type: 'transcribed', index: effect.index, text: result.text };
-        return {
-          type: 'transcribe_failed',
-          index: effect.index,
-          retryable: result.retryable,
-          message: result.message,
-          atMs: this.options.clock.now(),
-          ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
-        };
-      }
       default:
         return unreachable(effect, 'effect');
     }
+  }
+
+  /** One transcription, run beside the machine's other steps: the lease is checked before the read and the call. */
+  private async transcribe(
+    state: machine.MachineState,
+    effect: Extract<machine.Effect, { type: 'transcribe' }>,
+    lease: LeaseKeeper,
+  ): Promise<machine.Input> {
+    const { job } = state;
+    const { chunkStore, transcriber } = this.options;
+    const leased = await lease.ensure();
+    if (leased !== 'valid') return { type: 'refused', kind: leased };
+    const chunk = job.chunks[effect.index];
+    assert(chunk !== undefined, `transcription of unknown chunk ${effect.index}`);
+    const read = await chunkStore.read(job.id, effect.index, chunk);
+    if (read.kind !== 'ok') return { type: 'chunk_unreadable', index: effect.index, status: read.kind };
+    const held = await lease.ensure();
+    if (held !== 'valid') return { type: 'refused', kind: held };
+    const result = await transcriber.transcribe({
+      jobId: job.id,
+      index: effect.index,
+      audio: read.data,
+      prompt: effect.prompt,
+    });
+    if (result.kind === 'ok') return { type: 'transcribed', index: effect.index, text: result.text };
+    return {
+      type: 'transcribe_failed',
+      index: effect.index,
+      retryable: result.retryable,
+      message: result.message,
+      atMs: this.options.clock.now(),
+      ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
+    };
   }
 
   private async performStore(state: machine.MachineState, effect: machine.StoreEffect): Promise<machine.Input> {
@@ -449,6 +470,51 @@ export class Worker {
 /** Thrown inside a worker to unwind when a stop was requested during a store outage. */
 class StopRequested extends Error {}
 
+/** A job's transcriptions in flight: started beside the machine's steps, their results taken in arrival order. */
+class InFlight {
+  private running = 0;
+  private readonly arrived: ({ readonly input: machine.Input } | { readonly error: unknown })[] = [];
+  private readonly all: Promise<void>[] = [];
+  private wake: (() => void) | undefined;
+
+  /** Calls started and not yet taken by {@link next}. */
+  get size(): number {
+    return this.running + this.arrived.length;
+  }
+
+  start(call: () => Promise<machine.Input>): void {
+    this.running += 1;
+    const done = call().then(
+      (input) => this.arrive({ input }),
+      (error: unknown) => this.arrive({ error }),
+    );
+    this.all.push(done);
+  }
+
+  /** The result of the first call that returned and was not taken yet (waits for one); rethrows a call's error. */
+  async next(): Promise<machine.Input> {
+    assert(this.size > 0, 'a transcription result awaited with none in flight');
+    while (this.arrived.length === 0) await new Promise<void>((resolve) => (this.wake = resolve));
+    const outcome = this.arrived.shift() as { input: machine.Input } | { error: unknown };
+    if ('error' in outcome) throw outcome.error;
+    return outcome.input;
+  }
+
+  /** Waits until every call returned; the errors of those never taken. */
+  async settled(): Promise<unknown[]> {
+    await Promise.all(this.all);
+    return this.arrived.flatMap((outcome) => ('error' in outcome ? [outcome.error] : []));
+  }
+
+  private arrive(outcome: { readonly input: machine.Input } | { readonly error: unknown }): void {
+    this.running -= 1;
+    this.arrived.push(outcome);
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
 /** Most jobs a worker remembers as skipped (their claims failed with errors of their own). */
 export const skippedJobsMax = 1_000;
 
@@ -501,7 +567,15 @@ class LeaseKeeper {
    * `valid` when the lease is surely valid now, renewing first when it is close to its end;
    * otherwise why the job must be left: the lease is lost, or a stop came while renewing it.
    */
-  async ensure(): Promise<'valid' | 'lease_lost' | 'stop_requested'> {
+  ensure(): Promise<'valid' | 'lease_lost' | 'stop_requested'> {
+    // Transcriptions in flight side by side share one renewal instead of each sending its own.
+    this.ensuring ??= this.check().finally(() => (this.ensuring = undefined));
+    return this.ensuring;
+  }
+
+  private ensuring: Promise<'valid' | 'lease_lost' | 'stop_requested'> | undefined;
+
+  private async check(): Promise<'valid' | 'lease_lost' | 'stop_requested'> {
     const { clock, random } = this.worker.ports;
     for (let attempt = 1; !this.lost && clock.now() >= this.deadlineMs; attempt += 1) {
       if (this.worker.stopped) return 'stop_requested';

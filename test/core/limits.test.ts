@@ -1,11 +1,12 @@
 /**
  * Limits (limits.ts): validateLimits accepts the defaults and limits at their maxima, and refuses a limit that is not a
- * positive integer, a renew interval not below the lease, a base delay above the cap, and a lease or a number of
- * recoveries no claim may ask for, with a RangeError naming the limit.
+ * positive integer, a renew interval not below the lease, a base delay above the cap, a lease or a number of recoveries
+ * no claim may ask for, and more transcriptions in flight than chunkConcurrencyMax, with a RangeError naming the limit.
  */
 import { fc, test } from '../support/property.js';
 import { describe, expect, it } from 'vitest';
 import {
+  chunkConcurrencyMax,
   defaultLimits,
   leaseDurationMsMax,
   recoveryAttemptsMaxLimit,
@@ -24,6 +25,7 @@ describe('validateLimits', () => {
       ...defaultLimits,
       leaseDurationMs: leaseDurationMsMax,
       recoveryAttemptsMax: recoveryAttemptsMaxLimit,
+      chunkConcurrency: chunkConcurrencyMax,
     };
     expect(validateLimits(limits)).toBe(limits);
   });
@@ -69,6 +71,14 @@ describe('validateLimits', () => {
       () => validateLimits({ ...defaultLimits, leaseDurationMs: leaseDurationMsMax + 1 }),
       RangeError,
       'limits.leaseDurationMs',
+    );
+  });
+
+  it('rejects more transcriptions in flight than chunkConcurrencyMax', () => {
+    expectNamed(
+      () => validateLimits({ ...defaultLimits, chunkConcurrency: chunkConcurrencyMax + 1 }),
+      RangeError,
+      'limits.chunkConcurrency',
     );
   });
 

@@ -34,6 +34,8 @@ interface Scenario {
   readonly committed: readonly boolean[];
   readonly transcriptionAttemptsMax: number;
   readonly mediaAttemptsMax: number;
+  /** Transcriptions in flight at once; the interpreter answers those in flight in an order the choices pick. */
+  readonly chunkConcurrency: number;
   /** The random choice sequence every answer reads from; when it runs out it reads 0, the simplest answer. */
   readonly choices: readonly number[];
 }
@@ -44,6 +46,7 @@ const scenarioArbitrary: fc.Arbitrary<Scenario> = fc.record({
   committed: fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
   transcriptionAttemptsMax: fc.integer({ min: 1, max: 4 }),
   mediaAttemptsMax: fc.integer({ min: 1, max: 3 }),
+  chunkConcurrency: fc.integer({ min: 1, max: 3 }),
   choices: fc.array(fc.nat({ max: 99 }), { maxLength: 300, size: 'max' }),
 });
 
@@ -92,12 +95,16 @@ interface Trace {
   readonly effects: Effect[];
   readonly inputs: Input[];
   readonly commits: Map<number, number>;
+  /** Most transcriptions in flight at once. */
+  inFlightMax: number;
+  /** Chunk indices in commit order. */
+  readonly committedOrder: number[];
   checked: ReadonlyMap<number, ChunkFileStatus> | null;
 }
 
 /** Answers one effect that is not a store write, from the choices. */
 function answerOutside(
-  effect: Exclude<Effect, StoreEffect | { type: 'stop' }>,
+  effect: Exclude<Effect, StoreEffect | { type: 'stop' } | { type: 'await' }>,
   state: MachineState,
   choices: Choices,
 ): Input {
@@ -170,18 +177,42 @@ function interpret(scenario: Scenario): {
   const recovering = store.recovery.open;
   const choices = new Choices(scenario.choices);
   let { state, effect } = initialTransition(store, workerId, recovering, scenario);
-  const trace: Trace = { effects: [], inputs: [], commits: new Map(), checked: null };
+  const trace: Trace = {
+    effects: [],
+    inputs: [],
+    commits: new Map(),
+    inFlightMax: 0,
+    committedOrder: [],
+    checked: null,
+  };
   const retryableFailures = new Map<number, number>();
+  // Transcriptions started and not answered yet.
+  const inFlight: Extract<Effect, { type: 'transcribe' }>[] = [];
+  let lastFailed: number | undefined;
   for (let step = 0; step < stepsMax && effect.type !== 'stop'; step += 1) {
     trace.effects.push(effect);
     nowMs += 1;
     if (effect.type === 'transcribe') {
-      // P2: never a transcription of a chunk the store holds committed.
+      // P2: never a transcription of a chunk the store holds committed, nor of one in flight.
       expect(store.chunks[effect.index]?.transcript).toBeNull();
       expect(state.job.chunks[effect.index]?.transcript).toBeNull();
+      expect(inFlight.map((call) => call.index)).not.toContain(effect.index);
+      // The prompt is the text of the chunk before, when it is known.
+      const previous = state.job.chunks[effect.index - 1];
+      if (previous === undefined) expect(effect.prompt).toBeNull();
+      else if (previous.transcript !== null) expect(effect.prompt).toBe(previous.transcript);
     }
     let input: Input;
-    if (isStoreEffect(effect)) {
+    if (effect.type === 'transcribe') {
+      inFlight.push(effect);
+      trace.inFlightMax = Math.max(trace.inFlightMax, inFlight.length);
+      input = { type: 'started', index: effect.index };
+    } else if (effect.type === 'await') {
+      expect(inFlight.length).toBeGreaterThan(0);
+      const [call] = inFlight.splice(choices.next() % inFlight.length, 1);
+      input = answerOutside(call as Extract<Effect, { type: 'transcribe' }>, state, choices);
+      if (input.type === 'transcribe_failed' && input.retryable) lastFailed = input.index;
+    } else if (isStoreEffect(effect)) {
       expect(state.inFlight).toEqual(effect);
       if (choices.next() >= 95) {
         input = { type: 'refused', kind: 'stale_epoch' };
@@ -191,7 +222,10 @@ function interpret(scenario: Scenario): {
         expect(outcome).toMatchObject({ kind: 'ok', duplicate: false });
         if (outcome.kind === 'ok') store = outcome.job;
         expect(jobInvariantProblems(store)).toEqual([]);
-        if (effect.type === 'commit') trace.commits.set(effect.index, (trace.commits.get(effect.index) ?? 0) + 1);
+        if (effect.type === 'commit') {
+          trace.commits.set(effect.index, (trace.commits.get(effect.index) ?? 0) + 1);
+          trace.committedOrder.push(effect.index);
+        }
         input = { type: 'stored', nowMs };
       }
     } else {
@@ -203,6 +237,9 @@ function interpret(scenario: Scenario): {
     trace.inputs.push(input);
     const next = transition(state, input);
     state = next.state;
+    expect(state.transcribing.length).toBeLessThanOrEqual(scenario.chunkConcurrency);
+    if (input.type !== 'refused')
+      expect([...state.transcribing].sort()).toEqual(inFlight.map((call) => call.index).sort());
     const following = next.effect;
     if (input.type === 'stored') {
       // The local snapshot is the store's job, but for the request id of the last write.
@@ -229,10 +266,8 @@ function interpret(scenario: Scenario): {
           retryable: true,
         });
     }
-    if (input.type === 'waited' && trace.effects.at(-2)?.type === 'transcribe') {
-      const failed = trace.effects.at(-2) as Extract<Effect, { type: 'transcribe' }>;
-      expect(following).toMatchObject({ type: 'transcribe', index: failed.index });
-    }
+    if (input.type === 'waited' && trace.effects.at(-2)?.type === 'await' && scenario.chunkConcurrency === 1)
+      expect(following).toMatchObject({ type: 'transcribe', index: lastFailed });
     if (input.type === 'media_retry') {
       expect(['wait', 'fail']).toContain(following.type);
       if (following.type === 'fail') expect(following.reason).toBe('media_invalid');
@@ -331,6 +366,10 @@ describe('the worker machine (transition.ts) under random effect results', () =>
       for (const effect of trace.effects) seen.add(`effect:${effect.type}`);
       if (trace.effects.some((effect) => effect.type === 'record_recreated') && store.phase === 'completed')
         seen.add('recreated then completed');
+      if (trace.inFlightMax >= 3) seen.add('three in flight');
+      if (trace.committedOrder.some((index, position) => index < (trace.committedOrder[position - 1] ?? -1)))
+        seen.add('committed out of order');
+      if (store.phase === 'completed' && trace.inFlightMax >= 2) seen.add('completed with transcriptions side by side');
     }
     for (const outcome of ['completed', 'failed', 'lost']) expect(seen).toContain(`stop:${outcome}`);
     for (const reason of [
@@ -346,6 +385,7 @@ describe('the worker machine (transition.ts) under random effect results', () =>
       'extract',
       'check_chunks',
       'transcribe',
+      'await',
       'wait',
       'cleanup',
       'record_plan',
@@ -358,5 +398,11 @@ describe('the worker machine (transition.ts) under random effect results', () =>
       expect(seen).toContain(`effect:${type}`);
     }
     expect(seen).toContain('recreated then completed');
+    for (const concurrent of [
+      'three in flight',
+      'committed out of order',
+      'completed with transcriptions side by side',
+    ])
+      expect(seen).toContain(concurrent);
   });
 });

@@ -46,7 +46,18 @@ class Driver {
     this.effects.push(this.effect);
   }
 
+  /**
+   * A result fed while the machine asks to start a transcription is that transcription's: the driver feeds `started`
+   * first, and checks that the machine (one transcription at a time) then awaits it.
+   */
   feed(input: Input): Effect {
+    if (this.effect.type === 'transcribe' && input.type !== 'started') {
+      ({ state: this.state, effect: this.effect } = transition(this.state, {
+        type: 'started',
+        index: this.effect.index,
+      }));
+      expect(this.effect).toEqual({ type: 'await' });
+    }
     if (input.type === 'stored') this.applyToStore();
     ({ state: this.state, effect: this.effect } = transition(this.state, input));
     this.effects.push(this.effect);
@@ -251,14 +262,9 @@ describe('transition: transcription errors', () => {
     });
   });
 
-  it('re-extracts a chunk whose file is unreadable before transcribing it, once even if reported twice', () => {
+  it('re-extracts a chunk whose file is unreadable before transcribing it', () => {
     const driver = new Driver(transcribingJob(2), 'w1', false);
     expect(driver.feed({ type: 'chunk_unreadable', index: 0, status: 'corrupt' })).toEqual({
-      type: 'extract',
-      index: 0,
-      purpose: 'recreate',
-    });
-    expect(driver.feed({ type: 'chunk_unreadable', index: 0, status: 'missing' })).toEqual({
       type: 'extract',
       index: 0,
       purpose: 'recreate',
@@ -273,6 +279,93 @@ describe('transition: transcription errors', () => {
     });
     expect(driver.feed({ type: 'stored', nowMs: 3 })).toEqual({ type: 'transcribe', index: 0, prompt: null });
     expect(driver.store.chunks[0]).toMatchObject({ bytes: 5, sha256: sha('new') });
+  });
+});
+
+describe('transition: chunks side by side (chunkConcurrency)', () => {
+  it('starts up to chunkConcurrency transcriptions, commits each as it returns, and assembles the transcript in order', () => {
+    const state = stateOf(transcribingJob(4), 'w1', false, { ...limits, chunkConcurrency: 3 });
+    let step: Step = feed(state, { type: 'started', index: 0 });
+    expect(step.effect).toEqual({ type: 'transcribe', index: 1, prompt: null });
+    step = feed(step.state, { type: 'started', index: 1 });
+    expect(step.effect).toEqual({ type: 'transcribe', index: 2, prompt: null });
+    step = feed(step.state, { type: 'started', index: 2 });
+    expect(step.effect).toEqual({ type: 'await' });
+    expect(step.state.transcribing).toEqual([0, 1, 2]);
+    // Chunk 2 returns first: committed first; then chunk 0, whose text is the prompt for chunk 1's successor.
+    step = feed(step.state, { type: 'transcribed', index: 2, text: 'c' });
+    expect(step.effect).toEqual({ type: 'commit', index: 2, transcript: 'c' });
+    step = feed(step.state, { type: 'stored', nowMs: 1 });
+    expect(step.effect).toEqual({ type: 'transcribe', index: 3, prompt: 'c' });
+    step = feed(step.state, { type: 'started', index: 3 }, { type: 'transcribed', index: 0, text: 'a' });
+    expect(step.effect).toEqual({ type: 'commit', index: 0, transcript: 'a' });
+    step = feed(
+      step.state,
+      { type: 'stored', nowMs: 2 },
+      { type: 'transcribed', index: 3, text: 'd' },
+      { type: 'stored', nowMs: 3 },
+      { type: 'transcribed', index: 1, text: 'b' },
+    );
+    expect(step.effect).toEqual({ type: 'commit', index: 1, transcript: 'b' });
+    step = feed(step.state, { type: 'stored', nowMs: 4 });
+    expect(step.state.job).toMatchObject({ phase: 'finalizing' });
+    expect(step.state.job.chunks.map((chunk) => chunk.transcript)).toEqual(['a', 'b', 'c', 'd']);
+    expect(step.effect).toEqual({ type: 'cleanup' });
+  });
+
+  it('takes the prompt from a transcript in hand that is not committed yet', () => {
+    const state = stateOf(transcribingJob(3), 'w1', false, { ...limits, chunkConcurrency: 2 });
+    const step = feed(
+      state,
+      { type: 'started', index: 0 },
+      { type: 'started', index: 1 },
+      { type: 'transcribed', index: 0, text: 'zero' },
+    );
+    expect(step.state.transcripts).toEqual([{ index: 0, text: 'zero' }]);
+    // The commit comes first; chunk 2 is then started with chunk 1's text unknown.
+    expect(step.effect).toEqual({ type: 'commit', index: 0, transcript: 'zero' });
+    expect(feed(step.state, { type: 'stored', nowMs: 1 }).effect).toEqual({
+      type: 'transcribe',
+      index: 2,
+      prompt: null,
+    });
+  });
+
+  it('starts nothing new while it waits out a retryable failure, and retries the failed chunk first', () => {
+    const state = stateOf(transcribingJob(4), 'w1', false, { ...limits, chunkConcurrency: 2 });
+    let step = feed(
+      state,
+      { type: 'started', index: 0 },
+      { type: 'started', index: 1 },
+      { type: 'transcribe_failed', index: 0, retryable: true, message: '503' },
+    );
+    expect(step.effect).toEqual({ type: 'wait', attempt: 1 });
+    step = feed(step.state, { type: 'waited' });
+    expect(step.effect).toEqual({ type: 'transcribe', index: 0, prompt: null });
+    expect(step.state.transcribing).toEqual([1]);
+  });
+
+  it('fails the job on a rejected chunk while others are in flight, whose results it then no longer needs', () => {
+    const state = stateOf(transcribingJob(3), 'w1', false, { ...limits, chunkConcurrency: 3 });
+    const step = feed(
+      state,
+      { type: 'started', index: 0 },
+      { type: 'started', index: 1 },
+      { type: 'started', index: 2 },
+      { type: 'transcribe_failed', index: 1, retryable: false, message: '400' },
+    );
+    expect(step.effect).toMatchObject({ type: 'fail', reason: 'transcription_rejected', chunkIndex: 1 });
+    expect(step.state.transcribing).toEqual([0, 2]);
+  });
+
+  it('asserts that a transcription starts only when asked and a result comes only for a call in flight', () => {
+    const state = stateOf(transcribingJob(2), 'w1', false, limits);
+    expect(assertionOf(() => transition(state, { type: 'started', index: 1 }))).toBe('chunk 1 started unasked');
+    expect(assertionOf(() => transition(state, { type: 'transcribed', index: 0, text: 'x' }))).toBe(
+      'a result for chunk 0, which has no transcription in flight',
+    );
+    const one = feed(state, { type: 'started', index: 0 }).state;
+    expect(assertionOf(() => transition(one, { type: 'started', index: 1 }))).toBe('chunk 1 started unasked');
   });
 });
 
@@ -504,7 +597,11 @@ describe('assertions name what was wrong', () => {
     expect(assertionOf(() => transition(transcribing, { type: 'extracted', index: 1, bytes: 1, sha256: sha(1) }))).toBe(
       're-extracted chunk 1 was not asked for',
     );
-    const queued = feed(transcribing, { type: 'chunk_unreadable', index: 0, status: 'missing' }).state;
+    const queued = feed(
+      transcribing,
+      { type: 'started', index: 0 },
+      { type: 'chunk_unreadable', index: 0, status: 'missing' },
+    ).state;
     expect(assertionOf(() => transition(queued, { type: 'extracted', index: 2, bytes: 1, sha256: sha(2) }))).toBe(
       're-extracted chunk 2 was not asked for',
     );
@@ -534,6 +631,7 @@ describe('assertions name what was wrong', () => {
 describe('re-extraction of one chunk found unreadable at transcription', () => {
   /** Reports chunk 0 unreadable, re-extracts and records it, and returns to its transcription. */
   const cycle = (status: 'missing' | 'corrupt', round: number): Input[] => [
+    { type: 'started', index: 0 },
     { type: 'chunk_unreadable', index: 0, status },
     { type: 'extracted', index: 0, bytes: 10 + round, sha256: sha(`round-${round}`) },
     { type: 'stored', nowMs: round },
@@ -547,16 +645,18 @@ describe('re-extraction of one chunk found unreadable at transcription', () => {
       expect(step.effect).toEqual({ type: 'transcribe', index: 0, prompt: null });
     }
     expect(state.recreations).toEqual({ 0: limits.mediaAttemptsMax });
-    expect(feed(state, { type: 'chunk_unreadable', index: 0, status: 'missing' }).effect).toEqual({
+    expect(
+      feed(state, { type: 'started', index: 0 }, { type: 'chunk_unreadable', index: 0, status: 'missing' }).effect,
+    ).toEqual({
       type: 'fail',
       reason: 'media_invalid',
       message: 'chunk 0 is missing again after 3 re-extractions',
     });
   });
 
-  it('queues each unreadable chunk once, behind those already queued', () => {
+  it('queues each unreadable chunk behind those already queued, and re-extracts them in that order', () => {
     const recovering = recovered(transcribingJob(4));
-    const checked = feed(stateOf(recovering, 'w2', true, limits), {
+    const checked = feed(stateOf(recovering, 'w2', true, { ...limits, chunkConcurrency: 3 }), {
       type: 'chunks_checked',
       results: [
         { index: 0, status: 'ok' },
@@ -566,30 +666,42 @@ describe('re-extraction of one chunk found unreadable at transcription', () => {
       ],
     }).state;
     expect(checked.reextract).toEqual([{ index: 2, reason: 'missing' }]);
-    const more = feed(
+    // Chunk 2 is re-extracted and recorded, then chunks 0, 1 and 2 go out side by side; chunk 1 comes back
+    // unreadable while the others are in flight, and chunk 2 is found so after it.
+    const started = feed(
       checked,
-      { type: 'chunk_unreadable', index: 1, status: 'corrupt' },
-      { type: 'chunk_unreadable', index: 1, status: 'missing' },
-    ).state;
-    expect(more.reextract).toEqual([
-      { index: 2, reason: 'missing' },
+      { type: 'extracted', index: 2, bytes: 3, sha256: sha('again') },
+      { type: 'stored', nowMs: 2 },
+      { type: 'stored', nowMs: 3 },
+      { type: 'started', index: 0 },
+      { type: 'started', index: 1 },
+      { type: 'started', index: 2 },
+    );
+    expect(started.effect).toEqual({ type: 'await' });
+    const more = feed(started.state, { type: 'chunk_unreadable', index: 1, status: 'corrupt' });
+    expect(more.state.reextract).toEqual([{ index: 1, reason: 'corrupt' }]);
+    expect(more.effect).toEqual({ type: 'extract', index: 1, purpose: 'recreate' });
+    const later = feed(more.state, { type: 'chunk_unreadable', index: 2, status: 'missing' });
+    expect(later.state.reextract).toEqual([
       { index: 1, reason: 'corrupt' },
+      { index: 2, reason: 'missing' },
     ]);
+    expect(later.state.transcribing).toEqual([0]);
   });
 });
 
 describe('decisions', () => {
   it('commits a transcript in hand before any wait', () => {
-    const failedOnce = feed(stateOf(transcribingJob(2), 'w1', false, limits), {
-      type: 'transcribe_failed',
-      index: 0,
-      retryable: true,
-      message: '429',
-    });
+    const failedOnce = feed(
+      stateOf(transcribingJob(2), 'w1', false, { ...limits, chunkConcurrency: 2 }),
+      { type: 'started', index: 0 },
+      { type: 'started', index: 1 },
+      { type: 'transcribe_failed', index: 0, retryable: true, message: '429' },
+    );
     expect(failedOnce.effect).toEqual({ type: 'wait', attempt: 1 });
-    expect(feed(failedOnce.state, { type: 'transcribed', index: 0, text: 'late' }).effect).toEqual({
+    expect(feed(failedOnce.state, { type: 'transcribed', index: 1, text: 'late' }).effect).toEqual({
       type: 'commit',
-      index: 0,
+      index: 1,
       transcript: 'late',
     });
   });
@@ -611,12 +723,11 @@ describe('a stored write leaves no stale local data', () => {
   });
 
   it('drops the failure once it is stored', () => {
-    const failing = feed(stateOf(transcribingJob(2), 'w1', false, limits), {
-      type: 'transcribe_failed',
-      index: 0,
-      retryable: false,
-      message: '400',
-    });
+    const failing = feed(
+      stateOf(transcribingJob(2), 'w1', false, limits),
+      { type: 'started', index: 0 },
+      { type: 'transcribe_failed', index: 0, retryable: false, message: '400' },
+    );
     expect(failing.state.failure).not.toBeNull();
     const stored = feed(failing.state, { type: 'stored', nowMs: 5 });
     expect(stored.state.failure).toBeNull();

@@ -43,6 +43,7 @@ export const testLimits: Limits = Object.freeze({
   idlePollIntervalMs: 500,
   sweepIntervalMs: 5_000,
   recoverableJobsPageMax: 16,
+  chunkConcurrency: 1,
 });
 
 /** Virtual latency of each kind of port call, in ms. */
