@@ -13,6 +13,22 @@ import type { Effect, Input } from '../../src/core/transition.js';
 import type { Job } from '../../src/core/types.js';
 
 const chunkLengthMs = 10_000;
+/** True for a machine whose transcribe effect starts a call (fed `started`, its result awaited). */
+const startsCalls = (() => {
+  const step = (machine as unknown as Record<string, unknown>)['initialTransition'];
+  if (typeof step !== 'function') return false;
+  try {
+    const fresh = (step as (...args: unknown[]) => { state: Record<string, unknown> })(
+      { ...newJob({ jobId: 'probe', source: '/media/p.mp3', chunkLengthMs }, 0), phase: 'chunking', epoch: 1 },
+      'w0',
+      false,
+      defaultLimits,
+    );
+    return 'transcribing' in fresh.state;
+  } catch {
+    return false;
+  }
+})();
 
 /** A job as a claim hands it to its first owner (its duration, hence its chunks, comes from the probe). */
 function claimedJob(): Job {
@@ -20,8 +36,11 @@ function claimedJob(): Job {
   return { ...created, phase: 'chunking', epoch: 1, owner: 'w0', leaseExpiresAtMs: Number.MAX_SAFE_INTEGER };
 }
 
-/** The successful result of `effect`. */
-function answer(effect: Effect, chunks: number, nowMs: number): Input {
+/**
+ * The successful result of `effect`. A transcription is started (when the machine has a `started` input) and its
+ * result fed when the machine awaits it; a machine without one takes the result at once.
+ */
+function answer(effect: Effect, chunks: number, nowMs: number, inFlight: number[]): Input {
   switch (effect.type) {
     case 'probe':
       return { type: 'probed', durationMs: chunks * chunkLengthMs };
@@ -30,7 +49,13 @@ function answer(effect: Effect, chunks: number, nowMs: number): Input {
     case 'check_chunks':
       return { type: 'chunks_checked', results: effect.indices.map((index) => ({ index, status: 'ok' as const })) };
     case 'transcribe':
-      return { type: 'transcribed', index: effect.index, text: `text ${effect.index}` };
+      if (!startsCalls) return { type: 'transcribed', index: effect.index, text: `text ${effect.index}` };
+      inFlight.push(effect.index);
+      return { type: 'started', index: effect.index } as Input;
+    case 'await' as Effect['type']: {
+      const index = inFlight.shift() ?? -1;
+      return { type: 'transcribed', index, text: `text ${index}` };
+    }
     case 'wait':
       return { type: 'waited' };
     case 'cleanup':
@@ -58,9 +83,10 @@ export function driveMachine(chunks: number): { transitions: number; outcome: st
   let { state } = first;
   let effect = effectOf(first);
   let transitions = 1;
+  const inFlight: number[] = [];
   for (let nowMs = 1; effect.type !== 'stop'; nowMs += 1) {
     if (sent !== undefined) state = sent(state, effect);
-    const step = transition(state, answer(effect, chunks, nowMs));
+    const step = transition(state, answer(effect, chunks, nowMs, inFlight));
     ({ state } = step);
     effect = effectOf(step);
     transitions += 1;
