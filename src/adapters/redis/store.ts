@@ -471,13 +471,21 @@ export class RedisJobStore implements JobStore {
       throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
     return this.guard(null, async () => {
       const nowMs = this.clock === undefined ? await this.serverNow() : this.now();
-      const ready = await this.validIds(
-        await this.redis.zrangebyscore(this.indexKey, '0', String(nowMs), 'LIMIT', 0, limit),
-      );
+      // Both ranges in one round trip; the missing ones are read even when the ready ones fill the page.
+      const results = await this.redis
+        .pipeline()
+        .zrangebyscore(this.indexKey, '0', String(nowMs), 'LIMIT', 0, limit)
+        .zrangebyscore(this.indexKey, '-inf', '(0', 'LIMIT', 0, limit)
+        .exec();
+      const [readyMembers, missingMembers] = (results ?? []).map(([error, members]) => {
+        if (error !== null) throw error;
+        return members as string[];
+      });
+      if (readyMembers === undefined || missingMembers === undefined)
+        throw new StoreUnavailableError('Redis answered no index ranges; retry');
+      const ready = await this.validIds(readyMembers);
       if (ready.length >= limit) return ready;
-      const missing = await this.validIds(
-        await this.redis.zrangebyscore(this.indexKey, '-inf', '(0', 'LIMIT', 0, limit - ready.length),
-      );
+      const missing = await this.validIds(missingMembers.slice(0, limit - ready.length));
       return [...ready, ...missing];
     });
   }
@@ -621,22 +629,14 @@ export class RedisJobStore implements JobStore {
   }
 
   /** The state and chunks hashes and the last event's seq, read in one MULTI; null when the job does not exist. */
-  private async readSnapshot(keys: JobKeys): Promise<{ state: Flat; chunks: Flat; lastEventSeq: number } | null> {
+  private async readSnapshot(keys: JobKeys): Promise<JobSnapshot | null> {
     const results = await this.redis
       .multi()
       .hgetall(keys.state)
       .hgetall(keys.chunks)
       .xrevrange(keys.events, '+', '-', 'COUNT', 1)
       .exec();
-    if (results === null) throw new StoreUnavailableError('Redis aborted a read transaction; retry');
-    const values = results.map(([error, value]) => {
-      if (error !== null) throw error;
-      return value;
-    });
-    const [state, chunks, last] = values as [Flat, Flat, [string, string[]][]];
-    if (Object.keys(state).length === 0) return null;
-    const lastId = last[0]?.[0];
-    return { state, chunks, lastEventSeq: lastId === undefined ? 0 : Number.parseInt(lastId, 10) };
+    return parseSnapshot(results);
   }
 
   private async run(name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<ScriptReply> {
@@ -677,6 +677,30 @@ export class RedisJobStore implements JobStore {
     const [seconds, microseconds] = await this.redis.time();
     return Number(seconds) * 1_000 + Math.floor(Number(microseconds) / 1_000);
   }
+}
+
+/** A job's state and chunks hashes and the seq of its last event, as one snapshot read them. */
+export interface JobSnapshot {
+  readonly state: Flat;
+  readonly chunks: Flat;
+  readonly lastEventSeq: number;
+}
+
+/**
+ * The replies of a snapshot read (`HGETALL state`, `HGETALL chunks`, `XREVRANGE events + - COUNT 1`, in that order,
+ * as a MULTI's or a pipeline's results): the snapshot, or null when the job does not exist. Throws the first
+ * command's error, and StoreUnavailableError for an aborted transaction (null results).
+ */
+export function parseSnapshot(results: readonly [Error | null, unknown][] | null): JobSnapshot | null {
+  if (results === null) throw new StoreUnavailableError('Redis aborted a read transaction; retry');
+  const values = results.map(([error, value]) => {
+    if (error !== null) throw error;
+    return value;
+  });
+  const [state, chunks, last] = values as [Flat, Flat, [string, string[]][]];
+  if (Object.keys(state).length === 0) return null;
+  const lastId = last[0]?.[0];
+  return { state, chunks, lastEventSeq: lastId === undefined ? 0 : Number.parseInt(lastId, 10) };
 }
 
 /** How long an index entry may name a job that does not exist before it is removed (ms). */
