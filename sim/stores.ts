@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import type { JobKeys } from '../src/adapters/redis/keys.js';
 import type { JobSnapshot } from '../src/adapters/redis/store.js';
 import type { ChunkFilesKind } from './fs-files.js';
+import { cacheMockScripts } from './mock-lua.js';
 import type { RoundTripHost, StoreFactory, StoreInspector, WorldOptions } from './world.js';
 
 const openClients = new Set<Redis>();
@@ -48,6 +49,8 @@ export async function storeOption(
     roundTrips?: RoundTrips;
     prepare?: (redis: Redis) => void;
     chunkFiles?: ChunkFilesKind;
+    /** `uncached`: ioredis-mock runs each script as it does by itself, in a new Lua state per call. */
+    mockScripts?: 'cached' | 'uncached';
   } = {},
 ): Promise<WorldOptions> {
   const files: WorldOptions =
@@ -57,7 +60,12 @@ export async function storeOption(
 
 async function storeOnly(
   name: string | undefined,
-  options: { keyPrefix?: string; roundTrips?: RoundTrips; prepare?: (redis: Redis) => void },
+  options: {
+    keyPrefix?: string;
+    roundTrips?: RoundTrips;
+    prepare?: (redis: Redis) => void;
+    mockScripts?: 'cached' | 'uncached';
+  },
 ): Promise<WorldOptions> {
   const keyPrefix = options.keyPrefix ?? 'chunkwise-sim:';
   const roundTrips = options.roundTrips ?? 'interleaved';
@@ -73,6 +81,8 @@ async function storeOnly(
             throw new TypeError(message, { cause: error });
           });
           const redis = new RedisMock() as unknown as Redis;
+          // Each script parsed once per process instead of once per call (the mock's own way, cached).
+          if (options.mockScripts !== 'uncached') cacheMockScripts(redis);
           // A seam for tests: scripts defined here first are the ones the store runs (planted Lua bugs).
           options.prepare?.(redis);
           return redis;
