@@ -50,7 +50,12 @@ export interface Latencies {
 /** Everything one run needs; a pure value, so a run is replayable from it. */
 export interface Scenario {
   readonly jobs: readonly JobSpec[];
+  /** Worker processes (slots); a crashed or stopped one is started again. */
   readonly workers: number;
+  /** Worker loops per process (the worker command's `--concurrency`; default 1): they crash, pause, stop together. */
+  readonly concurrency?: number;
+  /** Transcriptions of one job in flight at once (`limits.chunkConcurrency`; default: the limits'). */
+  readonly chunkConcurrency?: number;
   readonly faults: readonly Fault[];
   readonly latencies: Latencies;
   /** Length of the fault phase; the liveness phase after it lasts while jobs progress (see sim/liveness.ts). */
@@ -69,6 +74,10 @@ export interface ScenarioBounds {
   readonly faultPhaseMs: number;
   /** The fault kinds generated (default: every kind). */
   readonly kinds?: readonly FaultKind[];
+  /** Most worker loops per process drawn (default {@link concurrencyMax}; 1: one loop each). */
+  readonly concurrencyMax?: number;
+  /** Most transcriptions of one job in flight drawn (default {@link chunkConcurrencyDrawnMax}; 1: one at a time). */
+  readonly chunkConcurrencyMax?: number;
 }
 
 /** The defaults: 1–4 jobs of 1–40 chunks, 1–5 workers, up to 12 faults in a 120 s fault phase. */
@@ -160,5 +169,19 @@ export function scenarioArbitrary(bounds: ScenarioBounds = defaultBounds): fc.Ar
     faultPhaseMs: fc.constant(bounds.faultPhaseMs),
     seed: fc.integer({ min: 0, max: 0x7fffffff }),
     choices: fc.array(fc.nat({ max: 7 }), { maxLength: 400 }),
+    concurrency: sideBySide(bounds.concurrencyMax ?? concurrencyMax, 3),
+    chunkConcurrency: sideBySide(bounds.chunkConcurrencyMax ?? chunkConcurrencyDrawnMax, 1),
   });
 }
+
+/** 1 with weight `oneWeight` against 1 in 2..max (the same draws whatever the max, so a bound of 1 shifts nothing). */
+function sideBySide(max: number, oneWeight: number): fc.Arbitrary<number> {
+  return fc
+    .oneof({ weight: oneWeight, arbitrary: fc.constant(1) }, fc.integer({ min: 2, max: Math.max(2, max) }))
+    .map((value) => Math.min(value, max));
+}
+
+/** Most worker loops per process the generator draws. */
+export const concurrencyMax = 3;
+/** Most transcriptions of one job in flight the generator draws. */
+export const chunkConcurrencyDrawnMax = 4;

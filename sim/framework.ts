@@ -6,6 +6,7 @@
  * world in virtual time: deterministic, isolated, and gone when the run ends.
  */
 import type { JobEvent } from '../src/core/events.js';
+import { chunkConcurrencyMax } from '../src/core/limits.js';
 import type { Job } from '../src/core/types.js';
 import { simulate } from './campaign.js';
 import type { PromiseId, Violation } from './checkers/index.js';
@@ -79,6 +80,8 @@ export class ChaosScenario {
   private readonly jobs: JobSpec[] = [];
   private readonly faults: Fault[] = [];
   private workerCount = 1;
+  private loops = 1;
+  private inFlight: number | undefined;
   private recoverers = 1;
   private choices: number[] = [];
   private seed = 1;
@@ -110,6 +113,22 @@ export class ChaosScenario {
   workers(count: number): this {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`workers must be a positive integer, got ${count}`);
     this.workerCount = count;
+    return this;
+  }
+
+  /** Runs `loops` worker loops in each worker process (the worker command's `--concurrency`). */
+  concurrency(loops: number): this {
+    if (!Number.isInteger(loops) || loops < 1 || loops > 64)
+      throw new RangeError(`concurrency must be an integer in [1, 64], got ${loops}`);
+    this.loops = loops;
+    return this;
+  }
+
+  /** Lets each worker transcribe up to `inFlight` chunks of its job at once (`limits.chunkConcurrency`). */
+  chunkConcurrency(inFlight: number): this {
+    if (!Number.isInteger(inFlight) || inFlight < 1 || inFlight > chunkConcurrencyMax)
+      throw new RangeError(`chunkConcurrency must be an integer in [1, ${chunkConcurrencyMax}], got ${inFlight}`);
+    this.inFlight = inFlight;
     return this;
   }
 
@@ -246,6 +265,8 @@ export class ChaosScenario {
     return {
       jobs: this.jobs,
       workers: this.workerCount,
+      ...(this.loops === 1 ? {} : { concurrency: this.loops }),
+      ...(this.inFlight === undefined ? {} : { chunkConcurrency: this.inFlight }),
       faults: this.faults,
       latencies: this.latencies,
       faultPhaseMs: 600_000,

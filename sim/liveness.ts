@@ -62,7 +62,7 @@ export function livenessBudget(scenario: Scenario, limits: Limits): LivenessBudg
   const jobMs = handOverMs + extractionMs + limits.sweepIntervalMs;
   const workMs = chunks * chunkMs + scenario.jobs.length * jobMs;
   const capMs = livenessMargin * (workMs + pauseMsMax) + stallWindowMs;
-  const actors = scenario.workers + recoverersMax(scenario) + 2;
+  const actors = (scenario.workers + recoverersMax(scenario)) * (scenario.concurrency ?? 1) + 2;
   // One idle look for work: a sleep, the list (a request, its round trips, the reply), and a
   // refused claim of every listed job; each a few steps, the more where round trips interleave.
   const stepsPerLook = 8 * (1 + Math.min(scenario.jobs.length, limits.recoverableJobsPageMax));

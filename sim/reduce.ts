@@ -102,6 +102,9 @@ function* candidates(scenario: Scenario): Generator<Scenario> {
     if (workers < scenario.workers - 1) cuts.push(fewerWorkers(scenario, workers));
   for (let worker = scenario.workers - 1; worker >= 0 && scenario.workers > 1; worker -= 1)
     cuts.push(withoutWorker(scenario, worker));
+  // One loop per process and one transcription at a time: the simplest workers.
+  if ((scenario.concurrency ?? 1) > 1) cuts.push({ ...scenario, concurrency: 1 });
+  if ((scenario.chunkConcurrency ?? 1) > 1) cuts.push({ ...scenario, chunkConcurrency: 1 });
   yield* cuts;
   for (const cut of cuts) yield* retargeted(cut);
   for (let fault = scenario.faults.length - 1; fault >= 0; fault -= 1)

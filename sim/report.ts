@@ -5,6 +5,7 @@
  */
 import type { Violation } from './checkers/index.js';
 import type { HistoryEntry } from './history.js';
+import type { Scenario } from './faults.js';
 import type { RunRecord } from './world.js';
 
 /** Colour helpers that turn themselves off when `enabled` is false. */
@@ -255,6 +256,16 @@ export function groupedViolations(violations: readonly Violation[]): string[] {
   );
 }
 
+/** The workers of a scenario in words: `3`, or `3 × 2 loops, 4 chunks in flight` when they run side by side. */
+export function workersText(scenario: Scenario): string {
+  const loops = scenario.concurrency ?? 1;
+  const inFlight = scenario.chunkConcurrency ?? 1;
+  return [
+    `${scenario.workers}${loops > 1 ? ` × ${loops} loops` : ''}`,
+    ...(inFlight > 1 ? [`${inFlight} chunks in flight`] : []),
+  ].join(', ');
+}
+
 /** The whole counterexample report: faults, timeline, violations, replay command. */
 export function counterexampleText(
   record: RunRecord,
@@ -266,7 +277,7 @@ export function counterexampleText(
   const jobs = record.scenario.jobs.map((job) => `${job.id} (${job.chunks} chunks)`).join(', ');
   const out = [
     colours.bold(colours.red(`✗ promise ${violations[0]?.promise ?? '?'} broken`)),
-    `  jobs: ${jobs}; workers: ${record.scenario.workers}; faults: ${record.faultsFired.length === 0 ? 'none' : ''}`,
+    `  jobs: ${jobs}; workers: ${workersText(record.scenario)}; faults: ${record.faultsFired.length === 0 ? 'none' : ''}`,
     ...record.faultsFired.map((fault) => `    - ${JSON.stringify(fault)}`),
     '',
     ...timeline(record, violations, options),

@@ -6,7 +6,7 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
-import { chunkTailMsMin } from '../src/core/limits.js';
+import { chunkConcurrencyMax, chunkTailMsMin } from '../src/core/limits.js';
 import { faultKinds, scenarioVersion, type Scenario } from './faults.js';
 import { faultDefinition } from './faults/index.js';
 
@@ -54,6 +54,8 @@ const jobSchema = z
 const scenarioSchema = z.strictObject({
   jobs: z.array(jobSchema).min(1).max(64),
   workers: positive.max(64),
+  concurrency: positive.max(64).optional(),
+  chunkConcurrency: positive.max(chunkConcurrencyMax).optional(),
   faults: z.array(faultSchema).max(1_000),
   latencies: z.strictObject({ storeMaxMs: count, mediaMs: positive, transcribeMs: positive }),
   faultPhaseMs: count,
@@ -113,7 +115,8 @@ function savedOf(value: unknown): unknown {
 
 /**
  * Versions this simulator replays: its own, and every one since version 2. Each version after 2 only added fault
- * kinds (their history is kept beside `scenarioVersion`), and every older fault acts as it did.
+ * kinds or optional scenario fields (their history is kept beside `scenarioVersion`), and every older fault acts as
+ * it did.
  */
 export const readableVersions: readonly number[] = Array.from(
   { length: scenarioVersion - 1 },

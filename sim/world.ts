@@ -179,16 +179,24 @@ export interface LivenessOutcome extends LivenessBudget {
   readonly pausesEndMs: number;
 }
 
+/**
+ * A worker process: its worker loops (the worker command's `--concurrency`, the scenario's `concurrency`), one actor
+ * each, `w<slot>#<incarnation>` for a single loop and `w<slot>#<incarnation>.<loop>` for several. The loops of a
+ * process crash, pause and stop together.
+ */
 interface Slot {
   readonly index: number;
   incarnation: number;
-  actor: string;
-  worker: Worker | undefined;
+  /** The actors of this incarnation's loops. */
+  actors: readonly string[];
+  workers: Worker[];
+  /** Loops of the incarnation told to stop that have exited. */
+  exits: number;
   readonly calls: Map<CallTarget, number>;
   /** When the slot's machine first started (its skewed clock counts drift from there). */
   clockOriginMs?: number;
-  /** The incarnation told to stop gracefully, until it exited. */
-  stopping?: string | undefined;
+  /** The incarnation told to stop gracefully, until every loop of it exited. */
+  stopping?: number | undefined;
 }
 
 const worldActor = 'world';
@@ -243,7 +251,9 @@ export class World implements TwinHost {
     readonly scenario: Scenario,
     private readonly options: WorldOptions = {},
   ) {
-    this.limits = options.limits ?? simulationLimits;
+    const limits = options.limits ?? simulationLimits;
+    this.limits =
+      scenario.chunkConcurrency === undefined ? limits : { ...limits, chunkConcurrency: scenario.chunkConcurrency };
     this.files = simChunkFiles(options.chunkFiles);
     this.scheduler = new Scheduler(scenario.choices);
     this.random = mulberry32(scenario.seed);
@@ -346,7 +356,7 @@ export class World implements TwinHost {
     for (const job of scenario.jobs)
       if (job.submitOnPoll !== undefined && job.submitOnPoll > this.polls) void this.submitNow(job);
     const liveness = await this.livenessPhase();
-    for (const slot of this.slots) slot.worker?.stop();
+    for (const slot of this.slots) for (const worker of slot.workers) worker.stop();
     const record = await this.record(liveness);
     await this.closeStore?.();
     this.files.close?.();
@@ -403,7 +413,7 @@ export class World implements TwinHost {
   }
 
   portCall<T>(actor: string, call: PortCallSpec<T>): Promise<T> {
-    const slot = this.slots.find((entry) => entry.actor === actor);
+    const slot = this.slotOf(actor);
     const armed = this.armedCrashes.get(actor);
     if (armed !== undefined && this.faultsOn) {
       this.armedCrashes.delete(actor);
@@ -551,15 +561,28 @@ export class World implements TwinHost {
     }
   }
 
+  /** The process `actor` is a loop of. */
+  private slotOf(actor: string): Slot | undefined {
+    return this.slots.find((entry) => entry.actors.includes(actor));
+  }
+
+  /** Starts a new incarnation of slot `index` (a new slot past the last): one worker per loop of the process. */
   private startSlot(index: number): void {
     let slot = this.slots[index];
     if (slot === undefined) {
-      slot = { index, incarnation: 0, actor: '', worker: undefined, calls: new Map() };
+      slot = { index, incarnation: 0, actors: [], workers: [], exits: 0, calls: new Map() };
       this.slots[index] = slot;
     }
     slot.incarnation += 1;
-    slot.actor = `w${index}#${slot.incarnation}`;
-    const actor = slot.actor;
+    const loops = this.scenario.concurrency ?? 1;
+    const name = `w${index}#${slot.incarnation}`;
+    slot.actors = loops === 1 ? [name] : Array.from({ length: loops }, (_, loop) => `${name}.${loop + 1}`);
+    slot.workers = [];
+    slot.exits = 0;
+    for (const actor of slot.actors) this.startLoop(slot, actor);
+  }
+
+  private startLoop(slot: Slot, actor: string): void {
     const latency = (maxMs: number) => () => Math.floor(this.random() * (maxMs + 1));
     const clock = this.clockOf(slot, actor);
     const options = {
@@ -583,9 +606,10 @@ export class World implements TwinHost {
       },
     };
     const worker = this.options.workerFactory?.(options) ?? new Worker(options);
-    slot.worker = worker;
+    slot.workers.push(worker);
     this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'start' });
-    void worker.run().then(() => this.exited(slot, actor));
+    const incarnation = slot.incarnation;
+    void worker.run().then(() => this.exited(slot, incarnation));
   }
 
   /**
@@ -620,30 +644,40 @@ export class World implements TwinHost {
    * exited.
    */
   private gracefulStop(slot: Slot, fault: Fault): void {
-    this.history.add({
-      t: this.scheduler.now(),
-      kind: 'worker',
-      actor: slot.actor,
-      what: 'stop',
-      detail: faultLabel(this.resolved(fault)),
-    });
-    slot.stopping = slot.actor;
-    slot.worker?.stop();
+    const detail = faultLabel(this.resolved(fault));
+    for (const actor of slot.actors)
+      this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'stop', detail });
+    slot.stopping = slot.incarnation;
+    for (const worker of slot.workers) worker.stop();
   }
 
-  /** A worker's run() returned: after a graceful stop, the slot gets a new incarnation (as after a crash). */
-  private exited(slot: Slot, actor: string): void {
-    if (slot.stopping !== actor || slot.actor !== actor) return;
+  /**
+   * A loop's run() returned: once every loop of an incarnation told to stop has, the slot gets a new incarnation (as
+   * after a crash).
+   */
+  private exited(slot: Slot, incarnation: number): void {
+    if (slot.stopping !== incarnation || slot.incarnation !== incarnation) return;
+    slot.exits += 1;
+    if (slot.exits < slot.actors.length) return;
     slot.stopping = undefined;
     void this.scheduler.sleep(worldActor, this.options.restartDelayMs ?? 1_000, 'restart').then(() => {
-      if (slot.actor === actor) this.startSlot(slot.index);
+      if (slot.incarnation === incarnation) this.startSlot(slot.index);
     });
   }
 
+  /** Kills the process `actor` is a loop of: every loop of it. */
   private crash(actor: string, fault: Fault): void {
-    this.scheduler.kill(actor);
-    this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'crash', detail: faultLabel(fault) });
-    const slot = this.slots.find((entry) => entry.actor === actor);
+    const slot = this.slotOf(actor);
+    for (const loop of slot?.actors ?? [actor]) {
+      this.scheduler.kill(loop);
+      this.history.add({
+        t: this.scheduler.now(),
+        kind: 'worker',
+        actor: loop,
+        what: 'crash',
+        detail: faultLabel(fault),
+      });
+    }
     if (slot === undefined) return;
     const restartDelayMs = this.options.restartDelayMs ?? 1_000;
     const replacements = this.options.replacementsPerCrash ?? 1;
@@ -707,11 +741,22 @@ export class World implements TwinHost {
   private pause(actor: string, durationMs: number, fault: Fault): void {
     const untilMs = this.scheduler.now() + durationMs;
     this.pausesEndMs = Math.max(this.pausesEndMs, untilMs);
-    this.scheduler.pause(actor, untilMs);
-    this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'pause', detail: faultLabel(fault) });
-    void this.scheduler
-      .sleep(worldActor, durationMs)
-      .then(() => this.history.add({ t: this.scheduler.now(), kind: 'worker', actor, what: 'resume' }));
+    // The whole process stops: every loop of it.
+    const loops = this.slotOf(actor)?.actors ?? [actor];
+    for (const loop of loops) {
+      this.scheduler.pause(loop, untilMs);
+      this.history.add({
+        t: this.scheduler.now(),
+        kind: 'worker',
+        actor: loop,
+        what: 'pause',
+        detail: faultLabel(fault),
+      });
+    }
+    void this.scheduler.sleep(worldActor, durationMs).then(() => {
+      for (const loop of loops)
+        this.history.add({ t: this.scheduler.now(), kind: 'worker', actor: loop, what: 'resume' });
+    });
   }
 
   /** Records a fault as fired; `subject` (a job id, or `job/index`) names the job it struck, for coverage. */

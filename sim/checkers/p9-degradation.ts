@@ -309,8 +309,9 @@ interface KeeperTiming {
 
 function keeperTiming(record: RunRecord, owner: string): KeeperTiming {
   const interval = record.limits.leaseRenewIntervalMs;
-  const slot = /^w(\d+)#\d+$/.exec(owner)?.[1];
-  // A skew names a slot (every incarnation of it: the machine's clock); owners are `w<slot>#<incarnation>`.
+  const slot = /^w(\d+)#\d+(?:\.\d+)?$/.exec(owner)?.[1];
+  // A skew names a slot (every incarnation of it: the machine's clock); owners are `w<slot>#<incarnation>`, with
+  // `.<loop>` when the process runs several worker loops.
   const skew = record.faultsFired.find(
     (fault) => fault.kind === 'clock_skew' && slot !== undefined && fault.worker === Number(slot),
   );

@@ -32,9 +32,10 @@ export type { TranscriberError } from './transcriber-error.js';
  * it; one made by a version this simulator cannot read is refused with a clear error, never replayed as a
  * different run. Bump it with every change of the list below: a version that only adds kinds keeps the older
  * ones readable (sim/scenario-file.ts). Version 3 added stop, clock_skew, media_error and owner_crash to those of
- * version 2; version 4 added phase_crash.
+ * version 2; version 4 added phase_crash; version 5 added the worker loops per process (`concurrency`) and the
+ * transcriptions in flight per job (`chunkConcurrency`) to the scenario, both optional (absent: 1 and the limits').
  */
-export const scenarioVersion = 4;
+export const scenarioVersion = 5;
 
 /** Every fault kind, in generation order. */
 export const faultDefinitions = [

@@ -16,7 +16,7 @@ export function workerActors(entries: readonly HistoryEntry[]): string[] {
   const actors = new Set<string>();
   for (const entry of entries) if ('actor' in entry && entry.actor !== 'world') actors.add(entry.actor);
   const key = (actor: string): [number, number] => {
-    const match = /^w(\d+)#(\d+)$/.exec(actor);
+    const match = /^w(\d+)#(\d+)(?:\.\d+)?$/.exec(actor);
     return match === null ? [Number.MAX_SAFE_INTEGER, 0] : [Number(match[1]), Number(match[2])];
   };
   return [...actors].sort((a, b) => {

@@ -6,7 +6,7 @@
 import * as operations from '../../src/core/operations.js';
 import { MemoryJobStore } from '../../src/adapters/memory/store.js';
 import type { Specification, StoreClock } from '../../src/adapters/memory/store.js';
-import type { ChunkStore, JobStore } from '../../src/ports.js';
+import type { ChunkStore, JobStore, TranscribeRequest } from '../../src/ports.js';
 import { Worker } from '../../src/runtime/worker.js';
 import type { PromiseId } from '../../sim/checkers/index.js';
 import type { StoreFactory, WorldOptions } from '../../sim/world.js';
@@ -276,6 +276,32 @@ export const finalizingRedone: PlantedBug = {
         return { ...result, job: { ...result.job, phase: 'transcribing', chunks } };
       };
       return { store };
+    }),
+  },
+};
+
+/**
+ * The transcriber client keeps the request in flight in one field, as a client written for one call at a time would:
+ * a reply that comes back after another call started is taken for that other call's chunk (asked again for it), so the
+ * text lands on the wrong chunk. Harmless with one transcription at a time; wrong with several (chunkConcurrency).
+ */
+export const sharedRequestField: PlantedBug = {
+  name: 'transcriber client keeps the request in one shared field',
+  caughtBy: ['P2', 'P7'],
+  world: {
+    workerFactory: withPorts((options) => {
+      const inner = options.transcriber;
+      let current: TranscribeRequest | undefined;
+      return {
+        transcriber: {
+          transcribe: async (request) => {
+            current = request;
+            const result = await inner.transcribe(request);
+            if (current === request) return result;
+            return inner.transcribe({ ...current, prompt: request.prompt });
+          },
+        },
+      };
     }),
   },
 };
