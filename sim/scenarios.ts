@@ -1,6 +1,7 @@
 /**
- * The seed document's chaos suite as named scenarios: its 6 basic scenarios, 3 extended ones, 6
- * crash points, 5 recovery scenarios and 7 validation checks. Each runs in its own simulated world
+ * The seed document's chaos suite as named scenarios: its 6 basic scenarios, 3 extended ones (and 2 of workers side
+ * by side: several chunks in flight, a process of two loops), 6 crash points, 5 recovery scenarios and 7 validation
+ * checks. Each runs in its own simulated world
  * and must keep every promise of the registry (sim/checkers/index.ts), not merely "some recovery
  * succeeded"; each also states what is particular to it (the crash really happened, which chunks
  * were re-extracted, who won). The vitest suite in test/chaos and `npm run sim -- --quick` run these
@@ -247,6 +248,51 @@ const extended: SeedScenario[] = [
         (entry) => entry.kind === 'worker' && entry.what === 'start',
       ).length;
       if (started !== 5) failures.push(`expected 1 + 4 workers started, saw ${started}`);
+      return failures;
+    },
+  },
+  {
+    group: 'extended',
+    name: 'Crash With Several Chunks in Flight: what was committed stays, what was in flight is asked for once more',
+    build: () => sixChunkJob().chunkConcurrency(3).crashAfterChunks(2),
+    expect: (result) => {
+      const failures = recovered(result);
+      const entries = result.record.history.entries;
+      const crashAt = entries.findIndex((entry) => entry.kind === 'worker' && entry.what === 'crash');
+      const before = entries.slice(0, crashAt);
+      const committed = new Set(before.flatMap((entry) => (entry.kind === 'commit' ? [entry.index] : [])));
+      const inFlight = new Set(
+        before.flatMap((entry) => (entry.kind === 'transcribe' && !committed.has(entry.index) ? [entry.index] : [])),
+      );
+      if (committed.size !== 2) failures.push(`expected 2 chunks committed before the crash, saw ${committed.size}`);
+      if (inFlight.size < 2)
+        failures.push(`expected several transcriptions in flight at the crash, saw ${inFlight.size}`);
+      for (const [index, count] of result.transcriberCalls()) {
+        const allowed = inFlight.has(index) ? 2 : 1;
+        if (count > allowed) failures.push(`chunk ${index} transcribed ${count} times, at most ${allowed} expected`);
+      }
+      return [...failures, ...resumedWith(result, 2)];
+    },
+  },
+  {
+    group: 'extended',
+    name: 'Crash of a Worker Process Running Two Jobs: both jobs recovered',
+    build: () => {
+      const scenario = chaos().concurrency(2);
+      scenario.job({ durationMs: 60_000 }).job({ durationMs: 60_000 });
+      return scenario.crashAfterChunks(3, { worker: 0 });
+    },
+    expect: (result) => {
+      const failures: string[] = [];
+      const crashed = result.record.history.entries.filter(
+        (entry) => entry.kind === 'worker' && entry.what === 'crash',
+      );
+      if (crashed.length !== 2) failures.push(`expected both loops of the process to crash, saw ${crashed.length}`);
+      for (const spec of result.record.scenario.jobs) {
+        if (result.job(spec.id).phase !== 'completed') failures.push(`${spec.id} ended ${result.job(spec.id).phase}`);
+        if (named(result.events(spec.id), 'recovery_started').length !== 1)
+          failures.push(`${spec.id}: expected one recovery`);
+      }
       return failures;
     },
   },
