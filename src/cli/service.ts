@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { committedCount, progressPercent } from '../core/progress.js';
 import { isTerminal } from '../core/types.js';
-import { chunkLengthMsMax, chunkLengthMsMin, defaultLimits, type Limits } from '../core/limits.js';
+import { chunkConcurrencyMax, chunkLengthMsMax, chunkLengthMsMin, defaultLimits, type Limits } from '../core/limits.js';
 import type { JobStore, Transcriber, WorkSignal } from '../ports.js';
 import { systemClock } from '../runtime/clock.js';
 import { Worker, type WorkerLogEntry } from '../runtime/worker.js';
@@ -68,7 +68,7 @@ const workerUsage = `Usage:
   chunkwise worker --chunks-dir DIR [--store URL] [--transcriber NAME] [--worker-id ID] [--key-prefix P]
                    [--model M] [--language L] [--openai-base-url URL] [--lease-ms N] [--poll-ms N]
                    [--sweep-ms N] [--api-outage-ms N] [--transcribe-timeout-ms N] [--trace-store]
-                   [--log-format text|json] [--metrics-port P] [--concurrency N]
+                   [--log-format text|json] [--metrics-port P] [--concurrency N] [--chunk-concurrency N]
       e.g. chunkwise worker --store redis://127.0.0.1:6379 --chunks-dir /var/lib/chunkwise
       --transcriber: openai (the default; the key comes from OPENAI_API_KEY, --model, --language and
       --openai-base-url configure it); --poll-ms: idle wait between looks for work on a store that
@@ -80,6 +80,8 @@ const workerUsage = `Usage:
       print every lease grant, renewal and commit the store acknowledged as a JSON line (an audit
       trail). The sweep touches only job directories marked with this --key-prefix. --concurrency N:
       work on up to N jobs at once, one worker loop each (ids ID.1 … ID.N; default 1, at most 64).
+      --chunk-concurrency N: transcribe up to N chunks of one job at once, each committed as it returns
+      (default 1, at most 32; above 1 a chunk's prompt is the text before it only when that has returned).
       --log-format: text (the default on a terminal) or json (one object a line, the default otherwise);
       --metrics-port P: serve Prometheus metrics at http://127.0.0.1:P/metrics (0: any free port, logged).
       Before it claims anything the worker checks that the job store answers, ffmpeg and ffprobe run
@@ -299,6 +301,7 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
         'log-format': { type: 'string' },
         'metrics-port': { type: 'string' },
         concurrency: { type: 'string' },
+        'chunk-concurrency': { type: 'string' },
       },
     }),
   );
@@ -318,7 +321,12 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
       values['api-outage-ms'],
       defaultLimits.transcriptionOutageMs,
     ),
+    chunkConcurrency: positiveInteger('chunk-concurrency', values['chunk-concurrency'], defaultLimits.chunkConcurrency),
   };
+  if ((limits.chunkConcurrency ?? 1) > chunkConcurrencyMax)
+    throw new CommandUsageError(
+      `--chunk-concurrency must be at most ${chunkConcurrencyMax}, got ${limits.chunkConcurrency}`,
+    );
   const transcribeTimeoutMs =
     values['transcribe-timeout-ms'] === undefined
       ? undefined

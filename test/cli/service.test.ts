@@ -87,6 +87,11 @@ describe('service commands: usage errors', () => {
     await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--bogus'], io), /--bogus/);
     await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--concurrency', '0'], io), /--concurrency/);
     await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--concurrency', '65'], io), /at most 64, got 65/);
+    await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--chunk-concurrency', '0'], io), /--chunk-concurrency/);
+    await usageError(
+      workerCommand(['--chunks-dir', '/tmp/x', '--chunk-concurrency', '33'], io),
+      /--chunk-concurrency must be at most 32, got 33/,
+    );
     await usageError(workerCommand(['--chunks-dir', '/tmp/x', 'extra'], io), /unexpected argument "extra"/);
   });
 

@@ -259,6 +259,32 @@ describeWithRedis('chunkwise worker as a process (real Redis)', probe, () => {
     }
   });
 
+  it('--chunk-concurrency 3 transcribes three chunks of one job at once and assembles them in order', async () => {
+    const directory = await temporary.make();
+    const quiet = { stdout: { write: () => true }, stderr: { write: () => true } };
+    const source = await sineWav(directory, { seconds: 3.5, name: 'job-c3.wav' });
+    expect(await main(['submit', source, '--job-id', 'job-c3', '--chunk-length-ms', '1000', ...flags], quiet)).toBe(0);
+    const api = await startOpenAIServer({ apiKey, latencyMs: () => 1_000 });
+    const worker = startWorker(
+      ['--chunks-dir', await temporary.make(), '--openai-base-url', api.baseURL, '--chunk-concurrency', '3', ...flags],
+      tools,
+    );
+    try {
+      await until(async () => (await store.getJob('job-c3'))?.phase === 'completed', 30_000, 'the job to complete');
+      const job = await store.getJob('job-c3');
+      expect(job?.chunks).toHaveLength(3);
+      expect(job?.transcript).toBe(job?.chunks.map((chunk) => chunk.transcript).join(' '));
+      // The three requests were in flight together (each answer takes 1 s).
+      const times = api.requests.filter((request) => request.jobId === 'job-c3').map((request) => request.atMs);
+      expect(times).toHaveLength(3);
+      expect(Math.max(...times) - Math.min(...times)).toBeLessThan(1_000);
+    } finally {
+      worker.kill();
+      expect(await worker.exited).toBe(0);
+      await api.close();
+    }
+  });
+
   it('--concurrency 2 works on two jobs at once, one worker loop each, and stops both on SIGTERM', async () => {
     const directory = await temporary.make();
     const quiet = { stdout: { write: () => true }, stderr: { write: () => true } };
