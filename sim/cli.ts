@@ -27,7 +27,7 @@ import type { WorldOptions } from './world.js';
 import { sizeText } from './reduce.js';
 import { colourEnabled, counterexampleText, palette } from './report.js';
 import { decodeReplay, parseScenarioFile } from './scenario-file.js';
-import { closeStores, storeOption } from './stores.js';
+import { closeStores, storeOption, type RoundTrips } from './stores.js';
 import { chunkFilesKinds, type ChunkFilesKind } from './fs-files.js';
 import { differentialRun, differentialRunsDefault, type DifferentialRun } from './differential.js';
 
@@ -55,6 +55,9 @@ Options:
   --shard K/N       run only shard K of N (for CI matrices)          e.g. --shard 1/4
   --store NAME      memory (default), ioredis-mock, redis://host:port or redis-cluster://host:port,…
                     e.g. --store ioredis-mock
+  --round-trips M   with a Redis store: interleaved (default: every round trip a scheduling
+                    point) or atomic (each store call whole, as the memory store runs it: the
+                    same fingerprint as memory)                      e.g. --round-trips atomic
   --chunk-files K   memory (default) or fs: chunk files through the file-system store on a
                     temporary directory (partial files of crashed extractions included)  e.g. --chunk-files fs
   --differential N  with the memory store, N more runs (default 24) played through the memory
@@ -102,6 +105,7 @@ interface Flags {
   differential: number;
   coverageReport: boolean;
   chunkFiles: ChunkFilesKind;
+  roundTrips: RoundTrips;
   exhaustive: boolean;
   preemptions: number;
 }
@@ -134,6 +138,7 @@ export function parseFlags(argv: readonly string[]): Flags {
         differential: { type: 'string' },
         'coverage-report': { type: 'boolean' },
         'chunk-files': { type: 'string' },
+        'round-trips': { type: 'string' },
         exhaustive: { type: 'boolean' },
         preemptions: { type: 'string' },
       },
@@ -170,6 +175,7 @@ export function parseFlags(argv: readonly string[]): Flags {
     report: values.report,
     coverageReport: values['coverage-report'] === true,
     chunkFiles: chunkFilesOf(values['chunk-files']),
+    roundTrips: roundTripsOf(values['round-trips']),
     exhaustive: values.exhaustive === true,
     preemptions: integer('preemptions', values.preemptions, exhaustivePreemptionsDefault, 0),
     differential: integer('differential', values.differential, suite === 'quick' ? 0 : differentialRunsDefault, 0),
@@ -187,6 +193,13 @@ export function parseFlags(argv: readonly string[]): Flags {
     verbose: values.verbose === true,
     help: values.help === true,
   };
+}
+
+function roundTripsOf(text: string | undefined): RoundTrips {
+  if (text === undefined) return 'interleaved';
+  if (text !== 'interleaved' && text !== 'atomic')
+    throw new UsageError(`--round-trips must be interleaved or atomic, got ${JSON.stringify(text)}`);
+  return text;
 }
 
 function chunkFilesOf(text: string | undefined): ChunkFilesKind {
@@ -224,6 +237,7 @@ export async function playAll(
     parallel: number;
     store: string | undefined;
     chunkFiles?: ChunkFilesKind;
+    roundTrips?: RoundTrips;
     maxFailures?: number;
     listener?: PlayListener;
     world?: WorldOptions;
@@ -243,7 +257,12 @@ export async function playAll(
     }
   };
   if (options.parallel <= 1) {
-    const world = options.world ?? (await storeOption(options.store, { chunkFiles: options.chunkFiles ?? 'memory' }));
+    const world =
+      options.world ??
+      (await storeOption(options.store, {
+        chunkFiles: options.chunkFiles ?? 'memory',
+        roundTrips: options.roundTrips ?? 'interleaved',
+      }));
     for (const index of indices) {
       take(await playRun(seed, index, { world }));
       listener.progress?.(summaries.length, failed);
@@ -254,7 +273,13 @@ export async function playAll(
   await playPooled(
     seed,
     indices,
-    { parallel: options.parallel, store: options.store, chunkFiles: options.chunkFiles ?? 'memory', maxFailures },
+    {
+      parallel: options.parallel,
+      store: options.store,
+      chunkFiles: options.chunkFiles ?? 'memory',
+      roundTrips: options.roundTrips ?? 'interleaved',
+      maxFailures,
+    },
     (batch) => {
       for (const summary of batch) take(summary);
       listener.progress?.(summaries.length, failed);
@@ -270,7 +295,13 @@ export async function playAll(
 async function playPooled(
   seed: number,
   indices: readonly number[],
-  options: { parallel: number; store: string | undefined; chunkFiles: ChunkFilesKind; maxFailures: number },
+  options: {
+    parallel: number;
+    store: string | undefined;
+    chunkFiles: ChunkFilesKind;
+    roundTrips: RoundTrips;
+    maxFailures: number;
+  },
   onBatch: (summaries: RunSummary[]) => boolean,
 ): Promise<void> {
   const { Tinypool } = await import('tinypool');
@@ -297,6 +328,7 @@ async function playPooled(
           indices: batch,
           store: options.store,
           chunkFiles: options.chunkFiles,
+          roundTrips: options.roundTrips,
           stopAfterFailures,
         })) as RunSummary[];
         if (onBatch(result)) stop = true;
@@ -370,7 +402,7 @@ function shrinkProgress(io: CliIo): (progress: ShrinkProgress) => void {
 
 /** Shrinks each failing run (in run order), telling the user before, during and after. */
 async function shrinkAll(flags: Flags, io: CliIo, campaign: CampaignTotals): Promise<FailureReport[]> {
-  const world = await storeOption(flags.store, { chunkFiles: flags.chunkFiles });
+  const world = await storeOption(flags.store, { chunkFiles: flags.chunkFiles, roundTrips: flags.roundTrips });
   const reports: FailureReport[] = [];
   for (const failed of campaign.failed) {
     const report = await shrinkRun(flags.seed, failed.index, { world, onProgress: shrinkProgress(io) });
@@ -435,13 +467,15 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
     }
     if (flags.replay !== undefined) decodeReplay(flags.replay);
     if (flags.scenario !== undefined) await scenarioFromFile(flags.scenario);
-    await storeOption(flags.store, { chunkFiles: flags.chunkFiles }).then(async (world) => {
-      // Reach the store once now, so that a wrong URL is reported before the campaign starts.
-      if (world.store !== undefined)
-        await (
-          await world.store({ now: () => 0 }, { roundTrip: (_label, send) => send(), caller: () => undefined })
-        ).close?.();
-    });
+    await storeOption(flags.store, { chunkFiles: flags.chunkFiles, roundTrips: flags.roundTrips }).then(
+      async (world) => {
+        // Reach the store once now, so that a wrong URL is reported before the campaign starts.
+        if (world.store !== undefined)
+          await (
+            await world.store({ now: () => 0 }, { roundTrip: (_label, send) => send(), caller: () => undefined })
+          ).close?.();
+      },
+    );
   } catch (error) {
     await closeStores();
     if (!(error instanceof UsageError || error instanceof TypeError)) throw error;
@@ -527,7 +561,10 @@ async function scenarioFromFile(path: string): Promise<Scenario> {
 }
 
 async function replayCommand(flags: Flags, io: CliIo, scenario: Scenario): Promise<number> {
-  const run = await replay(scenario, await storeOption(flags.store, { chunkFiles: flags.chunkFiles }));
+  const run = await replay(
+    scenario,
+    await storeOption(flags.store, { chunkFiles: flags.chunkFiles, roundTrips: flags.roundTrips }),
+  );
   const token = encodeReplay(scenario);
   const colour = colourEnabled(io.stdout);
   if (flags.report !== undefined) {
@@ -574,6 +611,7 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
     parallel: flags.parallel,
     store: flags.store,
     chunkFiles: flags.chunkFiles,
+    roundTrips: flags.roundTrips,
     maxFailures: flags.maxFailures,
     listener,
   });
@@ -620,7 +658,10 @@ async function campaignCommand(flags: Flags, io: CliIo, scenarios: readonly Scen
   const counterexample =
     first === undefined
       ? undefined
-      : await replay(first.scenario, await storeOption(flags.store, { chunkFiles: flags.chunkFiles }));
+      : await replay(
+          first.scenario,
+          await storeOption(flags.store, { chunkFiles: flags.chunkFiles, roundTrips: flags.roundTrips }),
+        );
   if (flags.report !== undefined) {
     const { writeCampaignReport } = await import('./report-html.js');
     const files = await writeCampaignReport(flags.report, {
@@ -662,7 +703,7 @@ async function exhaustiveCommand(flags: Flags, io: CliIo): Promise<number> {
   if (!flags.json) io.stdout.write(`chunkwise sim --exhaustive: preemption bound ${flags.preemptions}\n`);
   const result = await exhaustive({
     preemptionsMax: flags.preemptions,
-    world: await storeOption(flags.store, { chunkFiles: flags.chunkFiles }),
+    world: await storeOption(flags.store, { chunkFiles: flags.chunkFiles, roundTrips: flags.roundTrips }),
     onPlan: (done, total, schedules) => {
       if (io.stderr.isTTY === true) io.stderr.write(`\r  fault plan ${done}/${total}, ${schedules} schedules`);
     },

@@ -1,7 +1,7 @@
 /** One batch of campaign runs, played inside a tinypool worker thread. */
 import { playRun, type RunOptions, type RunSummary } from './campaign.js';
 import type { ChunkFilesKind } from './fs-files.js';
-import { closeStores, storeOption } from './stores.js';
+import { closeStores, storeOption, type RoundTrips } from './stores.js';
 
 /** What the main thread sends: the campaign seed, the run indices, and the run options. */
 export interface PoolTask {
@@ -10,6 +10,7 @@ export interface PoolTask {
   readonly bounds?: RunOptions['bounds'];
   readonly store?: string;
   readonly chunkFiles?: ChunkFilesKind;
+  readonly roundTrips?: RoundTrips;
   /** Stop the batch after this many failing runs (the campaign stops generating there). */
   readonly stopAfterFailures?: number;
 }
@@ -17,7 +18,10 @@ export interface PoolTask {
 export default async function runBatch(task: PoolTask): Promise<RunSummary[]> {
   const summaries: RunSummary[] = [];
   try {
-    const world = await storeOption(task.store, { chunkFiles: task.chunkFiles ?? 'memory' });
+    const world = await storeOption(task.store, {
+      chunkFiles: task.chunkFiles ?? 'memory',
+      roundTrips: task.roundTrips ?? 'interleaved',
+    });
     let failed = 0;
     for (const index of task.indices) {
       const summary = await playRun(task.seed, index, {
