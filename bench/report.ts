@@ -101,7 +101,10 @@ export function summaryRows(results: Json): string[][] {
       `1. Simulator throughput, ${label}`,
       entry,
       () =>
-        `${number(at(entry, 'runsPerSecond'), 2)} runs/s atomic, ${number(at(entry, 'roundTrips.runsPerSecond'), 2)} runs/s with round trips`,
+        `${number(at(entry, 'runsPerSecond'), 2)} runs/s atomic (${number(100 * (at(entry, 'fractionOfMemory') as number), 1)} % of memory, ${number(100 * (at(entry, 'fractionOfMemoryCpu') as number), 1)} % per CPU-second), ${number(at(entry, 'roundTrips.runsPerSecond'), 2)} runs/s with round trips` +
+        (at(entry, 'uncachedScripts') === undefined
+          ? ''
+          : `; a Lua state per script call (the mock by itself): ${number(at(entry, 'uncachedScripts.runsPerSecond'), 2)} runs/s`),
       () =>
         `${number(at(entry, 'slowdownVsMemory'), 1)}× slower than memory on the same runs; same histories as memory (atomic): ${at(entry, 'sameHistoriesAsMemory') === true ? 'yes' : 'NO'}; round-trip histories equal on both Redis: ${at(throughput, 'roundTripHistoriesEqualAcrossRedis') === true ? 'yes' : at(throughput, 'roundTripHistoriesEqualAcrossRedis') === false ? 'NO' : 'n/a'}`,
       "the same runs through RedisJobStore (Lua scripts), each store call atomic (histories must equal the memory store's byte for byte), then each round trip a scheduling point (as --store runs)",

@@ -50,7 +50,7 @@ export const quickBudget: Budget = {
   seed: 20_240_601,
   memoryRuns: 50,
   memoryRunsSecondsMax: 12,
-  redisRuns: 4,
+  redisRuns: 12,
   bugSeeds: 5,
   bugDetectionSecondsMax: 8,
   bugShrinkSeeds: 1,
