@@ -3,8 +3,8 @@
  * seeded (mulberry32) shuffle of a deck that holds every kind of move, so that any run longer
  * than one deck (about 10 s) makes each kind at least once:
  *
- * - kill: SIGKILL a worker's process group (a worker holding a job when there is one); a
- *   replacement starts 0.3–0.9 s later;
+ * - kill: SIGKILL a worker's process group (a worker holding a job when there is one: with several
+ *   loops per process, one of whose loops holds one); a replacement starts 0.3–0.9 s later;
  * - pause: SIGSTOP a worker (one holding a job when there is one) for its lease plus 0.5–4 s and
  *   start a standby in its slot at once, as an orchestrator replaces an unresponsive worker, so
  *   that someone is there to take the expired lease over; then SIGCONT: a zombie whose writes the
@@ -161,10 +161,10 @@ export class Nemesis {
     return items[Math.floor(this.random() * items.length)];
   }
 
-  /** A running, unpaused worker, one holding a job when there is one. */
+  /** A running, unpaused worker, one some loop of which holds a job when there is one. */
   private victim(): LiveWorker | undefined {
     const candidates = this.context.pool.running().filter((worker) => !worker.paused && !worker.ending);
-    const busy = candidates.filter((worker) => worker.job !== null);
+    const busy = candidates.filter((worker) => worker.jobs.size > 0);
     return this.pick(busy.length > 0 ? busy : candidates);
   }
 
@@ -178,11 +178,11 @@ export class Nemesis {
     const worker = this.victim();
     const restartMs = this.between(300, 900);
     if (worker === undefined) return;
-    const job = worker.job;
+    const held = worker.holdings();
     const atMs = Date.now();
     await this.context.pool.kill(worker);
-    this.context.act({ atMs, kind: 'kill', actor: worker.actor, slot: worker.slot, job });
-    this.context.say(`kill ${worker.actor}${job === null ? ' (idle)' : ` holding ${job}`}`);
+    this.context.act({ atMs, kind: 'kill', actor: worker.actor, slot: worker.slot, held });
+    this.context.say(`kill ${worker.actor}${holdingText(worker.actor, held)}`);
     this.later(restartMs, () => {
       this.context.pool.start(worker.slot);
     });
@@ -193,17 +193,11 @@ export class Nemesis {
     const durationMs = this.context.leaseMs + this.between(500, 4_000);
     if (worker === undefined || !this.context.pool.pause(worker)) return;
     const { pool } = this.context;
-    this.context.act({
-      atMs: Date.now(),
-      kind: 'pause',
-      actor: worker.actor,
-      slot: worker.slot,
-      durationMs,
-      job: worker.job,
-    });
+    const held = worker.holdings();
+    this.context.act({ atMs: Date.now(), kind: 'pause', actor: worker.actor, slot: worker.slot, durationMs, held });
     const standby = pool.start(worker.slot);
     this.context.say(
-      `pause ${worker.actor}${worker.job === null ? ' (idle)' : ` holding ${worker.job}`} for ${durationMs} ms (lease ${this.context.leaseMs} ms); standby ${standby.actor}`,
+      `pause ${worker.actor}${holdingText(worker.actor, held)} for ${durationMs} ms (lease ${this.context.leaseMs} ms); standby ${standby.actor}`,
     );
     this.later(durationMs, () => {
       pool.resume(worker);
@@ -381,6 +375,16 @@ export class Nemesis {
       return false;
     }
   }
+}
+
+/**
+ * What the process `actor` held when struck: ` holding job-a` (one loop), ` holding job-a (w0#1.1), job-b (w0#1.2)`
+ * (several loops), or ` (idle)`.
+ */
+export function holdingText(actor: string, held: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(held);
+  if (entries.length === 0) return ' (idle)';
+  return ` holding ${entries.map(([loop, job]) => (loop === actor ? job : `${job} (${loop})`)).join(', ')}`;
 }
 
 /** A Fisher-Yates shuffle of `items` driven by `random`. */

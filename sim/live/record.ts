@@ -15,6 +15,16 @@
  *   which carry the store's own lease expiries;
  * - faults, kills, pauses, restarts: the nemesis's log.
  *
+ * Worker loops: a process started with `--concurrency N` runs N worker loops, and the store's
+ * events, leases and trace lines name the loop (`w0#1.1`, `w0#1.2`); one loop takes the process's
+ * name (`w0#1`). As in the simulator, each loop is an actor of its own: the process's start, its
+ * SIGKILL, SIGSTOP and SIGCONT are written once per loop actor (a kill is one crash fault and a
+ * crash of each of its loops), and each trace line is its loop's. The fake API sees processes,
+ * not loops (one tagged path per process): a request is written as the transcription of the loop
+ * of its process that last claimed its job before it arrived (the process itself when none did),
+ * and the pause rule of P2 below reads the process's pauses and the renewals and claims of every
+ * loop of it.
+ *
  * History entries, in time order (ties: world first, then one job's store entries in seq order):
  * - `commit`: each `chunk_transcribed` event (t = its timestamp, epoch and worker from the event);
  * - `grant`: each `recovery_started` event (t = its timestamp, lease = t + leaseMs, exactly what
@@ -81,21 +91,30 @@ export type StateEdit = 'phase' | 'state_type' | 'chunks_type';
 
 /** One thing the nemesis did (epoch ms). */
 export type NemesisAction =
-  | { readonly atMs: number; readonly kind: 'start'; readonly actor: string; readonly slot: number }
+  /** A worker process started; `loops`: the actors of its worker loops (absent: one loop, named as the process). */
+  | {
+      readonly atMs: number;
+      readonly kind: 'start';
+      readonly actor: string;
+      readonly slot: number;
+      readonly loops?: readonly string[];
+    }
+  /** A worker process SIGKILLed; `held`: the job each of its loops held, loop actor → job. */
   | {
       readonly atMs: number;
       readonly kind: 'kill';
       readonly actor: string;
       readonly slot: number;
-      readonly job: string | null;
+      readonly held: Readonly<Record<string, string>>;
     }
+  /** A worker process SIGSTOPped for `durationMs`; `held` as for a kill. */
   | {
       readonly atMs: number;
       readonly kind: 'pause';
       readonly actor: string;
       readonly slot: number;
       readonly durationMs: number;
-      readonly job: string | null;
+      readonly held: Readonly<Record<string, string>>;
     }
   | { readonly atMs: number; readonly kind: 'resume'; readonly actor: string }
   /**
@@ -151,6 +170,8 @@ export interface LiveObservations {
   readonly end: 'done' | 'time';
   readonly limits: Limits;
   readonly workerSlots: number;
+  /** Worker loops per process (`--concurrency`; default 1). */
+  readonly concurrency?: number;
   readonly faultPhaseMs: number;
   readonly livenessPhaseMs: number;
   /** Job ids in submission order. */
@@ -208,6 +229,8 @@ export function buildLiveRecord(observations: LiveObservations): LiveRecord {
     faultPhaseMs: observations.faultPhaseMs,
     seed: observations.seed,
     choices: [],
+    ...((observations.concurrency ?? 1) > 1 ? { concurrency: observations.concurrency } : {}),
+    ...(observations.limits.chunkConcurrency > 1 ? { chunkConcurrency: observations.limits.chunkConcurrency } : {}),
   };
   const committed = specs.reduce(
     (sum, spec) =>
@@ -261,6 +284,36 @@ function jobSpecOf(jobId: string, job: Job | undefined): JobSpec {
   };
 }
 
+/** Which worker loops each process ran, from the runs' `start` actions. */
+export interface LoopMap {
+  /** The loop actors of process `actor` (itself when it was not seen starting, or runs one loop). */
+  loopsOf(actor: string): readonly string[];
+  /** The process loop actor `loop` belongs to (itself when unknown). */
+  processOf(loop: string): string;
+}
+
+/** The loops of every process the actions started. */
+export function loopMap(actions: readonly NemesisAction[]): LoopMap {
+  const loops = new Map<string, readonly string[]>();
+  const processes = new Map<string, string>();
+  for (const action of actions) {
+    if (action.kind !== 'start') continue;
+    const own = action.loops ?? [action.actor];
+    loops.set(action.actor, own);
+    for (const loop of own) processes.set(loop, action.actor);
+  }
+  return {
+    loopsOf: (actor) => loops.get(actor) ?? [actor],
+    processOf: (loop) => processes.get(loop) ?? loop,
+  };
+}
+
+/** ` holding <job>` for a loop that held one when its process was struck, else nothing. */
+function holding(held: Readonly<Record<string, string>>, loop: string): string {
+  const job = held[loop];
+  return job === undefined ? '' : ` holding ${job}`;
+}
+
 /** The nemesis's actions as faults and history entries, and the injected API errors as faults. */
 function worldEntries(observations: LiveObservations, at: (epochMs: number) => number) {
   const placed: Placed[] = [];
@@ -273,24 +326,21 @@ function worldEntries(observations: LiveObservations, at: (epochMs: number) => n
     faults.push({ atMs, fault });
     add({ t: at(atMs), kind: 'fault', label: faultLabel(fault) });
   };
+  const { loopsOf } = loopMap(observations.actions);
   let kills = 0;
   let pauses = 0;
   for (const action of observations.actions) {
     const t = at(action.atMs);
     switch (action.kind) {
       case 'start':
-        add({ t, kind: 'worker', actor: action.actor, what: 'start' });
+        for (const loop of loopsOf(action.actor)) add({ t, kind: 'worker', actor: loop, what: 'start' });
         break;
       case 'kill':
         kills += 1;
         fire(action.atMs, { kind: 'crash', worker: action.slot, target: 'any', nth: kills, when: 'before' });
-        add({
-          t,
-          kind: 'worker',
-          actor: action.actor,
-          what: 'crash',
-          detail: `SIGKILL${action.job === null ? '' : ` holding ${action.job}`}`,
-        });
+        // The process dies: every loop of it.
+        for (const loop of loopsOf(action.actor))
+          add({ t, kind: 'worker', actor: loop, what: 'crash', detail: `SIGKILL${holding(action.held, loop)}` });
         break;
       case 'pause':
         pauses += 1;
@@ -301,16 +351,18 @@ function worldEntries(observations: LiveObservations, at: (epochMs: number) => n
           nth: pauses,
           durationMs: action.durationMs,
         });
-        add({
-          t,
-          kind: 'worker',
-          actor: action.actor,
-          what: 'pause',
-          detail: `SIGSTOP for ${action.durationMs} ms${action.job === null ? '' : ` holding ${action.job}`}`,
-        });
+        // The process stops: every loop of it.
+        for (const loop of loopsOf(action.actor))
+          add({
+            t,
+            kind: 'worker',
+            actor: loop,
+            what: 'pause',
+            detail: `SIGSTOP for ${action.durationMs} ms${holding(action.held, loop)}`,
+          });
         break;
       case 'resume':
-        add({ t, kind: 'worker', actor: action.actor, what: 'resume' });
+        for (const loop of loopsOf(action.actor)) add({ t, kind: 'worker', actor: loop, what: 'resume' });
         break;
       case 'redis_down':
         fire(action.atMs, { kind: 'store_down', atMs: t, durationMs: action.durationMs });
@@ -353,7 +405,7 @@ function worldEntries(observations: LiveObservations, at: (epochMs: number) => n
   return { placed, faults: faults.map((entry) => entry.fault), damagedChunks, corruptedStates, workerErrors };
 }
 
-/** Each actor's pauses, from SIGSTOP to SIGCONT (to the end of the run when never resumed). */
+/** Each process's pauses, from SIGSTOP to SIGCONT (to the end of the run when never resumed). */
 function pausesByActor(actions: readonly NemesisAction[]): Map<string, { startMs: number; endMs: number }[]> {
   const pauses = new Map<string, { startMs: number; endMs: number }[]>();
   for (const action of actions) {
@@ -371,11 +423,13 @@ function pausesByActor(actions: readonly NemesisAction[]): Map<string, { startMs
 }
 
 /**
- * When `actor` next showed that it held `jobId` after `sinceMs`: the store time of its first
- * acknowledged renewal or claim of the job at or after `sinceMs` (infinity when none).
+ * When a loop of process `actor` next showed that it held `jobId` after `sinceMs`: the store time
+ * of the first acknowledged renewal or claim of the job by any of its loops at or after `sinceMs`
+ * (infinity when none).
  */
 function nextLeaseProof(
   trace: readonly TraceRecord[],
+  loops: LoopMap,
   actor: string,
   jobId: string,
   sinceMs: number,
@@ -383,11 +437,38 @@ function nextLeaseProof(
 ): number {
   let earliest = Number.POSITIVE_INFINITY;
   for (const { actor: writer, line } of trace) {
-    if (writer !== actor || line.jobId !== jobId || (line.op !== 'renewLease' && line.op !== 'claimJob')) continue;
+    if (loops.processOf(writer) !== actor || line.jobId !== jobId) continue;
+    if (line.op !== 'renewLease' && line.op !== 'claimJob') continue;
     const appliedMs = line.leaseExpiresAtMs - leaseMs;
     if (appliedMs >= sinceMs && appliedMs < earliest) earliest = appliedMs;
   }
   return earliest;
+}
+
+/**
+ * The loop of process `actor` that sent a request for `jobId` arriving at `atMs`: the one whose acknowledged claim of
+ * the job came last before it (the process itself when none of its loops claimed the job by then).
+ */
+function senderOf(
+  trace: readonly TraceRecord[],
+  loops: LoopMap,
+  actor: string,
+  jobId: string,
+  atMs: number,
+  leaseMs: number,
+): string {
+  let sender = actor;
+  let latestMs = Number.NEGATIVE_INFINITY;
+  for (const { actor: writer, line } of trace) {
+    if (line.op !== 'claimJob' || line.result !== 'ok' || line.jobId !== jobId) continue;
+    if (loops.processOf(writer) !== actor) continue;
+    const claimedMs = line.leaseExpiresAtMs - leaseMs;
+    if (claimedMs <= atMs && claimedMs >= latestMs) {
+      latestMs = claimedMs;
+      sender = writer;
+    }
+  }
+  return sender;
 }
 
 /** One `transcribe` entry per request for a chunk; see P2 in the header for the pause rule. */
@@ -396,25 +477,28 @@ function transcribeEntries(
   at: (epochMs: number) => number,
 ): { placed: Placed[]; shifted: number } {
   const pauses = pausesByActor(observations.actions);
+  const loops = loopMap(observations.actions);
   const leaseMs = observations.limits.leaseDurationMs;
   const placed: Placed[] = [];
   let shifted = 0;
   for (const request of observations.requests) {
     if (request.jobId === null || request.index === null) continue;
+    // The process that sent it (its tagged path).
     const actor = request.client ?? 'unknown';
     const jobId = request.jobId;
-    // The last pause that began before the request arrived; the request was decided before it unless the
-    // worker proved a valid lease on the job again (an acknowledged renewal or claim) after waking.
+    // The last pause of the process that began before the request arrived; the request was decided before it unless
+    // a loop of the process proved a valid lease on the job again (an acknowledged renewal or claim) after waking.
     const pause = (pauses.get(actor) ?? []).filter((candidate) => candidate.startMs <= request.atMs).at(-1);
     const inFlight =
-      pause !== undefined && request.atMs <= nextLeaseProof(observations.trace, actor, jobId, pause.endMs, leaseMs);
+      pause !== undefined &&
+      request.atMs <= nextLeaseProof(observations.trace, loops, actor, jobId, pause.endMs, leaseMs);
     if (inFlight) shifted += 1;
     const t = at(inFlight ? pause.startMs : request.atMs);
     placed.push({
       entry: {
         t,
         kind: 'transcribe',
-        actor,
+        actor: senderOf(observations.trace, loops, actor, jobId, request.atMs, leaseMs),
         job: jobId,
         index: request.index,
         digest: (request.sha256 ?? '').slice(0, 8),

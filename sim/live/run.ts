@@ -1,8 +1,9 @@
 /**
  * One live chaos run: its own redis-server (by default AOF with fsync before every reply) on a
  * free loopback port, a fake OpenAI audio API with latency and error injection, M generated WAV sources
- * submitted as jobs over the first part of the fault phase (5 s chunks), K real worker processes,
- * and the nemesis (nemesis.ts) for the fault phase. Then a liveness phase with every fault off,
+ * submitted as jobs over the first part of the fault phase (5 s chunks), K real worker processes
+ * (each running `concurrency` worker loops, each loop transcribing up to `chunkConcurrency` chunks
+ * of its job at once), and the nemesis (nemesis.ts) for the fault phase. Then a liveness phase with every fault off,
  * bounded in time, until every job is terminal and no chunk file of a terminal job remains. The
  * workers are stopped, what really happened is read back (record.ts) and the simulator's
  * checkers judge it. A watcher (watcher.ts) meanwhile samples every job's event stream: a job
@@ -63,7 +64,8 @@ const workerStopMs = 10_000;
 /** Latency of the fake API, in ms. */
 const apiLatencyMsMin = 50;
 const apiLatencyMsMax = 600;
-const apiKey = 'sk-chunkwise-live-chaos';
+/** The API key of the fake OpenAI API, which the workers get in their environment ({@link workerEnvironment}). */
+export const liveApiKey = 'sk-chunkwise-live-chaos';
 const keyPrefix = 'chunkwise-live:';
 
 /** What a run is asked to do. */
@@ -72,6 +74,10 @@ export interface LiveOptions {
   readonly workers: number;
   readonly jobs: number;
   readonly seed: number;
+  /** Worker loops per process (`chunkwise worker --concurrency`; default 1). */
+  readonly concurrency?: number;
+  /** Transcriptions of one job in flight at once (`chunkwise worker --chunk-concurrency`; default 1). */
+  readonly chunkConcurrency?: number;
   /** How Redis keeps its data across a kill -9 (default `always`: AOF fsynced before every reply). */
   readonly persistence?: LivePersistence;
   /**
@@ -95,6 +101,10 @@ export interface LiveOptions {
 /** The `--json` summary. */
 export interface LiveSummary {
   readonly jobs: number;
+  /** Worker loops per process. */
+  readonly concurrency: number;
+  /** Transcriptions of one job in flight at once. */
+  readonly chunkConcurrency: number;
   readonly completed: number;
   readonly failed: number;
   readonly kills: number;
@@ -191,7 +201,7 @@ export async function runLiveChaos(options: LiveOptions): Promise<LiveOutcome> {
         : await rig.redis.describePersistence();
     const latency = mulberry32(options.seed ^ 0x68e31da4);
     rig.server = await startOpenAIServer({
-      apiKey,
+      apiKey: liveApiKey,
       latencyMs: () => Math.round(apiLatencyMsMin + latency() * (apiLatencyMsMax - apiLatencyMsMin)),
     });
     rig.store = new RedisJobStore({ url: storeUrl(rig.redis, options), keyPrefix });
@@ -295,6 +305,8 @@ async function play(
       pollMs: livePollMs,
       sweepMs: liveSweepMs,
       transcribeTimeoutMs: liveTranscribeTimeoutMs,
+      concurrency: options.concurrency ?? 1,
+      chunkConcurrency: options.chunkConcurrency ?? 1,
       logDir: directories.logs,
       baseURLFor: (actor) => server.clientURL(actor),
       environment: workerEnvironment(),
@@ -377,8 +389,9 @@ async function play(
     originMs,
     endMs,
     end: settled ? 'done' : 'time',
-    limits: liveLimits(),
+    limits: liveLimits(options.chunkConcurrency),
     workerSlots: options.workers,
+    concurrency: options.concurrency ?? 1,
     faultPhaseMs: faultEndMs - originMs,
     livenessPhaseMs: endMs - livenessStartMs,
     jobIds,
@@ -391,23 +404,25 @@ async function play(
 }
 
 /** The limits the worker processes run with (`chunkwise worker` with the flags the pool passes). */
-export function liveLimits(): Limits {
+export function liveLimits(chunkConcurrency = 1): Limits {
   return {
     ...defaultLimits,
     leaseDurationMs: liveLeaseMs,
     leaseRenewIntervalMs: Math.max(1, Math.floor(liveLeaseMs / 3)),
     idlePollIntervalMs: livePollMs,
     sweepIntervalMs: liveSweepMs,
+    chunkConcurrency,
   };
 }
 
-function workerEnvironment(): NodeJS.ProcessEnv {
+/** The environment of every worker process: the fake API's key, the run's ffmpeg, no colours, no inherited URLs. */
+export function workerEnvironment(): NodeJS.ProcessEnv {
   const environment: NodeJS.ProcessEnv = { ...process.env };
   delete environment['REDIS_URL'];
   delete environment['OPENAI_BASE_URL'];
   return {
     ...environment,
-    OPENAI_API_KEY: apiKey,
+    OPENAI_API_KEY: liveApiKey,
     OPENAI_LOG: 'error',
     FFMPEG_PATH: ffmpegPath(),
     FFPROBE_PATH: ffprobePath(),
@@ -460,7 +475,7 @@ async function submitJobs(
 }
 
 /** Polls until every job is terminal and no terminal job has a chunk file, or `deadlineMs`. */
-async function waitUntilSettled(
+export async function waitUntilSettled(
   store: RedisJobStore,
   jobIds: readonly string[],
   chunksDir: string,
@@ -499,7 +514,7 @@ async function filesOf(chunksDir: string, jobId: string): Promise<string[]> {
 }
 
 /** The stored jobs and events and the chunk files left, read once every worker has stopped. */
-async function readBack(store: RedisJobStore, jobIds: readonly string[], chunksDir: string) {
+export async function readBack(store: RedisJobStore, jobIds: readonly string[], chunksDir: string) {
   const jobs = new Map<string, Job | undefined>();
   const events = new Map<string, readonly JobEvent[]>();
   const files = new Map<string, readonly string[]>();
@@ -553,6 +568,8 @@ function summarise(
   const phases = [...jobs.values()].map((job) => job?.phase);
   return {
     jobs: observations.jobIds.length,
+    concurrency: observations.concurrency ?? 1,
+    chunkConcurrency: observations.limits.chunkConcurrency,
     completed: phases.filter((phase) => phase === 'completed').length,
     failed: phases.filter((phase) => phase === 'failed').length,
     kills: actions.filter((action) => action.kind === 'kill').length,

@@ -1,9 +1,12 @@
 /**
  * The live run's worker processes: `node bin/chunkwise.js worker …`, one per slot, each its own
  * process group, each named `w<slot>#<incarnation>` and calling the fake API through its own
- * tagged path. Their JSON log lines are read as they come: `--trace-store` lines (acknowledged
- * grants, renewals, commits), which job each one holds, and `error` lines. A worker that exits
- * without being told to is an error of the run and is replaced.
+ * tagged path. A process runs `concurrency` worker loops (`--concurrency`): one loop takes the
+ * process's name, several are `w<slot>#<incarnation>.1` … `.N`, as the worker command names them
+ * and as the simulator names its loop actors. Their JSON log lines are read as they come, each
+ * attributed to the loop its `workerId` names: `--trace-store` lines (acknowledged grants,
+ * renewals, commits), which job each loop holds, and `error` lines. A worker that exits without
+ * being told to is an error of the run and is replaced.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +31,10 @@ export interface WorkerSettings {
   readonly sweepMs: number;
   /** Each transcription request's own limit (`--transcribe-timeout-ms`): a hung API is given up on after it. */
   readonly transcribeTimeoutMs: number;
+  /** Worker loops per process (`--concurrency`). */
+  readonly concurrency: number;
+  /** Transcriptions of one job in flight at once (`--chunk-concurrency`). */
+  readonly chunkConcurrency: number;
   readonly logDir: string;
   readonly baseURLFor: (actor: string) => string;
   readonly environment: NodeJS.ProcessEnv;
@@ -39,10 +46,18 @@ export interface WorkerObserver {
   trace(record: TraceRecord): void;
 }
 
+/**
+ * The actors of the loops of the worker process named `actor`: the process's own name for one loop, `<actor>.1` …
+ * `<actor>.N` for several (the worker ids `chunkwise worker --worker-id <actor> --concurrency N` gives its loops).
+ */
+export function loopActors(actor: string, concurrency: number): readonly string[] {
+  return concurrency <= 1 ? [actor] : Array.from({ length: concurrency }, (_, loop) => `${actor}.${loop + 1}`);
+}
+
 /** One worker process. */
 export class LiveWorker {
-  /** The job it claimed last and has not stopped working on, as its log says. */
-  job: string | null = null;
+  /** Each loop's job: the one it claimed last and has not stopped working on, as its log says (loop actor → job). */
+  readonly jobs = new Map<string, string>();
   paused = false;
   /** True once the run asked it to end (a kill or a stop), so its exit is no error. */
   ending = false;
@@ -55,10 +70,17 @@ export class LiveWorker {
   constructor(
     readonly actor: string,
     readonly slot: number,
+    /** The actors of its worker loops ({@link loopActors}). */
+    readonly loops: readonly string[],
     readonly process: TrackedChild,
     drained: Promise<void>,
   ) {
     this.drained = drained;
+  }
+
+  /** What its loops hold now, loop actor → job (a copy). */
+  holdings(): Record<string, string> {
+    return Object.fromEntries(this.jobs);
   }
 
   get exited(): boolean {
@@ -106,13 +128,18 @@ export class WorkerPool {
         String(settings.sweepMs),
         '--transcribe-timeout-ms',
         String(settings.transcribeTimeoutMs),
+        '--concurrency',
+        String(settings.concurrency),
+        '--chunk-concurrency',
+        String(settings.chunkConcurrency),
         '--trace-store',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: settings.environment },
     );
     const log = createWriteStream(path.join(settings.logDir, `${actor.replace('#', '-')}.log`));
     const drained = this.read(tracked, actor, log);
-    const worker = new LiveWorker(actor, slot, tracked, drained);
+    const loops = loopActors(actor, settings.concurrency);
+    const worker = new LiveWorker(actor, slot, loops, tracked, drained);
     tracked.child.stderr?.on('data', (data: Buffer) => {
       log.write(data);
       worker.stderr.push(
@@ -131,7 +158,7 @@ export class WorkerPool {
       (error: unknown) => this.exited(worker, String(error)),
     );
     this.workers.push(worker);
-    this.observer.action({ atMs: Date.now(), kind: 'start', actor, slot });
+    this.observer.action({ atMs: Date.now(), kind: 'start', actor, slot, loops });
     return worker;
   }
 
@@ -226,24 +253,34 @@ export class WorkerPool {
       return;
     }
     if (typeof parsed !== 'object' || parsed === null) return;
-    const entry = parsed as { t?: unknown; what?: unknown; jobId?: unknown; detail?: unknown; op?: unknown };
+    const entry = parsed as {
+      t?: unknown;
+      what?: unknown;
+      jobId?: unknown;
+      detail?: unknown;
+      op?: unknown;
+      workerId?: unknown;
+    };
     const worker = this.workers.find((candidate) => candidate.actor === actor);
     const jobId = typeof entry.jobId === 'string' ? entry.jobId : null;
+    // The loop the line names; a line of the process as a whole (its start, a store connection error) is the process's.
+    const loop =
+      typeof entry.workerId === 'string' && worker?.loops.includes(entry.workerId) === true ? entry.workerId : actor;
     switch (entry.what) {
       case 'started':
         if (worker !== undefined) worker.started = true;
         return;
       case 'store':
         if (typeof entry.op === 'string' && jobId !== null)
-          this.observer.trace({ actor, line: parsed as StoreTraceLine });
+          this.observer.trace({ actor: loop, line: parsed as StoreTraceLine });
         return;
       case 'claimed':
-        if (worker !== undefined) worker.job = jobId;
+        if (worker !== undefined && jobId !== null) worker.jobs.set(loop, jobId);
         return;
       case 'stopped':
       case 'released':
       case 'quarantined':
-        if (worker !== undefined && worker.job === jobId) worker.job = null;
+        if (worker !== undefined && worker.jobs.get(loop) === jobId) worker.jobs.delete(loop);
         return;
       case 'error': {
         const atMs =
@@ -251,7 +288,7 @@ export class WorkerPool {
         this.observer.action({
           atMs,
           kind: 'worker_error',
-          actor,
+          actor: loop,
           detail: typeof entry.detail === 'string' ? entry.detail : text,
         });
         return;

@@ -157,7 +157,7 @@ describe('the record of a live run', () => {
 
   it("dates a request in flight across its worker's SIGSTOP from the SIGSTOP: wasted work, not a violation", () => {
     const actions: NemesisAction[] = [
-      { atMs: origin + 1_000, kind: 'pause', actor: 'w0#1', slot: 0, durationMs: 4_900, job: 'job-a' },
+      { atMs: origin + 1_000, kind: 'pause', actor: 'w0#1', slot: 0, durationMs: 4_900, held: { 'w0#1': 'job-a' } },
       { atMs: origin + 5_900, kind: 'resume', actor: 'w0#1' },
     ];
     const inFlight = observations({
@@ -170,7 +170,7 @@ describe('the record of a live run', () => {
 
   it("judges a paused worker's request at its arrival once the worker renewed its lease after waking (P2)", () => {
     const actions: NemesisAction[] = [
-      { atMs: origin + 1_000, kind: 'pause', actor: 'w0#1', slot: 0, durationMs: 4_900, job: 'job-a' },
+      { atMs: origin + 1_000, kind: 'pause', actor: 'w0#1', slot: 0, durationMs: 4_900, held: { 'w0#1': 'job-a' } },
       { atMs: origin + 5_900, kind: 'resume', actor: 'w0#1' },
     ];
     const base = observations();
