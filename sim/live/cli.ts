@@ -11,6 +11,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { chunkConcurrencyMax } from '../../src/core/limits.js';
 import { isLiveness, promiseRange, type Violation } from '../checkers/index.js';
 import { exitCodes } from '../cli.js';
 import { colourEnabled, describeEntry, palette } from '../report.js';
@@ -33,7 +34,13 @@ export interface LiveCliIo {
 const forcedExitAfterMs = 1_000;
 
 /** Bounds of the flags. */
-export const liveBounds = { secondsMax: 3_600, workersMax: 32, jobsMax: 200 } as const;
+export const liveBounds = {
+  secondsMax: 3_600,
+  workersMax: 32,
+  jobsMax: 200,
+  concurrencyMax: 16,
+  chunkConcurrencyMax,
+} as const;
 
 export const liveUsage = `Usage: npm run chaos:live -- [options]   (also: chunkwise chaos --live [options])
 
@@ -47,6 +54,11 @@ Options:
   --seconds S     fault phase, in seconds (default 30)                     e.g. --seconds 60
   --workers K     worker processes (default 4)                             e.g. --workers 4
   --jobs M        jobs, one generated 15-40 s WAV each (default 20)        e.g. --jobs 40
+  --concurrency N worker loops per process, 1-${liveBounds.concurrencyMax} (default 1); a kill or a
+                  pause strikes every loop of a process                    e.g. --concurrency 2
+  --chunk-concurrency N
+                  chunks of one job transcribed at once under one lease,
+                  1-${liveBounds.chunkConcurrencyMax} (default 1)                                         e.g. --chunk-concurrency 3
   --seed S        nemesis seed (default: random, printed first)            e.g. --seed 42
   --json          print one JSON summary on stdout                         e.g. --json
   --report DIR    write DIR/report.html and DIR/report.json (timeline)     e.g. --report out/live
@@ -79,6 +91,8 @@ export interface LiveFlags {
   readonly workers: number;
   readonly jobs: number;
   readonly seed: number;
+  readonly concurrency: number;
+  readonly chunkConcurrency: number;
   readonly persistence: LivePersistence;
   readonly cluster: boolean;
   readonly waitReplicas: boolean;
@@ -101,6 +115,8 @@ export function parseLiveFlags(argv: readonly string[]): LiveFlags {
         workers: { type: 'string' },
         jobs: { type: 'string' },
         seed: { type: 'string' },
+        concurrency: { type: 'string' },
+        'chunk-concurrency': { type: 'string' },
         json: { type: 'boolean' },
         report: { type: 'string' },
         keep: { type: 'boolean' },
@@ -135,6 +151,8 @@ export function parseLiveFlags(argv: readonly string[]): LiveFlags {
     workers: integer('workers', values.workers, 4, 1, liveBounds.workersMax),
     jobs: integer('jobs', values.jobs, 20, 1, liveBounds.jobsMax),
     seed: integer('seed', values.seed, Math.floor(Math.random() * 0x7fffffff), 0, 0x7fffffff),
+    concurrency: integer('concurrency', values.concurrency, 1, 1, liveBounds.concurrencyMax),
+    chunkConcurrency: integer('chunk-concurrency', values['chunk-concurrency'], 1, 1, liveBounds.chunkConcurrencyMax),
     persistence: persistence as LivePersistence,
     cluster: values.cluster === true,
     waitReplicas: values['wait-replicas'] === true,
@@ -175,7 +193,7 @@ export async function main(argv: readonly string[], io: LiveCliIo = process): Pr
   const say = flags.json ? undefined : (text: string) => io.stdout.write(`  ${text}\n`);
   if (!flags.json)
     io.stdout.write(
-      `chunkwise chaos --live: seed ${flags.seed}, ${flags.workers} workers, ${flags.jobs} jobs, ${flags.seconds} s of faults\n`,
+      `chunkwise chaos --live: seed ${flags.seed}, ${flags.workers} workers${loopsText(flags)}, ${flags.jobs} jobs, ${flags.seconds} s of faults\n`,
     );
   const controller = new AbortController();
   let interruptedAtMs = 0;
@@ -200,6 +218,8 @@ export async function main(argv: readonly string[], io: LiveCliIo = process): Pr
       workers: flags.workers,
       jobs: flags.jobs,
       seed: flags.seed,
+      concurrency: flags.concurrency,
+      chunkConcurrency: flags.chunkConcurrency,
       persistence: flags.persistence,
       cluster: flags.cluster,
       waitReplicas: flags.waitReplicas,
@@ -237,6 +257,14 @@ export async function main(argv: readonly string[], io: LiveCliIo = process): Pr
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
   }
+}
+
+/** ` × 2 loops, 3 chunks in flight per job` for the banner; nothing at one and one. */
+export function loopsText(flags: Pick<LiveFlags, 'concurrency' | 'chunkConcurrency'>): string {
+  return (
+    (flags.concurrency > 1 ? ` × ${flags.concurrency} loops` : '') +
+    (flags.chunkConcurrency > 1 ? `, ${flags.chunkConcurrency} chunks in flight per job` : '')
+  );
 }
 
 /** The closing text: the figures, then the verdict or the counterexample. */

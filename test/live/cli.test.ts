@@ -1,9 +1,10 @@
 // Proves the live chaos CLI's surface without starting anything: --help names every flag with an example, bad and
-// unknown flags exit 64 naming the flag, and `chunkwise chaos` needs --live.
+// unknown flags exit 64 naming the flag (--concurrency and --chunk-concurrency among them), and `chunkwise chaos` needs
+// --live.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { liveUsage, main, parseLiveFlags } from '../../sim/live/cli.js';
+import { liveUsage, loopsText, main, parseLiveFlags } from '../../sim/live/cli.js';
 
 function capture() {
   let stdout = '';
@@ -31,6 +32,8 @@ describe('chunkwise chaos --live flags', () => {
       '--workers',
       '--jobs',
       '--seed',
+      '--concurrency',
+      '--chunk-concurrency',
       '--persistence',
       '--json',
       '--report',
@@ -62,6 +65,13 @@ describe('chunkwise chaos --live flags', () => {
       [['--jobs', '9999'], '--jobs'],
       [['--seed', '-1'], '--seed'],
       [['--persistence', 'sometimes'], '--persistence'],
+      [['--concurrency', '0'], '--concurrency'],
+      [['--concurrency', '17'], '--concurrency'],
+      [['--concurrency', '1.5'], '--concurrency'],
+      [['--chunk-concurrency', '0'], '--chunk-concurrency'],
+      [['--chunk-concurrency', '33'], '--chunk-concurrency'],
+      [['--chunk-concurrency', 'three'], '--chunk-concurrency'],
+      [['--concurrency'], '--concurrency'],
     ] as const) {
       const out = capture();
       expect(await main(argv, out.io), flag).toBe(64);
@@ -77,6 +87,8 @@ describe('chunkwise chaos --live flags', () => {
       workers: 4,
       jobs: 40,
       seed: 7,
+      concurrency: 1,
+      chunkConcurrency: 1,
       persistence: 'always',
       cluster: false,
       waitReplicas: false,
@@ -94,9 +106,28 @@ describe('chunkwise chaos --live flags', () => {
       persistence: 'always',
     });
     expect(parseLiveFlags(['--persistence', 'none']).persistence).toBe('none');
+    expect(parseLiveFlags(['--concurrency', '2', '--chunk-concurrency', '3'])).toMatchObject({
+      concurrency: 2,
+      chunkConcurrency: 3,
+    });
+    expect(parseLiveFlags(['--concurrency', '16', '--chunk-concurrency', '32'])).toMatchObject({
+      concurrency: 16,
+      chunkConcurrency: 32,
+    });
+    expect(() => parseLiveFlags(['--concurrency', '0'])).toThrow(
+      '--concurrency must be an integer in [1, 16], got "0"',
+    );
+    expect(() => parseLiveFlags(['--chunk-concurrency', '33'])).toThrow(
+      '--chunk-concurrency must be an integer in [1, 32], got "33"',
+    );
     expect(parseLiveFlags(['--cluster', '--wait-replicas'])).toMatchObject({ cluster: true, waitReplicas: true });
     expect(() => parseLiveFlags(['--wait-replicas'])).toThrow(/--wait-replicas needs --cluster/);
     expect(() => parseLiveFlags(['--cluster', '--persistence', 'none'])).toThrow(/replication/);
+  });
+
+  it('prints the loops and the chunks in flight in its banner only when above one', () => {
+    expect(loopsText({ concurrency: 1, chunkConcurrency: 1 })).toBe('');
+    expect(loopsText({ concurrency: 2, chunkConcurrency: 3 })).toBe(' × 2 loops, 3 chunks in flight per job');
   });
 
   it('`chunkwise chaos` without --live is a usage error (exit 64)', () => {
