@@ -135,7 +135,9 @@ const tokenPrefix = `v${scenarioVersion}.`;
 
 /** The replay token of `scenario`: its version, then the scenario compressed, printable. */
 export function encodeReplay(scenario: Scenario): string {
-  return `${tokenPrefix}${deflateRawSync(Buffer.from(JSON.stringify(scenario))).toString('base64url')}`;
+  // Fields in the schema's order, so that a scenario gives one token whichever way its object was built.
+  const canonical = parseScenario(scenario);
+  return `${tokenPrefix}${deflateRawSync(Buffer.from(JSON.stringify(canonical))).toString('base64url')}`;
 }
 
 /** The scenario a replay token carries; throws {@link ScenarioFormatError} naming what is wrong. */

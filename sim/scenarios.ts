@@ -1,7 +1,7 @@
 /**
- * The seed document's chaos suite as named scenarios: its 6 basic scenarios, 3 extended ones (and 2 of workers side
- * by side: several chunks in flight, a process of two loops), 6 crash points, 5 recovery scenarios and 7 validation
- * checks. Each runs in its own simulated world
+ * The seed document's chaos suite as named scenarios: its 6 basic scenarios, 3 extended ones, 6 crash points, 5
+ * recovery scenarios and 7 validation checks, and 2 of workers side by side (several chunks of one job in flight, a
+ * process of two worker loops). Each runs in its own simulated world
  * and must keep every promise of the registry (sim/checkers/index.ts), not merely "some recovery
  * succeeded"; each also states what is particular to it (the crash really happened, which chunks
  * were re-extracted, who won). The vitest suite in test/chaos and `npm run sim -- --quick` run these
@@ -19,7 +19,7 @@ import {
 } from './framework.js';
 
 /** The seed document's sections. */
-export type ScenarioGroup = 'basic' | 'extended' | 'crash point' | 'recovery' | 'validation';
+export type ScenarioGroup = 'basic' | 'extended' | 'side by side' | 'crash point' | 'recovery' | 'validation';
 
 /** A named scenario: how to build it, and what must hold beyond every promise. */
 export interface SeedScenario {
@@ -253,6 +253,16 @@ const extended: SeedScenario[] = [
   },
   {
     group: 'extended',
+    name: 'Corrupted Chunk Files: missing and corrupt chunks re-extracted alone',
+    build: () => sixChunkJob().damageChunk(4, 'corrupt', 3_000).damageChunk(5, 'delete', 3_000).crashAfterChunks(2),
+    expect: (result) => [...recovered(result), ...transcribedOnce(result), ...recreated(result, [4, 5])],
+  },
+];
+
+/** Workers side by side: several transcriptions of one job in flight, several jobs in one process. */
+const sideBySide: SeedScenario[] = [
+  {
+    group: 'side by side',
     name: 'Crash With Several Chunks in Flight: what was committed stays, what was in flight is asked for once more',
     build: () => sixChunkJob().chunkConcurrency(3).crashAfterChunks(2),
     expect: (result) => {
@@ -275,7 +285,7 @@ const extended: SeedScenario[] = [
     },
   },
   {
-    group: 'extended',
+    group: 'side by side',
     name: 'Crash of a Worker Process Running Two Jobs: both jobs recovered',
     build: () => {
       const scenario = chaos().concurrency(2);
@@ -295,12 +305,6 @@ const extended: SeedScenario[] = [
       }
       return failures;
     },
-  },
-  {
-    group: 'extended',
-    name: 'Corrupted Chunk Files: missing and corrupt chunks re-extracted alone',
-    build: () => sixChunkJob().damageChunk(4, 'corrupt', 3_000).damageChunk(5, 'delete', 3_000).crashAfterChunks(2),
-    expect: (result) => [...recovered(result), ...transcribedOnce(result), ...recreated(result, [4, 5])],
   },
 ];
 
@@ -436,7 +440,14 @@ const validation: SeedScenario[] = (Object.keys(validationChecks) as ValidationC
 }));
 
 /** Every named scenario of the seed document, in its order. */
-export const seedScenarios: readonly SeedScenario[] = [...basic, ...extended, ...points, ...recovery, ...validation];
+export const seedScenarios: readonly SeedScenario[] = [
+  ...basic,
+  ...extended,
+  ...sideBySide,
+  ...points,
+  ...recovery,
+  ...validation,
+];
 
 /** The seed's validation check names, by check. */
 export const validationCheckNames = checkNames;

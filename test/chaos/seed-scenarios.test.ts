@@ -10,6 +10,7 @@ import { runScenario, seedScenarios, type ScenarioGroup } from '../../sim/scenar
 const titles: Record<ScenarioGroup, string> = {
   basic: 'Basic Crash Recovery Tests',
   extended: 'Extended Chaos Scenarios',
+  'side by side': 'Workers Side by Side',
   'crash point': 'Crash Points Tested',
   recovery: 'Recovery Scenarios',
   validation: 'Validation Checks',

@@ -110,6 +110,7 @@ describe('npm run sim', () => {
     }
     expect(groups.get('basic')).toBe(6);
     expect(groups.get('extended')).toBe(3);
+    expect(groups.get('side by side')).toBe(2);
     expect(groups.get('crash point')).toBe(6);
     expect(groups.get('recovery')).toBeGreaterThanOrEqual(5);
     expect(groups.get('validation')).toBe(7);
