@@ -55,6 +55,7 @@ const unreachable: Readonly<Record<string, string>> = {
       .filter((op) => op !== 'commitChunk')
       .map((op) => [`outcome|${op}|already_committed`, 'only a commit finds its chunk committed']),
   ),
+  'failure|cancelled': 'only an operator cancels a job (chunkwise cancel), never a worker',
   'outcome|createJob|stale_epoch': 'a create is not fenced',
   'outcome|createJob|terminal': 'a create of an existing job is a duplicate',
   'outcome|createJob|invalid_state': 'a create checks no phase',

@@ -8,10 +8,9 @@
  * (src/adapters/redis/lua-admin/) do the same checks and writes. Both take a new epoch, so that a worker still
  * holding an older one finds its next fenced write refused (`stale_epoch`) and never writes over the change.
  *
- * Cancelling: the job table of src/core/types.ts has no cancelled phase and no `cancelled` failure reason (a stored
- * job with an unknown reason reads as corrupt), so a cancelled job is `failed` with reason
- * {@link cancelledFailureReason} and a message that says who cancelled it; its `job_cancelled` event, written before
- * its `job_failed`, is what tells a cancellation from a rejection by the API.
+ * Cancelling: a cancelled job is `failed` with reason {@link cancelledFailureReason} (`cancelled`) and a message that
+ * says who cancelled it; its `job_cancelled` event, written before its `job_failed`, says from which phase and from
+ * which owner.
  */
 import { stamp, type EventBody, type JobEvent } from './core/events.js';
 import { clipMessage, isTerminal, type FailureReason, type Job, type Phase } from './core/types.js';
@@ -122,7 +121,7 @@ export interface JobAdmin {
 }
 
 /** The failure reason a cancelled job is stored with (see the module's comment). */
-export const cancelledFailureReason: FailureReason = 'transcription_rejected';
+export const cancelledFailureReason: FailureReason = 'cancelled';
 
 /** The stored failure message of a job `actor` cancelled. */
 export function cancelledMessage(actor: string, message: string | undefined): string {

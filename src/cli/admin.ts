@@ -52,7 +52,7 @@ const cancelUsage = `Usage:
   chunkwise cancel JOB_ID [--message M] [--store URL] [--key-prefix P]
       fails an unfinished job under a new epoch, atomically, with job_cancelled and job_failed events: a
       worker holding its lease has its next write refused and stops. The job is stored as failed (reason
-      transcription_rejected, message "cancelled by ..."); chunkwise retry puts it back to work.
+      cancelled, message "cancelled by ..."); chunkwise retry puts it back to work.
 ${storeFlags}
 `;
 const removeUsage = `Usage:

@@ -25,7 +25,9 @@ export type FailureReason =
   | 'recovery_attempts_exhausted'
   | 'transcription_rejected'
   | 'transcription_failed'
-  | 'state_corrupt';
+  | 'state_corrupt'
+  /** An operator ended the job (`chunkwise cancel`); never written by a worker. */
+  | 'cancelled';
 
 /** Every failure reason. */
 export const failureReasons: readonly FailureReason[] = [
@@ -35,6 +37,7 @@ export const failureReasons: readonly FailureReason[] = [
   'transcription_rejected',
   'transcription_failed',
   'state_corrupt',
+  'cancelled',
 ];
 
 /** One chunk of a job's audio, with the checksum of its file and, once committed, its text. */

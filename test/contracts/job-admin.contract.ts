@@ -254,7 +254,7 @@ export function jobAdminContract(name: string, make: () => Promise<AdminSubject>
           epoch: 2,
           owner: actor,
           leaseExpiresAtMs: 0,
-          failure: { message: `cancelled by ${actor}: wrong file` },
+          failure: { reason: 'cancelled', message: `cancelled by ${actor}: wrong file` },
         });
         const events = await store.readEvents('job-c');
         expectGapless(events);
