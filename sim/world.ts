@@ -34,6 +34,7 @@ import {
   type CallTarget,
   type Fault,
   type FaultHost,
+  type FaultKindDefinition,
   type PoisonKind,
   type PortCall,
 } from './faults/index.js';
@@ -43,6 +44,7 @@ import { livenessBudget, type LivenessBudget } from './liveness.js';
 import { mulberry32 } from './random.js';
 import { Scheduler } from './scheduler.js';
 import {
+  audioDigest,
   SimChunkStore,
   SimMedia,
   simStore,
@@ -234,7 +236,11 @@ export class World implements TwinHost {
   private transcriberCalls = 0;
   private transcriptions = 0;
   private readonly eventCounts = new Map<string, number>();
-  private lastProgress = { atMs: 0, what: 'the fault phase' };
+  /** The last progress: when, and what (its text is built only when the run's record asks for it). */
+  private lastProgress: { readonly atMs: number; readonly what: () => string } = {
+    atMs: 0,
+    what: () => 'the fault phase',
+  };
   private pausesEndMs = 0;
   private mediaCalls = 0;
   private readonly coverage: Record<string, number> = {};
@@ -246,6 +252,10 @@ export class World implements TwinHost {
   private readonly work = new WorkSignals(() => this.untilLeaseEndMs());
   /** When each job's lease ends, as the store's acknowledged grants, renewals and releases said (0: none runs). */
   private readonly leaseEnds = new Map<string, number>();
+  /** The scenario's faults by the places they act, taken once (see {@link planHooks}). */
+  private readonly hooks: PlanHooks;
+  /** The slot each actor of a current incarnation is a loop of. */
+  private readonly slotByActor = new Map<string, Slot>();
 
   constructor(
     readonly scenario: Scenario,
@@ -258,6 +268,7 @@ export class World implements TwinHost {
     this.scheduler = new Scheduler(scenario.choices);
     this.random = mulberry32(scenario.seed);
     this.faultHost = this.buildFaultHost();
+    this.hooks = planHooks(scenario.faults);
     this.ownTranscriber = options.transcriber?.();
   }
 
@@ -288,7 +299,7 @@ export class World implements TwinHost {
       markDamagedChunk: (jobId, index) => this.damagedChunks.add(`${jobId}/${index}`),
       markDeletedSource: (jobId) => this.deletedSources.add(jobId),
       markCorruptedState: (jobId) => this.corruptedStates.add(jobId),
-      phaseOf: (subject) => this.inspect.job(subject.split('/')[0] ?? subject)?.phase,
+      phaseOf: (subject) => this.inspect.job(jobOf(subject))?.phase,
       freshJob: async (jobId) => {
         await this.inspect.refresh?.(jobId);
         return this.inspect.job(jobId);
@@ -371,7 +382,7 @@ export class World implements TwinHost {
   private async livenessPhase(): Promise<LivenessOutcome & { readonly end: RunEnd }> {
     const startMs = this.scheduler.now();
     const budget = livenessBudget(this.scenario, this.limits);
-    this.lastProgress = { atMs: startMs, what: 'the liveness phase began' };
+    this.lastProgress = { atMs: startMs, what: () => 'the liveness phase began' };
     const capAtMs = startMs + budget.capMs;
     const stallAtMs = () => Math.max(this.lastProgress.atMs, this.pausesEndMs) + budget.stallWindowMs;
     const stepsMax = this.scheduler.stats.steps + (this.options.stepsMax ?? budget.stepsMax);
@@ -386,7 +397,7 @@ export class World implements TwinHost {
       end,
       startMs,
       lastProgressMs: this.lastProgress.atMs,
-      lastProgress: this.lastProgress.what,
+      lastProgress: this.lastProgress.what(),
       pausesEndMs: this.pausesEndMs,
     };
   }
@@ -398,9 +409,10 @@ export class World implements TwinHost {
     const before = this.eventCounts.get(jobId) ?? 0;
     if (job.nextSeq <= before) return;
     this.eventCounts.set(jobId, job.nextSeq);
+    const { phase, nextSeq } = job;
     this.lastProgress = {
       atMs: this.scheduler.now(),
-      what: `${op} ${jobId} by ${actor} (${job.phase}, ${job.nextSeq - 1} events)`,
+      what: () => `${op} ${jobId} by ${actor} (${phase}, ${nextSeq - 1} events)`,
     };
   }
 
@@ -453,8 +465,8 @@ export class World implements TwinHost {
         this.syncCaller = undefined;
       }
       const result = await pending;
-      const subjectJob = call.subject.split('/')[0] ?? call.subject;
       if (call.port === 'store' && call.subject !== '*') {
+        const subjectJob = jobOf(call.subject);
         await this.inspect.refresh?.(subjectJob);
         this.noteEvents(actor, call.op, subjectJob);
       }
@@ -501,8 +513,8 @@ export class World implements TwinHost {
     const storeCall = this.countStoreCall();
     const result = await this.callingActor.run(actor, () => call.body());
     return this.scheduler.call(actor, `store.${call.op}.reply`, 0, async () => {
-      const subjectJob = call.subject.split('/')[0] ?? call.subject;
       if (call.subject !== '*') {
+        const subjectJob = jobOf(call.subject);
         await this.inspect.refresh?.(subjectJob);
         this.noteEvents(actor, call.op, subjectJob);
       }
@@ -563,7 +575,7 @@ export class World implements TwinHost {
 
   /** The process `actor` is a loop of. */
   private slotOf(actor: string): Slot | undefined {
-    return this.slots.find((entry) => entry.actors.includes(actor));
+    return this.slotByActor.get(actor);
   }
 
   /** Starts a new incarnation of slot `index` (a new slot past the last): one worker per loop of the process. */
@@ -576,7 +588,9 @@ export class World implements TwinHost {
     slot.incarnation += 1;
     const loops = this.scenario.concurrency ?? 1;
     const name = `w${index}#${slot.incarnation}`;
+    for (const actor of slot.actors) this.slotByActor.delete(actor);
     slot.actors = loops === 1 ? [name] : Array.from({ length: loops }, (_, loop) => `${name}.${loop + 1}`);
+    for (const actor of slot.actors) this.slotByActor.set(actor, slot);
     slot.workers = [];
     slot.exits = 0;
     for (const actor of slot.actors) this.startLoop(slot, actor);
@@ -699,7 +713,7 @@ export class World implements TwinHost {
     spec: PortCallSpec<T>,
     onCrashAfter: (fault: Fault) => void,
   ): boolean {
-    if (!this.faultsOn) return false;
+    if (!this.faultsOn || this.hooks.call.length === 0) return false;
     const call: PortCall = {
       slot: slot.index,
       target: spec.target,
@@ -708,9 +722,9 @@ export class World implements TwinHost {
       subject: spec.subject,
     };
     const struck: { fault: Fault; rank: number; act: (actions: CallActions) => void }[] = [];
-    for (const definition of actingAt('call')) {
-      for (const fault of this.scenario.faults) {
-        if (fault.kind !== definition.kind || !definition.acts.call.strikes(fault, call, this.faultHost)) continue;
+    for (const { definition, faults } of this.hooks.call) {
+      for (const fault of faults) {
+        if (!definition.acts.call.strikes(fault, call, this.faultHost)) continue;
         this.fire(fault, spec.subject);
         struck.push({
           fault,
@@ -772,8 +786,7 @@ export class World implements TwinHost {
 
   /** The stored phase of the job `subject` names (`job` or `job/index`), or `—` for no known job. */
   private phaseOf(subject: string): string {
-    const jobId = subject.split('/')[0] ?? subject;
-    return this.inspect.job(jobId)?.phase ?? '—';
+    return this.inspect.job(jobOf(subject))?.phase ?? '—';
   }
 
   /** `fault` with its job, worker and chunk indices read modulo this run's counts, as it acts. */
@@ -790,20 +803,15 @@ export class World implements TwinHost {
   /** True while a fault makes the store unreachable. */
   private storeDown(): boolean {
     if (!this.faultsOn) return false;
-    for (const fault of this.scenario.faults) {
-      const down = faultDefinition(fault.kind).acts.storeDown;
-      if (down !== undefined && down(fault, this.faultHost)) return true;
-    }
+    for (const { fault, act } of this.hooks.storeDown) if (act(fault, this.faultHost)) return true;
     return false;
   }
 
   /** True when a fault loses the reply of store call number `storeCall` (0: counted while faults were off). */
   private replyLost(storeCall: number, subject: string): boolean {
-    if (!this.faultsOn || storeCall === 0) return false;
-    for (const fault of this.scenario.faults) {
-      const lost = faultDefinition(fault.kind).acts.replyLost;
-      if (lost !== undefined && lost(fault, this.faultHost, { number: storeCall, subject })) return true;
-    }
+    if (!this.faultsOn || storeCall === 0 || this.hooks.replyLost.length === 0) return false;
+    const call = { number: storeCall, subject };
+    for (const { fault, act } of this.hooks.replyLost) if (act(fault, this.faultHost, call)) return true;
     return false;
   }
 
@@ -816,8 +824,8 @@ export class World implements TwinHost {
   ): void {
     const t = this.scheduler.now();
     const outcome = result as { kind?: string; duplicate?: boolean; job?: Job; leaseExpiresAtMs?: number };
-    const [job = subject, indexText] = subject.split('/');
     if (outcome.kind !== 'ok' && outcome.kind !== 'exhausted') return;
+    const job = jobOf(subject);
     if (outcome.duplicate === true || !isStoreOperationName(op)) return;
     // A creation or release: idle workers wake (a create of an existing job is no new work).
     if (storeOperations[op].wakes && (outcome as { created?: boolean }).created !== false) this.work.notify();
@@ -853,7 +861,7 @@ export class World implements TwinHost {
         return;
       case 'commit':
         if (outcome.kind === 'ok')
-          this.history.add({ t, kind: 'commit', actor, job, index: Number(indexText), epoch: requestEpoch ?? -1 });
+          this.history.add({ t, kind: 'commit', actor, job, index: indexOf(subject), epoch: requestEpoch ?? -1 });
         return;
       default:
         return;
@@ -871,12 +879,9 @@ export class World implements TwinHost {
 
   /** A lease of `jobId` was granted to `actor`: the faults that act at grants (the first that acts wins). */
   private onGrant(actor: string, jobId: string): void {
-    if (!this.faultsOn) return;
+    if (!this.faultsOn || this.hooks.grant.length === 0) return;
     const position = this.scenario.jobs.findIndex((spec) => spec.id === jobId);
-    for (const fault of this.scenario.faults) {
-      const grant = faultDefinition(fault.kind).acts.grant;
-      if (grant !== undefined && grant(fault, this.faultHost, actor, position, jobId)) return;
-    }
+    for (const { fault, act } of this.hooks.grant) if (act(fault, this.faultHost, actor, position, jobId)) return;
   }
 
   /** A fault that acts at a time of its own becomes a step of the world at `atMs`. */
@@ -893,9 +898,8 @@ export class World implements TwinHost {
       nextMediaFault: (jobId: string | undefined) => {
         if (!this.faultsOn) return undefined;
         this.mediaCalls += 1;
-        for (const fault of this.scenario.faults) {
-          const media = faultDefinition(fault.kind).acts.media;
-          const failure = media?.(fault, this.faultHost, { number: this.mediaCalls, subject: jobId });
+        for (const { fault, act } of this.hooks.media) {
+          const failure = act(fault, this.faultHost, { number: this.mediaCalls, subject: jobId });
           if (failure !== undefined) return failure;
         }
         return undefined;
@@ -910,7 +914,10 @@ export class World implements TwinHost {
         const digest = await this.files.put(jobId, index, data);
         this.history.add({ t: this.scheduler.now(), kind: 'file', actor, job: jobId, op: 'write', index });
         if (!this.faultsOn)
-          this.lastProgress = { atMs: this.scheduler.now(), what: `chunk file ${jobId}/${index} written by ${actor}` };
+          this.lastProgress = {
+            atMs: this.scheduler.now(),
+            what: () => `chunk file ${jobId}/${index} written by ${actor}`,
+          };
         return digest;
       },
     };
@@ -922,21 +929,15 @@ export class World implements TwinHost {
         if (!this.faultsOn) return undefined;
         this.transcriberCalls += 1;
         const call = { number: this.transcriberCalls, subject: jobId };
-        const kinds = [...actingAt('transcriber')].sort(
-          (left, right) => left.acts.transcriber.rank - right.acts.transcriber.rank,
-        );
-        for (const definition of kinds) {
-          for (const fault of this.scenario.faults) {
-            if (fault.kind !== definition.kind) continue;
-            const injected = definition.acts.transcriber.inject(fault, this.faultHost, call);
-            if (injected !== undefined) return injected;
-          }
+        for (const { fault, act } of this.hooks.transcriber) {
+          const injected = act.inject(fault, this.faultHost, call);
+          if (injected !== undefined) return injected;
         }
         return undefined;
       },
       recordTranscription: (actor: string, request: TranscribeRequest) => {
         this.transcriptions += 1;
-        const digest = createHash('sha256').update(request.audio).digest('hex').slice(0, 8);
+        const digest = audioDigest(request.audio);
         this.history.add({
           t: this.scheduler.now(),
           kind: 'transcribe',
@@ -1026,6 +1027,70 @@ function memoryStore(clock: { now(): number }): BuiltStore {
       tamper: (id, change) => memory.tamper(id, change),
     },
   };
+}
+
+/** A hook of one fault of the plan: the fault and its kind's hook for one place. */
+interface Hooked<H> {
+  readonly fault: Fault;
+  readonly act: H;
+}
+
+type Acts = FaultKindDefinition<Fault>['acts'];
+
+/**
+ * The faults of a plan by the places they act: the kinds that act at calls (registry order) each with their faults
+ * (plan order), and for every other place the faults whose kind acts there with that hook (plan order; the
+ * transcriber's kinds in ascending rank first). What the world consults on every call, taken once per run.
+ */
+interface PlanHooks {
+  readonly call: readonly {
+    readonly definition: ReturnType<typeof actingAt<'call'>>[number];
+    readonly faults: readonly Fault[];
+  }[];
+  readonly storeDown: readonly Hooked<NonNullable<Acts['storeDown']>>[];
+  readonly replyLost: readonly Hooked<NonNullable<Acts['replyLost']>>[];
+  readonly media: readonly Hooked<NonNullable<Acts['media']>>[];
+  readonly grant: readonly Hooked<NonNullable<Acts['grant']>>[];
+  readonly transcriber: readonly Hooked<NonNullable<Acts['transcriber']>>[];
+}
+
+function planHooks(faults: readonly Fault[]): PlanHooks {
+  const hooked = <P extends 'storeDown' | 'replyLost' | 'media' | 'grant'>(place: P) =>
+    faults.flatMap((fault) => {
+      const act = faultDefinition(fault.kind).acts[place];
+      return act === undefined ? [] : [{ fault, act: act as NonNullable<Acts[P]> }];
+    });
+  const transcriberKinds = [...actingAt('transcriber')].sort(
+    (left, right) => left.acts.transcriber.rank - right.acts.transcriber.rank,
+  );
+  return {
+    call: actingAt('call')
+      .map((definition) => ({ definition, faults: faults.filter((fault) => fault.kind === definition.kind) }))
+      .filter((entry) => entry.faults.length > 0),
+    storeDown: hooked('storeDown'),
+    replyLost: hooked('replyLost'),
+    media: hooked('media'),
+    grant: hooked('grant'),
+    transcriber: transcriberKinds.flatMap((definition) =>
+      faults
+        .filter((fault) => fault.kind === definition.kind)
+        .map((fault) => ({ fault, act: definition.acts.transcriber })),
+    ),
+  };
+}
+
+/** The job a call's subject names (`job` or `job/index`). */
+function jobOf(subject: string): string {
+  const slash = subject.indexOf('/');
+  return slash < 0 ? subject : subject.slice(0, slash);
+}
+
+/** The chunk index a call's subject names (`job/index`; NaN without one, as `Number(undefined)`). */
+function indexOf(subject: string): number {
+  const slash = subject.indexOf('/');
+  if (slash < 0) return Number.NaN;
+  const next = subject.indexOf('/', slash + 1);
+  return Number(next < 0 ? subject.slice(slash + 1) : subject.slice(slash + 1, next));
 }
 
 /** The simulated source path of a job. */
