@@ -206,6 +206,11 @@ export interface TranscribeRequest {
   readonly audio: Uint8Array;
   /** The previous chunk's committed text, for continuity; null for the first chunk. */
   readonly prompt: string | null;
+  /**
+   * Aborted when the worker gives the call up (it was told to stop and its grace period ran out): the transcriber
+   * should end the call soon after, with an error result or a rejection; its answer is no longer used.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A transcription, or an error that is retryable (429, 5xx, timeout, connection) or not (400, 401, 413). */

@@ -69,6 +69,7 @@ const workerUsage = `Usage:
                    [--model M] [--language L] [--openai-base-url URL] [--lease-ms N] [--poll-ms N]
                    [--sweep-ms N] [--api-outage-ms N] [--transcribe-timeout-ms N] [--trace-store]
                    [--log-format text|json] [--metrics-port P] [--concurrency N] [--chunk-concurrency N]
+                   [--grace-ms N]
       e.g. chunkwise worker --store redis://127.0.0.1:6379 --chunks-dir /var/lib/chunkwise
       --transcriber: openai (the default; the key comes from OPENAI_API_KEY, --model, --language and
       --openai-base-url configure it); --poll-ms: idle wait between looks for work on a store that
@@ -82,6 +83,8 @@ const workerUsage = `Usage:
       work on up to N jobs at once, one worker loop each (ids ID.1 … ID.N; default 1, at most 64).
       --chunk-concurrency N: transcribe up to N chunks of one job at once, each committed as it returns
       (default 1, at most 32; above 1 a chunk's prompt is the text before it only when that has returned).
+      --grace-ms N: on SIGTERM, how long to wait for the transcriptions in flight to return and be committed
+      before they are aborted and the job is handed over without them (default 30000; 0: at once).
       --log-format: text (the default on a terminal) or json (one object a line, the default otherwise);
       --metrics-port P: serve Prometheus metrics at http://127.0.0.1:P/metrics (0: any free port, logged).
       Before it claims anything the worker checks that the job store answers, ffmpeg and ffprobe run
@@ -302,6 +305,7 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
         'metrics-port': { type: 'string' },
         concurrency: { type: 'string' },
         'chunk-concurrency': { type: 'string' },
+        'grace-ms': { type: 'string' },
       },
     }),
   );
@@ -333,6 +337,7 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
       : positiveInteger('transcribe-timeout-ms', values['transcribe-timeout-ms'], 0);
   const logFormat = logFormatFlag(values['log-format'], io);
   const metricsPort = portFlag('metrics-port', values['metrics-port']);
+  const graceMs = values['grace-ms'] === '0' ? 0 : positiveInteger('grace-ms', values['grace-ms'], stopGraceMsDefault);
   const concurrency = positiveInteger('concurrency', values.concurrency, 1);
   if (concurrency > concurrencyMax)
     throw new CommandUsageError(`--concurrency must be at most ${concurrencyMax}, got ${concurrency}`);
@@ -421,6 +426,7 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
       random: Math.random,
       ...(store.workSignal === undefined ? {} : { workSignal: store.workSignal() }),
       limits,
+      stopGraceMs: graceMs,
       log,
     });
   });
@@ -456,6 +462,9 @@ export async function workerCommand(argv: readonly string[], io: ServiceIo): Pro
   write({ workerId, what: 'exited' });
   return 0;
 }
+
+/** How long a stopping worker waits for its transcriptions in flight by default (--grace-ms). */
+export const stopGraceMsDefault = 30_000;
 
 /** Most worker loops one `chunkwise worker` process runs (--concurrency). */
 export const concurrencyMax = 64;

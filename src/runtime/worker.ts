@@ -43,6 +43,12 @@ export interface WorkerOptions {
    */
   readonly workSignal?: WorkSignal;
   readonly limits?: Partial<Limits>;
+  /**
+   * How long (ms) a stopping worker waits for the transcriptions in flight to return, to commit them before it hands
+   * its job over; past it, it aborts them (TranscribeRequest.signal) and hands the job over without them. Default: no
+   * limit (each call ends by the transcriber's own timeout).
+   */
+  readonly stopGraceMs?: number;
   /** Structured progress notes (claims, stops, retries); never required for correctness. */
   readonly log?: (entry: WorkerLogEntry) => void;
 }
@@ -68,12 +74,17 @@ export class Worker {
   private readonly stopSignal = new AbortController();
   private requestCounter = 0;
   private lastSweepMs = Number.NEGATIVE_INFINITY;
+  /** When a stopping worker stops waiting for its transcriptions in flight (its clock; set by the first stop). */
+  private graceEndsMs: number | undefined;
   /** Jobs whose claim failed with an error of their own, skipped until a time (ms), with the failures so far. */
   private readonly skipped = new Map<string, { untilMs: number; failures: number }>();
 
   constructor(private readonly options: WorkerOptions) {
     this.workerId = validateWorkerId(options.workerId);
     this.limits = validateLimits({ ...defaultLimits, ...options.limits });
+    const graceMs = options.stopGraceMs;
+    if (graceMs !== undefined && (!Number.isSafeInteger(graceMs) || graceMs < 0))
+      throw new RangeError(`stopGraceMs must be a non-negative integer of ms, got ${String(graceMs)}`);
   }
 
   /**
@@ -117,6 +128,8 @@ export class Worker {
 
   /** Asks the worker to finish its current step, release its lease and leave {@link run}; cuts its waits short. */
   stop(): void {
+    if (!this.stopping && this.options.stopGraceMs !== undefined)
+      this.graceEndsMs = this.options.clock.now() + this.options.stopGraceMs;
     this.stopping = true;
     this.stopSignal.abort();
   }
@@ -255,6 +268,8 @@ export class Worker {
     const lease = new LeaseKeeper(this, job, claimSentMs);
     lease.start();
     const calls = new InFlight();
+    // Aborted when a stopping worker's grace ran out: the transcriptions in flight are given up.
+    const giveUp = new AbortController();
     let { state, effect } = machine.initialTransition(job, this.workerId, recovering, this.limits);
     // Why the job stopped being ours, when a write or the lease was refused: for the log.
     let refusal: string | undefined;
@@ -270,7 +285,17 @@ export class Worker {
         }
         let input: machine.Input;
         try {
-          input = finishing ? await calls.next() : await this.perform(state, effect, lease, calls);
+          const next =
+            finishing || effect.type === 'await'
+              ? await this.inFlightWithinGrace(calls)
+              : await this.perform(state, effect, lease, calls, giveUp.signal);
+          if (next === undefined) {
+            giveUp.abort();
+            const why = `the stop's grace ran out with ${calls.size} transcription(s) in flight, given up`;
+            await this.release(job, state.job.epoch, why);
+            return 'released';
+          }
+          input = next;
         } catch (error) {
           // The worker cannot do this work (a tool, its credentials): the job is not at fault, hand it over.
           if (error instanceof WorkerUnfitError) await this.release(job, state.job.epoch);
@@ -291,18 +316,52 @@ export class Worker {
     return effect.outcome;
   }
 
+  /**
+   * The next result of a call in flight; with a grace period (stopGraceMs), undefined when a stop came and its grace
+   * ran out first.
+   */
+  private async inFlightWithinGrace(calls: InFlight): Promise<machine.Input | undefined> {
+    const next = calls.next();
+    if (this.options.stopGraceMs === undefined) return next;
+    // A result that comes after the grace is not used; an error it ends with must not go unhandled.
+    next.catch(() => undefined);
+    if (!this.stopping) {
+      const stop = this.stopSignal.signal;
+      let onStop = (): void => {};
+      const stopped = new Promise<'stopped'>((resolve) => {
+        onStop = () => resolve('stopped');
+        stop.addEventListener('abort', onStop, { once: true });
+      });
+      try {
+        const first = await Promise.race([next, stopped]);
+        if (first !== 'stopped') return first;
+      } finally {
+        stop.removeEventListener('abort', onStop);
+      }
+    }
+    const { clock } = this.options;
+    const graceEndsMs = this.graceEndsMs ?? clock.now();
+    const timer = new AbortController();
+    const graceOver = clock.sleep(Math.max(0, graceEndsMs - clock.now()), timer.signal).then(() => undefined);
+    try {
+      return await Promise.race([next, graceOver]);
+    } finally {
+      timer.abort();
+    }
+  }
+
   private async perform(
     state: machine.MachineState,
-    effect: Exclude<machine.Effect, { type: 'stop' }>,
+    effect: Exclude<machine.Effect, { type: 'stop' | 'await' }>,
     lease: LeaseKeeper,
     calls: InFlight,
+    giveUp: AbortSignal,
   ): Promise<machine.Input> {
     if (isStoreEffect(effect)) return this.performStore(state, effect);
     if (effect.type === 'transcribe') {
-      calls.start(() => this.transcribe(state, effect, lease));
+      calls.start(() => this.transcribe(state, effect, lease, giveUp));
       return { type: 'started', index: effect.index };
     }
-    if (effect.type === 'await') return calls.next();
     if (effect.type === 'wait') {
       await this.options.clock.sleep(
         Math.max(backoffDelayMs(effect.attempt, this.limits, this.options.random()), effect.delayMsMin ?? 0),
@@ -367,6 +426,7 @@ export class Worker {
     state: machine.MachineState,
     effect: Extract<machine.Effect, { type: 'transcribe' }>,
     lease: LeaseKeeper,
+    giveUp: AbortSignal,
   ): Promise<machine.Input> {
     const { job } = state;
     const { chunkStore, transcriber } = this.options;
@@ -383,6 +443,7 @@ export class Worker {
       index: effect.index,
       audio: read.data,
       prompt: effect.prompt,
+      signal: giveUp,
     });
     if (result.kind === 'ok') return { type: 'transcribed', index: effect.index, text: result.text };
     return {
@@ -416,12 +477,12 @@ export class Worker {
     return { type: 'refused', kind: result.kind };
   }
 
-  private async release(job: Job, epoch: number): Promise<void> {
+  private async release(job: Job, epoch: number, why?: string): Promise<void> {
     const requestId = this.nextRequestId();
     const released = await this.options.store
       .releaseJob({ jobId: job.id, workerId: this.workerId, epoch, requestId })
       .catch(() => undefined);
-    this.note('released', job.id, released?.kind ?? 'store unavailable');
+    this.note('released', job.id, `${released?.kind ?? 'store unavailable'}${why === undefined ? '' : ` (${why})`}`);
   }
 
   /** After losing a job: if it is terminal now, the files this worker may have written are orphans. */

@@ -88,6 +88,7 @@ describe('service commands: usage errors', () => {
     await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--concurrency', '0'], io), /--concurrency/);
     await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--concurrency', '65'], io), /at most 64, got 65/);
     await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--chunk-concurrency', '0'], io), /--chunk-concurrency/);
+    await usageError(workerCommand(['--chunks-dir', '/tmp/x', '--grace-ms', '1.5'], io), /--grace-ms must be/);
     await usageError(
       workerCommand(['--chunks-dir', '/tmp/x', '--chunk-concurrency', '33'], io),
       /--chunk-concurrency must be at most 32, got 33/,

@@ -259,6 +259,33 @@ describeWithRedis('chunkwise worker as a process (real Redis)', probe, () => {
     }
   });
 
+  it('SIGTERM with --grace-ms gives up a transcription that outlasts the grace, hands the job over and exits', async () => {
+    const directory = await temporary.make();
+    const source = await sineWav(directory, { seconds: 1.5, name: 'job-g.wav' });
+    const quiet = { stdout: { write: () => true }, stderr: { write: () => true } };
+    expect(await main(['submit', source, '--job-id', 'job-g', '--chunk-length-ms', '1000', ...flags], quiet)).toBe(0);
+    const api = await startOpenAIServer({ apiKey, latencyMs: () => 60_000 });
+    const args = ['--chunks-dir', await temporary.make(), '--openai-base-url', api.baseURL, '--grace-ms', '500'];
+    const worker = startWorker([...args, ...flags], tools);
+    try {
+      await until(async () => api.requests.some((request) => request.jobId === 'job-g'), 20_000, 'a transcription');
+      const stoppedMs = Date.now();
+      worker.kill();
+      expect(await worker.exited).toBe(0);
+      // The grace (0.5 s), not the API's minute, bounds the stop.
+      expect(Date.now() - stoppedMs).toBeLessThan(5_000);
+      const job = await store.getJob('job-g');
+      expect(job).toMatchObject({ phase: 'transcribing', leaseExpiresAtMs: 0 });
+      expect(job?.chunks.every((chunk) => chunk.transcript === null)).toBe(true);
+      const released = worker.lines.find((line) => line.includes('"released"'));
+      expect(released).toContain('grace ran out with 1 transcription(s) in flight');
+    } finally {
+      worker.kill();
+      await worker.exited;
+      await api.close();
+    }
+  });
+
   it('--chunk-concurrency 3 transcribes three chunks of one job at once and assembles them in order', async () => {
     const directory = await temporary.make();
     const quiet = { stdout: { write: () => true }, stderr: { write: () => true } };

@@ -1,10 +1,12 @@
 /**
  * A graceful stop (SIGTERM, a rolling deploy) hands the job over without throwing work away: a worker told to stop
  * while its transcription is in flight still commits that chunk, then releases; the next owner never asks for that
- * chunk again and completes the job.
+ * chunk again and completes the job. With a grace period, a stopping worker waits that long for its transcriptions in
+ * flight, then aborts them and hands the job over without them.
  */
 import { describe, expect, it } from 'vitest';
-import { Harness } from '../support/fakes.js';
+import type { TranscribeResult } from '../../src/ports.js';
+import { Harness, testLimits } from '../support/fakes.js';
 
 describe('a graceful stop', () => {
   it('commits the transcription in flight before it releases, and the next owner does not request it again', async () => {
@@ -25,5 +27,53 @@ describe('a graceful stop', () => {
     await harness.runUntil(() => harness.isIn('job-1', 'completed'));
     const requested = harness.transcriber.calls.map((call) => `${call.actor}:${call.index}`);
     expect(requested).toEqual(['first:0', 'first:1', 'second:2']);
+  });
+
+  it('commits what returns within its grace, then aborts the calls still in flight and hands the job over', async () => {
+    const harness = new Harness();
+    await harness.createJob('job-1', 3_000);
+    const aborted: number[] = [];
+    const graceMs = 1_000;
+    const first = harness.startWorker('first', {
+      limits: { ...testLimits, chunkConcurrency: 2 },
+      stopGraceMs: graceMs,
+      transcriber: (inner) => ({
+        // Chunk 0 answers; chunk 1's call hangs until the worker gives it up.
+        transcribe: (request) =>
+          request.index === 0
+            ? inner.transcribe(request)
+            : new Promise<TranscribeResult>((resolve) =>
+                request.signal?.addEventListener('abort', () => {
+                  aborted.push(request.index);
+                  resolve({ kind: 'error', retryable: true, status: null, message: 'aborted' });
+                }),
+              ),
+      }),
+    });
+    let stoppedAtMs = 0;
+    harness.transcriber.afterCall = (call) => {
+      if (call.actor !== 'first' || call.index !== 0) return;
+      stoppedAtMs = harness.scheduler.now();
+      first.worker.stop();
+    };
+    await harness.runUntil(() => first.finished);
+    expect(first.error).toBeUndefined();
+    expect(aborted).toEqual([1]);
+    expect(harness.scheduler.now() - stoppedAtMs).toBeGreaterThanOrEqual(graceMs);
+    const released = first.log.find((entry) => entry.what === 'released');
+    expect(released?.detail).toMatch(/^ok \(the stop's grace ran out with 1 transcription\(s\) in flight, given up\)$/);
+    expect(harness.job('job-1')?.chunks.map((chunk) => chunk.transcript !== null)).toEqual([true, false, false]);
+    expect(harness.job('job-1')?.leaseExpiresAtMs).toBe(0);
+    harness.transcriber.afterCall = () => {};
+    harness.startWorker('second');
+    await harness.runUntil(() => harness.isIn('job-1', 'completed'));
+    expect(harness.job('job-1')?.recovery).toMatchObject({ attempts: 1, handovers: 1 });
+  });
+
+  it('refuses a grace that is not a non-negative integer of ms', () => {
+    const harness = new Harness();
+    expect(() => harness.startWorker('w', { stopGraceMs: -1 })).toThrow(
+      new RangeError('stopGraceMs must be a non-negative integer of ms, got -1'),
+    );
   });
 });

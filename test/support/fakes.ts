@@ -323,6 +323,8 @@ export interface StartOptions {
   readonly random?: () => number;
   /** Wait for work on the memory store's work signal instead of polling every idlePollIntervalMs. */
   readonly workSignal?: boolean;
+  /** The worker's stopGraceMs. */
+  readonly stopGraceMs?: number;
 }
 
 /** A store that answers every method of `inner` except those in `overrides`. */
@@ -378,6 +380,7 @@ export class Harness {
       ...(options.workSignal === true ? { workSignal: this.store.workSignal(clock) } : {}),
       random: options.random ?? mulberry32(7),
       limits: options.limits ?? this.limits,
+      ...(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs }),
       log: (entry) => log.push(entry),
     });
     const handle: WorkerHandle = { actor, worker, log, finished: false, error: undefined };

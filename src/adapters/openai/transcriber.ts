@@ -97,15 +97,18 @@ export class OpenAITranscriber implements Transcriber {
     validateRequest(request);
     let response: unknown;
     try {
-      response = await this.#client.audio.transcriptions.create({
-        file: await toFile(request.audio, uploadFileName(request), { type: 'audio/wav' }),
-        model: this.model,
-        response_format: 'json',
-        ...(request.prompt === null || request.prompt.length === 0
-          ? {}
-          : { prompt: request.prompt.slice(-promptCharsMax) }),
-        ...(this.language === null ? {} : { language: this.language }),
-      });
+      response = await this.#client.audio.transcriptions.create(
+        {
+          file: await toFile(request.audio, uploadFileName(request), { type: 'audio/wav' }),
+          model: this.model,
+          response_format: 'json',
+          ...(request.prompt === null || request.prompt.length === 0
+            ? {}
+            : { prompt: request.prompt.slice(-promptCharsMax) }),
+          ...(this.language === null ? {} : { language: this.language }),
+        },
+        request.signal === undefined ? {} : { signal: request.signal },
+      );
     } catch (error) {
       return transcribeErrorOf(error, this.timeoutMs, this.#scrub);
     }
