@@ -592,6 +592,8 @@ export async function statusCommand(argv: readonly string[], io: ServiceIo): Pro
       epoch: job.epoch,
       owner: job.owner,
       recoveries: job.recovery.attempts,
+      // Of those, the hand-overs (claims after a release): recoveryAttemptsMax counts the others only.
+      handovers: job.recovery.handovers,
       failure: job.failure,
       createdAt: time(job.createdAtMs),
       updatedAt: time(job.updatedAtMs),

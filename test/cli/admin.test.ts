@@ -308,6 +308,7 @@ describeWithRedis('operator commands on a real Redis', probe, () => {
       stalledSince: new Date(job?.leaseExpiresAtMs ?? 0).toISOString(),
       createdAt: new Date(job?.createdAtMs ?? 0).toISOString(),
       recoveries: 0,
+      handovers: 0,
       retries: 0,
     });
     const text = await run(['status', 'job-s2', ...flags]);
@@ -315,5 +316,11 @@ describeWithRedis('operator commands on a real Redis', probe, () => {
     expect(held.epoch).toBe(1);
     const listed = await run(['list', '--state', 'transcribing', ...flags]);
     expect(listed.stdout).toMatch(/job-s2 .* w8 +stalled since /);
+    // Handed over: released by its owner and claimed by another, a recovery that is a hand-over.
+    await store.releaseJob({ jobId: 'job-s2', workerId: 'w8', epoch: held.epoch, requestId: 'release-s2' });
+    const claim = { jobId: 'job-s2', workerId: 'w9', leaseMs: 60_000, recoveryAttemptsMax: 5, requestId: 'claim-s2' };
+    expect(await store.claimJob(claim)).toMatchObject({ kind: 'ok', recovery: true });
+    const after = JSON.parse((await run(['status', 'job-s2', '--json', ...flags])).stdout) as Record<string, unknown>;
+    expect(after).toMatchObject({ leaseOwner: 'w9', recoveries: 1, handovers: 1, stalledSince: null });
   });
 });
