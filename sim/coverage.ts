@@ -83,6 +83,8 @@ const unreachable: Readonly<Record<string, string>> = {
   ),
 };
 
+const storeOpNames: ReadonlySet<string> = new Set(storeOps);
+
 /** The counts of one finished run, from its record. */
 export function runCoverage(record: RunRecord): CoverageCounts {
   const counts: CoverageCounts = { ...(record.coverage ?? {}) };
@@ -90,8 +92,7 @@ export function runCoverage(record: RunRecord): CoverageCounts {
     counts[key] = (counts[key] ?? 0) + 1;
   };
   for (const entry of record.history.entries) {
-    if (entry.kind === 'call' && (storeOps as readonly string[]).includes(entry.op))
-      add(`outcome|${entry.op}|${outcomeOf(entry.result)}`);
+    if (entry.kind === 'call' && storeOpNames.has(entry.op)) add(`outcome|${entry.op}|${outcomeOf(entry.result)}`);
   }
   for (const [jobId, events] of record.events) {
     const recoveries = events.filter((event) => event.event === 'recovery_started');

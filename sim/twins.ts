@@ -79,23 +79,30 @@ export function chunkContent(jobId: string, index: number): Uint8Array {
   return data.slice();
 }
 
-/** Audio no longer than this is remembered by its bytes (a chunk source is 64 bytes; a damaged one fewer). */
+/** Audio no longer than this is remembered (a chunk source is 64 bytes; a damaged one fewer). */
 const digestedBytesMax = 256;
 
-/** The first 8 hex digits of the sha256 of short audio, keyed by its bytes as a latin1 string. */
-const digests = new Map<string, string>();
+/** Digests of short audio, keyed by a 32-bit FNV-1a hash of its bytes, with the bytes to tell collisions apart. */
+const digests = new Map<number, { readonly bytes: Uint8Array; readonly digest: string }>();
 
 /** The first 8 hex digits of the sha256 of `audio` (what the history and the simulated transcript show). */
 export function audioDigest(audio: Uint8Array): string {
   if (audio.byteLength > digestedBytesMax) return createHash('sha256').update(audio).digest('hex').slice(0, 8);
-  const key = Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength).toString('latin1');
-  let digest = digests.get(key);
-  if (digest === undefined) {
-    digest = createHash('sha256').update(audio).digest('hex').slice(0, 8);
-    if (digests.size >= cacheEntriesMax) digests.clear();
-    digests.set(key, digest);
-  }
+  let key = 0x811c9dc5;
+  for (let offset = 0; offset < audio.byteLength; offset += 1)
+    key = Math.imul(key ^ (audio[offset] as number), 0x01000193);
+  const known = digests.get(key);
+  if (known !== undefined && sameBytes(known.bytes, audio)) return known.digest;
+  const digest = createHash('sha256').update(audio).digest('hex').slice(0, 8);
+  if (digests.size >= cacheEntriesMax) digests.clear();
+  digests.set(key, { bytes: audio.slice(), digest });
   return digest;
+}
+
+function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
+  if (left.byteLength !== right.byteLength) return false;
+  for (let offset = 0; offset < left.byteLength; offset += 1) if (left[offset] !== right[offset]) return false;
+  return true;
 }
 
 /** The transcript the simulated transcriber returns for `audio` of chunk `index` of `jobId`. */
@@ -145,7 +152,7 @@ const storeTargets: Partial<Record<StoreOperationName, CallTarget>> = {
  */
 export function simStore(host: TwinHost, actor: string, inner: JobStore, latencyMs: () => number): JobStore {
   return decorateStore(inner, (name, args, proceed) => {
-    const epoch = storeOperations[name].fenced ? (args[0] as { readonly epoch: number }).epoch : undefined;
+    // One shape for every store call (an absent epoch is undefined), not a spread of an object made for it.
     return host.portCall(actor, {
       port: 'store',
       op: name,
@@ -154,7 +161,7 @@ export function simStore(host: TwinHost, actor: string, inner: JobStore, latency
       latencyMs: latencyMs(),
       body: proceed,
       describe: storeResultText[name] as (result: StoreResult<typeof name>) => string,
-      ...(epoch === undefined ? {} : { epoch }),
+      epoch: storeOperations[name].fenced ? (args[0] as { readonly epoch: number }).epoch : undefined,
     });
   });
 }
