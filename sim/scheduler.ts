@@ -7,7 +7,7 @@
  *
  * Nothing here reads Date.now, Math.random or real timers. Between two decisions the scheduler
  * lets every promise continuation run, without a turn of the event loop: it waits for the
- * microtask queue to be empty (see {@link drained}). The simulated path is made of promises only:
+ * microtask queue to be empty (see {@link drainer}). The simulated path is made of promises only:
  * a body that does real I/O (a Redis round trip, a file) runs inside a scheduled step, and the
  * scheduler awaits that body itself before it drains. So the ready set a decision reads is the
  * one every continuation of the last step left, and a run is deterministic for a given program.
@@ -27,6 +27,14 @@ interface Pending {
   readonly readyAtMs: number;
   /** Runs the item; a returned promise (a port operation's body) is awaited before the next decision. */
   readonly run: () => void | Promise<void>;
+}
+
+/** A sleep another party may end early: see {@link Scheduler.wakeableSleep}. */
+export interface WakeableSleep {
+  /** Resolves when the scheduler resumes the sleep. */
+  readonly done: Promise<void>;
+  /** Makes the sleep ready now, if it still waits. */
+  wake(): void;
 }
 
 /** Counters a run reports. */
@@ -103,6 +111,19 @@ export class Scheduler {
       if (signal.aborted) wake();
       else signal.addEventListener('abort', wake, { once: true });
     });
+  }
+
+  /**
+   * A sleep of `ms` for `actor` that `wake()` makes ready at once, as an abort of the signal of {@link sleep} does
+   * (it keeps its id; waking it again, or once it ran, does nothing), without an AbortSignal and its listener.
+   */
+  wakeableSleep(actor: Actor, ms: number, label = 'sleep'): WakeableSleep {
+    if (!(Number.isFinite(ms) && ms >= 0)) assert(false, `sleep of ${ms} ms`);
+    let item: Pending | undefined;
+    const done = new Promise<void>((resolve) => {
+      item = this.enqueue(actor, label, this.nowMs + ms, resolve);
+    });
+    return { done, wake: () => this.readyNow(item) };
   }
 
   /**
@@ -198,12 +219,18 @@ export class Scheduler {
       };
       // Every few thousand steps, after a drain, one event-loop turn: the process stays responsive
       // (signals, progress, other pools' messages) during a long run; nothing of the run is left to run then.
+      const turn = (): void => {
+        setImmediate(decide);
+      };
+      // The microtasks that call decide (or turn) once the queue drained, made once for the run, not once per step.
+      const afterDrain = drainer(decide);
+      const turnAfterDrain = drainer(turn);
       const settle =
         this.settling === 'macrotask'
-          ? () => setImmediate(decide)
+          ? turn
           : () => {
-              if ((this.stats.steps & 4095) === 4095) drained(() => setImmediate(decide));
-              else drained(decide);
+              if ((this.stats.steps & 4095) === 4095) queueMicrotask(turnAfterDrain);
+              else queueMicrotask(afterDrain);
             };
       settle();
     });
@@ -289,15 +316,15 @@ export class Scheduler {
 }
 
 /**
- * Calls `then` once the microtask queue is empty: every continuation queued so far, and every one
- * they queue in turn, has run. A callback passed to `process.nextTick` from inside a microtask runs
- * only after V8 drained the whole microtask queue (Node runs the tick queue between two drains), so
- * the `queueMicrotask` hop first makes sure we are inside one. No timer, no I/O, no event-loop turn.
- * The simulated path queues no ticks of its own between two decisions (its I/O runs inside awaited
- * bodies), so nothing of it can run after the tick.
+ * A microtask that, queued, calls `then` once the microtask queue is empty: every continuation queued so far, and
+ * every one they queue in turn, has run. A callback passed to `process.nextTick` from inside a microtask runs only
+ * after V8 drained the whole microtask queue (Node runs the tick queue between two drains), so the `queueMicrotask`
+ * hop first makes sure we are inside one. No timer, no I/O, no event-loop turn. The simulated path queues no ticks of
+ * its own between two decisions (its I/O runs inside awaited bodies), so nothing of it can run after the tick. One
+ * such microtask serves a whole run: it is queued again after each step.
  */
-function drained(then: () => void): void {
-  queueMicrotask(() => process.nextTick(then));
+function drainer(then: () => void): () => void {
+  return () => process.nextTick(then);
 }
 
 /** Inserts a timer in (readyAtMs, id) order; a new item has the largest id, so it goes after its equals. */

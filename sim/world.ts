@@ -8,7 +8,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { MemoryJobStore } from '../src/adapters/memory/store.js';
-import { WorkSignals } from '../src/adapters/memory/work-signal.js';
 import type { JobEvent } from '../src/core/events.js';
 import type { Limits } from '../src/core/limits.js';
 import { isStoreOperationName, storeOperations } from '../src/core/store-operations.js';
@@ -20,6 +19,7 @@ import {
   type JobStore,
   type TranscribeRequest,
   type Transcriber,
+  type WorkSignal,
 } from '../src/ports.js';
 import type { PromiseSpec } from './checkers/types.js';
 import { Worker } from '../src/runtime/worker.js';
@@ -42,7 +42,7 @@ import { simChunkFiles, type ChunkFilesKind, type SimChunkFiles } from './fs-fil
 import { History } from './history.js';
 import { livenessBudget, type LivenessBudget } from './liveness.js';
 import { mulberry32 } from './random.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type WakeableSleep } from './scheduler.js';
 import {
   audioDigest,
   SimChunkStore,
@@ -249,7 +249,7 @@ export class World implements TwinHost {
   /** Actors that crash before their next call (a fault armed by their grant). */
   private readonly armedCrashes = new Map<string, Fault>();
   /** Wakes idle workers when a job is created or released, or at the next lease end (the store's clock). */
-  private readonly work = new WorkSignals(() => this.untilLeaseEndMs());
+  private readonly work = new SimWorkSignals(() => this.untilLeaseEndMs());
   /** When each job's lease ends, as the store's acknowledged grants, renewals and releases said (0: none runs). */
   private readonly leaseEnds = new Map<string, number>();
   /** The scenario's faults by the places they act, taken once (see {@link planHooks}). */
@@ -435,14 +435,15 @@ export class World implements TwinHost {
     }
     let crashAfter: Fault | undefined;
     if (slot !== undefined) {
-      const halted = this.callFaults(slot, actor, call, (fault) => (crashAfter = fault));
-      if (halted) return new Promise<T>(() => {});
+      const struck = this.callFaults(slot, actor, call);
+      if (struck === true) return new Promise<T>(() => {});
+      if (struck !== false) crashAfter = struck;
     }
     call.onIssue?.();
-    if (call.port === 'store' && call.subject !== '*') this.count(`phase-op|${this.phaseOf(call.subject)}|${call.op}`);
+    if (call.port === 'store' && call.subject !== '*') this.countPhaseOp(this.phaseOf(call.subject), call.op);
     if (call.port === 'store' && call.op === 'listRecoverableJobs') this.onPoll();
     if (call.port === 'store' && this.interleaved) return this.interleavedStoreCall(actor, call, crashAfter);
-    return this.scheduler.call(actor, `${call.port}.${call.op}`, call.latencyMs, async () => {
+    return this.scheduler.call(actor, callLabel(call.port, call.op), call.latencyMs, async () => {
       if (call.port === 'store' && this.storeDown()) {
         this.history.add({
           t: this.scheduler.now(),
@@ -598,7 +599,7 @@ export class World implements TwinHost {
 
   private startLoop(slot: Slot, actor: string): void {
     const latency = (maxMs: number) => () => Math.floor(this.random() * (maxMs + 1));
-    const clock = this.clockOf(slot, actor);
+    const { clock, sleepMs } = this.clockOf(slot, actor);
     const options = {
       workerId: actor,
       store: simStore(this, actor, this.store, latency(this.scenario.latencies.storeMaxMs)),
@@ -610,7 +611,9 @@ export class World implements TwinHost {
         Math.max(1, Math.floor(this.scenario.latencies.transcribeMs * (0.5 + this.random()))),
       ),
       clock,
-      ...(this.options.polling === true ? {} : { workSignal: this.work.signal(clock) }),
+      ...(this.options.polling === true
+        ? {}
+        : { workSignal: this.work.signal((ms) => this.scheduler.wakeableSleep(actor, sleepMs(ms), 'sleep')) }),
       random: mulberry32(hashSeed(this.scenario.seed, actor)),
       limits: this.limits,
       log: (entry: { what: string; detail?: string }) => {
@@ -629,9 +632,10 @@ export class World implements TwinHost {
   /**
    * The clock of a slot's machine: the store's, unless a clock_skew fault names the slot; then
    * offset and drifting from when the machine first started (a skew stays for the whole run:
-   * it is the machine's, not a passing fault). Sleeps last the machine's own milliseconds.
+   * it is the machine's, not a passing fault). Sleeps last the machine's own milliseconds: `sleepMs` turns them
+   * into the store's.
    */
-  private clockOf(slot: Slot, actor: string): Clock {
+  private clockOf(slot: Slot, actor: string): { readonly clock: Clock; readonly sleepMs: (ms: number) => number } {
     let skew: ClockSkew | undefined;
     for (const fault of this.scenario.faults) {
       skew = faultDefinition(fault.kind).acts.clock?.(fault, slot.index, this.scenario);
@@ -641,15 +645,21 @@ export class World implements TwinHost {
     }
     if (skew === undefined)
       return {
-        now: () => this.scheduler.now(),
-        sleep: (ms: number, signal?: AbortSignal) => this.scheduler.sleep(actor, ms, 'sleep', signal),
+        clock: {
+          now: () => this.scheduler.now(),
+          sleep: (ms: number, signal?: AbortSignal) => this.scheduler.sleep(actor, ms, 'sleep', signal),
+        },
+        sleepMs: (ms) => ms,
       };
     const originMs = (slot.clockOriginMs ??= this.scheduler.now());
     const rate = 1 + skew.driftPpm / 1_000_000;
     const { offsetMs } = skew;
     return {
-      now: () => Math.round(originMs + offsetMs + (this.scheduler.now() - originMs) * rate),
-      sleep: (ms: number, signal?: AbortSignal) => this.scheduler.sleep(actor, Math.ceil(ms / rate), 'sleep', signal),
+      clock: {
+        now: () => Math.round(originMs + offsetMs + (this.scheduler.now() - originMs) * rate),
+        sleep: (ms: number, signal?: AbortSignal) => this.scheduler.sleep(actor, Math.ceil(ms / rate), 'sleep', signal),
+      },
+      sleepMs: (ms) => Math.ceil(ms / rate),
     };
   }
 
@@ -704,15 +714,10 @@ export class World implements TwinHost {
   /**
    * The faults that act at a worker's port call (sim/faults/kind.ts, `acts.call`): each kind counts the call
    * against its faults in plan order until one strikes (it fires), then the struck faults act in their kinds'
-   * `actRank` order. True when the worker was killed before its call; `onCrashAfter` receives a crash that is to
-   * land once the call took effect.
+   * `actRank` order. True when the worker was killed before its call; else the fault of a crash that is to land once
+   * the call took effect (the last one a struck fault asked for), or false.
    */
-  private callFaults<T>(
-    slot: Slot,
-    actor: string,
-    spec: PortCallSpec<T>,
-    onCrashAfter: (fault: Fault) => void,
-  ): boolean {
+  private callFaults<T>(slot: Slot, actor: string, spec: PortCallSpec<T>): boolean | Fault {
     if (!this.faultsOn || this.hooks.call.length === 0) return false;
     const call: PortCall = {
       slot: slot.index,
@@ -721,12 +726,13 @@ export class World implements TwinHost {
       op: spec.op,
       subject: spec.subject,
     };
-    const struck: { fault: Fault; rank: number; act: (actions: CallActions) => void }[] = [];
+    // Made when a fault strikes: most calls meet none.
+    let struck: { fault: Fault; rank: number; act: (actions: CallActions) => void }[] | undefined;
     for (const { definition, faults } of this.hooks.call) {
       for (const fault of faults) {
         if (!definition.acts.call.strikes(fault, call, this.faultHost)) continue;
         this.fire(fault, spec.subject);
-        struck.push({
+        (struck ??= []).push({
           fault,
           rank: definition.acts.call.actRank,
           act: (actions) => definition.acts.call.act(fault, call, actions),
@@ -734,7 +740,9 @@ export class World implements TwinHost {
         break;
       }
     }
+    if (struck === undefined) return false;
     let halted = false;
+    let crashAfter: Fault | undefined;
     for (const { fault, act } of struck.sort((left, right) => left.rank - right.rank)) {
       if (halted) break;
       act({
@@ -743,12 +751,14 @@ export class World implements TwinHost {
           this.crash(actor, fault);
           halted = true;
         },
-        crashAfter: () => onCrashAfter(fault),
+        crashAfter: () => {
+          crashAfter = fault;
+        },
         stop: () => this.gracefulStop(slot, fault),
         pause: (durationMs) => this.pause(actor, durationMs, fault),
       });
     }
-    return halted;
+    return halted || (crashAfter ?? false);
   }
 
   /** Freezes `actor` for `durationMs` (a pause fault); it wakes as it was, its lease perhaps gone. */
@@ -782,6 +792,15 @@ export class World implements TwinHost {
 
   private count(key: string): void {
     this.coverage[key] = (this.coverage[key] ?? 0) + 1;
+  }
+
+  /** Counts `phase-op|<phase>|<op>`, each key built once per process and not once per store call. */
+  private countPhaseOp(phase: string, op: string): void {
+    let keys = phaseOpKeys.get(phase);
+    if (keys === undefined) phaseOpKeys.set(phase, (keys = new Map()));
+    let key = keys.get(op);
+    if (key === undefined) keys.set(op, (key = `phase-op|${phase}|${op}`));
+    this.count(key);
   }
 
   /** The stored phase of the job `subject` names (`job` or `job/index`), or `—` for no known job. */
@@ -1028,6 +1047,96 @@ function memoryStore(clock: { now(): number }): BuiltStore {
     },
   };
 }
+
+/**
+ * The world's work signals: those of the memory adapter (src/adapters/memory/work-signal.ts), step for step (a
+ * notification wakes every waiting worker and marks the next wait of each other one; a wait ends at the next lease
+ * end at the latest, or when the worker's stop signal aborts; the same awaits), but a wait is a scheduler sleep that
+ * a notification makes ready directly, not through an AbortController of its own and the sleep's abort listener.
+ */
+export class SimWorkSignals {
+  private readonly signals = new Set<SimWorkSignal>();
+
+  constructor(private readonly untilLeaseEndMs: () => number | undefined) {}
+
+  /** A signal for one worker, sleeping with `sleep` (its machine's clock). */
+  signal(sleep: (ms: number) => WakeableSleep): WorkSignal {
+    const signal = new SimWorkSignal(sleep, this.untilLeaseEndMs);
+    this.signals.add(signal);
+    return signal;
+  }
+
+  notify(): void {
+    for (const signal of this.signals) signal.notify();
+  }
+}
+
+class SimWorkSignal implements WorkSignal {
+  private pending = false;
+  /** The wait in progress, if any. */
+  private sleeping: WakeableSleep | undefined;
+  private waiting = false;
+  /** The stop signal of the wait in progress. */
+  private waitingOn: AbortSignal | undefined;
+  /**
+   * Stop signals this signal listens to: a worker passes the same one to every wait, so its listener is added once
+   * and wakes the wait in progress on that signal, not added and removed around each wait.
+   */
+  private readonly listening = new WeakSet<AbortSignal>();
+
+  constructor(
+    private readonly sleep: (ms: number) => WakeableSleep,
+    private readonly untilLeaseEndMs: () => number | undefined,
+  ) {}
+
+  notify(): void {
+    if (!this.waiting) this.pending = true;
+    else this.sleeping?.wake();
+  }
+
+  async wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.pending || signal?.aborted === true) {
+      this.pending = false;
+      return;
+    }
+    if (signal !== undefined && !this.listening.has(signal)) {
+      this.listening.add(signal);
+      signal.addEventListener(
+        'abort',
+        () => {
+          if (this.waitingOn === signal) this.sleeping?.wake();
+        },
+        { once: true },
+      );
+    }
+    this.waiting = true;
+    this.waitingOn = signal;
+    try {
+      const leaseEndMs = this.untilLeaseEndMs();
+      this.sleeping = this.sleep(leaseEndMs === undefined ? timeoutMs : Math.min(timeoutMs, leaseEndMs));
+      await this.sleeping.done;
+    } finally {
+      this.waiting = false;
+      this.waitingOn = undefined;
+      this.sleeping = undefined;
+    }
+  }
+}
+
+/** The scheduler's labels of port calls by port and operation, each built once. */
+const callLabels = new Map<string, Map<string, string>>();
+
+/** `port.op`, the label of a port call's scheduled step. */
+function callLabel(port: string, op: string): string {
+  let labels = callLabels.get(port);
+  if (labels === undefined) callLabels.set(port, (labels = new Map()));
+  let label = labels.get(op);
+  if (label === undefined) labels.set(op, (label = `${port}.${op}`));
+  return label;
+}
+
+/** The coverage keys of store calls by job phase and operation (a handful of each). */
+const phaseOpKeys = new Map<string, Map<string, string>>();
 
 /** A hook of one fault of the plan: the fault and its kind's hook for one place. */
 interface Hooked<H> {
