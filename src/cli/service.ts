@@ -82,7 +82,7 @@ const workerUsage = `Usage:
       trail). The sweep touches only job directories marked with this --key-prefix. --concurrency N:
       work on up to N jobs at once, one worker loop each (ids ID.1 … ID.N; default 1, at most 64).
       --chunk-concurrency N: transcribe up to N chunks of one job at once, each committed as it returns
-      (default 1, at most 32; above 1 a chunk's prompt is the text before it only when that has returned).
+      (default 1, at most 32; above 1 a chunk's prompt is the text before it only once that is committed).
       --grace-ms N: on SIGTERM, how long to wait for the transcriptions in flight to return and be committed
       before they are aborted and the job is handed over without them (default 30000; 0: at once).
       --log-format: text (the default on a terminal) or json (one object a line, the default otherwise);

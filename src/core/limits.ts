@@ -35,7 +35,7 @@ export interface Limits {
   /**
    * Transcriptions of one job's chunks in flight at once, under one lease (at most {@link chunkConcurrencyMax}).
    * Each is committed as it returns, in any order; the transcript is still assembled in chunk order. Above 1, a
-   * chunk's prompt is the text of the chunk before only when that text has returned already.
+   * chunk's prompt is the text of the chunk before only when that chunk is committed already.
    */
   readonly chunkConcurrency: number;
 }

@@ -22,7 +22,8 @@ export type Effect =
   /**
    * Start transcribing a chunk. The call runs beside what follows: the runtime feeds `started` at once, and the
    * call's result (`transcribed`, `transcribe_failed`, `chunk_unreadable`, `refused`) when the machine asks for it
-   * with `await`. At most `chunkConcurrency` calls are in flight.
+   * with `await`. At most `chunkConcurrency` calls are in flight; a transcript that comes back is committed before
+   * anything else is decided, so at most one waits for its commit.
    */
   | { readonly type: 'transcribe'; readonly index: number; readonly prompt: string | null }
   /** Nothing to do until a transcription in flight returns: feed the result of the first one that did. */
@@ -117,8 +118,8 @@ export interface MachineState {
   } | null;
   /** Chunks whose transcription is in flight (started, result not fed yet), in start order. */
   readonly transcribing: readonly number[];
-  /** Transcripts received and not yet committed, in arrival order (committed in that order). */
-  readonly transcripts: readonly { readonly index: number; readonly text: string }[];
+  /** A transcript received and not yet committed (committed before anything else is decided). */
+  readonly transcript: { readonly index: number; readonly text: string } | null;
   /** Most transcriptions of this job in flight at once. */
   readonly chunkConcurrency: number;
   readonly attempts: Readonly<Record<number, number>>;
@@ -163,7 +164,7 @@ export function initialTransition(job: Job, workerId: string, recovering: boolea
     reextract: [],
     recreated: null,
     transcribing: [],
-    transcripts: [],
+    transcript: null,
     chunkConcurrency: limits.chunkConcurrency ?? defaultLimits.chunkConcurrency,
     attempts: {},
     failingSinceMs: {},
@@ -237,10 +238,13 @@ const inputs: { readonly [T in Input['type']]: Apply<T> } = {
     }
     return { ...next, reextract: [...state.reextract, { index: input.index, reason: input.status }] };
   },
-  transcribed: (state, input) => ({
-    ...landed(state, input.index),
-    transcripts: [...state.transcripts, { index: input.index, text: input.text }],
-  }),
+  transcribed: (state, input) => {
+    assert(
+      state.transcript === null,
+      `chunk ${input.index} returned before chunk ${state.transcript?.index} was committed`,
+    );
+    return { ...landed(state, input.index), transcript: { index: input.index, text: input.text } };
+  },
   transcribe_failed: transcribeFailed,
   waited: (state) => ({ ...state, waiting: null, waitMsMin: 0 }),
   cleaned: (state) => ({ ...state, cleaned: true }),
@@ -314,7 +318,7 @@ function stored(state: MachineState, input: Extract<Input, { type: 'stored' }>):
     case 'record_recreated':
       return { ...next, recreated: null };
     case 'commit':
-      return { ...next, transcripts: state.transcripts.filter((transcript) => transcript.index !== effect.index) };
+      return { ...next, transcript: null };
     case 'fail':
       return { ...next, failure: null };
     default:
@@ -330,7 +334,7 @@ function nextEffect(state: MachineState): Effect {
     return { type: 'stop', outcome: job.phase === 'completed' ? 'completed' : 'failed' };
   }
   if (state.failure !== null) return state.failure;
-  if (state.waiting !== null && state.transcripts.length === 0) {
+  if (state.waiting !== null && state.transcript === null) {
     return state.waitMsMin > 0
       ? { type: 'wait', attempt: state.waiting, delayMsMin: state.waitMsMin }
       : { type: 'wait', attempt: state.waiting };
@@ -368,19 +372,14 @@ function transcribingEffect(state: MachineState): Effect {
   const reextract = state.reextract[0];
   if (reextract !== undefined) return { type: 'extract', index: reextract.index, purpose: 'recreate' };
   if (job.recovery.open && !job.recovery.resumed) return { type: 'mark_resumed' };
-  const received = state.transcripts[0];
-  if (received !== undefined) return { type: 'commit', index: received.index, transcript: received.text };
+  if (state.transcript !== null)
+    return { type: 'commit', index: state.transcript.index, transcript: state.transcript.text };
   if (state.transcribing.length < state.chunkConcurrency) {
     const next = job.chunks.find((chunk) => chunk.transcript === null && !state.transcribing.includes(chunk.index));
-    if (next !== undefined) return { type: 'transcribe', index: next.index, prompt: promptFor(state, next.index) };
+    // The chunk before (none for the first) gives its committed transcript as the prompt.
+    if (next !== undefined)
+      return { type: 'transcribe', index: next.index, prompt: job.chunks[next.index - 1]?.transcript ?? null };
   }
   assert(state.transcribing.length > 0, 'transcribing with no pending chunk');
   return { type: 'await' };
-}
-
-/** The transcript of the chunk before `index` (none for the first), committed or in hand, else null. */
-function promptFor(state: MachineState, index: number): string | null {
-  const previous = state.job.chunks[index - 1];
-  if (previous === undefined) return null;
-  return previous.transcript ?? state.transcripts.find((received) => received.index === index - 1)?.text ?? null;
 }

@@ -313,7 +313,7 @@ describe('transition: chunks side by side (chunkConcurrency)', () => {
     expect(step.effect).toEqual({ type: 'cleanup' });
   });
 
-  it('takes the prompt from a transcript in hand that is not committed yet', () => {
+  it('commits a transcript before it starts the next chunk, whose prompt is a committed text or none', () => {
     const state = stateOf(transcribingJob(3), 'w1', false, { ...limits, chunkConcurrency: 2 });
     const step = feed(
       state,
@@ -321,7 +321,7 @@ describe('transition: chunks side by side (chunkConcurrency)', () => {
       { type: 'started', index: 1 },
       { type: 'transcribed', index: 0, text: 'zero' },
     );
-    expect(step.state.transcripts).toEqual([{ index: 0, text: 'zero' }]);
+    expect(step.state.transcript).toEqual({ index: 0, text: 'zero' });
     // The commit comes first; chunk 2 is then started with chunk 1's text unknown.
     expect(step.effect).toEqual({ type: 'commit', index: 0, transcript: 'zero' });
     expect(feed(step.state, { type: 'stored', nowMs: 1 }).effect).toEqual({
@@ -329,6 +329,9 @@ describe('transition: chunks side by side (chunkConcurrency)', () => {
       index: 2,
       prompt: null,
     });
+    expect(assertionOf(() => transition(step.state, { type: 'transcribed', index: 1, text: 'one' }))).toBe(
+      'chunk 1 returned before chunk 0 was committed',
+    );
   });
 
   it('starts nothing new while it waits out a retryable failure, and retries the failed chunk first', () => {

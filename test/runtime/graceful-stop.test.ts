@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TranscribeResult } from '../../src/ports.js';
-import { Harness, testLimits } from '../support/fakes.js';
+import { Harness, storeWith, testLimits } from '../support/fakes.js';
 
 describe('a graceful stop', () => {
   it('commits the transcription in flight before it releases, and the next owner does not request it again', async () => {
@@ -68,6 +68,26 @@ describe('a graceful stop', () => {
     harness.startWorker('second');
     await harness.runUntil(() => harness.isIn('job-1', 'completed'));
     expect(harness.job('job-1')?.recovery).toMatchObject({ attempts: 1, handovers: 1 });
+  });
+
+  it('told to stop while it completes a job, still cleans the job up instead of handing it over', async () => {
+    const harness = new Harness();
+    await harness.createJob('job-1', 2_000);
+    const stop = { worker: (): void => {} };
+    const first = harness.startWorker('first', {
+      store: (scheduled) =>
+        storeWith(scheduled, {
+          completeJob: (request) => {
+            stop.worker();
+            return scheduled.completeJob(request);
+          },
+        }),
+    });
+    stop.worker = () => first.worker.stop();
+    await harness.runUntil(() => first.finished);
+    expect(harness.job('job-1')?.phase).toBe('completed');
+    expect(await harness.chunkStore.listJobIds()).toEqual([]);
+    expect(first.log.map((entry) => entry.what)).toEqual(['claimed', 'stopped']);
   });
 
   it('refuses a grace that is not a non-negative integer of ms', () => {
