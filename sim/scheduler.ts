@@ -73,6 +73,8 @@ export class Scheduler {
   private timers: Pending[] = [];
   private cursor = 0;
   private readonly dead = new Set<Actor>();
+  /** Sleeps waiting on each abort signal (see {@link sleepersOf}). */
+  private readonly sleepers = new WeakMap<AbortSignal, Set<Pending>>();
   private readonly pausedUntil = new Map<Actor, number>();
   /** The latest end of any pause: no actor is paused once virtual time reaches it. */
   private pausesEndMs = 0;
@@ -103,14 +105,39 @@ export class Scheduler {
     if (!(Number.isFinite(ms) && ms >= 0)) assert(false, `sleep of ${ms} ms`);
     if (signal === undefined) return new Promise((resolve) => this.enqueue(actor, label, this.nowMs + ms, resolve));
     return new Promise((resolve) => {
-      const wake = (): void => this.readyNow(item);
+      if (signal.aborted) {
+        this.readyNow(this.enqueue(actor, label, this.nowMs + ms, resolve));
+        return;
+      }
+      const sleeping = this.sleepersOf(signal);
       const item = this.enqueue(actor, label, this.nowMs + ms, () => {
-        signal.removeEventListener('abort', wake);
+        if (item !== undefined) sleeping.delete(item);
         resolve();
       });
-      if (signal.aborted) wake();
-      else signal.addEventListener('abort', wake, { once: true });
+      if (item !== undefined) sleeping.add(item);
     });
+  }
+
+  /**
+   * The sleeps waiting on `signal`; the first sleep on a signal gives it the one listener that makes them all ready
+   * when it aborts (a worker's stop signal serves thousands of sleeps: no listener added and removed for each).
+   */
+  private sleepersOf(signal: AbortSignal): Set<Pending> {
+    let sleeping = this.sleepers.get(signal);
+    if (sleeping === undefined) {
+      const waiting = new Set<Pending>();
+      this.sleepers.set(signal, waiting);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const item of waiting) this.readyNow(item);
+          waiting.clear();
+        },
+        { once: true },
+      );
+      sleeping = waiting;
+    }
+    return sleeping;
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * The scheduler's abortable sleep: an aborted sleep becomes ready at once but resumes only when the choice sequence
- * picks it, in its place among the ready items (by id: choice 0 is the oldest), and a sleep that ended normally leaves
- * no listener on its signal.
+ * picks it, in its place among the ready items (by id: choice 0 is the oldest), and a signal carries one listener of
+ * the scheduler however many sleeps wait on it, which wakes none of those that ended.
  */
 import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../../sim/scheduler.js';
@@ -35,7 +35,7 @@ describe('an aborted sleep', () => {
     expect(resumed).toEqual(['a@0', 'b@500']);
   });
 
-  it('leaves no listener behind on a signal whose sleeps ended normally', async () => {
+  it('adds one listener to a signal however many sleeps wait on it, and an abort after they ended wakes nothing', async () => {
     const scheduler = new Scheduler([]);
     const abort = new AbortController();
     let listeners = 0;
@@ -51,8 +51,15 @@ describe('an aborted sleep', () => {
       remove(...args);
     }) as typeof signal.removeEventListener;
     for (let round = 0; round < 5; round += 1) void scheduler.sleep('a', 100 * round, 'sleep', signal);
-    expect(listeners).toBe(5);
+    expect(listeners).toBe(1);
     await scheduler.runUntil({ untilMs: 10_000, stepsMax: 10 });
-    expect(listeners).toBe(0);
+    expect(scheduler.stats.steps).toBe(5);
+    for (let round = 0; round < 5; round += 1) void scheduler.sleep('a', 100 * round, 'sleep', signal);
+    expect(listeners).toBe(1);
+    await scheduler.runUntil({ untilMs: 20_000, stepsMax: 20 });
+    abort.abort();
+    expect(scheduler.size).toBe(0);
+    expect(await scheduler.runUntil({ untilMs: 30_000, stepsMax: 30 })).toBe('idle');
+    expect(scheduler.stats.steps).toBe(10);
   });
 });
