@@ -70,16 +70,16 @@ describe('a graceful stop', () => {
     expect(harness.job('job-1')?.recovery).toMatchObject({ attempts: 1, handovers: 1 });
   });
 
-  it('told to stop while it completes a job, still cleans the job up instead of handing it over', async () => {
+  it('told to stop as it commits the last chunk, still cleans the job up and completes it', async () => {
     const harness = new Harness();
     await harness.createJob('job-1', 2_000);
     const stop = { worker: (): void => {} };
     const first = harness.startWorker('first', {
       store: (scheduled) =>
         storeWith(scheduled, {
-          completeJob: (request) => {
-            stop.worker();
-            return scheduled.completeJob(request);
+          commitChunk: (request) => {
+            if (request.index === 1) stop.worker();
+            return scheduled.commitChunk(request);
           },
         }),
     });
@@ -89,6 +89,34 @@ describe('a graceful stop', () => {
     expect(await harness.chunkStore.listJobIds()).toEqual([]);
     expect(first.log.map((entry) => entry.what)).toEqual(['claimed', 'stopped']);
   });
+
+  for (const graceMs of [0, 1_000]) {
+    it(`told to stop while it awaits a call that hangs, gives the call up after its grace of ${graceMs} ms`, async () => {
+      const harness = new Harness();
+      await harness.createJob('job-1', 2_000);
+      const first = harness.startWorker('first', {
+        stopGraceMs: graceMs,
+        transcriber: () => ({
+          transcribe: (request) =>
+            new Promise<TranscribeResult>((resolve) =>
+              request.signal?.addEventListener('abort', () =>
+                resolve({ kind: 'error', retryable: true, status: null, message: 'aborted' }),
+              ),
+            ),
+        }),
+      });
+      await harness.runUntil(() => harness.job('job-1')?.phase === 'transcribing');
+      await harness.runFor(5_000);
+      const stoppedAtMs = harness.scheduler.now();
+      first.worker.stop();
+      await harness.runUntil(() => first.finished);
+      const tookMs = harness.scheduler.now() - stoppedAtMs;
+      expect(tookMs).toBeGreaterThanOrEqual(graceMs);
+      expect(tookMs).toBeLessThan(graceMs + 500);
+      expect(first.log.at(-1)).toMatchObject({ what: 'released', detail: expect.stringContaining('grace ran out') });
+      expect(harness.job('job-1')).toMatchObject({ phase: 'transcribing', leaseExpiresAtMs: 0 });
+    });
+  }
 
   it('refuses a grace that is not a non-negative integer of ms', () => {
     const harness = new Harness();
