@@ -512,6 +512,8 @@ export class World implements TwinHost {
       throw new StoreUnavailableError('store is down');
     }
     const storeCall = this.countStoreCall();
+    // The operation took effect at one of its round trips, between now and its reply.
+    const sentMs = this.scheduler.now();
     const result = await this.callingActor.run(actor, () => call.body());
     return this.scheduler.call(actor, `store.${call.op}.reply`, 0, async () => {
       if (call.subject !== '*') {
@@ -527,7 +529,7 @@ export class World implements TwinHost {
         target: call.subject,
         result: call.describe(result),
       });
-      this.recordApplied(actor, call.op, call.subject, result, call.epoch);
+      this.recordApplied(actor, call.op, call.subject, result, call.epoch, sentMs);
       if (crashAfter !== undefined) this.crash(actor, crashAfter);
       if (this.replyLost(storeCall, call.subject))
         throw new StoreUnavailableError('reply lost after the write was applied');
@@ -840,6 +842,12 @@ export class World implements TwinHost {
     subject: string,
     result: unknown,
     requestEpoch: number | undefined,
+    /**
+     * For an operation of several round trips (an interleaved store), when it was sent: it took effect between then
+     * and now. A release is dated then, so that a claim that came after it in the store but replied before it did is
+     * not read as a second lease (a grant is dated at its reply, the later bound, for the same reason).
+     */
+    sentMs?: number,
   ): void {
     const t = this.scheduler.now();
     const outcome = result as { kind?: string; duplicate?: boolean; job?: Job; leaseExpiresAtMs?: number };
@@ -876,7 +884,13 @@ export class World implements TwinHost {
       case 'end':
         if (outcome.kind !== 'ok') return;
         this.leaseEnds.set(job, 0);
-        this.history.add({ t, kind: 'release', actor, job, epoch: requestEpoch ?? this.inspect.job(job)?.epoch ?? 0 });
+        this.history.add({
+          t: sentMs ?? t,
+          kind: 'release',
+          actor,
+          job,
+          epoch: requestEpoch ?? this.inspect.job(job)?.epoch ?? 0,
+        });
         return;
       case 'commit':
         if (outcome.kind === 'ok')

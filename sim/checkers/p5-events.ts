@@ -115,7 +115,11 @@ interface ReplayContext {
   readonly corrupted: boolean;
   readonly grants: ReadonlyMap<string, Grant>;
   readonly releases: ReadonlyMap<string, readonly number[]>;
-  /** A simulated run records a release when the store applied it; a live one when it was sent. */
+  /**
+   * A simulated run records a release when the store applied it (with an interleaved store, when it was sent, as a
+   * live run does): a release sent is never applied after a claim that bumped the epoch, so either way a recorded
+   * release came before any later claim.
+   */
   readonly simulated: boolean;
   readonly add: (message: string) => void;
 }

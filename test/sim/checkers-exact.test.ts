@@ -3,12 +3,14 @@
  * every promise, and a close variant that breaks that one rule and is rejected by it. P5 replays
  * each job's events and checks every payload against the state the events before it imply; P6
  * checks the progress at every update; P9 explains every takeover by what happened to the previous
- * owner (a lost reply or a short outage explains none); P11 holds at the recovery limit exactly.
+ * owner (a lost reply or a short outage explains none); P11 holds at the recovery limit exactly; P4 ends a lease at
+ * its release's time wherever the release stands in the history.
  */
 import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../src/core/events.js';
 import type { Chunk, Job } from '../../src/core/types.js';
 import { checkAll, checkers, type PromiseId } from '../../sim/checkers/index.js';
+import { checkOneOwner } from '../../sim/checkers/p4-one-owner.js';
 import { simulationLimits, type Fault } from '../../sim/faults.js';
 import { chaos } from '../../sim/framework.js';
 import { History, type HistoryEntry } from '../../sim/history.js';
@@ -917,5 +919,30 @@ describe('P11: hand-overs do not count toward the recovery limit', () => {
       },
     };
     expect(broken('P11', third)).toEqual(['3 crash recoveries started, more than 2']);
+  });
+});
+
+describe('P4 with a release whose reply came after the next claim (an interleaved store)', () => {
+  const grant = (t: number, actor: string, epoch: number, leaseUntilMs: number): HistoryEntry => ({
+    t,
+    kind: 'grant',
+    actor,
+    job: 'job0',
+    epoch,
+    leaseUntilMs,
+    recovery: epoch > 1,
+  });
+  const release = (t: number): HistoryEntry => ({ t, kind: 'release', actor: 'w0#1', job: 'job0', epoch: 1 });
+  const p4 = (entries: HistoryEntry[]) => checkOneOwner({ history: { entries } } as unknown as RunRecord);
+
+  it('holds when the release was sent before the grant, wherever its entry stands', () => {
+    expect(p4([grant(100, 'w0#1', 1, 10_100), grant(179, 'w1#1', 2, 10_179), release(170)])).toEqual([]);
+    expect(p4([grant(100, 'w0#1', 1, 10_100), release(170), grant(179, 'w1#1', 2, 10_179)])).toEqual([]);
+  });
+
+  it('breaks when the lease was still valid and the release came only after the grant', () => {
+    expect(p4([grant(100, 'w0#1', 1, 10_100), grant(179, 'w1#1', 2, 10_179), release(191)])).toMatchObject([
+      { promise: 'P4', message: 'w1#1 was granted epoch 2 at 179 ms while epoch 1 was valid until 191 ms' },
+    ]);
   });
 });
