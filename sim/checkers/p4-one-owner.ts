@@ -1,59 +1,61 @@
 /**
  * P4 One owner: each grant increments the epoch by one, and a lease is granted only once the
  * previous one ended (expired, released, or the job was fenced by a new epoch without a lease).
- * A release ends its lease at its time wherever it stands in the history: with an interleaved store
- * it is dated when it was sent, and its reply may come after the reply of the claim that followed it.
+ *
+ * A job's grants are read in epoch order, and each lease's end from every renewal and release of its
+ * epoch wherever they stand in the history: with an interleaved store an operation is recorded at its
+ * reply (a release at its sending), and replies may come in another order than the store applied the
+ * operations. This loses nothing: the store refuses a renewal or a release of an epoch once a later
+ * grant was applied, so each one recorded took effect before the next grant.
  */
+import type { HistoryEntry } from '../history.js';
 import { definePromise, type Checker, type Violation } from './types.js';
 
-interface Lease {
-  epoch: number;
-  endMs: number;
-}
+type Grant = Extract<HistoryEntry, { kind: 'grant' }>;
 
 export const checkOneOwner: Checker = (record) => {
-  const violations: Violation[] = [];
-  const current = new Map<string, Lease>();
+  const grants = new Map<string, { entry: Grant; position: number }[]>();
+  const renewedUntil = new Map<string, number>();
   const releasedAt = new Map<string, number>();
-  for (const entry of record.history.entries) {
-    if (entry.kind !== 'release') continue;
-    const key = `${entry.job}#${entry.epoch}`;
-    releasedAt.set(key, Math.min(releasedAt.get(key) ?? Number.POSITIVE_INFINITY, entry.t));
-  }
   record.history.entries.forEach((entry, position) => {
+    if (entry.kind === 'grant') grants.set(entry.job, [...(grants.get(entry.job) ?? []), { entry, position }]);
     if (entry.kind === 'renew') {
-      const lease = current.get(entry.job);
-      if (lease !== undefined && lease.epoch === entry.epoch) lease.endMs = Math.max(lease.endMs, entry.leaseUntilMs);
+      const key = `${entry.job}#${entry.epoch}`;
+      renewedUntil.set(key, Math.max(renewedUntil.get(key) ?? 0, entry.leaseUntilMs));
     }
     if (entry.kind === 'release') {
-      const lease = current.get(entry.job);
-      if (lease !== undefined && lease.epoch === entry.epoch) lease.endMs = Math.min(lease.endMs, entry.t);
+      const key = `${entry.job}#${entry.epoch}`;
+      releasedAt.set(key, Math.min(releasedAt.get(key) ?? Number.POSITIVE_INFINITY, entry.t));
     }
-    if (entry.kind !== 'grant') return;
-    const held = current.get(entry.job);
-    const released = held === undefined ? undefined : releasedAt.get(`${entry.job}#${held.epoch}`);
-    const previous =
-      held === undefined || released === undefined ? held : { ...held, endMs: Math.min(held.endMs, released) };
-    const expectedEpoch = (previous?.epoch ?? 0) + 1;
-    if (entry.epoch !== expectedEpoch) {
-      violations.push({
-        promise: 'P4',
-        job: entry.job,
-        entry: position,
-        message: `grant of epoch ${entry.epoch}, expected ${expectedEpoch}`,
-      });
-    }
-    if (entry.leaseUntilMs > 0 && previous !== undefined && previous.endMs > entry.t) {
-      violations.push({
-        promise: 'P4',
-        job: entry.job,
-        entry: position,
-        message: `${entry.actor} was granted epoch ${entry.epoch} at ${entry.t} ms while epoch ${previous.epoch} was valid until ${previous.endMs} ms`,
-      });
-    }
-    current.set(entry.job, { epoch: entry.epoch, endMs: entry.leaseUntilMs > 0 ? entry.leaseUntilMs : entry.t });
   });
-  return violations;
+  const violations: { position: number; violation: Violation }[] = [];
+  for (const [job, list] of grants) {
+    let previous: Grant | undefined;
+    // Stable: grants of one epoch keep their history order.
+    for (const { entry, position } of [...list].sort((a, b) => a.entry.epoch - b.entry.epoch)) {
+      const expectedEpoch = (previous?.epoch ?? 0) + 1;
+      if (entry.epoch !== expectedEpoch) {
+        const message = `grant of epoch ${entry.epoch}, expected ${expectedEpoch}`;
+        violations.push({ position, violation: { promise: 'P4', job, entry: position, message } });
+      }
+      if (entry.leaseUntilMs > 0 && previous !== undefined) {
+        const key = `${job}#${previous.epoch}`;
+        const endMs =
+          previous.leaseUntilMs > 0
+            ? Math.min(
+                Math.max(previous.leaseUntilMs, renewedUntil.get(key) ?? 0),
+                releasedAt.get(key) ?? Number.POSITIVE_INFINITY,
+              )
+            : previous.t;
+        if (endMs > entry.t) {
+          const message = `${entry.actor} was granted epoch ${entry.epoch} at ${entry.t} ms while epoch ${previous.epoch} was valid until ${endMs} ms`;
+          violations.push({ position, violation: { promise: 'P4', job, entry: position, message } });
+        }
+      }
+      previous = entry;
+    }
+  }
+  return violations.sort((a, b) => a.position - b.position).map(({ violation }) => violation);
 };
 
 /** P4 One owner, as the registry (sim/checkers/index.ts) lists it. */

@@ -3,8 +3,8 @@
  * every promise, and a close variant that breaks that one rule and is rejected by it. P5 replays
  * each job's events and checks every payload against the state the events before it imply; P6
  * checks the progress at every update; P9 explains every takeover by what happened to the previous
- * owner (a lost reply or a short outage explains none); P11 holds at the recovery limit exactly; P4 ends a lease at
- * its release's time wherever the release stands in the history.
+ * owner (a lost reply or a short outage explains none); P11 holds at the recovery limit exactly; P4 reads grants in
+ * epoch order and ends a lease at its release's time wherever the release stands in the history.
  */
 import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../src/core/events.js';
@@ -938,6 +938,14 @@ describe('P4 with a release whose reply came after the next claim (an interleave
   it('holds when the release was sent before the grant, wherever its entry stands', () => {
     expect(p4([grant(100, 'w0#1', 1, 10_100), grant(179, 'w1#1', 2, 10_179), release(170)])).toEqual([]);
     expect(p4([grant(100, 'w0#1', 1, 10_100), release(170), grant(179, 'w1#1', 2, 10_179)])).toEqual([]);
+  });
+
+  it('reads grants in epoch order: a fence whose reply came before the claim it followed is no gap', () => {
+    const fence = { ...grant(7, 'w1#1', 2, 0) };
+    expect(p4([fence, grant(8, 'w3#1', 1, 10_003)])).toEqual([]);
+    expect(p4([grant(8, 'w3#1', 1, 10_003), grant(9, 'w4#1', 3, 0)])).toMatchObject([
+      { promise: 'P4', message: 'grant of epoch 3, expected 2' },
+    ]);
   });
 
   it('breaks when the lease was still valid and the release came only after the grant', () => {
