@@ -2,11 +2,11 @@
  * P4 One owner: each grant increments the epoch by one, and a lease is granted only once the
  * previous one ended (expired, released, or the job was fenced by a new epoch without a lease).
  *
- * A job's grants are read in epoch order, and each lease's end from every renewal and release of its
- * epoch wherever they stand in the history: with an interleaved store an operation is recorded at its
- * reply (a release at its sending), and replies may come in another order than the store applied the
- * operations. This loses nothing: the store refuses a renewal or a release of an epoch once a later
- * grant was applied, so each one recorded took effect before the next grant.
+ * A job's grants are read in epoch order, and a lease ends at the first release of its epoch wherever
+ * it stands in the history: with an interleaved store an operation is recorded at its reply (a release
+ * at its sending), and replies may come in another order than the store applied the operations. The
+ * store refuses a release of an epoch once a later grant was applied, so each one recorded took effect
+ * before the next grant. A renewal extends the lease when it stands before the next grant.
  */
 import type { HistoryEntry } from '../history.js';
 import { definePromise, type Checker, type Violation } from './types.js';
@@ -15,13 +15,13 @@ type Grant = Extract<HistoryEntry, { kind: 'grant' }>;
 
 export const checkOneOwner: Checker = (record) => {
   const grants = new Map<string, { entry: Grant; position: number }[]>();
-  const renewedUntil = new Map<string, number>();
+  const renewals = new Map<string, { leaseUntilMs: number; position: number }[]>();
   const releasedAt = new Map<string, number>();
   record.history.entries.forEach((entry, position) => {
     if (entry.kind === 'grant') grants.set(entry.job, [...(grants.get(entry.job) ?? []), { entry, position }]);
     if (entry.kind === 'renew') {
       const key = `${entry.job}#${entry.epoch}`;
-      renewedUntil.set(key, Math.max(renewedUntil.get(key) ?? 0, entry.leaseUntilMs));
+      renewals.set(key, [...(renewals.get(key) ?? []), { leaseUntilMs: entry.leaseUntilMs, position }]);
     }
     if (entry.kind === 'release') {
       const key = `${entry.job}#${entry.epoch}`;
@@ -40,12 +40,12 @@ export const checkOneOwner: Checker = (record) => {
       }
       if (entry.leaseUntilMs > 0 && previous !== undefined) {
         const key = `${job}#${previous.epoch}`;
+        let renewedUntil = 0;
+        for (const renewal of renewals.get(key) ?? [])
+          if (renewal.position < position) renewedUntil = Math.max(renewedUntil, renewal.leaseUntilMs);
         const endMs =
           previous.leaseUntilMs > 0
-            ? Math.min(
-                Math.max(previous.leaseUntilMs, renewedUntil.get(key) ?? 0),
-                releasedAt.get(key) ?? Number.POSITIVE_INFINITY,
-              )
+            ? Math.min(Math.max(previous.leaseUntilMs, renewedUntil), releasedAt.get(key) ?? Number.POSITIVE_INFINITY)
             : previous.t;
         if (endMs > entry.t) {
           const message = `${entry.actor} was granted epoch ${entry.epoch} at ${entry.t} ms while epoch ${previous.epoch} was valid until ${endMs} ms`;
