@@ -11,6 +11,7 @@ import type { JobEvent } from '../../src/core/events.js';
 import type { Chunk, Job } from '../../src/core/types.js';
 import { checkAll, checkers, type PromiseId } from '../../sim/checkers/index.js';
 import { checkOneOwner } from '../../sim/checkers/p4-one-owner.js';
+import { grant, release } from '../support/history.js';
 import { simulationLimits, type Fault } from '../../sim/faults.js';
 import { chaos } from '../../sim/framework.js';
 import { History, type HistoryEntry } from '../../sim/history.js';
@@ -923,21 +924,11 @@ describe('P11: hand-overs do not count toward the recovery limit', () => {
 });
 
 describe('P4 with a release whose reply came after the next claim (an interleaved store)', () => {
-  const grant = (t: number, actor: string, epoch: number, leaseUntilMs: number): HistoryEntry => ({
-    t,
-    kind: 'grant',
-    actor,
-    job: 'job0',
-    epoch,
-    leaseUntilMs,
-    recovery: epoch > 1,
-  });
-  const release = (t: number): HistoryEntry => ({ t, kind: 'release', actor: 'w0#1', job: 'job0', epoch: 1 });
   const p4 = (entries: HistoryEntry[]) => checkOneOwner({ history: { entries } } as unknown as RunRecord);
 
   it('holds when the release was sent before the grant, wherever its entry stands', () => {
-    expect(p4([grant(100, 'w0#1', 1, 10_100), grant(179, 'w1#1', 2, 10_179), release(170)])).toEqual([]);
-    expect(p4([grant(100, 'w0#1', 1, 10_100), release(170), grant(179, 'w1#1', 2, 10_179)])).toEqual([]);
+    expect(p4([grant(100, 'w0#1', 1, 10_100), grant(179, 'w1#1', 2, 10_179), release(170, 1)])).toEqual([]);
+    expect(p4([grant(100, 'w0#1', 1, 10_100), release(170, 1), grant(179, 'w1#1', 2, 10_179)])).toEqual([]);
   });
 
   it('reads grants in epoch order: a fence whose reply came before the claim it followed is no gap', () => {
@@ -949,7 +940,7 @@ describe('P4 with a release whose reply came after the next claim (an interleave
   });
 
   it('breaks when the lease was still valid and the release came only after the grant', () => {
-    expect(p4([grant(100, 'w0#1', 1, 10_100), grant(179, 'w1#1', 2, 10_179), release(191)])).toMatchObject([
+    expect(p4([grant(100, 'w0#1', 1, 10_100), grant(179, 'w1#1', 2, 10_179), release(191, 1)])).toMatchObject([
       { promise: 'P4', message: 'w1#1 was granted epoch 2 at 179 ms while epoch 1 was valid until 191 ms' },
     ]);
   });

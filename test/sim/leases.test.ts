@@ -3,16 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry } from '../../sim/history.js';
 import { leaseSpans } from '../../sim/leases.js';
+import { grant, release } from '../support/history.js';
 
-const grant = (t: number, actor: string, epoch: number, leaseUntilMs: number): HistoryEntry => ({
-  t,
-  kind: 'grant',
-  actor,
-  job: 'job0',
-  epoch,
-  leaseUntilMs,
-  recovery: epoch > 1,
-});
 const renew = (t: number, epoch: number, leaseUntilMs: number): HistoryEntry => ({
   t,
   kind: 'renew',
@@ -21,8 +13,6 @@ const renew = (t: number, epoch: number, leaseUntilMs: number): HistoryEntry => 
   epoch,
   leaseUntilMs,
 });
-const release = (t: number, epoch: number): HistoryEntry => ({ t, kind: 'release', actor: 'w0#1', job: 'job0', epoch });
-
 describe('leaseSpans', () => {
   it('runs a lease to its last renewed expiry, or to its release, whichever is known', () => {
     const spans = leaseSpans(
