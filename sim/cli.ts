@@ -5,6 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
@@ -290,6 +291,12 @@ export async function playAll(
 }
 
 /**
+ * The young generation of a pool thread: three semi-spaces of 64 MiB, as `npm run sim` gives its own process
+ * (`--max-semi-space-size=64`). A run's short-lived objects then die young instead of being promoted and marked.
+ */
+const poolYoungGenerationMb = 192;
+
+/**
  * Batches on a tinypool, dispatched in run order, one in flight per thread; stops dispatching when `onBatch` says so.
  */
 async function playPooled(
@@ -310,6 +317,7 @@ async function playPooled(
     filename: new URL('./pool-entry.mjs', import.meta.url).href,
     minThreads: threads,
     maxThreads: threads,
+    resourceLimits: { maxYoungGenerationSizeMb: poolYoungGenerationMb },
   });
   try {
     const batchSize = Math.max(1, Math.min(25, Math.ceil(indices.length / (threads * 4))));
@@ -498,11 +506,14 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
 /** Runs the chaos tests under vitest with coverage; resolves to vitest's exit code. */
 async function coverageCommand(io: CliIo): Promise<number> {
   const { spawn } = await import('node:child_process');
-  const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
+  const { createRequire } = await import('node:module');
+  // Through the package resolution, not a path from this file: it may run from a compiled copy of the sources.
+  const vitestPackage = createRequire(import.meta.url).resolve('vitest/package.json');
+  const vitest = join(dirname(vitestPackage), 'vitest.mjs');
   io.stdout.write('chunkwise sim --coverage: vitest run test/chaos test/sim --coverage\n');
   const child = spawn(process.execPath, [vitest, 'run', 'test/chaos', 'test/sim', '--coverage'], {
     stdio: 'inherit',
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    cwd: dirname(dirname(dirname(vitestPackage))),
   });
   return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
 }

@@ -12,8 +12,10 @@ import { indicesFor, parseFlags, UsageError } from '../../sim/cli.js';
 
 const run = promisify(execFile);
 
-async function simJson(args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...args, '--json'], {
+/** The simulator's JSON summary, through the TypeScript sources (tsx) or through `npm run sim`'s compiled entry. */
+async function simJson(args: string[], entry: 'tsx' | 'compiled' = 'tsx'): Promise<Record<string, unknown>> {
+  const command = entry === 'tsx' ? ['--import', 'tsx', 'sim/cli.ts'] : ['--max-semi-space-size=64', 'sim/run.mjs'];
+  const { stdout } = await run(process.execPath, [...command, ...args, '--json'], {
     cwd: process.cwd(),
     maxBuffer: 1 << 24,
   });
@@ -21,10 +23,10 @@ async function simJson(args: string[]): Promise<Record<string, unknown>> {
 }
 
 describe('determinism', () => {
-  it('gives the same fingerprint in two separate processes, and with --parallel 2', async () => {
+  it('gives the same fingerprint in two separate processes (sources and compiled), and with --parallel 2', async () => {
     const [first, second, parallel] = await Promise.all([
       simJson(['--runs', '30', '--seed', '7', '--differential', '0']),
-      simJson(['--runs', '30', '--seed', '7', '--differential', '0']),
+      simJson(['--runs', '30', '--seed', '7', '--differential', '0'], 'compiled'),
       simJson(['--runs', '30', '--seed', '7', '--differential', '0', '--parallel', '2']),
     ]);
     expect(first.fingerprint).toMatch(/^[0-9a-f]{16}$/);
