@@ -9,7 +9,7 @@
  */
 import { produce, type Draft } from './immer.js';
 import { assert } from './assert.js';
-import { stamp, type EventBody, type JobEvent } from './events.js';
+import { unvalidatedEvent, type EventBody, type JobEvent } from './events.js';
 import { assembleTranscript, committedCount, progressPercent } from './progress.js';
 import { isTerminal, clipMessage, type ExtractedChunk, type FailureReason, type Job, type Phase } from './types.js';
 
@@ -478,7 +478,7 @@ class EventWriter {
 
   add(body: EventBody): void {
     this.events.push(
-      stamp(body, {
+      unvalidatedEvent(body, {
         jobId: this.job.id,
         seq: this.job.nextSeq + this.events.length,
         timestampMs: this.nowMs,
