@@ -5,56 +5,50 @@
 import { assembleTranscript } from './progress.js';
 import { failureReasons, phases, type Job } from './types.js';
 
+/** A sha256 digest as the stores keep it: 64 lowercase hex digits. */
+const sha256Pattern = /^[0-9a-f]{64}$/;
+
 /** Every invariant `job` breaks, as short sentences; empty when the state is consistent. */
 export function jobInvariantProblems(job: Job): string[] {
+  // Each message is built only when its check fails: a job is checked on every load, and nearly always holds.
   const problems: string[] = [];
-  const check = (holds: boolean, problem: string): void => {
-    if (!holds) problems.push(problem);
-  };
-  check(phases.includes(job.phase), `unknown phase ${JSON.stringify(job.phase)}`);
-  check(Number.isSafeInteger(job.epoch) && job.epoch >= 0, `epoch ${job.epoch} is not a non-negative integer`);
-  check(Number.isSafeInteger(job.nextSeq) && job.nextSeq >= 1, `nextSeq ${job.nextSeq} is not a positive integer`);
-  if (job.phase === 'queued') {
-    check(job.epoch === 0, 'a queued job has been leased');
-    check(job.owner === null, 'a queued job has an owner');
+  const { phase, recovery } = job;
+  if (!phases.includes(phase)) problems.push(`unknown phase ${JSON.stringify(phase)}`);
+  if (!Number.isSafeInteger(job.epoch) || job.epoch < 0)
+    problems.push(`epoch ${job.epoch} is not a non-negative integer`);
+  if (!Number.isSafeInteger(job.nextSeq) || job.nextSeq < 1)
+    problems.push(`nextSeq ${job.nextSeq} is not a positive integer`);
+  if (phase === 'queued') {
+    if (job.epoch !== 0) problems.push('a queued job has been leased');
+    if (job.owner !== null) problems.push('a queued job has an owner');
+  } else if (!(job.epoch >= 1) || job.owner === null) problems.push(`phase ${phase} without a lease grant`);
+  if ((phase === 'queued' || phase === 'chunking') && job.chunks.length > 0)
+    problems.push(`phase ${phase} with planned chunks`);
+  if (phase === 'transcribing' || phase === 'finalizing' || phase === 'completed') {
+    if (job.chunks.length === 0) problems.push(`phase ${phase} without chunks`);
+    if (job.durationMs === null) problems.push(`phase ${phase} without a duration`);
   }
-  if (job.phase !== 'queued') check(job.epoch >= 1 && job.owner !== null, `phase ${job.phase} without a lease grant`);
-  const planned = job.phase === 'transcribing' || job.phase === 'finalizing' || job.phase === 'completed';
-  if (job.phase === 'queued' || job.phase === 'chunking')
-    check(job.chunks.length === 0, `phase ${job.phase} with planned chunks`);
-  if (planned) {
-    check(job.chunks.length > 0, `phase ${job.phase} without chunks`);
-    check(job.durationMs !== null, `phase ${job.phase} without a duration`);
+  let pending = 0;
+  for (const [position, chunk] of job.chunks.entries()) {
+    if (chunk.index !== position) problems.push(`chunk at position ${position} has index ${chunk.index}`);
+    if (!sha256Pattern.test(chunk.sha256)) problems.push(`chunk ${position} has no valid sha256`);
+    if (!Number.isInteger(chunk.bytes) || chunk.bytes < 0) problems.push(`chunk ${position} has no valid size`);
+    if (chunk.transcript === null) pending += 1;
+    else if (typeof chunk.transcript !== 'string') problems.push(`chunk ${position} transcript is not text`);
   }
-  job.chunks.forEach((chunk, position) => {
-    check(chunk.index === position, `chunk at position ${position} has index ${chunk.index}`);
-    check(/^[0-9a-f]{64}$/.test(chunk.sha256), `chunk ${position} has no valid sha256`);
-    check(Number.isInteger(chunk.bytes) && chunk.bytes >= 0, `chunk ${position} has no valid size`);
-    check(
-      chunk.transcript === null || typeof chunk.transcript === 'string',
-      `chunk ${position} transcript is not text`,
-    );
-  });
-  const pending = job.chunks.filter((chunk) => chunk.transcript === null).length;
-  if (job.phase === 'transcribing') check(pending > 0, 'transcribing with every chunk committed');
-  if (job.phase === 'finalizing' || job.phase === 'completed')
-    check(pending === 0, `phase ${job.phase} with ${pending} pending chunks`);
-  if (job.phase === 'completed')
-    check(job.transcript === assembleTranscript(job.chunks), 'completed transcript differs from its chunks');
-  if (job.phase !== 'completed') check(job.transcript === null, `phase ${job.phase} with a final transcript`);
-  if (job.phase === 'failed')
-    check(job.failure !== null && failureReasons.includes(job.failure.reason), 'failed without a known reason');
-  if (job.phase !== 'failed') check(job.failure === null, `phase ${job.phase} with a failure`);
-  check(!job.recovery.open || job.recovery.attempts >= 1, 'an open recovery with no attempt counted');
-  check(
-    Number.isSafeInteger(job.recovery.handovers) &&
-      job.recovery.handovers >= 0 &&
-      job.recovery.handovers <= job.recovery.attempts,
-    `${job.recovery.handovers} hand-overs is not a count within the ${job.recovery.attempts} recoveries`,
-  );
-  check(
-    !(job.recovery.open && (job.phase === 'completed' || job.phase === 'failed')),
-    'a terminal job with an open recovery',
-  );
+  if (phase === 'transcribing' && pending === 0) problems.push('transcribing with every chunk committed');
+  if ((phase === 'finalizing' || phase === 'completed') && pending > 0)
+    problems.push(`phase ${phase} with ${pending} pending chunks`);
+  if (phase === 'completed' && job.transcript !== assembleTranscript(job.chunks))
+    problems.push('completed transcript differs from its chunks');
+  if (phase !== 'completed' && job.transcript !== null) problems.push(`phase ${phase} with a final transcript`);
+  if (phase === 'failed' && (job.failure === null || !failureReasons.includes(job.failure.reason)))
+    problems.push('failed without a known reason');
+  if (phase !== 'failed' && job.failure !== null) problems.push(`phase ${phase} with a failure`);
+  if (recovery.open && !(recovery.attempts >= 1)) problems.push('an open recovery with no attempt counted');
+  if (!Number.isSafeInteger(recovery.handovers) || recovery.handovers < 0 || !(recovery.handovers <= recovery.attempts))
+    problems.push(`${recovery.handovers} hand-overs is not a count within the ${recovery.attempts} recoveries`);
+  if (recovery.open && (phase === 'completed' || phase === 'failed'))
+    problems.push('a terminal job with an open recovery');
   return problems;
 }

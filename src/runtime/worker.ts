@@ -346,7 +346,7 @@ export class Worker {
     try {
       return await Promise.race([next, graceOver]);
     } finally {
-      timer.abort();
+      timer.abort(ownAbortReason);
     }
   }
 
@@ -594,6 +594,12 @@ function chunkSpecOf(state: machine.MachineState, index: number): ChunkSpec {
  * deadline is counted from when a grant or renewal was *sent*, so it is never later than the
  * store's own expiry.
  */
+/**
+ * The reason given to the runtime's own abort signals (a lease keeper's end, a grace timer's): no one reads it, and the
+ * default reason, a DOMException, costs a stack trace each time.
+ */
+const ownAbortReason = 'stopped';
+
 class LeaseKeeper {
   private deadlineMs: number;
   private lost = false;
@@ -621,7 +627,7 @@ class LeaseKeeper {
 
   stop(): void {
     this.ended = true;
-    this.ending.abort();
+    this.ending.abort(ownAbortReason);
   }
 
   /**
