@@ -296,8 +296,12 @@ export async function playAll(
  */
 const poolYoungGenerationMb = 192;
 
+/** Batches queued per pool thread: one playing, one waiting, so a thread never idles while its result crosses. */
+const batchesPerPoolThread = 2;
+
 /**
- * Batches on a tinypool, dispatched in run order, one in flight per thread; stops dispatching when `onBatch` says so.
+ * Batches in run order over `parallel` threads: this one (its modules loaded and warm already) and a tinypool of the
+ * others, each kept busy; stops dispatching when `onBatch` says so.
  */
 async function playPooled(
   seed: number,
@@ -315,8 +319,8 @@ async function playPooled(
   const threads = Math.min(options.parallel, Math.max(1, availableParallelism()), indices.length);
   const pool = new Tinypool({
     filename: new URL('./pool-entry.mjs', import.meta.url).href,
-    minThreads: threads,
-    maxThreads: threads,
+    minThreads: threads - 1,
+    maxThreads: threads - 1,
     resourceLimits: { maxYoungGenerationSizeMb: poolYoungGenerationMb },
   });
   try {
@@ -324,25 +328,43 @@ async function playPooled(
     const batches: number[][] = [];
     for (let start = 0; start < indices.length; start += batchSize)
       batches.push(indices.slice(start, start + batchSize));
+    const stopAfterFailures = Number.isFinite(options.maxFailures) ? options.maxFailures : undefined;
     let next = 0;
     let stop = false;
-    const lane = async (): Promise<void> => {
+    const lane = async (play: (batch: number[]) => Promise<RunSummary[]>): Promise<void> => {
       while (!stop && next < batches.length) {
         const batch = batches[next] as number[];
         next += 1;
-        const stopAfterFailures = Number.isFinite(options.maxFailures) ? options.maxFailures : undefined;
-        const result = (await pool.run({
-          seed,
-          indices: batch,
-          store: options.store,
-          chunkFiles: options.chunkFiles,
-          roundTrips: options.roundTrips,
-          stopAfterFailures,
-        })) as RunSummary[];
-        if (onBatch(result)) stop = true;
+        if (onBatch(await play(batch))) stop = true;
       }
     };
-    await Promise.all(Array.from({ length: threads }, () => lane()));
+    const world = await storeOption(options.store, { chunkFiles: options.chunkFiles, roundTrips: options.roundTrips });
+    const here = async (batch: number[]): Promise<RunSummary[]> => {
+      const summaries: RunSummary[] = [];
+      let failed = 0;
+      for (const index of batch) {
+        // A turn of the event loop between runs: the pool's results and dispatches are not held up behind a batch.
+        await new Promise((resolve) => setImmediate(resolve));
+        const summary = await playRun(seed, index, { world });
+        summaries.push(summary);
+        if (summary.failed !== undefined) failed += 1;
+        if (failed >= (stopAfterFailures ?? Number.POSITIVE_INFINITY)) break;
+      }
+      return summaries;
+    };
+    const pooled = async (batch: number[]): Promise<RunSummary[]> =>
+      (await pool.run({
+        seed,
+        indices: batch,
+        store: options.store,
+        chunkFiles: options.chunkFiles,
+        roundTrips: options.roundTrips,
+        stopAfterFailures,
+      })) as RunSummary[];
+    await Promise.all([
+      lane(here),
+      ...Array.from({ length: (threads - 1) * batchesPerPoolThread }, () => lane(pooled)),
+    ]);
   } finally {
     await pool.destroy();
   }
