@@ -221,9 +221,8 @@ export function renew(job: Job | null, request: RenewRequest, nowMs: number): Ou
     return { kind: 'stale_epoch', epoch: job.epoch };
   }
   if (isTerminal(job.phase)) return { kind: 'terminal', phase: job.phase };
-  const renewed = produce(job, (draft) => {
-    draft.leaseExpiresAtMs = Math.max(job.leaseExpiresAtMs, nowMs + request.leaseMs);
-  });
+  // A plain update, as in commit: renewals are among the most frequent writes.
+  const renewed = { ...job, leaseExpiresAtMs: Math.max(job.leaseExpiresAtMs, nowMs + request.leaseMs) };
   return { kind: 'ok', job: renewed, events: [], duplicate: false };
 }
 
@@ -329,12 +328,13 @@ export function commit(job: Job | null, request: CommitRequest, nowMs: number): 
       total_chunks: total,
       progress: progressPercent(completed, total, false),
     });
-    return writer.finish((draft) => {
-      const target = draft.chunks[request.index];
-      assert(target !== undefined, 'chunk checked above');
-      target.transcript = request.transcript;
-      if (completed === total) draft.phase = 'finalizing';
-      draft.lastRequestId = request.requestId;
+    // A plain update rather than a draft: a commit is the most frequent write, and it changes one chunk and two fields.
+    const chunks = current.chunks.slice();
+    chunks[request.index] = { ...chunk, transcript: request.transcript };
+    return writer.finishWith({
+      chunks,
+      phase: completed === total ? 'finalizing' : current.phase,
+      lastRequestId: request.requestId,
     });
   });
 }
@@ -496,6 +496,13 @@ class EventWriter {
       draft.nextSeq = this.job.nextSeq + events.length;
       draft.updatedAtMs = this.nowMs;
     });
+    return { kind: 'ok', job, events, duplicate: false };
+  }
+
+  /** As {@link finish}, for a write that replaces a few top-level fields (`changed`) without a draft. */
+  finishWith(changed: Partial<Job>): Applied {
+    const { events } = this;
+    const job: Job = { ...this.job, ...changed, nextSeq: this.job.nextSeq + events.length, updatedAtMs: this.nowMs };
     return { kind: 'ok', job, events, duplicate: false };
   }
 }
