@@ -40,6 +40,7 @@ import { assert } from '../../core/assert.js';
 import type { ChunkFileStatus } from '../../core/planner.js';
 import { describe, validateChunkIndex, validateJobId } from '../../core/types.js';
 import type { ChunkDigest, ChunkRead, ChunkStore, ChunkWriter } from '../../ports.js';
+import { sha256Hex } from '../sha256.js';
 
 /** Largest chunk file the store reads or hashes (a chunk is sized for an upload limit far below). */
 export const chunkFileBytesMax = 1024 * 1024 * 1024;
@@ -425,10 +426,6 @@ export class FsChunkStore implements ChunkStore, ChunkWriter {
   }
 }
 
-/** sha256 of `data` as lowercase hex. */
-function sha256Hex(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 function ignoreCodes(...codes: string[]): (error: unknown) => void {
   return (error) => {

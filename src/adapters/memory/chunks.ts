@@ -5,18 +5,15 @@
  * A tool that writes to a path (ffmpeg) writes through the ChunkWriter port: a partial file in a
  * temporary directory of its own, read into memory and removed when published or discarded.
  */
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChunkFileStatus } from '../../core/planner.js';
 import { describe, validateChunkIndex, validateJobId } from '../../core/types.js';
+import { sha256Hex } from '../sha256.js';
 import type { ChunkDigest, ChunkRead, ChunkStore, ChunkWriter } from '../../ports.js';
 
-/** sha256 of `data` as lowercase hex. */
-export function sha256Hex(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+export { sha256Hex };
 
 /** In-memory chunk files keyed by job and index, with partial files kept apart. */
 export class MemoryChunkStore implements ChunkStore, ChunkWriter {
