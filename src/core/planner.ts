@@ -14,6 +14,12 @@ export type ChunkFileStatus = 'ok' | 'missing' | 'corrupt';
  * for a speech API (the merged chunk is at most chunkLengthMs + chunkTailMsMin - 1 long).
  */
 export function planChunks(durationMs: number, chunkLengthMs: number): ChunkSpec[] {
+  const count = chunkCount(durationMs, chunkLengthMs);
+  return Array.from({ length: count }, (_, index) => chunkAt(durationMs, chunkLengthMs, count, index));
+}
+
+/** How many chunks {@link planChunks} cuts `durationMs` into, with the same checks, without building them. */
+export function chunkCount(durationMs: number, chunkLengthMs: number): number {
   validateDurationMs(durationMs);
   validateChunkLengthMs(chunkLengthMs);
   const totalMs = Math.max(1, Math.round(durationMs));
@@ -24,13 +30,21 @@ export function planChunks(durationMs: number, chunkLengthMs: number): ChunkSpec
       `durationMs ${durationMs} at chunkLengthMs ${chunkLengthMs} needs ${count} chunks, more than ${chunksPerJobMax}`,
     );
   }
-  const chunks: ChunkSpec[] = [];
-  for (let index = 0; index < count; index += 1) {
-    const startMs = index * chunkLengthMs;
-    const last = index === count - 1;
-    chunks.push({ index, startMs, durationMs: last ? totalMs - startMs : chunkLengthMs });
-  }
-  return chunks;
+  return count;
+}
+
+/** Chunk `index` of {@link planChunks}, or undefined past the last: one chunk without the whole plan. */
+export function plannedChunk(durationMs: number, chunkLengthMs: number, index: number): ChunkSpec | undefined {
+  const count = chunkCount(durationMs, chunkLengthMs);
+  return Number.isInteger(index) && index >= 0 && index < count
+    ? chunkAt(durationMs, chunkLengthMs, count, index)
+    : undefined;
+}
+
+function chunkAt(durationMs: number, chunkLengthMs: number, count: number, index: number): ChunkSpec {
+  const totalMs = Math.max(1, Math.round(durationMs));
+  const startMs = index * chunkLengthMs;
+  return { index, startMs, durationMs: index === count - 1 ? totalMs - startMs : chunkLengthMs };
 }
 
 /** What a recovery does next. */

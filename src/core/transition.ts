@@ -11,7 +11,7 @@
 import { assert, unreachable } from './assert.js';
 import { defaultLimits, type Limits } from './limits.js';
 import { isStoreWriteType, replayStoreWrite, type StoreWriteType } from './store-operations.js';
-import { planChunks, planRecovery, type ChunkFileStatus } from './planner.js';
+import { chunkCount, plannedChunk, planRecovery, type ChunkFileStatus } from './planner.js';
 import { isTerminal, validateDurationMs, type ExtractedChunk, type FailureReason, type Job } from './types.js';
 
 /** Something the runtime must do. Store effects carry what the request needs beyond the fencing fields. */
@@ -201,7 +201,7 @@ const inputs: { readonly [T in Input['type']]: Apply<T> } = {
     let next: MachineState = { ...state, mediaAttempts: 0 };
     try {
       next = { ...next, durationMs: validateDurationMs(input.durationMs) };
-      planChunks(input.durationMs, state.job.chunkLengthMs);
+      chunkCount(input.durationMs, state.job.chunkLengthMs);
       return next;
     } catch (error) {
       return { ...next, failure: { type: 'fail', reason: 'media_invalid', message: (error as Error).message } };
@@ -261,7 +261,7 @@ function landed(state: MachineState, index: number): MachineState {
 /** A chunk of the plan was extracted, in order. */
 function planned(state: MachineState, input: Extract<Input, { type: 'extracted' }>): MachineState {
   assert(input.index === state.extracted.length, `extracted chunk ${input.index} out of order`);
-  const spec = planChunks(state.durationMs ?? 0, state.job.chunkLengthMs)[input.index];
+  const spec = plannedChunk(state.durationMs ?? 0, state.job.chunkLengthMs, input.index);
   assert(spec !== undefined, `extracted chunk ${input.index} is not in the plan`);
   const chunk = { ...spec, bytes: input.bytes, sha256: input.sha256 };
   return { ...state, mediaAttempts: 0, extracted: [...state.extracted, chunk] };
@@ -355,8 +355,8 @@ function nextEffect(state: MachineState): Effect {
 
 function chunkingEffect(state: MachineState): Effect {
   if (state.durationMs === null) return { type: 'probe' };
-  const plan = planChunks(state.durationMs, state.job.chunkLengthMs);
-  if (state.extracted.length < plan.length) return { type: 'extract', index: state.extracted.length, purpose: 'plan' };
+  if (state.extracted.length < chunkCount(state.durationMs, state.job.chunkLengthMs))
+    return { type: 'extract', index: state.extracted.length, purpose: 'plan' };
   return { type: 'record_plan', durationMs: state.durationMs, chunks: state.extracted };
 }
 

@@ -10,7 +10,7 @@ import { AssertionError, assert, unreachable } from '../core/assert.js';
 import { backoffDelayMs } from '../core/backoff.js';
 import { defaultLimits, validateLimits, type Limits } from '../core/limits.js';
 import { jobInvariantProblems } from '../core/invariants.js';
-import { planChunks } from '../core/planner.js';
+import { plannedChunk } from '../core/planner.js';
 import { isStoreEffect, storeWriteRequest } from '../core/store-operations.js';
 import * as machine from '../core/transition.js';
 import { isTerminal, validateWorkerId, type ChunkSpec, type Job } from '../core/types.js';
@@ -583,7 +583,7 @@ function chunkSpecOf(state: machine.MachineState, index: number): ChunkSpec {
   const recorded = state.job.chunks[index];
   if (recorded !== undefined) return { index, startMs: recorded.startMs, durationMs: recorded.durationMs };
   assert(state.durationMs !== null, 'extraction before the duration is known');
-  const planned = planChunks(state.durationMs, state.job.chunkLengthMs)[index];
+  const planned = plannedChunk(state.durationMs, state.job.chunkLengthMs, index);
   assert(planned !== undefined, `chunk ${index} is not in the plan`);
   return planned;
 }

@@ -14,7 +14,7 @@ import {
   chunksPerJobMax,
   mediaDurationMsMax,
 } from '../../src/core/limits.js';
-import { planChunks, planRecovery, type ChunkFileStatus } from '../../src/core/planner.js';
+import { chunkCount, planChunks, plannedChunk, planRecovery, type ChunkFileStatus } from '../../src/core/planner.js';
 import * as operations from '../../src/core/operations.js';
 import { applied, chunkingJob, freshRequestId, queuedJob, recovered, transcribingJob } from './support.js';
 
@@ -50,6 +50,23 @@ describe('planChunks', () => {
       });
       expect(expectedStartMs).toBe(totalMs);
       expect(Math.abs(expectedStartMs - durationMs)).toBeLessThanOrEqual(1);
+    },
+  );
+
+  test.prop([durationArbitrary, lengthArbitrary, fc.integer({ min: -2, max: 60 })])(
+    'chunkCount and plannedChunk agree with the whole plan, chunk by chunk, and refuse what it refuses',
+    (durationMs, chunkLengthMs, index) => {
+      let plan: ReturnType<typeof planChunks>;
+      try {
+        plan = planChunks(durationMs, chunkLengthMs);
+      } catch (error) {
+        expect(() => chunkCount(durationMs, chunkLengthMs)).toThrow((error as Error).message);
+        expect(() => plannedChunk(durationMs, chunkLengthMs, index)).toThrow((error as Error).message);
+        return;
+      }
+      expect(chunkCount(durationMs, chunkLengthMs)).toBe(plan.length);
+      expect(plannedChunk(durationMs, chunkLengthMs, index)).toEqual(plan[index]);
+      expect(plannedChunk(durationMs, chunkLengthMs, plan.length - 1)).toEqual(plan.at(-1));
     },
   );
 
