@@ -118,6 +118,35 @@ export function newJob(request: CreateRequest, nowMs: number): Job {
   };
 }
 
+/**
+ * `{ ...job, ...changes[0], ...changes[1], … }`, with the job's fields named one by one (in {@link newJob}'s
+ * order): on Node 20, V8 copies a spread of an object this size several times slower than a literal that names each
+ * field, and commits and renewals copy the job on every write. The type makes a field missing here a compile error.
+ */
+function jobWith(job: Job, ...changes: Partial<Job>[]): Job {
+  const copy: { -readonly [K in keyof Job]: Job[K] } = {
+    id: job.id,
+    source: job.source,
+    chunkLengthMs: job.chunkLengthMs,
+    durationMs: job.durationMs,
+    phase: job.phase,
+    epoch: job.epoch,
+    owner: job.owner,
+    leaseExpiresAtMs: job.leaseExpiresAtMs,
+    chunks: job.chunks,
+    recovery: job.recovery,
+    failure: job.failure,
+    transcript: job.transcript,
+    nextSeq: job.nextSeq,
+    lastRequestId: job.lastRequestId,
+    createdAtMs: job.createdAtMs,
+    updatedAtMs: job.updatedAtMs,
+  };
+  for (const change of changes)
+    for (const key in change) (copy as Record<string, unknown>)[key] = (change as Record<string, unknown>)[key];
+  return copy;
+}
+
 /** Create: a new queued job, or `ok` (duplicate) for the same job created again. */
 export function create(existing: Job | null, request: CreateRequest, nowMs: number): Outcome {
   if (existing !== null) {
@@ -222,7 +251,7 @@ export function renew(job: Job | null, request: RenewRequest, nowMs: number): Ou
   }
   if (isTerminal(job.phase)) return { kind: 'terminal', phase: job.phase };
   // A plain update, as in commit: renewals are among the most frequent writes.
-  const renewed = { ...job, leaseExpiresAtMs: Math.max(job.leaseExpiresAtMs, nowMs + request.leaseMs) };
+  const renewed = jobWith(job, { leaseExpiresAtMs: Math.max(job.leaseExpiresAtMs, nowMs + request.leaseMs) });
   return { kind: 'ok', job: renewed, events: [], duplicate: false };
 }
 
@@ -330,7 +359,8 @@ export function commit(job: Job | null, request: CommitRequest, nowMs: number): 
     });
     // A plain update rather than a draft: a commit is the most frequent write, and it changes one chunk and two fields.
     const chunks = current.chunks.slice();
-    chunks[request.index] = { ...chunk, transcript: request.transcript };
+    const { index, startMs, durationMs, bytes, sha256 } = chunk;
+    chunks[request.index] = { index, startMs, durationMs, bytes, sha256, transcript: request.transcript };
     return writer.finishWith({
       chunks,
       phase: completed === total ? 'finalizing' : current.phase,
@@ -502,7 +532,7 @@ class EventWriter {
   /** As {@link finish}, for a write that replaces a few top-level fields (`changed`) without a draft. */
   finishWith(changed: Partial<Job>): Applied {
     const { events } = this;
-    const job: Job = { ...this.job, ...changed, nextSeq: this.job.nextSeq + events.length, updatedAtMs: this.nowMs };
+    const job = jobWith(this.job, changed, { nextSeq: this.job.nextSeq + events.length, updatedAtMs: this.nowMs });
     return { kind: 'ok', job, events, duplicate: false };
   }
 }
