@@ -252,12 +252,14 @@ export class Scheduler {
       // The microtasks that call decide (or turn) once the queue drained, made once for the run, not once per step.
       const afterDrain = drainer(decide);
       const turnAfterDrain = drainer(turn);
+      // A microtask through a resolved promise, not queueMicrotask: the same queue, in the same order, without the
+      // AsyncResource Node makes for every queueMicrotask callback.
       const settle =
         this.settling === 'macrotask'
           ? turn
           : () => {
-              if ((this.stats.steps & 4095) === 4095) queueMicrotask(turnAfterDrain);
-              else queueMicrotask(afterDrain);
+              if ((this.stats.steps & 4095) === 4095) void resolved.then(turnAfterDrain);
+              else void resolved.then(afterDrain);
             };
       settle();
     });
@@ -345,7 +347,7 @@ export class Scheduler {
 /**
  * A microtask that, queued, calls `then` once the microtask queue is empty: every continuation queued so far, and
  * every one they queue in turn, has run. A callback passed to `process.nextTick` from inside a microtask runs only
- * after V8 drained the whole microtask queue (Node runs the tick queue between two drains), so the `queueMicrotask`
+ * after V8 drained the whole microtask queue (Node runs the tick queue between two drains), so the microtask
  * hop first makes sure we are inside one. No timer, no I/O, no event-loop turn. The simulated path queues no ticks of
  * its own between two decisions (its I/O runs inside awaited bodies), so nothing of it can run after the tick. One
  * such microtask serves a whole run: it is queued again after each step.
@@ -353,6 +355,9 @@ export class Scheduler {
 function drainer(then: () => void): () => void {
   return () => process.nextTick(then);
 }
+
+/** A settled promise: `resolved.then(callback)` queues `callback` as a microtask. */
+const resolved = Promise.resolve();
 
 /** Inserts a timer in (readyAtMs, id) order; a new item has the largest id, so it goes after its equals. */
 function insertTimer(timers: Pending[], item: Pending): void {
