@@ -252,6 +252,15 @@ export class World implements TwinHost {
   private readonly work = new SimWorkSignals(() => this.untilLeaseEndMs());
   /** When each job's lease ends, as the store's acknowledged grants, renewals and releases said (0: none runs). */
   private readonly leaseEnds = new Map<string, number>();
+  /** The newest epoch the history holds a grant (or revocation) of, by job. */
+  private readonly recordedEpochs = new Map<string, number>();
+  /** Chunks (`job/index`) the history holds a commit of. */
+  private readonly recordedCommits = new Set<string>();
+  /**
+   * Store calls of an interleaved store under way, by caller: a caller killed between two round trips never gets
+   * the reply, so what its call did in the store (perhaps all of it) is read back once it is dead.
+   */
+  private readonly callsUnderWay = new Map<string, UnansweredCall>();
   /** The scenario's faults by the places they act, taken once (see {@link planHooks}). */
   private readonly hooks: PlanHooks;
   /** The slot each actor of a current incarnation is a loop of. */
@@ -514,7 +523,13 @@ export class World implements TwinHost {
     const storeCall = this.countStoreCall();
     // The operation took effect at one of its round trips, between now and its reply.
     const sentMs = this.scheduler.now();
-    const result = await this.callingActor.run(actor, () => call.body());
+    this.callsUnderWay.set(actor, { op: call.op, subject: call.subject, epoch: call.epoch, sentMs });
+    let result: T;
+    try {
+      result = await this.callingActor.run(actor, () => call.body());
+    } finally {
+      this.callsUnderWay.delete(actor);
+    }
     return this.scheduler.call(actor, `store.${call.op}.reply`, 0, async () => {
       if (call.subject !== '*') {
         const subjectJob = jobOf(call.subject);
@@ -703,6 +718,12 @@ export class World implements TwinHost {
         what: 'crash',
         detail: faultLabel(fault),
       });
+      const unanswered = this.callsUnderWay.get(loop);
+      if (unanswered !== undefined) {
+        this.callsUnderWay.delete(loop);
+        // A step of the world's own, at once: no time passes before it, so no lease the call took can run out first.
+        void this.scheduler.call(worldActor, 'store.unanswered', 0, () => this.recordUnanswered(loop, unanswered));
+      }
     }
     if (slot === undefined) return;
     const restartDelayMs = this.options.restartDelayMs ?? 1_000;
@@ -862,6 +883,7 @@ export class World implements TwinHost {
         const leaseUntilMs = outcome.kind === 'ok' ? outcome.job.leaseExpiresAtMs : 0;
         this.leaseEnds.set(job, leaseUntilMs);
         const { epoch } = outcome.job;
+        this.recordedEpochs.set(job, Math.max(epoch, this.recordedEpochs.get(job) ?? 0));
         this.history.add({ t, kind: 'grant', actor, job, epoch, leaseUntilMs, recovery: outcome.job.recovery.open });
         if (outcome.kind === 'ok') this.onGrant(actor, job);
         return;
@@ -869,8 +891,10 @@ export class World implements TwinHost {
       case 'revoke': {
         const stored = this.inspect.job(job);
         if (outcome.kind === 'ok') this.leaseEnds.set(job, 0);
-        if (stored !== undefined && outcome.kind === 'ok')
+        if (stored !== undefined && outcome.kind === 'ok') {
+          this.recordedEpochs.set(job, Math.max(stored.epoch, this.recordedEpochs.get(job) ?? 0));
           this.history.add({ t, kind: 'grant', actor, job, epoch: stored.epoch, leaseUntilMs: 0, recovery: false });
+        }
         return;
       }
       case 'renew': {
@@ -893,9 +917,67 @@ export class World implements TwinHost {
         });
         return;
       case 'commit':
-        if (outcome.kind === 'ok')
+        if (outcome.kind === 'ok') {
+          this.recordedCommits.add(subject);
           this.history.add({ t, kind: 'commit', actor, job, index: indexOf(subject), epoch: requestEpoch ?? -1 });
+        }
         return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Records what the interleaved store call `call` of `actor`, killed before its reply, did in the store, read back
+   * from the job as the store holds it now (no round trip of the call is left to run): a lease it took, revoked or
+   * ended, a chunk it committed. Without this, a claim that took effect would be a gap in the job's epochs and a
+   * release that did would leave its lease running in the history. Renewals are not read back: a shorter lease in the
+   * history only makes the checks stricter.
+   */
+  private async recordUnanswered(actor: string, call: UnansweredCall): Promise<void> {
+    if (call.subject === '*' || !isStoreOperationName(call.op)) return;
+    const job = jobOf(call.subject);
+    await this.inspect.refresh?.(job);
+    const stored = this.inspect.job(job);
+    if (stored === undefined) return;
+    const t = this.scheduler.now();
+    const newEpoch = stored.epoch > (this.recordedEpochs.get(job) ?? 0);
+    switch (storeOperations[call.op].ownership) {
+      case 'grant':
+        if (!newEpoch || stored.owner !== actor) return;
+        this.recordedEpochs.set(job, stored.epoch);
+        this.leaseEnds.set(job, stored.leaseExpiresAtMs);
+        this.history.add({
+          t,
+          kind: 'grant',
+          actor,
+          job,
+          epoch: stored.epoch,
+          leaseUntilMs: stored.leaseExpiresAtMs,
+          recovery: stored.recovery.open,
+        });
+        return;
+      case 'revoke':
+        if (!newEpoch) return;
+        this.recordedEpochs.set(job, stored.epoch);
+        this.leaseEnds.set(job, 0);
+        this.history.add({ t, kind: 'grant', actor, job, epoch: stored.epoch, leaseUntilMs: 0, recovery: false });
+        return;
+      case 'end': {
+        const ended = stored.leaseExpiresAtMs === 0 || isTerminal(stored.phase);
+        if (stored.epoch !== call.epoch || stored.owner !== actor || !ended) return;
+        this.leaseEnds.set(job, 0);
+        this.history.add({ t: call.sentMs, kind: 'release', actor, job, epoch: stored.epoch });
+        return;
+      }
+      case 'commit': {
+        const chunk = stored.chunks[indexOf(call.subject)];
+        if (chunk?.transcript === null || chunk === undefined || this.recordedCommits.has(call.subject)) return;
+        this.recordedCommits.add(call.subject);
+        const index = indexOf(call.subject);
+        this.history.add({ t, kind: 'commit', actor, job, index, epoch: call.epoch ?? -1 });
+        return;
+      }
       default:
         return;
     }
@@ -1214,6 +1296,14 @@ function indexOf(subject: string): number {
   if (slash < 0) return Number.NaN;
   const next = subject.indexOf('/', slash + 1);
   return Number(next < 0 ? subject.slice(slash + 1) : subject.slice(slash + 1, next));
+}
+
+/** An interleaved store call whose caller died before its reply: what it asked, under which epoch, and when. */
+interface UnansweredCall {
+  readonly op: string;
+  readonly subject: string;
+  readonly epoch: number | undefined;
+  readonly sentMs: number;
 }
 
 /** The simulated source path of a job. */

@@ -3,11 +3,13 @@
  * run, so a store operation that is not atomic gets raced: with the index fix undone (a claim that
  * finds no state removes the index entry at once), a targeted world (a job submitted the moment a
  * worker looks for work, two workers, slow round trips) loses the job within a few hundred seeds and
- * P1 says it is stuck queued; the same seeds keep every promise with the fix.
+ * P1 says it is stuck queued; the same seeds keep every promise with the fix. A caller killed between
+ * its round trips never gets its reply: what its call did is read back from the store.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisJobStore } from '../../src/adapters/redis/index.js';
-import { simulate } from '../../sim/campaign.js';
+import { replay, simulate } from '../../sim/campaign.js';
+import { decodeReplay } from '../../sim/scenario-file.js';
 import type { Scenario } from '../../sim/faults.js';
 import { closeStores, storeOption } from '../../sim/stores.js';
 
@@ -57,4 +59,36 @@ describe('interleaved round trips on ioredis-mock', () => {
     expect(losing, `no seed below ${seedsMax} lost the job`).toHaveLength(1);
     for (const seed of losing) expect((await simulate(racing(seed), world)).violations).toEqual([]);
   }, 120_000);
+});
+
+/**
+ * Campaign seed 872049475, run 96, on a real Redis (shrunk): both loops of a process crash (a crash of job0's
+ * finalizer) while one of them is between the round trips of a claim of job2 that has taken effect. The lease of
+ * epoch 2 is the dead loop's; job2 is claimed again at epoch 3 once it ran out. Read as a gap before the fix.
+ */
+const claimCutShortToken =
+  'v5.nZFPb8IwDMW_i88-pKn401y5Dml3hFAILs0oCXJSMYb47pPbsnU7Tbs5fvHPLy93eIv7BGZzB38AIycFCK7pwimBKeZj_ULhmJu1tJRSCqG1Ka9EefYe-I0opoh_EfSEoJd_R2wRrpFPxOPmGFzHTMHdwOgRs_rVrG3X5iGDkw9igOnS3nZtTBkQQm4ELu5G-dLYRDvHNjWA4haMwqELBmofbOs_fDgCwrWhAAZsnYlhgngOD2b7-Wz5SFm0eD77yeYvyp7qyDTFnOng7Y6YIz_vl7OJHq-B-KfTPpUuZDBa0mptpuA8JTB3SDkyre27xKlxoEtdVRohsw3Jsd9TLz_G4F7l2X3-eviURHQAU82K5bJQ80pCj97Jgo1ChQtUWOICSyxxvn18Ag';
+
+describe('a store call whose caller died between its round trips', () => {
+  it('is read back from the store: the claim it made is a grant of the dead caller, and P4 holds', async () => {
+    const run = await replay(decodeReplay(claimCutShortToken), await storeOption('ioredis-mock'));
+    expect(run.violations).toEqual([]);
+    const entries = run.record.history.entries;
+    const grants = entries.filter((entry) => entry.kind === 'grant' && entry.job === 'job2');
+    expect(grants.map((grant) => (grant.kind === 'grant' ? grant.epoch : 0)).slice(0, 3)).toEqual([1, 2, 3]);
+    const readBack = grants[1];
+    if (readBack?.kind !== 'grant') throw new Error('no grant of epoch 2');
+    // The grant of epoch 2 is its caller's, recorded after that caller's crash: no reply of the claim ever came.
+    const crashedAt = entries.findIndex(
+      (entry) => entry.kind === 'worker' && entry.what === 'crash' && entry.actor === readBack.actor,
+    );
+    expect(crashedAt).toBeGreaterThanOrEqual(0);
+    expect(entries.indexOf(readBack)).toBeGreaterThan(crashedAt);
+    expect(
+      entries.some(
+        (entry) =>
+          entry.kind === 'call' && entry.actor === readBack.actor && entry.op === 'claimJob' && entry.target === 'job2',
+      ),
+    ).toBe(false);
+  }, 60_000);
 });
