@@ -203,8 +203,8 @@ export function summaryRows(results: Json): string[][] {
     () =>
       `${number(at(scaling, 'threads.speedup'), 2)}× runs/s on ${number(at(scaling, 'threads.cores'))} cores (${number(at(scaling, 'threads.speedupWithoutFixedCost'), 2)}× without the fixed cost)`,
     () =>
-      `fixed cost ${seconds(at(scaling, 'threads.fixedCostMs.parallel2'))} on 2 threads vs ${seconds(at(scaling, 'threads.fixedCostMs.parallel1'))} on 1; fingerprints match: ${at(scaling, 'threads.fingerprintsMatch') === true ? 'yes' : 'NO'}; the machine's bound: two serial processes at once reach ${typeof at(scaling, 'threads.separateProcesses.speedup') === 'number' ? `${number(at(scaling, 'threads.separateProcesses.speedup'), 2)}×` : 'n/a'} together`,
-    `the same ${count(at(scaling, 'threads.runs'))}-run campaign on 1 and 2 threads (this thread plays too); fixed cost: a 2-run campaign (the pool thread loads and warms up on its own); the bound: the serial campaign in two processes at once, runs/s added up`,
+      `fixed cost ${seconds(at(scaling, 'threads.fixedCostMs.parallel2'))} on 2 threads vs ${seconds(at(scaling, 'threads.fixedCostMs.parallel1'))} on 1; fingerprints match: ${at(scaling, 'threads.fingerprintsMatch') === true ? 'yes' : 'NO'}; the machine's bound: its two halves in two processes at once reach ${typeof at(scaling, 'threads.separateProcesses.speedup') === 'number' ? `${number(at(scaling, 'threads.separateProcesses.speedup'), 2)}×` : 'n/a'} together`,
+    `the same ${count(at(scaling, 'threads.runs'))}-run campaign on 1 and 2 threads (this thread plays too); fixed cost: a 2-run campaign (the pool thread loads and warms up on its own); the bound: --shard 1/2 and 2/2 in two processes at once`,
   );
   row(
     '5. Cost growth per run',
