@@ -426,7 +426,6 @@ export class FsChunkStore implements ChunkStore, ChunkWriter {
   }
 }
 
-
 function ignoreCodes(...codes: string[]): (error: unknown) => void {
   return (error) => {
     if (!codes.includes(errorCode(error) ?? '')) throw error;
