@@ -107,7 +107,27 @@ function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
 
 /** The transcript the simulated transcriber returns for `audio` of chunk `index` of `jobId`. */
 export function transcriptOf(jobId: string, index: number, audio: Uint8Array): string {
-  return `${jobId}/${index}:${audioDigest(audio)}`;
+  return transcriptText(jobId, index, audioDigest(audio));
+}
+
+/** The simulated transcript of audio whose {@link audioDigest} is `digest`. */
+export function transcriptText(jobId: string, index: number, digest: string): string {
+  return `${jobId}/${index}:${digest}`;
+}
+
+/** Transcripts of intact chunk sources by `job:index` (see {@link expectedTranscript}). */
+const expectedTranscripts = new Map<string, string>();
+
+/** The transcript of chunk `index` of `jobId` from its intact source: what a crash-free run commits. */
+export function expectedTranscript(jobId: string, index: number): string {
+  const key = `${jobId}:${index}`;
+  let text = expectedTranscripts.get(key);
+  if (text === undefined) {
+    text = transcriptOf(jobId, index, chunkContent(jobId, index));
+    if (expectedTranscripts.size >= cacheEntriesMax) expectedTranscripts.clear();
+    expectedTranscripts.set(key, text);
+  }
+  return text;
 }
 
 function resultKind(result: { kind: string }): string {
@@ -293,7 +313,8 @@ export class SimMedia implements Media {
 export interface TranscriberWorld {
   /** The injected error for this call, if any (counted per call while faults are on). */
   nextTranscriberFault(jobId: string): InjectedTranscriberFault | undefined;
-  recordTranscription(actor: string, request: TranscribeRequest): void;
+  /** Records the call as issued; returns the digest of its audio (what the simulated transcript is made of). */
+  recordTranscription(actor: string, request: TranscribeRequest): string;
 }
 
 export type { InjectedTranscriberFault } from './faults/index.js';
@@ -318,13 +339,17 @@ export class SimTranscriber implements Transcriber {
   transcribe(request: TranscribeRequest): Promise<TranscribeResult> {
     const fault = this.world.nextTranscriberFault(request.jobId);
     const latencyMs = fault?.error === 'timeout' ? transcriberTimeoutMs : this.latencyMs();
+    // The audio as sent, digested once for the history and the transcript alike.
+    let digest: string | undefined;
     return this.host.portCall(this.actor, {
       port: 'transcriber',
       op: 'transcribe',
       target: 'transcribe',
       subject: `${request.jobId}/${request.index}`,
       latencyMs,
-      onIssue: () => this.world.recordTranscription(this.actor, request),
+      onIssue: () => {
+        digest = this.world.recordTranscription(this.actor, request);
+      },
       body: async (): Promise<TranscribeResult> => {
         if (fault?.error === 'timeout')
           return { kind: 'error', retryable: true, status: null, message: 'request timed out' };
@@ -340,7 +365,11 @@ export class SimTranscriber implements Transcriber {
           };
         }
         if (this.own !== undefined) return this.own.transcribe(request);
-        return { kind: 'ok', text: transcriptOf(request.jobId, request.index, request.audio) };
+        const text =
+          digest === undefined
+            ? transcriptOf(request.jobId, request.index, request.audio)
+            : transcriptText(request.jobId, request.index, digest);
+        return { kind: 'ok', text };
       },
       describe: (result) => (result.kind === 'ok' ? 'ok' : `error ${result.status ?? 'timeout'}`),
     });

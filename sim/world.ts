@@ -50,7 +50,7 @@ import {
   simStore,
   SimTranscriber,
   chunkContent,
-  transcriptOf,
+  expectedTranscript,
   type PortCallSpec,
   type TwinHost,
 } from './twins.js';
@@ -1061,6 +1061,7 @@ export class World implements TwinHost {
           index: request.index,
           digest,
         });
+        return digest;
       },
     };
   }
@@ -1075,11 +1076,11 @@ export class World implements TwinHost {
     for (const spec of this.scenario.jobs) {
       const texts: string[] = [];
       for (let index = 0; index < spec.chunks; index += 1) {
-        const audio = chunkContent(spec.id, index);
         if (own === undefined) {
-          texts.push(transcriptOf(spec.id, index, audio));
+          texts.push(expectedTranscript(spec.id, index));
           continue;
         }
+        const audio = chunkContent(spec.id, index);
         const result = await own.transcribe({ jobId: spec.id, index, audio, prompt: texts[index - 1] ?? null });
         texts.push(result.kind === 'ok' ? result.text : `(no transcript: ${result.message})`);
       }

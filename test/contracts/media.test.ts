@@ -8,7 +8,7 @@ import { MemoryChunkStore } from '../../src/adapters/memory/index.js';
 import { FfmpegMedia } from '../../src/adapters/ffmpeg/index.js';
 import { FsChunkStore } from '../../src/adapters/fs/index.js';
 import { OpenAITranscriber } from '../../src/adapters/openai/index.js';
-import { SimMedia, SimTranscriber, type TwinHost } from '../../sim/twins.js';
+import { audioDigest, SimMedia, SimTranscriber, type TwinHost } from '../../sim/twins.js';
 import { sineWav, testFfmpegPath, testFfprobePath, useTempDirectories } from '../support/media.js';
 import { startOpenAIServer } from '../support/openai-server.js';
 import { mediaContract, transcriberContract } from './media.contract.js';
@@ -69,7 +69,7 @@ transcriberContract('SimTranscriber (simulator twin)', async () => {
       const error = faults.shift();
       return error === undefined ? undefined : { error };
     },
-    recordTranscription: () => {},
+    recordTranscription: (_actor: string, request: { readonly audio: Uint8Array }) => audioDigest(request.audio),
   };
   return {
     transcriber: new SimTranscriber(directHost, 'w', world, undefined, () => 1),
