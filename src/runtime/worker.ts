@@ -131,10 +131,10 @@ export class Worker {
     if (!this.stopping && this.options.stopGraceMs !== undefined)
       this.graceEndsMs = this.options.clock.now() + this.options.stopGraceMs;
     this.stopping = true;
-    this.stopSignal.abort();
+    this.stopSignal.abort(ownAbortReason);
   }
 
-  /** Aborted once {@link stop} was called. */
+  /** Aborted once {@link stop} was called (its reason an `AbortError`). */
   get stopRequested(): AbortSignal {
     return this.stopSignal.signal;
   }
@@ -589,17 +589,17 @@ function chunkSpecOf(state: machine.MachineState, index: number): ChunkSpec {
 }
 
 /**
+ * The reason of the worker's own aborts (its stop, a lease keeper's end, a grace timer's): an `AbortError` like the
+ * default reason, but made once; the default is a new DOMException, with a stack trace, on every abort.
+ */
+const ownAbortReason = new DOMException('the worker stopped this', 'AbortError');
+
+/**
  * Keeps one job's lease: renews it in the background every leaseRenewIntervalMs, and tells the
  * worker, before each effect outside the store, whether the lease is surely still valid. The
  * deadline is counted from when a grant or renewal was *sent*, so it is never later than the
  * store's own expiry.
  */
-/**
- * The reason given to the runtime's own abort signals (a lease keeper's end, a grace timer's): no one reads it, and the
- * default reason, a DOMException, costs a stack trace each time.
- */
-const ownAbortReason = 'stopped';
-
 class LeaseKeeper {
   private deadlineMs: number;
   private lost = false;
