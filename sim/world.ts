@@ -523,14 +523,18 @@ export class World implements TwinHost {
     const storeCall = this.countStoreCall();
     // The operation took effect at one of its round trips, between now and its reply.
     const sentMs = this.scheduler.now();
+    // Under way until its reply is delivered: a caller killed after the last round trip, before the reply, is one
+    // whose call took effect in full.
     this.callsUnderWay.set(actor, { op: call.op, subject: call.subject, epoch: call.epoch, sentMs });
     let result: T;
     try {
       result = await this.callingActor.run(actor, () => call.body());
-    } finally {
+    } catch (error) {
       this.callsUnderWay.delete(actor);
+      throw error;
     }
     return this.scheduler.call(actor, `store.${call.op}.reply`, 0, async () => {
+      this.callsUnderWay.delete(actor);
       if (call.subject !== '*') {
         const subjectJob = jobOf(call.subject);
         await this.inspect.refresh?.(subjectJob);

@@ -92,3 +92,52 @@ describe('a store call whose caller died between its round trips', () => {
     ).toBe(false);
   }, 60_000);
 });
+
+/** Two jobs, one process of two loops, ports almost instant: the loops spend their time in store calls. */
+function crashingWhileWriting(seed: number): Scenario {
+  return {
+    jobs: [
+      { id: 'job0', chunks: 6, chunkLengthMs: 10_000, lastChunkMs: 10_000 },
+      { id: 'job1', chunks: 6, chunkLengthMs: 10_000, lastChunkMs: 10_000 },
+    ],
+    workers: 1,
+    concurrency: 2,
+    chunkConcurrency: 2,
+    // A commit of one loop crashes the process: the other loop may be in the middle of a write of its own.
+    faults: [{ kind: 'crash', worker: 0, target: 'commit', nth: 2 + (seed % 9), when: 'after' }],
+    latencies: { storeMaxMs: 10, mediaMs: 1, transcribeMs: 1 },
+    faultPhaseMs: 60_000,
+    seed,
+    choices: Array.from({ length: 400 }, (_, index) => ((seed * 2_654_435_761 + index * 40_503) >>> 7) % 3),
+  };
+}
+
+describe('writes whose caller died before the reply', () => {
+  it('are read back: a commit and a completion that took effect are in the history, and every promise holds', async () => {
+    const world = await storeOption('ioredis-mock');
+    const found = { commit: -1, release: -1 };
+    for (let seed = 0; seed < 200 && (found.commit < 0 || found.release < 0); seed += 1) {
+      const run = await replay(crashingWhileWriting(seed), world);
+      expect(run.violations, `seed ${seed}`).toEqual([]);
+      const entries = run.record.history.entries;
+      const crashedAt = new Map<string, number>();
+      entries.forEach((entry, position) => {
+        if (entry.kind === 'worker' && entry.what === 'crash') crashedAt.set(entry.actor, position);
+        // A write of an actor already dead: only a read-back records one.
+        if (entry.kind !== 'commit' && entry.kind !== 'release') return;
+        const crash = crashedAt.get(entry.actor);
+        if (crash === undefined || crash > position) return;
+        const [op, target] =
+          entry.kind === 'commit' ? ['commitChunk', `${entry.job}/${entry.index}`] : ['completeJob', entry.job];
+        const replied = entries.some(
+          (other) => other.kind === 'call' && other.actor === entry.actor && other.op === op && other.target === target,
+        );
+        expect(replied, `seed ${seed}: ${JSON.stringify(entry)} has a reply`).toBe(false);
+        if (entry.kind === 'commit' && found.commit < 0) found.commit = seed;
+        if (entry.kind === 'release' && found.release < 0) found.release = seed;
+      });
+    }
+    expect(found.commit, 'no commit read back').toBeGreaterThanOrEqual(0);
+    expect(found.release, 'no completion read back').toBeGreaterThanOrEqual(0);
+  }, 120_000);
+});
