@@ -20,6 +20,7 @@ import {
   type RunSummary,
   type ShrinkProgress,
 } from './campaign.js';
+import { playBatch } from './pool-task.js';
 import { isLiveness, promiseRange } from './checkers/index.js';
 import { simulationLimits, type Scenario } from './faults.js';
 import { coverageSections, coverageText } from './coverage.js';
@@ -339,19 +340,14 @@ async function playPooled(
       }
     };
     const world = await storeOption(options.store, { chunkFiles: options.chunkFiles, roundTrips: options.roundTrips });
-    const here = async (batch: number[]): Promise<RunSummary[]> => {
-      const summaries: RunSummary[] = [];
-      let failed = 0;
-      for (const index of batch) {
-        // A turn of the event loop between runs: the pool's results and dispatches are not held up behind a batch.
-        await new Promise((resolve) => setImmediate(resolve));
-        const summary = await playRun(seed, index, { world });
-        summaries.push(summary);
-        if (summary.failed !== undefined) failed += 1;
-        if (failed >= (stopAfterFailures ?? Number.POSITIVE_INFINITY)) break;
-      }
-      return summaries;
-    };
+    // A turn of the event loop before each run here: the pool's results and dispatches are not held up behind a batch.
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const here = (batch: number[]): Promise<RunSummary[]> =>
+      playBatch(
+        { seed, indices: batch, ...(stopAfterFailures === undefined ? {} : { stopAfterFailures }) },
+        world,
+        turn,
+      );
     const pooled = async (batch: number[]): Promise<RunSummary[]> =>
       (await pool.run({
         seed,
