@@ -975,10 +975,10 @@ export class World implements TwinHost {
         return;
       }
       case 'commit': {
-        const chunk = stored.chunks[indexOf(call.subject)];
-        if (chunk?.transcript === null || chunk === undefined || this.recordedCommits.has(call.subject)) return;
-        this.recordedCommits.add(call.subject);
         const index = indexOf(call.subject);
+        const committed = stored.chunks[index]?.transcript != null;
+        if (!committed || this.recordedCommits.has(call.subject)) return;
+        this.recordedCommits.add(call.subject);
         this.history.add({ t, kind: 'commit', actor, job, index, epoch: call.epoch ?? -1 });
         return;
       }
