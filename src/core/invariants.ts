@@ -3,10 +3,7 @@
  * state as corrupt (P10): it never steps a job it cannot trust.
  */
 import { assembleTranscript } from './progress.js';
-import { failureReasons, phases, type Job } from './types.js';
-
-/** A sha256 digest as the stores keep it: 64 lowercase hex digits. */
-const sha256Pattern = /^[0-9a-f]{64}$/;
+import { failureReasons, isSha256Hex, phases, type Job } from './types.js';
 
 /** Every invariant `job` breaks, as short sentences; empty when the state is consistent. */
 export function jobInvariantProblems(job: Job): string[] {
@@ -31,7 +28,7 @@ export function jobInvariantProblems(job: Job): string[] {
   let pending = 0;
   for (const [position, chunk] of job.chunks.entries()) {
     if (chunk.index !== position) problems.push(`chunk at position ${position} has index ${chunk.index}`);
-    if (!sha256Pattern.test(chunk.sha256)) problems.push(`chunk ${position} has no valid sha256`);
+    if (!isSha256Hex(chunk.sha256)) problems.push(`chunk ${position} has no valid sha256`);
     if (!Number.isInteger(chunk.bytes) || chunk.bytes < 0) problems.push(`chunk ${position} has no valid size`);
     if (chunk.transcript === null) pending += 1;
     else if (typeof chunk.transcript !== 'string') problems.push(`chunk ${position} transcript is not text`);

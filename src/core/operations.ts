@@ -11,7 +11,16 @@ import { produce, type Draft } from './immer.js';
 import { assert } from './assert.js';
 import { unvalidatedEvent, type EventBody, type JobEvent } from './events.js';
 import { assembleTranscript, committedCount, progressPercent } from './progress.js';
-import { isTerminal, clipMessage, type ExtractedChunk, type FailureReason, type Job, type Phase } from './types.js';
+import {
+  isTerminal,
+  isSha256Hex,
+  clipMessage,
+  type ExtractedChunk,
+  type FailureReason,
+  type Job,
+  type Phase,
+  type RecoveryState,
+} from './types.js';
 
 /** An operation that was applied (or recognised as already applied, `duplicate`). */
 export interface Applied {
@@ -147,6 +156,12 @@ function jobWith(job: Job, ...changes: Partial<Job>[]): Job {
   return copy;
 }
 
+/** `recovery` with its attempt closed, its fields in their usual order. */
+function closed(recovery: RecoveryState): RecoveryState {
+  const { attempts, handovers, startedAtMs, resumed, recreatedChunks } = recovery;
+  return { attempts, handovers, open: false, startedAtMs, resumed, recreatedChunks };
+}
+
 /** Create: a new queued job, or `ok` (duplicate) for the same job created again. */
 export function create(existing: Job | null, request: CreateRequest, nowMs: number): Outcome {
   if (existing !== null) {
@@ -178,14 +193,13 @@ export function claim(job: Job | null, request: ClaimRequest, nowMs: number): Cl
   if (isLeased(job, nowMs)) return { kind: 'not_claimable', reason: 'leased' };
   const epoch = job.epoch + 1;
   if (job.phase === 'queued') {
-    const claimed = produce(job, (draft) => {
-      Object.assign(draft, {
-        phase: 'chunking',
-        epoch,
-        owner: request.workerId,
-        leaseExpiresAtMs: nowMs + request.leaseMs,
-      });
-      Object.assign(draft, { lastRequestId: request.requestId, updatedAtMs: nowMs });
+    const claimed = jobWith(job, {
+      phase: 'chunking',
+      epoch,
+      owner: request.workerId,
+      leaseExpiresAtMs: nowMs + request.leaseMs,
+      lastRequestId: request.requestId,
+      updatedAtMs: nowMs,
     });
     return { kind: 'ok', job: claimed, events: [], duplicate: false };
   }
@@ -207,11 +221,14 @@ export function claim(job: Job | null, request: ClaimRequest, nowMs: number): Cl
   if (!handover && crashRecoveries >= request.recoveryAttemptsMax) {
     const message = `job abandoned by its owner after ${crashRecoveries} crash recoveries and ${handovers} hand-overs (max ${request.recoveryAttemptsMax} crash recoveries)`;
     writer.add({ event: 'job_failed', reason: 'recovery_attempts_exhausted', message });
-    const failed = writer.finish((draft) => {
-      Object.assign(draft, { phase: 'failed', epoch, owner: request.workerId, leaseExpiresAtMs: 0 });
-      draft.failure = { reason: 'recovery_attempts_exhausted', message };
-      draft.recovery.open = false;
-      draft.lastRequestId = request.requestId;
+    const failed = writer.finishWith({
+      phase: 'failed',
+      epoch,
+      owner: request.workerId,
+      leaseExpiresAtMs: 0,
+      failure: { reason: 'recovery_attempts_exhausted', message },
+      recovery: closed(job.recovery),
+      lastRequestId: request.requestId,
     });
     return { kind: 'exhausted', job: failed.job, events: failed.events };
   }
@@ -225,21 +242,19 @@ export function claim(job: Job | null, request: ClaimRequest, nowMs: number): Cl
     phase: job.phase,
     message: `recovering job ${job.id} from phase ${job.phase}: ${recoveryType === 'released' ? 'released by' : 'lease expired for'} ${previousOwner}`,
   });
-  return writer.finish((draft) => {
-    Object.assign(draft, {
-      epoch,
-      owner: request.workerId,
-      leaseExpiresAtMs: nowMs + request.leaseMs,
-      lastRequestId: request.requestId,
-    });
-    draft.recovery = {
+  return writer.finishWith({
+    epoch,
+    owner: request.workerId,
+    leaseExpiresAtMs: nowMs + request.leaseMs,
+    lastRequestId: request.requestId,
+    recovery: {
       attempts: attempt,
       handovers: handover ? handovers + 1 : handovers,
       open: true,
       startedAtMs: nowMs,
       resumed: false,
       recreatedChunks: 0,
-    };
+    },
   });
 }
 
@@ -291,11 +306,11 @@ export function recordPlan(job: Job | null, request: PlanRequest, nowMs: number)
       duration_ms: request.durationMs,
     });
     writer.add({ event: 'transcription_started', total_chunks: total });
-    return writer.finish((draft) => {
-      draft.phase = 'transcribing';
-      draft.durationMs = request.durationMs;
-      draft.chunks = request.chunks.map((chunk) => ({ ...chunk, transcript: null }));
-      draft.lastRequestId = request.requestId;
+    return writer.finishWith({
+      phase: 'transcribing',
+      durationMs: request.durationMs,
+      chunks: request.chunks.map((chunk) => ({ ...chunk, transcript: null })),
+      lastRequestId: request.requestId,
     });
   });
 }
@@ -387,9 +402,12 @@ export function complete(job: Job | null, request: Fenced, nowMs: number): Outco
         duration_ms: Math.max(0, nowMs - current.recovery.startedAtMs),
       });
     }
-    return writer.finish((draft) => {
-      Object.assign(draft, { phase: 'completed', transcript, leaseExpiresAtMs: 0, lastRequestId: request.requestId });
-      draft.recovery.open = false;
+    return writer.finishWith({
+      phase: 'completed',
+      transcript,
+      leaseExpiresAtMs: 0,
+      lastRequestId: request.requestId,
+      recovery: closed(current.recovery),
     });
   });
 }
@@ -426,16 +444,14 @@ function failNow(
       message,
     });
   }
-  return writer.finish((draft) => {
-    Object.assign(draft, {
-      phase: 'failed',
-      epoch,
-      owner: workerId,
-      leaseExpiresAtMs: 0,
-      lastRequestId: request.requestId,
-    });
-    draft.failure = { reason: request.reason, message };
-    draft.recovery.open = false;
+  return writer.finishWith({
+    phase: 'failed',
+    epoch,
+    owner: workerId,
+    leaseExpiresAtMs: 0,
+    lastRequestId: request.requestId,
+    failure: { reason: request.reason, message },
+    recovery: closed(current.recovery),
   });
 }
 
@@ -480,7 +496,7 @@ export function planProblem(chunks: readonly ExtractedChunk[], durationMs: numbe
       return `chunk ${position} starts at ${chunk.startMs} ms, expected ${expectedStartMs}`;
     if (!(chunk.durationMs > 0)) return `chunk ${position} has a non-positive duration`;
     if (!Number.isInteger(chunk.bytes) || chunk.bytes < 0) return `chunk ${position} has an invalid size`;
-    if (!/^[0-9a-f]{64}$/.test(chunk.sha256)) return `chunk ${position} has an invalid sha256`;
+    if (!isSha256Hex(chunk.sha256)) return `chunk ${position} has an invalid sha256`;
     expectedStartMs = chunk.startMs + chunk.durationMs;
   }
   if (Math.abs(expectedStartMs - durationMs) > 1) return `chunks cover ${expectedStartMs} ms of ${durationMs} ms`;

@@ -17,6 +17,7 @@ import type {
 import {
   describe,
   failureReasons,
+  isSha256Hex,
   validateChunkIndex,
   validateChunkLengthMs,
   validateDurationMs,
@@ -42,7 +43,7 @@ function validateDigest(bytes: unknown, sha256: unknown, field: string): void {
   if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) {
     throw new RangeError(`${field}.bytes must be a non-negative integer, got ${describe(bytes)}`);
   }
-  if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) {
+  if (!isSha256Hex(sha256)) {
     throw new TypeError(`${field}.sha256 must be 64 lowercase hex digits, got ${describe(sha256)}`);
   }
 }

@@ -184,6 +184,25 @@ export function validateChunkIndex(value: unknown, field = 'index'): number {
 }
 
 /** Cuts a message to messageCharsMax characters. */
+const sha256HexPattern = /^[0-9a-f]{64}$/;
+/** Digests already found well formed; cleared when full, so it stays small (see {@link isSha256Hex}). */
+const wellFormedDigests = new Set<string>();
+const wellFormedDigestsMax = 4096;
+
+/**
+ * True when `value` is a sha256 digest as the stores keep it: 64 lowercase hex digits. A stored job is checked on
+ * every load, each of its chunks' digests with it, and the same digests come back again and again: one that passed
+ * is remembered, so it costs a set lookup the next time instead of a regular expression.
+ */
+export function isSha256Hex(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  if (wellFormedDigests.has(value)) return true;
+  if (!sha256HexPattern.test(value)) return false;
+  if (wellFormedDigests.size >= wellFormedDigestsMax) wellFormedDigests.clear();
+  wellFormedDigests.add(value);
+  return true;
+}
+
 export function clipMessage(message: string): string {
   return message.length <= messageCharsMax ? message : `${message.slice(0, messageCharsMax - 1)}…`;
 }

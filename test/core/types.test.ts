@@ -1,7 +1,8 @@
 /**
  * The value helpers of types.ts: each validator throws a TypeError or RangeError whose message names the field (the
  * default name or the one it is given) and returns good input unchanged, at its bounds too; clipMessage cuts a message
- * to messageCharsMax; describe prints a value for a message; isTerminal. Table tests plus properties over random
+ * to messageCharsMax; describe prints a value for a message; isTerminal; isSha256Hex, whose memory of digests it
+ * passed must never make it accept one it would refuse. Table tests plus properties over random
  * valid values.
  */
 import { fc, test } from '../support/property.js';
@@ -18,6 +19,7 @@ import {
 import {
   clipMessage,
   describe as describeValue,
+  isSha256Hex,
   isTerminal,
   phases,
   validateChunkIndex,
@@ -191,5 +193,41 @@ describe('describe (a value in a message)', () => {
 describe('isTerminal', () => {
   it('holds for completed and failed only', () => {
     expect(phases.filter(isTerminal)).toEqual(['completed', 'failed']);
+  });
+});
+
+describe('isSha256Hex', () => {
+  const digest = 'ab'.repeat(32);
+
+  it('accepts 64 lowercase hex digits, and nothing else', () => {
+    expect(isSha256Hex(digest)).toBe(true);
+    expect(isSha256Hex('0123456789abcdef'.repeat(4))).toBe(true);
+    for (const bad of [
+      digest.toUpperCase(),
+      digest.slice(1),
+      `${digest}0`,
+      `${digest.slice(1)}g`,
+      '',
+      ` ${digest.slice(1)}`,
+    ])
+      expect(isSha256Hex(bad), bad).toBe(false);
+    for (const bad of [undefined, null, 42, [digest], { digest }]) expect(isSha256Hex(bad)).toBe(false);
+  });
+
+  test.prop([fc.string({ maxLength: 70 }), fc.stringMatching(/^[0-9a-f]{64}$/)], { numRuns: 300 })(
+    'answers as the pattern does, asked once or again, past the size of its memory',
+    (anything, wellFormed) => {
+      const expected = /^[0-9a-f]{64}$/.test(anything);
+      expect(isSha256Hex(anything)).toBe(expected);
+      expect(isSha256Hex(wellFormed)).toBe(true);
+      expect(isSha256Hex(anything)).toBe(expected);
+    },
+  );
+
+  it('still answers after its memory filled up and was cleared', () => {
+    const many = Array.from({ length: 5000 }, (_, index) => index.toString(16).padStart(64, '0'));
+    for (const value of many) expect(isSha256Hex(value)).toBe(true);
+    expect(many.every((value) => isSha256Hex(value))).toBe(true);
+    expect(isSha256Hex(`${many[0]?.slice(1)}G`)).toBe(false);
   });
 });

@@ -38,7 +38,7 @@ import {
 import path from 'node:path';
 import { assert } from '../../core/assert.js';
 import type { ChunkFileStatus } from '../../core/planner.js';
-import { describe, validateChunkIndex, validateJobId } from '../../core/types.js';
+import { describe, isSha256Hex, validateChunkIndex, validateJobId } from '../../core/types.js';
 import type { ChunkDigest, ChunkRead, ChunkStore, ChunkWriter } from '../../ports.js';
 import { sha256Hex } from '../sha256.js';
 
@@ -47,7 +47,6 @@ export const chunkFileBytesMax = 1024 * 1024 * 1024;
 /** Size of the buffer used to hash a file. */
 const hashBufferBytes = 1024 * 1024;
 const extensionPattern = /^[a-z0-9]{1,16}$/;
-const sha256Pattern = /^[0-9a-f]{64}$/;
 
 /** Options of {@link FsChunkStore}. */
 export interface FsChunkStoreOptions {
@@ -447,7 +446,7 @@ function validateDigest(expected: ChunkDigest): void {
       `expected.bytes must be an integer in [0, ${chunkFileBytesMax}], got ${describe(expected.bytes)}`,
     );
   }
-  if (typeof expected.sha256 !== 'string' || !sha256Pattern.test(expected.sha256)) {
+  if (!isSha256Hex(expected.sha256)) {
     throw new TypeError(`expected.sha256 must be 64 lowercase hex digits, got ${describe(expected.sha256)}`);
   }
 }
