@@ -91,8 +91,15 @@ export function runCoverage(record: RunRecord): CoverageCounts {
   const add = (key: string) => {
     counts[key] = (counts[key] ?? 0) + 1;
   };
+  // A run repeats a few (op, result) pairs hundreds of times: each pair's key is built once.
+  const outcomeKeys = new Map<string, Map<string, string>>();
   for (const entry of record.history.entries) {
-    if (entry.kind === 'call' && storeOpNames.has(entry.op)) add(`outcome|${entry.op}|${outcomeOf(entry.result)}`);
+    if (entry.kind !== 'call' || !storeOpNames.has(entry.op)) continue;
+    let byResult = outcomeKeys.get(entry.op);
+    if (byResult === undefined) outcomeKeys.set(entry.op, (byResult = new Map()));
+    let key = byResult.get(entry.result);
+    if (key === undefined) byResult.set(entry.result, (key = `outcome|${entry.op}|${outcomeOf(entry.result)}`));
+    add(key);
   }
   for (const [jobId, events] of record.events) {
     const recoveries = events.filter((event) => event.event === 'recovery_started');

@@ -80,8 +80,18 @@ export class History {
   private readonly hash = createHash('sha256');
   private hashed = 0;
 
+  /** Per entry, whether {@link call} made it (its keys in a known order): serialised without JSON.stringify. */
+  private readonly madeByCall: boolean[] = [];
+
   add(entry: HistoryEntry): void {
     this.entries.push(entry);
+    this.madeByCall.push(false);
+  }
+
+  /** Adds a port call's entry: the same entry {@link add} takes, with its keys in the order its serialiser writes. */
+  call(t: number, actor: string, op: string, target: string, result: string): void {
+    this.entries.push({ t, kind: 'call', actor, op, target, result });
+    this.madeByCall.push(true);
   }
 
   /**
@@ -93,7 +103,8 @@ export class History {
     if (this.hashed < entries.length) {
       let text = '';
       for (let index = this.hashed; index < entries.length; index += 1) {
-        text += `${JSON.stringify(entries[index])}\n`;
+        const entry = entries[index] as HistoryEntry;
+        text += `${this.madeByCall[index] === true ? callJson(entry as CallEntry) : JSON.stringify(entry)}\n`;
         // One update per few dozen kB: few crossings into the hash, no large string held.
         if (text.length >= 1 << 16) {
           this.hash.update(text);
@@ -105,4 +116,22 @@ export class History {
     }
     return this.hash.copy().digest('hex').slice(0, 16);
   }
+}
+
+type CallEntry = Extract<HistoryEntry, { kind: 'call' }>;
+
+/** Strings JSON writes as they are, between quotes: no quote, backslash, control or non-ASCII character. */
+// eslint-disable-next-line no-control-regex -- the control characters are what JSON escapes
+const plainJsonString = /^[^"\\\u0000-\u001f\u007f-\uffff]*$/;
+
+function jsonString(value: string): string {
+  return plainJsonString.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
+/**
+ * `JSON.stringify(entry)` for an entry {@link History.call} made, byte for byte (its keys are in this order, `t` is a
+ * finite number), in about half the time: calls are most of a history, and the fingerprint serialises every entry.
+ */
+function callJson(entry: CallEntry): string {
+  return `{"t":${entry.t},"kind":"call","actor":${jsonString(entry.actor)},"op":${jsonString(entry.op)},"target":${jsonString(entry.target)},"result":${jsonString(entry.result)}}`;
 }

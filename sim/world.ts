@@ -454,15 +454,8 @@ export class World implements TwinHost {
     if (call.port === 'store' && this.interleaved) return this.interleavedStoreCall(actor, call, crashAfter);
     return this.scheduler.call(actor, callLabel(call.port, call.op), call.latencyMs, async () => {
       if (call.port === 'store' && this.storeDown()) {
-        this.history.add({
-          t: this.scheduler.now(),
-          kind: 'call',
-          actor,
-          op: call.op,
-          target: call.subject,
-          result: 'unavailable',
-        });
-        throw new StoreUnavailableError('store is down');
+        this.history.call(this.scheduler.now(), actor, call.op, call.subject, 'unavailable');
+        throw unavailable('store is down');
       }
       const storeCall = call.port === 'store' ? this.countStoreCall() : 0;
       // The caller is known while the body starts (a store that reads its clock at once sees it):
@@ -480,19 +473,12 @@ export class World implements TwinHost {
         await this.inspect.refresh?.(subjectJob);
         this.noteEvents(actor, call.op, subjectJob);
       }
-      this.history.add({
-        t: this.scheduler.now(),
-        kind: 'call',
-        actor,
-        op: call.op,
-        target: call.subject,
-        result: call.describe(result),
-      });
+      this.history.call(this.scheduler.now(), actor, call.op, call.subject, call.describe(result));
       if (call.port === 'store') this.recordApplied(actor, call.op, call.subject, result, call.epoch);
       // A crash after the effect: the call was applied, the scheduler never delivers its reply.
       if (crashAfter !== undefined) this.crash(actor, crashAfter);
       if (call.port === 'store' && this.replyLost(storeCall, call.subject))
-        throw new StoreUnavailableError('reply lost after the write was applied');
+        throw unavailable('reply lost after the write was applied');
       return result;
     });
   }
@@ -510,15 +496,8 @@ export class World implements TwinHost {
     // The latency is the round trips' (each draws its own), not the request's.
     const down = await this.scheduler.call(actor, `store.${call.op}`, 0, () => this.storeDown());
     if (down) {
-      this.history.add({
-        t: this.scheduler.now(),
-        kind: 'call',
-        actor,
-        op: call.op,
-        target: call.subject,
-        result: 'unavailable',
-      });
-      throw new StoreUnavailableError('store is down');
+      this.history.call(this.scheduler.now(), actor, call.op, call.subject, 'unavailable');
+      throw unavailable('store is down');
     }
     const storeCall = this.countStoreCall();
     // The operation took effect at one of its round trips, between now and its reply.
@@ -540,18 +519,10 @@ export class World implements TwinHost {
         await this.inspect.refresh?.(subjectJob);
         this.noteEvents(actor, call.op, subjectJob);
       }
-      this.history.add({
-        t: this.scheduler.now(),
-        kind: 'call',
-        actor,
-        op: call.op,
-        target: call.subject,
-        result: call.describe(result),
-      });
+      this.history.call(this.scheduler.now(), actor, call.op, call.subject, call.describe(result));
       this.recordApplied(actor, call.op, call.subject, result, call.epoch, sentMs);
       if (crashAfter !== undefined) this.crash(actor, crashAfter);
-      if (this.replyLost(storeCall, call.subject))
-        throw new StoreUnavailableError('reply lost after the write was applied');
+      if (this.replyLost(storeCall, call.subject)) throw unavailable('reply lost after the write was applied');
       return result;
     });
   }
@@ -1318,4 +1289,18 @@ export function sourceOf(jobId: string): string {
 
 function hashSeed(seed: number, actor: string): number {
   return createHash('sha256').update(`${seed}:${actor}`).digest().readUInt32LE(0);
+}
+
+/**
+ * The store error the world throws for an outage or a lost reply, made without a stack trace: a campaign throws
+ * thousands, their handlers read the type and the message, and capturing a stack costs more than the rest of the call.
+ */
+function unavailable(message: string): StoreUnavailableError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new StoreUnavailableError(message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
