@@ -470,7 +470,9 @@ export class World implements TwinHost {
       const result = await pending;
       if (call.port === 'store' && call.subject !== '*') {
         const subjectJob = jobOf(call.subject);
-        await this.inspect.refresh?.(subjectJob);
+        // No await when there is nothing to refresh (the memory store): a microtask turn saved per store call.
+        const { refresh } = this.inspect;
+        if (refresh !== undefined) await refresh(subjectJob);
         this.noteEvents(actor, call.op, subjectJob);
       }
       this.history.call(this.scheduler.now(), actor, call.op, call.subject, call.describe(result));
