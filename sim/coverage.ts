@@ -93,8 +93,10 @@ export function runCoverage(record: RunRecord): CoverageCounts {
   };
   // A run repeats a few (op, result) pairs hundreds of times: each pair's key is built once.
   const outcomeKeys = new Map<string, Map<string, string>>();
-  for (const entry of record.history.entries) {
-    if (entry.kind !== 'call' || !storeOpNames.has(entry.op)) continue;
+  const { history } = record;
+  for (const position of history.positionsOf('call')) {
+    const entry = history.entries[position];
+    if (entry?.kind !== 'call' || !storeOpNames.has(entry.op)) continue;
     let byResult = outcomeKeys.get(entry.op);
     if (byResult === undefined) outcomeKeys.set(entry.op, (byResult = new Map()));
     let key = byResult.get(entry.result);

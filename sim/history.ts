@@ -83,15 +83,53 @@ export class History {
   /** Per entry, whether {@link call} made it (its keys in a known order): serialised without JSON.stringify. */
   private readonly madeByCall: boolean[] = [];
 
+  /** The positions of each kind's entries, in order (see {@link positionsOf}); covers the first {@link indexed}. */
+  private readonly byKind = new Map<HistoryEntry['kind'], number[]>();
+  private indexed = 0;
+
   add(entry: HistoryEntry): void {
     this.entries.push(entry);
     this.madeByCall.push(false);
+    this.index(entry.kind);
   }
 
   /** Adds a port call's entry: the same entry {@link add} takes, with its keys in the order its serialiser writes. */
   call(t: number, actor: string, op: string, target: string, result: string): void {
     this.entries.push({ t, kind: 'call', actor, op, target, result });
     this.madeByCall.push(true);
+    this.index('call');
+  }
+
+  /**
+   * The positions of the entries of the given kinds, in history order. The checkers read a few kinds each: a list per
+   * kind spares them a pass over every entry, and reading `kind` from entries of ten shapes, each time.
+   */
+  positionsOf(...kinds: readonly HistoryEntry['kind'][]): readonly number[] {
+    // Entries pushed onto `entries` directly are indexed here, late.
+    if (this.indexed !== this.entries.length) this.reindex();
+    if (kinds.length === 1) return this.byKind.get(kinds[0] as HistoryEntry['kind']) ?? [];
+    const positions: number[] = [];
+    for (const kind of kinds) for (const position of this.byKind.get(kind) ?? []) positions.push(position);
+    return positions.sort((left, right) => left - right);
+  }
+
+  private index(kind: HistoryEntry['kind']): void {
+    if (this.indexed !== this.entries.length - 1) return this.reindex();
+    const positions = this.byKind.get(kind);
+    if (positions === undefined) this.byKind.set(kind, [this.indexed]);
+    else positions.push(this.indexed);
+    this.indexed += 1;
+  }
+
+  private reindex(): void {
+    this.byKind.clear();
+    this.indexed = 0;
+    for (const entry of this.entries) {
+      const positions = this.byKind.get(entry.kind);
+      if (positions === undefined) this.byKind.set(entry.kind, [this.indexed]);
+      else positions.push(this.indexed);
+      this.indexed += 1;
+    }
   }
 
   /**

@@ -3,7 +3,7 @@
  * the epoch (its actor and time), else the writer of the epoch's events. P5, P9 and P11 share it.
  */
 import type { JobEvent } from '../../src/core/events.js';
-import type { HistoryEntry } from '../history.js';
+import type { History } from '../history.js';
 
 /** The grant that opened one epoch of one job. */
 export interface Grant {
@@ -14,15 +14,16 @@ export interface Grant {
   readonly position: number;
 }
 
-/** Grants keyed by `job#epoch`, from one pass over the history. */
-export function grantsOf(entries: readonly HistoryEntry[]): Map<string, Grant> {
+/** Grants keyed by `job#epoch`, from the history's grant entries. */
+export function grantsOf(history: History): Map<string, Grant> {
   const grants = new Map<string, Grant>();
-  entries.forEach((entry, position) => {
-    if (entry.kind !== 'grant') return;
+  for (const position of history.positionsOf('grant')) {
+    const entry = history.entries[position];
+    if (entry?.kind !== 'grant') continue;
     const key = `${entry.job}#${entry.epoch}`;
     if (!grants.has(key))
       grants.set(key, { t: entry.t, actor: entry.actor, leaseUntilMs: entry.leaseUntilMs, position });
-  });
+  }
   return grants;
 }
 
@@ -93,10 +94,11 @@ export function takeoversOf(
 }
 
 /** Times of a history's entries of one kind, keyed by `actor|job` (releases, renewals). */
-export function timesOf(entries: readonly HistoryEntry[], kind: 'release' | 'renew'): Map<string, number[]> {
+export function timesOf(history: History, kind: 'release' | 'renew'): Map<string, number[]> {
   const times = new Map<string, number[]>();
-  for (const entry of entries) {
-    if (entry.kind !== kind) continue;
+  for (const position of history.positionsOf(kind)) {
+    const entry = history.entries[position];
+    if (entry?.kind !== kind) continue;
     const key = `${entry.actor}|${entry.job}`;
     const list = times.get(key);
     if (list === undefined) times.set(key, [entry.t]);

@@ -19,8 +19,8 @@ export const checkBoundedAttempts: Checker = (record) => {
   const violations: Violation[] = [];
   const max = record.limits.recoveryAttemptsMax;
   const simulated = record.liveness !== undefined;
-  const grants = grantsOf(record.history.entries);
-  const releases = timesOf(record.history.entries, 'release');
+  const grants = grantsOf(record.history);
+  const releases = timesOf(record.history, 'release');
   for (const [jobId, events] of record.events) {
     const add = (message: string, entry?: number) =>
       violations.push({ promise: 'P11', job: jobId, message, ...(entry === undefined ? {} : { entry }) });
@@ -79,9 +79,10 @@ export const checkBoundedAttempts: Checker = (record) => {
         `failed as exhausted under epoch ${exhausting.epoch}, not by a claim after crash recovery ${max} (epoch ${last.epoch})`,
       );
     }
-    record.history.entries.forEach((entry, position) => {
+    for (const position of record.history.positionsOf('grant')) {
+      const entry = record.history.entries[position];
       if (
-        entry.kind === 'grant' &&
+        entry?.kind === 'grant' &&
         entry.job === jobId &&
         entry.epoch > last.epoch &&
         entry.leaseUntilMs > 0 &&
@@ -89,7 +90,7 @@ export const checkBoundedAttempts: Checker = (record) => {
       ) {
         add(`${entry.actor} was granted a lease of epoch ${entry.epoch} after ${max} crash recoveries`, position);
       }
-    });
+    }
   }
   return violations;
 };

@@ -4,9 +4,11 @@ import { definePromise, type Checker, type Violation } from './types.js';
 export const checkNoReprocessing: Checker = (record) => {
   const violations: Violation[] = [];
   const committed = new Set<string>();
-  record.history.entries.forEach((entry, position) => {
-    if (entry.kind === 'commit') committed.add(`${entry.job}/${entry.index}`);
-    if (entry.kind === 'transcribe' && committed.has(`${entry.job}/${entry.index}`)) {
+  const { history } = record;
+  for (const position of history.positionsOf('commit', 'transcribe')) {
+    const entry = history.entries[position];
+    if (entry?.kind === 'commit') committed.add(`${entry.job}/${entry.index}`);
+    if (entry?.kind === 'transcribe' && committed.has(`${entry.job}/${entry.index}`)) {
       violations.push({
         promise: 'P2',
         job: entry.job,
@@ -14,7 +16,7 @@ export const checkNoReprocessing: Checker = (record) => {
         message: `${entry.actor} called the transcriber for chunk ${entry.index} after it was committed`,
       });
     }
-  });
+  }
   return violations;
 };
 

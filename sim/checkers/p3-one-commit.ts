@@ -8,9 +8,11 @@ export const checkOneCommit: Checker = (record) => {
   const violations: Violation[] = [];
   const commits = new Map<string, number>();
   const epochs = new Map<string, number>();
-  record.history.entries.forEach((entry, position) => {
-    if (entry.kind === 'grant') epochs.set(entry.job, entry.epoch);
-    if (entry.kind !== 'commit') return;
+  const { history } = record;
+  for (const position of history.positionsOf('grant', 'commit')) {
+    const entry = history.entries[position];
+    if (entry?.kind === 'grant') epochs.set(entry.job, entry.epoch);
+    if (entry?.kind !== 'commit') continue;
     const key = `${entry.job}/${entry.index}`;
     const count = (commits.get(key) ?? 0) + 1;
     commits.set(key, count);
@@ -30,7 +32,7 @@ export const checkOneCommit: Checker = (record) => {
         message: `chunk ${entry.index} committed with epoch ${entry.epoch} while the job's epoch was ${current}`,
       });
     }
-  });
+  }
   for (const [jobId, events] of record.events) {
     const seen = new Map<number, number>();
     for (const event of events) {

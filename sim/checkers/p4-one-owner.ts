@@ -17,17 +17,19 @@ export const checkOneOwner: Checker = (record) => {
   const grants = new Map<string, { entry: Grant; position: number }[]>();
   const renewals = new Map<string, { leaseUntilMs: number; position: number }[]>();
   const releasedAt = new Map<string, number>();
-  record.history.entries.forEach((entry, position) => {
-    if (entry.kind === 'grant') grants.set(entry.job, [...(grants.get(entry.job) ?? []), { entry, position }]);
-    if (entry.kind === 'renew') {
+  const { history } = record;
+  for (const position of history.positionsOf('grant', 'renew', 'release')) {
+    const entry = history.entries[position];
+    if (entry?.kind === 'grant') grants.set(entry.job, [...(grants.get(entry.job) ?? []), { entry, position }]);
+    if (entry?.kind === 'renew') {
       const key = `${entry.job}#${entry.epoch}`;
       renewals.set(key, [...(renewals.get(key) ?? []), { leaseUntilMs: entry.leaseUntilMs, position }]);
     }
-    if (entry.kind === 'release') {
+    if (entry?.kind === 'release') {
       const key = `${entry.job}#${entry.epoch}`;
       releasedAt.set(key, Math.min(releasedAt.get(key) ?? Number.POSITIVE_INFINITY, entry.t));
     }
-  });
+  }
   const violations: { position: number; violation: Violation }[] = [];
   for (const [job, list] of grants) {
     let previous: Grant | undefined;

@@ -22,8 +22,8 @@ import { definePromise, type Checker, type Violation } from './types.js';
 
 export const checkEvents: Checker = (record) => {
   const violations: Violation[] = [];
-  const grants = grantsOf(record.history.entries);
-  const releases = timesOf(record.history.entries, 'release');
+  const grants = grantsOf(record.history);
+  const releases = timesOf(record.history, 'release');
   for (const [jobId, events] of record.events) {
     const add = (message: string) => violations.push({ promise: 'P5', job: jobId, message });
     events.forEach((event, position) => {

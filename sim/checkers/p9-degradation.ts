@@ -153,8 +153,8 @@ function ownersOf(record: RunRecord): Owners {
     if (to > fault.atMs) down.push({ from: fault.atMs, to });
   }
   return {
-    grants: grantsOf(entries),
-    releases: timesOf(entries, 'release'),
+    grants: grantsOf(record.history),
+    releases: timesOf(record.history, 'release'),
     renewals,
     claims,
     crashes,

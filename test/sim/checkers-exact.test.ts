@@ -924,7 +924,11 @@ describe('P11: hand-overs do not count toward the recovery limit', () => {
 });
 
 describe('P4 with a release whose reply came after the next claim (an interleaved store)', () => {
-  const p4 = (entries: HistoryEntry[]) => checkOneOwner({ history: { entries } } as unknown as RunRecord);
+  const p4 = (entries: HistoryEntry[]) => {
+    const history = new History();
+    for (const entry of entries) history.add(entry);
+    return checkOneOwner({ history } as unknown as RunRecord);
+  };
 
   it('holds when the release was sent before the grant, wherever its entry stands', () => {
     expect(p4([grant(100, 'w0#1', 1, 10_100), grant(179, 'w1#1', 2, 10_179), release(170, 1)])).toEqual([]);

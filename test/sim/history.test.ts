@@ -1,7 +1,8 @@
 /**
  * The history's fingerprint: sha256 over each entry's JSON and a newline, first 16 hex digits. Entries made by
  * History.call are serialised by hand; the bytes must be JSON.stringify's, whatever the strings hold, or every
- * recorded fingerprint would change.
+ * recorded fingerprint would change. positionsOf, which the checkers read instead of every entry, lists exactly the
+ * entries of the kinds asked.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect } from 'vitest';
@@ -48,6 +49,33 @@ describe('History.fingerprint', () => {
       expect(made.entries).toEqual(added.entries);
       expect(made.fingerprint()).toBe(added.fingerprint());
       expect(made.fingerprint()).toBe(byDefinition(added.entries));
+    },
+  );
+
+  test.prop([fc.array(step, { maxLength: 40 }), fc.subarray(['call', 'fault', 'grant'] as const, { minLength: 1 })], {
+    numRuns: 200,
+  })(
+    'positionsOf lists the entries of the kinds asked, in history order, also after a push onto entries',
+    (steps, kinds) => {
+      const history = new History();
+      for (const item of steps) {
+        if ('call' in item) history.call(...item.call);
+        else history.add(item.entry);
+      }
+      const expected = (entries: readonly HistoryEntry[]) =>
+        entries.flatMap((entry, position) => ((kinds as readonly string[]).includes(entry.kind) ? [position] : []));
+      expect(history.positionsOf(...kinds)).toEqual(expected(history.entries));
+      history.entries.push({
+        t: 1,
+        kind: 'grant',
+        actor: 'w0#1',
+        job: 'job0',
+        epoch: 1,
+        leaseUntilMs: 9,
+        recovery: false,
+      });
+      history.add({ t: 2, kind: 'fault', label: 'late' });
+      expect(history.positionsOf(...kinds)).toEqual(expected(history.entries));
     },
   );
 });
