@@ -12,7 +12,10 @@ import { indicesFor, parseFlags, UsageError } from '../../sim/cli.js';
 
 const run = promisify(execFile);
 
-/** The simulator's JSON summary, through the TypeScript sources (tsx) or through `npm run sim`'s compiled entry. */
+/**
+ * The simulator's JSON summary, through the TypeScript sources (tsx) or through `npm run sim`'s compiled entry (which
+ * also sets sim/jit.mjs's V8 flags).
+ */
 async function simJson(args: string[], entry: 'tsx' | 'compiled' = 'tsx'): Promise<Record<string, unknown>> {
   const command = entry === 'tsx' ? ['--import', 'tsx', 'sim/cli.ts'] : ['--max-semi-space-size=64', 'sim/run.mjs'];
   const { stdout } = await run(process.execPath, [...command, ...args, '--json'], {
