@@ -1,6 +1,6 @@
 // V8's settings for the simulator's processes, set as this module loads, before any of the simulator's code runs
-// hot: sim/run.mjs (`npm run sim`) imports it first, and package.json preloads it for the bench and the profile
-// (`node --import ./sim/jit.mjs`). Plain JavaScript, so it runs before any TypeScript loads.
+// hot: sim/run.mjs (`npm run sim`) and `chunkwise sim` import it first, and package.json preloads it for the bench
+// and the profile (`node --import ./sim/jit.mjs`). Plain JavaScript, so it runs before any TypeScript loads.
 //
 // A campaign's CPU time is mostly warm-up: the first 400 runs of a process cost about 5.5 CPU-seconds, the next 400
 // about 2, and much of the difference is TurboFan compiling (on background threads, counted in the process's CPU
